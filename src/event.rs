@@ -1,0 +1,310 @@
+//! The one `Event` type that flows through the pipeline, and the ECS field names it is shipped under.
+//!
+//! An event is built from one log line (or several joined partial lines) and carries only what varies per
+//! line; what is the same for every line of a file lives once in its [`Origin`], and what is the same for
+//! every line of the agent (host, agent identity) lives in the [`Encoder`]. That split is what keeps the hot
+//! path free of per-line copies of metadata.
+
+mod encode;
+mod text;
+mod timestamp;
+
+use std::sync::Arc;
+
+pub use encode::{Encoder, StaticFields};
+pub use text::Text;
+pub use timestamp::Timestamp;
+
+/// ECS names of every field loglynk emits, so the serializer, the README's field table and the tests agree.
+pub mod field {
+    pub const TIMESTAMP: &str = "@timestamp";
+    pub const MESSAGE: &str = "message";
+    pub const STREAM: &str = "stream";
+    pub const LOG: &str = "log";
+    pub const INPUT: &str = "input";
+    pub const KUBERNETES: &str = "kubernetes";
+    pub const CONTAINER: &str = "container";
+    pub const HOST: &str = "host";
+    pub const AGENT: &str = "agent";
+    pub const ECS: &str = "ecs";
+    pub const ERROR: &str = "error";
+
+    /// Top-level keys the typed part of an event owns. A processor that writes one of these (e.g.
+    /// decode_json_fields into the root) either skips it or, with overwrite_keys, replaces it.
+    pub const TYPED_TOP_LEVEL: [&str; 11] = [
+        TIMESTAMP, MESSAGE, STREAM, LOG, INPUT, KUBERNETES, CONTAINER, HOST, AGENT, ECS, ERROR,
+    ];
+
+    /// ECS version the document layout follows; Filebeat 8 writes the same.
+    pub const ECS_VERSION: &str = "8.0.0";
+    /// `input.type`, as Filebeat's container input writes it.
+    pub const INPUT_TYPE: &str = "container";
+}
+
+/// Which of the container's output streams a line was written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<Stream> {
+        match bytes {
+            b"stdout" => Some(Stream::Stdout),
+            b"stderr" => Some(Stream::Stderr),
+            _ => None,
+        }
+    }
+}
+
+/// The on-disk format a line was written in, which also names the container runtime that wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `<RFC3339Nano> <stream> <P|F> <message>`, written by containerd and CRI-O.
+    Cri,
+    /// Docker's json-file driver: `{"log":…,"stream":…,"time":…}`.
+    Docker,
+}
+
+impl Format {
+    /// `container.runtime`. CRI-O also writes the CRI format; Kubernetes metadata corrects this from the
+    /// container ID's prefix when it is known.
+    pub fn runtime(self) -> &'static str {
+        match self {
+            Format::Cri => "containerd",
+            Format::Docker => "docker",
+        }
+    }
+}
+
+/// What went wrong with a line, shipped as `log.flags` so a bad line is visible rather than lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags(u8);
+
+impl Flags {
+    /// The line (or joined line) was longer than `max_line_bytes` and was cut there.
+    pub const TRUNCATED: Flags = Flags(1);
+    /// A partial line whose final part never came within the partial timeout, shipped as it was.
+    pub const PARTIAL: Flags = Flags(1 << 1);
+    /// The line matched neither the CRI nor the docker format; `message` is the raw line.
+    pub const UNPARSED: Flags = Flags(1 << 2);
+    /// The line was not valid UTF-8; invalid sequences were replaced with U+FFFD.
+    pub const INVALID_UTF8: Flags = Flags(1 << 3);
+    /// Kubernetes metadata for the pod was not available in time; only path metadata is present.
+    pub const KUBE_METADATA_MISSING: Flags = Flags(1 << 4);
+
+    const NAMES: [(Flags, &'static str); 5] = [
+        (Flags::TRUNCATED, "truncated"),
+        (Flags::PARTIAL, "partial"),
+        (Flags::UNPARSED, "unparsed"),
+        (Flags::INVALID_UTF8, "invalid_utf8"),
+        (Flags::KUBE_METADATA_MISSING, "kube_metadata_missing"),
+    ];
+
+    pub fn empty() -> Flags {
+        Flags(0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn insert(&mut self, other: Flags) {
+        self.0 |= other.0;
+    }
+
+    /// The names set, in a fixed order, as they appear in `log.flags`.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .filter(move |(flag, _)| self.contains(*flag))
+            .map(|(_, name)| name)
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, rhs: Flags) -> Flags {
+        Flags(self.0 | rhs.0)
+    }
+}
+
+/// Kubernetes identity of a log file, read from its path (kubelet's naming scheme).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathMetadata {
+    pub pod_name: Option<String>,
+    pub namespace: Option<String>,
+    pub pod_uid: Option<String>,
+    pub container_name: Option<String>,
+    pub container_id: Option<String>,
+}
+
+/// Everything that is the same for every line of one file. Shared by `Arc`, so an event costs one pointer
+/// for it, and its JSON is built once when the file is opened.
+#[derive(Debug)]
+pub struct Origin {
+    /// `log.file.path`: the path as discovered (the /var/log/containers symlink), as Filebeat reports it.
+    pub path: String,
+    pub metadata: PathMetadata,
+    fragment: Box<[u8]>,
+}
+
+impl Origin {
+    pub fn new(path: String, metadata: PathMetadata) -> Arc<Origin> {
+        let fragment = encode::origin_fragment(&path, &metadata);
+        Arc::new(Origin {
+            path,
+            metadata,
+            fragment,
+        })
+    }
+
+    /// Pre-serialized `log.file.path`, `kubernetes.*` and `container.id` (see `encode`).
+    pub(crate) fn fragment(&self) -> encode::OriginFragment<'_> {
+        encode::split_origin(&self.fragment)
+    }
+}
+
+/// A field a processor added, addressed by its dotted path from the document root.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub path: Arc<str>,
+    pub value: FieldValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    /// Text already validated as one JSON value and shipped as-is: decoding a message into `json` costs a
+    /// validation pass and no tree, and the bytes are shared with `message`.
+    RawJson(Text),
+    Json(serde_json::Value),
+}
+
+/// `error.*`, as Filebeat's processors set it (e.g. `error.type: json` from decode_json_fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventError {
+    pub message: String,
+    pub kind: &'static str,
+}
+
+/// One log line on its way to the output.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// `@timestamp`: the time the runtime wrote on the line (nanoseconds kept); the read time for a line
+    /// that carried none.
+    pub timestamp: Timestamp,
+    pub message: Text,
+    pub stream: Option<Stream>,
+    pub format: Option<Format>,
+    pub origin: Arc<Origin>,
+    /// `log.offset`: the byte offset of the line's start in the file.
+    pub offset: u64,
+    /// Where reading resumes once this event is acknowledged. Not shipped. Never past the start of a
+    /// partial line still being joined in the same file, so a checkpoint never skips a half-joined line.
+    pub checkpoint: u64,
+    pub flags: Flags,
+    /// Fields added by processors, in the order they were added.
+    pub fields: Vec<Field>,
+    pub error: Option<Box<EventError>>,
+}
+
+impl Event {
+    /// An event with no processor output yet.
+    pub fn new(origin: Arc<Origin>, timestamp: Timestamp, message: Text, offset: u64) -> Event {
+        Event {
+            timestamp,
+            message,
+            stream: None,
+            format: None,
+            origin,
+            offset,
+            checkpoint: offset,
+            flags: Flags::empty(),
+            fields: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The text of a field processors may read, by its dotted path: `message`, or a string a processor
+    /// added. `None` when it is absent or not a string.
+    pub fn get_str(&self, path: &str) -> Option<&str> {
+        if path == field::MESSAGE {
+            return Some(self.message.as_str());
+        }
+        let (head, rest) = match path.split_once('.') {
+            Some((head, rest)) => (head, Some(rest)),
+            None => (path, None),
+        };
+        // Later fields shadow earlier ones at the same path, as a second write would.
+        self.fields.iter().rev().find_map(|f| {
+            if &*f.path == path {
+                match &f.value {
+                    FieldValue::Json(serde_json::Value::String(s)) => Some(s.as_str()),
+                    _ => None,
+                }
+            } else if &*f.path == head {
+                let FieldValue::Json(value) = &f.value else {
+                    return None;
+                };
+                rest?
+                    .split('.')
+                    .try_fold(value, |v, key| v.get(key))?
+                    .as_str()
+            } else {
+                None
+            }
+        })
+    }
+
+    pub fn set_error(&mut self, kind: &'static str, message: String) {
+        self.error = Some(Box::new(EventError { message, kind }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event() -> Event {
+        Event::new(
+            Origin::new("/x.log".into(), PathMetadata::default()),
+            Timestamp::from_nanos(0),
+            Text::from("hello"),
+            0,
+        )
+    }
+
+    #[test]
+    fn flags_names_follow_a_fixed_order() {
+        let flags = Flags::UNPARSED | Flags::TRUNCATED;
+        assert_eq!(flags.names().collect::<Vec<_>>(), ["truncated", "unparsed"]);
+        assert!(Flags::empty().is_empty());
+        assert!(!flags.contains(Flags::PARTIAL));
+    }
+
+    #[test]
+    fn get_str_reads_message_and_nested_fields() {
+        let mut ev = event();
+        ev.fields.push(Field {
+            path: "app".into(),
+            value: FieldValue::Json(json!({"inner": {"msg": "deep"}, "n": 1})),
+        });
+        assert_eq!(ev.get_str("message"), Some("hello"));
+        assert_eq!(ev.get_str("app.inner.msg"), Some("deep"));
+        assert_eq!(ev.get_str("app.n"), None);
+        assert_eq!(ev.get_str("missing"), None);
+    }
+}

@@ -1,0 +1,386 @@
+//! Events to JSON documents, in the ECS layout Filebeat's container input writes.
+//!
+//! Every document has the same shape, and most of it does not change from line to line: the file's
+//! Kubernetes identity is serialized once per file (in its `Origin`), the host and agent once per process
+//! (in the `Encoder`). Per line only the time, message, stream, offset and flags are written, directly into
+//! the output buffer. A processor field that would collide with a typed field, or with another processor
+//! field, takes a slower path through a `serde_json` tree so the document never has a duplicate key
+//! (Elasticsearch rejects those).
+
+use serde_json::{Map, Value};
+
+use super::{field, Event, FieldValue, PathMetadata};
+
+/// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
+/// `agent.*`, as JSON objects.
+#[derive(Debug, Clone)]
+pub struct StaticFields {
+    pub host: Option<Value>,
+    pub agent: Value,
+}
+
+/// Writes events as JSON documents. Cheap to share: build one per pipeline.
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    /// `,"input":…,"host":…,"agent":…,"ecs":…`, ready to append.
+    static_members: Vec<u8>,
+}
+
+impl Encoder {
+    pub fn new(fields: &StaticFields) -> Encoder {
+        let mut out = Vec::new();
+        member(&mut out, field::INPUT);
+        out.extend_from_slice(b"{\"type\":");
+        string(&mut out, field::INPUT_TYPE);
+        out.push(b'}');
+        if let Some(host) = &fields.host {
+            member(&mut out, field::HOST);
+            json(&mut out, host);
+        }
+        member(&mut out, field::AGENT);
+        json(&mut out, &fields.agent);
+        member(&mut out, field::ECS);
+        out.extend_from_slice(b"{\"version\":");
+        string(&mut out, field::ECS_VERSION);
+        out.push(b'}');
+        Encoder {
+            static_members: out,
+        }
+    }
+
+    /// Appends the event's document (one line of JSON, no newline) to `out`.
+    pub fn encode(&self, event: &Event, out: &mut Vec<u8>) {
+        if fields_fit_fast_path(event) {
+            self.encode_fast(event, out);
+        } else {
+            self.encode_merged(event, out);
+        }
+    }
+
+    fn encode_fast(&self, event: &Event, out: &mut Vec<u8>) {
+        self.encode_typed(event, out);
+        for f in &event.fields {
+            member(out, &f.path);
+            field_value(out, &f.value);
+        }
+        out.push(b'}');
+    }
+
+    /// The typed members, leaving the object open so fields can follow.
+    fn encode_typed(&self, event: &Event, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"@timestamp\":\"");
+        event.timestamp.write_rfc3339(out);
+        out.push(b'"');
+        member(out, field::MESSAGE);
+        string(out, event.message.as_str());
+        if let Some(stream) = event.stream {
+            member(out, field::STREAM);
+            string(out, stream.as_str());
+        }
+        member(out, field::LOG);
+        out.extend_from_slice(b"{\"offset\":");
+        out.extend_from_slice(itoa::Buffer::new().format(event.offset).as_bytes());
+        out.extend_from_slice(b",\"file\":{\"path\":");
+        let origin = event.origin.fragment();
+        out.extend_from_slice(origin.path);
+        out.push(b'}');
+        if !event.flags.is_empty() {
+            out.extend_from_slice(b",\"flags\":[");
+            for (i, name) in event.flags.names().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                string(out, name);
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+        out.extend_from_slice(origin.kubernetes);
+        if origin.container_id.is_some() || event.format.is_some() {
+            member(out, field::CONTAINER);
+            out.push(b'{');
+            let mut first = true;
+            if let Some(id) = origin.container_id {
+                out.extend_from_slice(b"\"id\":");
+                out.extend_from_slice(id);
+                first = false;
+            }
+            if let Some(format) = event.format {
+                if !first {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"\"runtime\":");
+                string(out, format.runtime());
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(&self.static_members);
+        if let Some(error) = &event.error {
+            member(out, field::ERROR);
+            out.extend_from_slice(b"{\"message\":");
+            string(out, &error.message);
+            out.extend_from_slice(b",\"type\":");
+            string(out, error.kind);
+            out.push(b'}');
+        }
+    }
+
+    /// Typed members first, then each field in order, replacing what it collides with: the semantics of
+    /// writing the fields into the document one after the other.
+    fn encode_merged(&self, event: &Event, out: &mut Vec<u8>) {
+        let mut typed = Vec::with_capacity(512);
+        self.encode_typed(event, &mut typed);
+        typed.push(b'}');
+        let mut doc: Map<String, Value> =
+            serde_json::from_slice(&typed).expect("the encoder writes valid JSON");
+        for f in &event.fields {
+            let value = match &f.value {
+                FieldValue::RawJson(text) => {
+                    serde_json::from_str(text.as_str()).expect("raw JSON is validated when made")
+                }
+                FieldValue::Json(value) => value.clone(),
+            };
+            put_path(&mut doc, &f.path, value);
+        }
+        json(out, &Value::Object(doc));
+    }
+}
+
+/// True when every field is a distinct top-level key the typed part does not write.
+fn fields_fit_fast_path(event: &Event) -> bool {
+    let fields = &event.fields;
+    fields.iter().enumerate().all(|(i, f)| {
+        !f.path.contains('.')
+            && !field::TYPED_TOP_LEVEL.contains(&&*f.path)
+            && !fields[..i].iter().any(|earlier| earlier.path == f.path)
+    })
+}
+
+/// Sets `value` at a dotted path, making objects on the way and replacing anything that is not one.
+fn put_path(doc: &mut Map<String, Value>, path: &str, value: Value) {
+    let mut parts = path.split('.').peekable();
+    let mut map = doc;
+    while let Some(key) = parts.next() {
+        if parts.peek().is_none() {
+            map.insert(key.to_owned(), value);
+            return;
+        }
+        let slot = map
+            .entry(key.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        map = slot.as_object_mut().expect("made an object just above");
+    }
+}
+
+fn field_value(out: &mut Vec<u8>, value: &FieldValue) {
+    match value {
+        FieldValue::RawJson(text) => out.extend_from_slice(text.as_str().trim().as_bytes()),
+        FieldValue::Json(value) => json(out, value),
+    }
+}
+
+/// `,"name":`
+fn member(out: &mut Vec<u8>, name: &str) {
+    out.push(b',');
+    string(out, name);
+    out.push(b':');
+}
+
+fn string(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+}
+
+fn json(out: &mut Vec<u8>, value: &Value) {
+    serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
+}
+
+/// An origin's serialized members, laid out in one allocation.
+pub(crate) struct OriginFragment<'a> {
+    pub path: &'a [u8],
+    pub kubernetes: &'a [u8],
+    pub container_id: Option<&'a [u8]>,
+}
+
+/// Serializes what an origin contributes: its path as a JSON string, `,"kubernetes":{…}` (empty when
+/// nothing is known), and the container ID as a JSON string. Stored as one buffer with two length
+/// prefixes so an `Origin` is a single allocation; [`split_origin`] reads it back.
+pub(crate) fn origin_fragment(path: &str, meta: &PathMetadata) -> Box<[u8]> {
+    let mut path_json = Vec::new();
+    string(&mut path_json, path);
+
+    let mut pod = Map::new();
+    let mut put = |key: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            pod.insert(key.to_owned(), Value::String(v.clone()));
+        }
+    };
+    let mut kube = Map::new();
+    put("name", &meta.pod_name);
+    put("uid", &meta.pod_uid);
+    if !pod.is_empty() {
+        kube.insert("pod".into(), Value::Object(pod));
+    }
+    if let Some(ns) = &meta.namespace {
+        kube.insert("namespace".into(), Value::String(ns.clone()));
+    }
+    if let Some(name) = &meta.container_name {
+        kube.insert("container".into(), serde_json::json!({ "name": name }));
+    }
+    let mut kube_json = Vec::new();
+    if !kube.is_empty() {
+        member(&mut kube_json, field::KUBERNETES);
+        json(&mut kube_json, &Value::Object(kube));
+    }
+
+    let mut id_json = Vec::new();
+    if let Some(id) = &meta.container_id {
+        string(&mut id_json, id);
+    }
+
+    let mut buf = Vec::with_capacity(8 + path_json.len() + kube_json.len() + id_json.len());
+    buf.extend_from_slice(&(path_json.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&(kube_json.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&path_json);
+    buf.extend_from_slice(&kube_json);
+    buf.extend_from_slice(&id_json);
+    buf.into_boxed_slice()
+}
+
+pub(crate) fn split_origin(buf: &[u8]) -> OriginFragment<'_> {
+    let path_len = u32::from_le_bytes(buf[0..4].try_into().expect("4 bytes")) as usize;
+    let kube_len = u32::from_le_bytes(buf[4..8].try_into().expect("4 bytes")) as usize;
+    let rest = &buf[8..];
+    let (path, rest) = rest.split_at(path_len);
+    let (kubernetes, id) = rest.split_at(kube_len);
+    OriginFragment {
+        path,
+        kubernetes,
+        container_id: (!id.is_empty()).then_some(id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Field, Flags, Format, Origin, Stream, Text, Timestamp};
+    use serde_json::json;
+
+    fn encoder() -> Encoder {
+        Encoder::new(&StaticFields {
+            host: Some(json!({"name": "node-1"})),
+            agent: json!({"type": "loglynk", "version": "0.1.0"}),
+        })
+    }
+
+    fn event() -> Event {
+        let origin = Origin::new(
+            "/var/log/containers/web-1_shop_app-abc.log".into(),
+            PathMetadata {
+                pod_name: Some("web-1".into()),
+                namespace: Some("shop".into()),
+                pod_uid: None,
+                container_name: Some("app".into()),
+                container_id: Some("abc".into()),
+            },
+        );
+        let mut ev = Event::new(
+            origin,
+            Timestamp::parse_rfc3339("2026-11-24T06:54:58.000000001Z").unwrap(),
+            Text::from("say \"hi\"\t"),
+            42,
+        );
+        ev.stream = Some(Stream::Stderr);
+        ev.format = Some(Format::Cri);
+        ev
+    }
+
+    fn doc(ev: &Event) -> Value {
+        let mut out = Vec::new();
+        encoder().encode(ev, &mut out);
+        serde_json::from_slice(&out).expect("valid JSON")
+    }
+
+    #[test]
+    fn writes_the_ecs_layout() {
+        let mut ev = event();
+        ev.flags.insert(Flags::TRUNCATED);
+        assert_eq!(
+            doc(&ev),
+            json!({
+                "@timestamp": "2026-11-24T06:54:58.000000001Z",
+                "message": "say \"hi\"\t",
+                "stream": "stderr",
+                "log": {"offset": 42, "file": {"path": "/var/log/containers/web-1_shop_app-abc.log"},
+                        "flags": ["truncated"]},
+                "input": {"type": "container"},
+                "kubernetes": {"pod": {"name": "web-1"}, "namespace": "shop", "container": {"name": "app"}},
+                "container": {"id": "abc", "runtime": "containerd"},
+                "host": {"name": "node-1"},
+                "agent": {"type": "loglynk", "version": "0.1.0"},
+                "ecs": {"version": "8.0.0"},
+            })
+        );
+    }
+
+    #[test]
+    fn raw_json_fields_are_copied_verbatim() {
+        let mut ev = event();
+        ev.fields.push(Field {
+            path: "json".into(),
+            value: FieldValue::RawJson(Text::from(" {\"a\":[1,2.50]} ")),
+        });
+        let mut out = Vec::new();
+        encoder().encode(&ev, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with(",\"json\":{\"a\":[1,2.50]}}"), "{text}");
+    }
+
+    #[test]
+    fn colliding_fields_replace_what_they_collide_with() {
+        let mut ev = event();
+        ev.fields.push(Field {
+            path: "message".into(),
+            value: FieldValue::Json(json!("replaced")),
+        });
+        ev.fields.push(Field {
+            path: "kubernetes.extra".into(),
+            value: FieldValue::Json(json!(1)),
+        });
+        ev.fields.push(Field {
+            path: "json".into(),
+            value: FieldValue::RawJson(Text::from("{\"x\":1}")),
+        });
+        ev.fields.push(Field {
+            path: "json".into(),
+            value: FieldValue::Json(json!({"y": 2})),
+        });
+        let doc = doc(&ev);
+        assert_eq!(doc["message"], "replaced");
+        assert_eq!(doc["kubernetes"]["extra"], 1);
+        assert_eq!(doc["kubernetes"]["namespace"], "shop");
+        assert_eq!(doc["json"], json!({"y": 2}));
+    }
+
+    #[test]
+    fn no_host_and_no_metadata_leave_those_members_out() {
+        let encoder = Encoder::new(&StaticFields {
+            host: None,
+            agent: json!({}),
+        });
+        let ev = Event::new(
+            Origin::new("plain.log".into(), PathMetadata::default()),
+            Timestamp::from_nanos(0),
+            Text::from("x"),
+            0,
+        );
+        let mut out = Vec::new();
+        encoder.encode(&ev, &mut out);
+        let doc: Value = serde_json::from_slice(&out).unwrap();
+        let mut keys: Vec<_> = doc.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["@timestamp", "agent", "ecs", "input", "log", "message"]);
+    }
+}
