@@ -4,4 +4,5 @@ pub mod config;
 pub mod event;
 pub mod parse;
 pub mod process;
+pub mod output;
 pub mod tail;

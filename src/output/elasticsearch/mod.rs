@@ -1,0 +1,3 @@
+//! The Elasticsearch output.
+
+pub mod index;

@@ -1,0 +1,3 @@
+//! Where events go: Elasticsearch in the agent, stdout in the debug mode.
+
+pub mod elasticsearch;
