@@ -1,8 +1,16 @@
 //! loglynk: container logs on a Kubernetes node, shipped to Elasticsearch at least once.
+//!
+//! Data flows one way through the modules: `discover` finds files, `tail` reads and frames them, `parse`
+//! turns lines into [`event::Event`]s, `enrich` says where they came from, `process` decodes and drops,
+//! `output` ships. `pipeline` wires those stages together; `config` and `telemetry` serve them all.
 
 pub mod config;
+pub mod discover;
+pub mod enrich;
 pub mod event;
-pub mod parse;
-pub mod process;
 pub mod output;
+pub mod parse;
+// pub mod pipeline; (enabled once parse and process land)
+pub mod process;
 pub mod tail;
+pub mod telemetry;

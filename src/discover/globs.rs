@@ -1,0 +1,138 @@
+//! Expanding the configured globs into the set of files to tail.
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+#[error("invalid path pattern {pattern:?}: {source}")]
+pub struct PatternError {
+    pattern: String,
+    source: glob::PatternError,
+}
+
+/// The configured patterns, and what they matched at the last scan.
+#[derive(Debug)]
+pub struct Globs {
+    patterns: Vec<String>,
+    matched: BTreeSet<PathBuf>,
+}
+
+/// What changed between two scans.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ScanDelta {
+    pub added: Vec<PathBuf>,
+    pub removed: Vec<PathBuf>,
+}
+
+impl Globs {
+    pub fn new(patterns: &[String]) -> Result<Globs, PatternError> {
+        for pattern in patterns {
+            glob::Pattern::new(pattern).map_err(|source| PatternError {
+                pattern: pattern.clone(),
+                source,
+            })?;
+        }
+        Ok(Globs {
+            patterns: patterns.to_vec(),
+            matched: BTreeSet::new(),
+        })
+    }
+
+    /// The directories whose entries decide what the patterns match: each pattern's longest leading part
+    /// without wildcards. Watching them reports new files without waiting for the next scan.
+    pub fn base_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self.patterns.iter().map(|p| base_dir(p)).collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
+    /// Expands the patterns again. Only files (or links to files) count; a dangling link does not.
+    pub fn scan(&mut self) -> ScanDelta {
+        let mut now = BTreeSet::new();
+        for pattern in &self.patterns {
+            let Ok(paths) = glob::glob(pattern) else {
+                continue; // validated in `new`
+            };
+            // Unreadable directories along the way are skipped; the next scan tries again.
+            now.extend(paths.flatten().filter(|p| p.is_file()));
+        }
+        let added = now.difference(&self.matched).cloned().collect();
+        let removed = self.matched.difference(&now).cloned().collect();
+        self.matched = now;
+        ScanDelta { added, removed }
+    }
+}
+
+fn base_dir(pattern: &str) -> PathBuf {
+    let mut base = PathBuf::new();
+    let path = Path::new(pattern);
+    let components: Vec<Component> = path.components().collect();
+    for (i, component) in components.iter().enumerate() {
+        let text = component.as_os_str().to_string_lossy();
+        let is_last = i + 1 == components.len();
+        if is_last || text.contains(['*', '?', '[']) {
+            break;
+        }
+        base.push(component);
+    }
+    if base.as_os_str().is_empty() {
+        base.push(".");
+    }
+    base
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_dirs_stop_at_the_first_wildcard() {
+        let globs = Globs::new(&[
+            "/var/log/containers/*.log".into(),
+            "/var/log/pods/*/app/*.log".into(),
+            "rel/x.log".into(),
+            "*.log".into(),
+        ])
+        .unwrap();
+        assert_eq!(
+            globs.base_dirs(),
+            [
+                PathBuf::from("/var/log/containers"),
+                PathBuf::from("/var/log/pods"),
+                PathBuf::from("."),
+                PathBuf::from("rel"),
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_patterns_are_refused() {
+        let error = Globs::new(&["/var/log/[.log".into()]).unwrap_err();
+        assert!(error.to_string().contains("/var/log/[.log"), "{error}");
+    }
+
+    #[test]
+    fn scan_reports_added_and_removed_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.log"), "").unwrap();
+        std::fs::create_dir(d.join("dir.log")).unwrap();
+        std::os::unix::fs::symlink(d.join("missing"), d.join("dangling.log")).unwrap();
+        std::os::unix::fs::symlink(d.join("a.log"), d.join("link.log")).unwrap();
+        let mut globs = Globs::new(&[format!("{}/*.log", d.display())]).unwrap();
+        assert_eq!(globs.scan().added, [d.join("a.log"), d.join("link.log")]);
+        assert_eq!(globs.scan(), ScanDelta::default());
+        std::fs::remove_file(d.join("link.log")).unwrap();
+        std::fs::write(d.join("b.log"), "").unwrap();
+        assert_eq!(
+            globs.scan(),
+            ScanDelta {
+                added: vec![d.join("b.log")],
+                removed: vec![d.join("link.log")],
+            }
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! Metadata that says where a line came from: the Kubernetes identity in its path, the host, the agent.
+
+mod agent;
+mod host;
+mod path;
+
+pub use agent::{AgentMetadata, AGENT_TYPE};
+pub use host::{HostMetadata, OsMetadata};
+pub use path::path_metadata;

@@ -1,0 +1,8 @@
+//! Wiring the stages together: a reading thread (discover, tail, parse, enrich) feeding batches through a
+//! bounded channel to processing and an output.
+
+mod debug;
+mod source;
+
+pub use debug::{tail, TailError, TailOptions, TailSummary};
+pub use source::{run_source, Batch, SourceConfig, SourceSummary};

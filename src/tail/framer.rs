@@ -1,0 +1,261 @@
+//! Newline framing over a growing read buffer, with a cap on line length.
+
+use std::io::{self, Read};
+
+use bytes::{Bytes, BytesMut};
+
+use super::Line;
+
+/// Cuts a byte stream into lines. Bytes are read straight into the framer's buffer and each line is split
+/// off it as `Bytes`, so framing copies nothing. A line longer than `max_line_bytes` keeps its first
+/// `max_line_bytes` bytes and the rest is skipped as it arrives, so memory per file stays bounded by
+/// `max_line_bytes` plus one read chunk however long a line is.
+#[derive(Debug)]
+pub struct Framer {
+    buf: BytesMut,
+    /// File offset of `buf[0]`.
+    buf_offset: u64,
+    /// How far into `buf` newlines have already been searched for, so a long line is scanned once.
+    scanned: usize,
+    max_line_bytes: usize,
+    /// The head of an over-long line whose newline has not come yet.
+    skipping: Option<(Bytes, u64)>,
+}
+
+impl Framer {
+    /// A framer for a file read from `offset` on.
+    pub fn new(offset: u64, max_line_bytes: usize) -> Framer {
+        Framer {
+            buf: BytesMut::new(),
+            buf_offset: offset,
+            scanned: 0,
+            max_line_bytes: max_line_bytes.max(1),
+            skipping: None,
+        }
+    }
+
+    /// Appends bytes as if they had been read.
+    pub fn extend(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Reads up to `chunk` bytes from `reader` into the buffer; returns how many (0 at end of file).
+    pub fn read_from(&mut self, reader: &mut impl Read, chunk: usize) -> io::Result<usize> {
+        let len = self.buf.len();
+        self.buf.resize(len + chunk, 0);
+        let result = loop {
+            match reader.read(&mut self.buf[len..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        let n = *result.as_ref().unwrap_or(&0);
+        self.buf.truncate(len + n);
+        result
+    }
+
+    /// The next complete line, if the buffer holds one.
+    pub fn next_line(&mut self) -> Option<Line> {
+        loop {
+            match memchr::memchr(b'\n', &self.buf[self.scanned..]) {
+                Some(i) => {
+                    let newline = self.scanned + i;
+                    let offset = self.buf_offset;
+                    let mut bytes = self.buf.split_to(newline + 1).freeze();
+                    self.buf_offset += bytes.len() as u64;
+                    self.scanned = 0;
+                    let end = self.buf_offset;
+                    if let Some((head, head_offset)) = self.skipping.take() {
+                        return Some(Line {
+                            bytes: head,
+                            offset: head_offset,
+                            end,
+                            truncated: true,
+                        });
+                    }
+                    bytes.truncate(newline);
+                    if bytes.last() == Some(&b'\r') {
+                        bytes.truncate(newline - 1);
+                    }
+                    if bytes.len() > self.max_line_bytes {
+                        bytes.truncate(self.max_line_bytes);
+                        return Some(Line {
+                            bytes,
+                            offset,
+                            end,
+                            truncated: true,
+                        });
+                    }
+                    return Some(Line {
+                        bytes,
+                        offset,
+                        end,
+                        truncated: false,
+                    });
+                }
+                None => {
+                    self.skip_overlong();
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// With no newline in the buffer: once the line is over the cap, keep its head and drop the rest.
+    fn skip_overlong(&mut self) {
+        if self.skipping.is_some() {
+            self.buf_offset += self.buf.len() as u64;
+            self.buf.clear();
+            self.scanned = 0;
+        } else if self.buf.len() > self.max_line_bytes + 1 {
+            // One byte of slack: a line exactly at the cap may still end in `\r\n`, whose `\r` is not
+            // part of the line.
+            let offset = self.buf_offset;
+            let head = self.buf.split_to(self.max_line_bytes).freeze();
+            self.buf_offset += self.max_line_bytes as u64 + self.buf.len() as u64;
+            self.buf.clear();
+            self.scanned = 0;
+            self.skipping = Some((head, offset));
+        } else {
+            self.scanned = self.buf.len();
+        }
+    }
+
+    /// At a final end of file: the unterminated rest as a last line, if there is one.
+    pub fn finish(&mut self) -> Option<Line> {
+        let end = self.position();
+        self.scanned = 0;
+        if let Some((bytes, offset)) = self.skipping.take() {
+            self.buf.clear();
+            self.buf_offset = end;
+            return Some(Line {
+                bytes,
+                offset,
+                end,
+                truncated: true,
+            });
+        }
+        if self.buf.is_empty() {
+            return None;
+        }
+        let offset = self.buf_offset;
+        let bytes = self.buf.split().freeze();
+        self.buf_offset = end;
+        Some(Line {
+            bytes,
+            offset,
+            end,
+            truncated: false,
+        })
+    }
+
+    /// File offset just past the last byte read.
+    pub fn position(&self) -> u64 {
+        self.buf_offset + self.buf.len() as u64
+    }
+
+    /// Bytes read but not yet handed out as lines (an incomplete last line).
+    pub fn buffered(&self) -> usize {
+        self.buf.len() + self.skipping.as_ref().map_or(0, |(head, _)| head.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn lines(framer: &mut Framer) -> Vec<Line> {
+        std::iter::from_fn(|| framer.next_line()).collect()
+    }
+
+    fn line(bytes: &'static [u8], offset: u64, end: u64, truncated: bool) -> Line {
+        Line {
+            bytes: Bytes::from_static(bytes),
+            offset,
+            end,
+            truncated,
+        }
+    }
+
+    #[test]
+    fn frames_lines_with_offsets() {
+        let mut f = Framer::new(100, 1024);
+        f.extend(b"one\ntwo\r\nthr");
+        assert_eq!(
+            lines(&mut f),
+            [line(b"one", 100, 104, false), line(b"two", 104, 109, false)]
+        );
+        f.extend(b"ee\n\n");
+        assert_eq!(
+            lines(&mut f),
+            [line(b"three", 109, 115, false), line(b"", 115, 116, false)]
+        );
+        assert_eq!(f.position(), 116);
+        assert_eq!(f.finish(), None);
+    }
+
+    #[test]
+    fn an_overlong_line_is_cut_and_the_rest_skipped() {
+        let mut f = Framer::new(0, 4);
+        f.extend(b"abcdefgh");
+        assert_eq!(lines(&mut f), []);
+        assert!(f.buffered() <= 4, "the tail of the line is not kept");
+        f.extend(b"ijk\nok\nlonger\n");
+        assert_eq!(
+            lines(&mut f),
+            [
+                line(b"abcd", 0, 12, true),
+                line(b"ok", 12, 15, false),
+                line(b"long", 15, 22, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn finish_returns_the_unterminated_rest() {
+        let mut f = Framer::new(0, 1024);
+        f.extend(b"a\nno newline");
+        assert_eq!(lines(&mut f), [line(b"a", 0, 2, false)]);
+        assert_eq!(f.finish(), Some(line(b"no newline", 2, 12, false)));
+        assert_eq!(f.finish(), None);
+    }
+
+    #[test]
+    fn reads_from_a_reader() {
+        let mut f = Framer::new(0, 1024);
+        let mut src: &[u8] = b"x\ny\n";
+        assert_eq!(f.read_from(&mut src, 3).unwrap(), 3);
+        assert_eq!(f.read_from(&mut src, 3).unwrap(), 1);
+        assert_eq!(f.read_from(&mut src, 3).unwrap(), 0);
+        assert_eq!(lines(&mut f).len(), 2);
+    }
+
+    proptest! {
+        #[test]
+        fn chunk_boundaries_do_not_change_the_lines(
+            data in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'a'), Just(b'\r'), any::<u8>()], 0..400),
+            cuts in proptest::collection::vec(1usize..50, 1..20),
+            max in 1usize..40,
+        ) {
+            let mut whole = Framer::new(0, max);
+            whole.extend(&data);
+            let mut expected = lines(&mut whole);
+            expected.extend(whole.finish());
+
+            let mut chunked = Framer::new(0, max);
+            let mut got = Vec::new();
+            let mut rest = &data[..];
+            for cut in cuts.iter().cycle() {
+                if rest.is_empty() { break; }
+                let (head, tail) = rest.split_at((*cut).min(rest.len()));
+                chunked.extend(head);
+                got.extend(lines(&mut chunked));
+                prop_assert!(chunked.buffered() <= max + 50);
+                rest = tail;
+            }
+            got.extend(chunked.finish());
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
