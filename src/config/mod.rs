@@ -1,8 +1,66 @@
 //! Configuration: YAML with Filebeat's conventions (`${VAR}` expansion, dotted keys, `-E` overrides),
 //! typed, defaulted and validated.
+//!
+//! - Dotted keys: `output.elasticsearch: {hosts: …}` is `output: {elasticsearch: {hosts: …}}`, at any
+//!   level; both spellings merge, and one key set twice is an error.
+//! - `-E KEY=VALUE` overrides are applied after the file; VALUE is read as YAML.
+//! - `${VAR}`, `${VAR:default}` expand in every string after overrides; `$${` is a literal `${`. A typed field also accepts its value as a string, so `max_line_bytes: ${MAX:1048576}`
+//!   works; an empty string in an optional field means "not set".
+//! - Unknown keys are errors. Every error names its key and the line it is on (or `(from -E)`).
 
+mod de;
+mod duration;
+mod env;
+mod error;
+mod hosts;
+mod load;
+mod locate;
+mod merge;
 mod model;
+mod overrides;
 mod secret;
+mod size;
+mod tree;
+mod validate;
 
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub use env::{Env, ProcessEnv};
+pub use error::{ConfigError, Location, Problem};
 pub use model::*;
 pub use secret::Secret;
+
+/// Shown in errors when there is no config file.
+const NO_FILE: &str = "(no config file)";
+
+/// Loads the configuration from `file` (all defaults when `None`), then applies `overrides` (`-E`
+/// arguments, `KEY=VALUE`) and the environment.
+pub fn load(
+    file: Option<&Path>,
+    overrides: &[String],
+    env: &dyn Env,
+) -> Result<Config, ConfigError> {
+    match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            load_str(&text, &path.display().to_string(), overrides, env)
+        }
+        None => load_str("", NO_FILE, overrides, env),
+    }
+}
+
+/// [`load`] from text; `source_name` names it in errors.
+pub fn load_str(
+    yaml: &str,
+    source_name: &str,
+    overrides: &[String],
+    env: &dyn Env,
+) -> Result<Config, ConfigError> {
+    load::load_str(yaml, source_name, overrides, env)
+}

@@ -6,7 +6,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use super::secret::Secret;
+use super::{duration, hosts, size};
 
 /// The glob kubelet's container log symlinks live under; Filebeat's container input reads the same.
 pub const DEFAULT_PATHS: &str = "/var/log/containers/*.log";
@@ -25,6 +28,9 @@ pub const DEFAULT_PARTIAL_TIMEOUT: Duration = Duration::from_secs(5);
 /// The seed's Filebeat decoded `message` into `json`.
 pub const DEFAULT_DECODE_FIELDS: &str = "message";
 pub const DEFAULT_DECODE_TARGET: &str = "json";
+/// Flag a message that looks like JSON but is not, so a broken structured logger shows in Kibana
+/// (`error.message`). Only JSON-looking text is ever decoded, so plain-text lines never get it.
+pub const DEFAULT_DECODE_ADD_ERROR_KEY: bool = true;
 /// Filebeat's default: decode the field itself, not JSON strings nested in it.
 pub const DEFAULT_DECODE_MAX_DEPTH: usize = 1;
 /// Containers whose logs are the agent's own (or the shippers it replaces): shipping them would feed back.
@@ -33,6 +39,8 @@ pub const DEFAULT_OWN_CONTAINERS: [&str; 3] = ["loglynk", "filebeat", "metricbea
 pub const OWN_CONTAINER_ENV: &str = "LOGLYNK_CONTAINER_NAME";
 /// The ECK service of the seed's `funlynk-logs` cluster.
 pub const DEFAULT_ES_HOST: &str = "https://funlynk-logs-es-http:9200";
+/// Elasticsearch's HTTP port: Filebeat's default for a host written without a port.
+pub const DEFAULT_ES_PORT: u16 = 9200;
 /// ECK's built-in superuser, as the seed used; a dedicated writer role is better (see README).
 pub const DEFAULT_ES_USERNAME: &str = "elastic";
 /// Where the seed mounted the ECK HTTP CA.
@@ -43,14 +51,19 @@ pub const ES_PASSWORD_ENV: &str = "ELASTICSEARCH_PASSWORD";
 pub const DEFAULT_ES_INDEX: &str = "funlynk-logs-%{+yyyy.MM.dd}";
 pub const DEFAULT_LOG_LEVEL: &str = "info";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub paths: Vec<String>,
     pub state_dir: PathBuf,
     pub start_at: StartAt,
+    #[serde(deserialize_with = "size::deserialize")]
     pub max_line_bytes: u64,
+    #[serde(with = "duration")]
     pub scan_frequency: Duration,
+    #[serde(with = "duration")]
     pub poll_interval: Duration,
+    #[serde(with = "duration")]
     pub partial_timeout: Duration,
     pub decode_json_fields: DecodeJsonFields,
     pub drop_own_logs: DropOwnLogs,
@@ -60,14 +73,16 @@ pub struct Config {
 }
 
 /// Where to start reading a file the registry has no record of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StartAt {
     Beginning,
     End,
 }
 
 /// Filebeat's decode_json_fields processor, with its option names and defaults.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct DecodeJsonFields {
     pub enabled: bool,
     pub fields: Vec<String>,
@@ -81,20 +96,26 @@ pub struct DecodeJsonFields {
     pub process_array: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct DropOwnLogs {
     pub enabled: bool,
     /// `kubernetes.container.name` values whose events are dropped.
     pub containers: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Output {
     pub elasticsearch: ElasticsearchOutput,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ElasticsearchOutput {
+    /// A host written without a scheme gets one at load (https when a CA is configured), and one
+    /// without a port gets 9200, as in Filebeat.
+    #[serde(with = "hosts")]
     pub hosts: Vec<url::Url>,
     pub username: Option<String>,
     pub password: Option<Secret>,
@@ -104,7 +125,8 @@ pub struct ElasticsearchOutput {
     pub index: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Ssl {
     pub certificate_authorities: Vec<PathBuf>,
     pub certificate: Option<PathBuf>,
@@ -113,7 +135,8 @@ pub struct Ssl {
 }
 
 /// Filebeat's `ssl.verification_mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum VerificationMode {
     /// Chain and hostname.
     Full,
@@ -123,8 +146,99 @@ pub enum VerificationMode {
     None,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Logging {
     /// A tracing filter directive: `info`, `debug`, `loglynk=debug,info`, …
     pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            paths: vec![DEFAULT_PATHS.to_owned()],
+            state_dir: PathBuf::from(DEFAULT_STATE_DIR),
+            // Filebeat reads a file it has no state for from its start, so nothing logged before the
+            // agent came up is lost.
+            start_at: StartAt::Beginning,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            scan_frequency: DEFAULT_SCAN_FREQUENCY,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            partial_timeout: DEFAULT_PARTIAL_TIMEOUT,
+            decode_json_fields: DecodeJsonFields::default(),
+            drop_own_logs: DropOwnLogs::default(),
+            // The seed's Filebeat ran add_host_metadata.
+            add_host_metadata: true,
+            output: Output::default(),
+            logging: Logging::default(),
+        }
+    }
+}
+
+impl Default for DecodeJsonFields {
+    /// Enabled, because the seed decoded `message`; the flags default to Filebeat's (all off).
+    fn default() -> DecodeJsonFields {
+        DecodeJsonFields {
+            enabled: true,
+            fields: vec![DEFAULT_DECODE_FIELDS.to_owned()],
+            target: DEFAULT_DECODE_TARGET.to_owned(),
+            overwrite_keys: false,
+            max_depth: DEFAULT_DECODE_MAX_DEPTH,
+            add_error_key: DEFAULT_DECODE_ADD_ERROR_KEY,
+            process_array: false,
+        }
+    }
+}
+
+impl Default for DropOwnLogs {
+    fn default() -> DropOwnLogs {
+        DropOwnLogs {
+            enabled: true,
+            containers: DEFAULT_OWN_CONTAINERS.map(str::to_owned).to_vec(),
+        }
+    }
+}
+
+impl Default for ElasticsearchOutput {
+    /// Without a password: the default one comes from the environment at load, and the debug mode
+    /// needs none.
+    fn default() -> ElasticsearchOutput {
+        ElasticsearchOutput {
+            hosts: vec![hosts::default_host()],
+            username: Some(DEFAULT_ES_USERNAME.to_owned()),
+            password: None,
+            api_key: None,
+            ssl: Ssl::default(),
+            index: DEFAULT_ES_INDEX.to_owned(),
+        }
+    }
+}
+
+impl Default for Ssl {
+    fn default() -> Ssl {
+        Ssl {
+            certificate_authorities: vec![PathBuf::from(DEFAULT_ES_CA)],
+            certificate: None,
+            key: None,
+            verification_mode: VerificationMode::Full,
+        }
+    }
+}
+
+impl Default for Logging {
+    fn default() -> Logging {
+        Logging {
+            level: DEFAULT_LOG_LEVEL.to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// The effective configuration as YAML, for `--print-config`-style output: every secret is shown
+    /// as `********`, and the text loads back (secrets aside) into the same `Config`.
+    pub fn to_masked_yaml(&self) -> String {
+        // Every type here serializes infallibly; the fallback only keeps this total.
+        serde_yaml_ng::to_string(self)
+            .unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"))
+    }
 }

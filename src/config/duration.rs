@@ -1,0 +1,92 @@
+//! Durations: `10s`, `500ms`, `5m`, `1h 30m` (humantime), or a number of seconds.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Serializer;
+
+pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Duration, D::Error> {
+    deserializer.deserialize_any(DurationVisitor)
+}
+
+/// Written the way it is read back, e.g. `10s`.
+pub(crate) fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&humantime::format_duration(*value))
+}
+
+struct DurationVisitor;
+
+impl Visitor<'_> for DurationVisitor {
+    type Value = Duration;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a duration, like \"10s\", \"500ms\", \"5m\", or a number of seconds")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
+        Ok(Duration::from_secs(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
+        u64::try_from(v)
+            .map(Duration::from_secs)
+            .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
+        Duration::try_from_secs_f64(v)
+            .map_err(|_| E::invalid_value(de::Unexpected::Float(v), &self))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Duration, E> {
+        let t = v.trim();
+        if let Ok(secs) = t.parse::<u64>() {
+            return Ok(Duration::from_secs(secs));
+        }
+        humantime::parse_duration(t).map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::value::{Error, F64Deserializer, I64Deserializer, StrDeserializer};
+
+    fn from_str(s: &str) -> Result<Duration, Error> {
+        deserialize(StrDeserializer::<Error>::new(s))
+    }
+
+    #[test]
+    fn accepts_units_and_plain_seconds() {
+        assert_eq!(from_str("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(from_str("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(from_str("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(from_str("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(from_str(" 30 ").unwrap(), Duration::from_secs(30));
+        let secs = deserialize(I64Deserializer::<Error>::new(7)).unwrap();
+        assert_eq!(secs, Duration::from_secs(7));
+        let half = deserialize(F64Deserializer::<Error>::new(0.5)).unwrap();
+        assert_eq!(half, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn rejects_garbage_and_negative_values() {
+        assert!(from_str("soon").is_err());
+        assert!(from_str("-1s").is_err());
+        assert!(deserialize(I64Deserializer::<Error>::new(-1)).is_err());
+        assert!(deserialize(F64Deserializer::<Error>::new(-0.5)).is_err());
+    }
+
+    #[test]
+    fn serializes_as_it_parses() {
+        let text = serde_json::to_value(Wrapper(Duration::from_millis(1500))).unwrap();
+        assert_eq!(text, "1s 500ms");
+        assert_eq!(from_str("1s 500ms").unwrap(), Duration::from_millis(1500));
+    }
+
+    #[derive(serde::Serialize)]
+    struct Wrapper(#[serde(serialize_with = "serialize")] Duration);
+}

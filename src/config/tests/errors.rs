@@ -1,0 +1,199 @@
+//! What fails, and how the error reads.
+
+use super::*;
+
+#[test]
+fn a_key_set_twice_is_an_error_with_both_lines() {
+    let yaml =
+        "paths: [/a]\noutput.elasticsearch.index: a\noutput:\n  elasticsearch:\n    index: b\n";
+    assert_eq!(
+        err(yaml, &[], &[]),
+        "config error in /etc/loglynk/loglynk.yml line 5: output.elasticsearch.index: \
+         set more than once (lines 2, 5)"
+    );
+    let e = load_with("a: 1\na: 2\n", &[], &[]).unwrap_err();
+    assert_eq!(e.problems()[0].key, "a");
+}
+
+#[test]
+fn malformed_overrides_are_errors() {
+    assert_eq!(
+        err("", &["max_line_bytes"], &[]),
+        "config error in /etc/loglynk/loglynk.yml (from -E): malformed -E \"max_line_bytes\": \
+         expected KEY=VALUE"
+    );
+    let no_file = load(None, &["=x".to_owned()], &env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        no_file,
+        "config error in (no config file) (from -E): malformed -E \"=x\": the key before `=` is empty"
+    );
+}
+
+#[test]
+fn every_missing_variable_is_reported_with_its_key() {
+    let yaml = "state_dir: ${STATE}\noutput:\n  elasticsearch:\n    username: ${USER_NAME}\n";
+    assert_eq!(
+        err(yaml, &["logging.level=${LVL}"], &[]),
+        "config error in /etc/loglynk/loglynk.yml line 1: state_dir: environment variable STATE is not set\n\
+         config error in /etc/loglynk/loglynk.yml line 4: output.elasticsearch.username: \
+         environment variable USER_NAME is not set\n\
+         config error in /etc/loglynk/loglynk.yml (from -E): logging.level: \
+         environment variable LVL is not set"
+    );
+}
+
+#[test]
+fn unknown_keys_name_the_full_path_and_line() {
+    let nested = "\
+paths:
+  - /var/log/containers/*.log
+output:
+  elasticsearch:
+    hosts: [\"https://es:9200\"]
+    username: elastic
+    hostz: oops
+";
+    assert_eq!(
+        err(nested, &[], &[]),
+        "config error in /etc/loglynk/loglynk.yml line 7: unknown key output.elasticsearch.hostz \
+         (expected one of: hosts, username, password, api_key, ssl, index)"
+    );
+
+    let dotted = "\
+# loglynk
+state_dir: /var/lib/loglynk
+
+output.elasticsearch.ssl:
+  verification_mode: full
+  certificate_authoritys: [/ca.crt]
+";
+    let e = load_with(dotted, &[], &[]).unwrap_err();
+    assert_eq!(
+        e.problems()[0].key,
+        "output.elasticsearch.ssl.certificate_authoritys"
+    );
+    assert_eq!(e.problems()[0].location, Location::Line(6));
+    assert!(e.to_string().contains(
+        "unknown key output.elasticsearch.ssl.certificate_authoritys (expected one of: \
+         certificate_authorities, certificate, key, verification_mode)"
+    ));
+
+    assert_eq!(
+        err("paths: [/a]\noutput.logstash.hosts: [x]\n", &[], &[]),
+        "config error in /etc/loglynk/loglynk.yml line 2: unknown key output.logstash \
+         (expected one of: elasticsearch)"
+    );
+    assert!(err("max_line_byte: 5\n", &[], &[]).starts_with(
+        "config error in /etc/loglynk/loglynk.yml line 1: unknown key max_line_byte (expected one of: paths,"
+    ));
+    assert_eq!(
+        err("paths: [/a]\n", &["decode_json_fields.field=x"], &[]),
+        "config error in /etc/loglynk/loglynk.yml (from -E): unknown key decode_json_fields.field \
+         (expected one of: enabled, fields, target, overwrite_keys, max_depth, add_error_key, process_array)"
+    );
+}
+
+#[test]
+fn type_errors_name_the_key_and_line() {
+    assert_eq!(
+        err("paths: [/a]\nscan_frequency: often\n", &[], &[]),
+        "config error in /etc/loglynk/loglynk.yml line 2: scan_frequency: invalid value: string \"often\", \
+         expected a duration, like \"10s\", \"500ms\", \"5m\", or a number of seconds"
+    );
+    assert!(err("start_at: middle\n", &[], &[])
+        .ends_with("line 1: start_at: invalid value \"middle\" (expected one of: beginning, end)"));
+    assert!(err("output.elasticsearch.hosts:\n  - https://ok:9200\n  - 'http://bad host'\n", &[], &[])
+        .starts_with("config error in /etc/loglynk/loglynk.yml line 3: output.elasticsearch.hosts.1: invalid URL"));
+}
+
+#[test]
+fn sections_must_be_mappings() {
+    assert_eq!(
+        err("output: 5\n", &[], &[]),
+        "config error in /etc/loglynk/loglynk.yml line 1: output: invalid type: integer `5`, \
+         expected a mapping of keys"
+    );
+    assert_eq!(
+        err("- a\n", &[], &[]),
+        "config error in /etc/loglynk/loglynk.yml: invalid type: sequence, expected a mapping of keys"
+    );
+}
+
+#[test]
+fn yaml_syntax_errors_give_the_line() {
+    let e = err("paths: [/a]\noutput:\n  index: [x\n  other: y\n", &[], &[]);
+    assert!(
+        e.starts_with("config error in /etc/loglynk/loglynk.yml line 4: invalid YAML at column"),
+        "{e}"
+    );
+    let e = err("a: 1\n\tb: 2\n", &[], &[]);
+    assert!(
+        e.starts_with("config error in /etc/loglynk/loglynk.yml line 2: invalid YAML"),
+        "{e}"
+    );
+}
+
+#[test]
+fn validation_reports_every_problem_with_its_line() {
+    let yaml = "\
+paths: []
+max_line_bytes: 10
+decode_json_fields:
+  target: message
+output.elasticsearch:
+  hosts: ['ftp://es']
+  index: Logs-%{+yyyy}
+  ssl.certificate: /c.pem
+";
+    let e = load_with(yaml, &["poll_interval=0"], &[]).unwrap_err();
+    let found: Vec<(&str, Location)> = e
+        .problems()
+        .iter()
+        .map(|p| (p.key.as_str(), p.location))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("paths", Location::Line(1)),
+            ("max_line_bytes", Location::Line(2)),
+            ("poll_interval", Location::Override),
+            ("decode_json_fields.target", Location::Line(4)),
+            ("output.elasticsearch.hosts.0", Location::Line(6)),
+            ("output.elasticsearch.ssl.certificate", Location::Line(8)),
+            ("output.elasticsearch.index", Location::Line(7)),
+        ]
+    );
+    let text = e.to_string();
+    assert_eq!(text.lines().count(), 7);
+    assert!(text.contains(
+        "line 7: output.elasticsearch.index: invalid index pattern \"Logs-%{+yyyy}\": uppercase 'L'"
+    ));
+}
+
+#[test]
+fn load_reads_a_file_and_reports_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loglynk.yml");
+    std::fs::write(&path, "paths: [/x/*.log]\nbogus: 1\n").unwrap();
+    let e = load(Some(&path), &[], &env(&[])).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "config error in {} line 2: unknown key bogus (expected one of: paths, state_dir, start_at, \
+             max_line_bytes, scan_frequency, poll_interval, partial_timeout, decode_json_fields, \
+             drop_own_logs, add_host_metadata, output, logging)",
+            path.display()
+        )
+    );
+    std::fs::write(&path, "paths: [/x/*.log]\n").unwrap();
+    assert_eq!(
+        load(Some(&path), &[], &ProcessEnv).unwrap().paths,
+        ["/x/*.log"]
+    );
+    let missing = dir.path().join("absent.yml");
+    let e = load(Some(&missing), &[], &env(&[])).unwrap_err();
+    assert!(matches!(e, ConfigError::Read { .. }));
+    assert!(e.problems().is_empty());
+}

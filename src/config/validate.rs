@@ -1,0 +1,196 @@
+//! Checks on the typed configuration that types alone cannot express. Every problem is returned, so a
+//! broken config is fixed in one round rather than one error per restart.
+
+use std::time::Duration;
+
+use super::model::Config;
+use crate::event::field::TYPED_TOP_LEVEL;
+use crate::output::elasticsearch::index::IndexPattern;
+
+/// 1 KiB: below this, ordinary log lines would be cut.
+const MIN_LINE_BYTES: u64 = 1024;
+/// 64 MiB: a line is buffered whole, so this bounds memory per file.
+const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A problem: the dotted key path it is about, and what is wrong with it.
+pub(crate) type Finding = (String, String);
+
+pub(crate) fn validate(config: &Config) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let mut problem = |key: String, message: String| found.push((key, message));
+
+    if config.paths.is_empty() {
+        problem("paths".into(), "must list at least one glob".into());
+    }
+    for (i, path) in config.paths.iter().enumerate() {
+        if path.trim().is_empty() {
+            problem(format!("paths.{i}"), "must not be empty".into());
+        } else if let Err(e) = glob::Pattern::new(path) {
+            problem(format!("paths.{i}"), format!("invalid glob {path:?}: {e}"));
+        }
+    }
+    if config.state_dir.as_os_str().is_empty() {
+        problem("state_dir".into(), "must not be empty".into());
+    }
+    if !(MIN_LINE_BYTES..=MAX_LINE_BYTES).contains(&config.max_line_bytes) {
+        problem(
+            "max_line_bytes".into(),
+            format!(
+                "{} is outside the allowed range {MIN_LINE_BYTES} (1 KiB) to {MAX_LINE_BYTES} (64 MiB)",
+                config.max_line_bytes
+            ),
+        );
+    }
+    for (key, value) in [
+        ("scan_frequency", config.scan_frequency),
+        ("poll_interval", config.poll_interval),
+        ("partial_timeout", config.partial_timeout),
+    ] {
+        if value == Duration::ZERO {
+            problem(key.into(), "must be greater than 0".into());
+        }
+    }
+
+    let decode = &config.decode_json_fields;
+    // A disabled processor's settings are not used, so they cannot be wrong yet.
+    if decode.enabled {
+        if decode.fields.is_empty() {
+            problem(
+                "decode_json_fields.fields".into(),
+                "must list at least one field while decode_json_fields is enabled".into(),
+            );
+        }
+        if decode.max_depth < 1 {
+            problem(
+                "decode_json_fields.max_depth".into(),
+                "must be at least 1".into(),
+            );
+        }
+        let first = decode.target.split('.').next().unwrap_or_default();
+        if !decode.target.is_empty() && TYPED_TOP_LEVEL.contains(&first) {
+            problem(
+                "decode_json_fields.target".into(),
+                format!(
+                    "{:?} would write into the event's own `{first}` field; choose another target, \
+                     or \"\" for the document root",
+                    decode.target
+                ),
+            );
+        }
+    }
+
+    let es = &config.output.elasticsearch;
+    if es.hosts.is_empty() {
+        problem(
+            "output.elasticsearch.hosts".into(),
+            "must list at least one host".into(),
+        );
+    }
+    for (i, host) in es.hosts.iter().enumerate() {
+        if !matches!(host.scheme(), "http" | "https") {
+            problem(
+                format!("output.elasticsearch.hosts.{i}"),
+                format!("{host}: the scheme must be http or https"),
+            );
+        }
+    }
+    match (&es.ssl.certificate, &es.ssl.key) {
+        (Some(_), None) => problem(
+            "output.elasticsearch.ssl.certificate".into(),
+            "is set without ssl.key; a client certificate needs both".into(),
+        ),
+        (None, Some(_)) => problem(
+            "output.elasticsearch.ssl.key".into(),
+            "is set without ssl.certificate; a client certificate needs both".into(),
+        ),
+        _ => {}
+    }
+    if es.password.is_some() && es.api_key.is_some() {
+        problem(
+            "output.elasticsearch.api_key".into(),
+            "cannot be used together with password; set one of them".into(),
+        );
+    }
+    if let Err(e) = IndexPattern::parse(&es.index) {
+        problem("output.elasticsearch.index".into(), e.to_string());
+    }
+    if config.logging.level.trim().is_empty() {
+        problem("logging.level".into(), "must not be empty".into());
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Secret};
+
+    fn keys(config: &Config) -> Vec<String> {
+        validate(config).into_iter().map(|(key, _)| key).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(validate(&Config::default()), []);
+    }
+
+    #[test]
+    fn collects_every_problem() {
+        let mut c = Config {
+            paths: vec!["/var/log/[*.log".into(), String::new()],
+            max_line_bytes: 10,
+            poll_interval: Duration::ZERO,
+            ..Config::default()
+        };
+        c.decode_json_fields.fields.clear();
+        c.decode_json_fields.max_depth = 0;
+        c.decode_json_fields.target = "kubernetes.extra".into();
+        let es = &mut c.output.elasticsearch;
+        es.hosts = vec!["ftp://x".parse().unwrap()];
+        es.ssl.key = Some("/k".into());
+        es.password = Some(Secret::new("p"));
+        es.api_key = Some(Secret::new("k"));
+        es.index = "Logs".into();
+        c.logging.level = " ".into();
+        assert_eq!(
+            keys(&c),
+            [
+                "paths.0",
+                "paths.1",
+                "max_line_bytes",
+                "poll_interval",
+                "decode_json_fields.fields",
+                "decode_json_fields.max_depth",
+                "decode_json_fields.target",
+                "output.elasticsearch.hosts.0",
+                "output.elasticsearch.ssl.key",
+                "output.elasticsearch.api_key",
+                "output.elasticsearch.index",
+                "logging.level",
+            ]
+        );
+    }
+
+    #[test]
+    fn edge_values() {
+        let mut c = Config {
+            paths: Vec::new(),
+            max_line_bytes: MAX_LINE_BYTES + 1,
+            ..Config::default()
+        };
+        c.output.elasticsearch.hosts.clear();
+        assert_eq!(
+            keys(&c),
+            ["paths", "max_line_bytes", "output.elasticsearch.hosts"]
+        );
+        c = Config {
+            max_line_bytes: MIN_LINE_BYTES,
+            ..Config::default()
+        };
+        c.decode_json_fields.target = String::new();
+        assert_eq!(keys(&c), Vec::<String>::new());
+        c.decode_json_fields.enabled = false;
+        c.decode_json_fields.target = "message".into();
+        assert_eq!(keys(&c), Vec::<String>::new());
+    }
+}
