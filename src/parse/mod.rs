@@ -1,1 +1,298 @@
-//! (being written)
+//! Raw lines to events: which format a line is in, its parts, and long lines joined back together.
+//!
+//! This is the hot path. A complete line costs no allocation: its message is a slice of the buffer the
+//! line was read into. Only joined lines, docker messages with escapes, and lines that need repair are
+//! copied.
+
+mod cri;
+mod docker;
+mod partial;
+mod parts;
+mod stats;
+mod utf8;
+
+#[cfg(test)]
+pub mod cases;
+#[cfg(test)]
+mod proptests;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use cri::parse_cri;
+pub use docker::parse_docker;
+pub use parts::{ParseError, Parts};
+pub use stats::ParseStats;
+
+use crate::event::{Event, Flags, Format, Origin, Timestamp};
+use crate::tail::Line;
+use partial::{Joiner, Piece};
+use utf8::to_text;
+
+/// Parses the lines of one file, in order. It holds that file's pending partial lines, so make exactly one
+/// per file and push every line of the file through it.
+#[derive(Debug)]
+pub struct LineParser {
+    origin: Arc<Origin>,
+    joiner: Joiner,
+    stats: ParseStats,
+}
+
+impl LineParser {
+    /// `max_line_bytes` bounds a joined line; `partial_timeout` is how long a partial line may wait for
+    /// its end before it is shipped as it is.
+    pub fn new(origin: Arc<Origin>, max_line_bytes: usize, partial_timeout: Duration) -> Self {
+        LineParser {
+            origin,
+            joiner: Joiner::new(max_line_bytes, partial_timeout),
+            stats: ParseStats::default(),
+        }
+    }
+
+    /// Parses one framed line; appends 0 or 1 (or 2 when a format switch flushes a pending partial) events.
+    ///
+    /// A line in neither format is never dropped: it is shipped raw, flagged UNPARSED, stamped with the
+    /// time it was read.
+    pub fn push(&mut self, line: Line, now: Instant, out: &mut Vec<Event>) {
+        let first = out.len();
+        self.stats.lines += 1;
+        let Line {
+            bytes,
+            offset,
+            end,
+            truncated,
+        } = line;
+        let mut flags = Flags::empty();
+        if truncated {
+            flags.insert(Flags::TRUNCATED);
+        }
+        let parsed = if bytes.first() == Some(&b'{') {
+            let (text, replaced) = to_text(bytes, truncated);
+            if replaced {
+                flags.insert(Flags::INVALID_UTF8);
+            }
+            parse_docker(&text)
+                .map(|parts| (Format::Docker, parts))
+                .map_err(|_| text)
+        } else {
+            parse_cri(&bytes)
+                .map(|parts| (Format::Cri, parts))
+                .map_err(|_| {
+                    let (text, replaced) = to_text(bytes, truncated);
+                    if replaced {
+                        flags.insert(Flags::INVALID_UTF8);
+                    }
+                    text
+                })
+        };
+        match parsed {
+            Ok((format, parts)) => {
+                let piece = Piece {
+                    format,
+                    parts,
+                    offset,
+                    end,
+                    flags,
+                };
+                self.joiner.push(&self.origin, piece, now, out);
+            }
+            Err(raw) => {
+                let mut event = Event::new(self.origin.clone(), Timestamp::now(), raw, offset);
+                event.flags = flags | Flags::UNPARSED;
+                event.checkpoint = self.joiner.checkpoint(end);
+                out.push(event);
+            }
+        }
+        self.stats.count(&out[first..]);
+    }
+
+    /// Flushes partials pending longer than partial_timeout, flagged PARTIAL.
+    pub fn flush_expired(&mut self, now: Instant, out: &mut Vec<Event>) {
+        let first = out.len();
+        self.joiner.flush_expired(&self.origin, now, out);
+        self.stats.count(&out[first..]);
+    }
+
+    /// Flushes every pending partial flagged PARTIAL (end of file in --no-follow mode, shutdown).
+    pub fn flush_all(&mut self, out: &mut Vec<Event>) {
+        let first = out.len();
+        self.joiner.flush_all(&self.origin, out);
+        self.stats.count(&out[first..]);
+    }
+
+    /// Offset of the earliest pending partial's first part, if any (the registry must not pass it).
+    pub fn pending_offset(&self) -> Option<u64> {
+        self.joiner.pending_offset()
+    }
+
+    /// When the earliest pending partial will expire, so the caller can schedule a wake-up.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.joiner.next_deadline()
+    }
+
+    pub fn stats(&self) -> ParseStats {
+        self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    fn parser(max_line_bytes: usize) -> LineParser {
+        let origin = Origin::new("/var/log/containers/x.log".into(), Default::default());
+        LineParser::new(origin, max_line_bytes, TIMEOUT)
+    }
+
+    fn line(bytes: impl Into<Bytes>, offset: u64) -> Line {
+        let bytes = bytes.into();
+        let end = offset + bytes.len() as u64 + 1;
+        Line {
+            bytes,
+            offset,
+            end,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn a_cri_message_is_a_slice_of_the_line() {
+        let mut out = Vec::new();
+        let bytes = Bytes::from(b"2026-11-24T06:54:58.1Z stdout F zero copy".to_vec());
+        let range = bytes.as_ptr_range();
+        parser(1024).push(line(bytes, 0), Instant::now(), &mut out);
+        assert_eq!(out[0].message.as_str(), "zero copy");
+        assert!(range.contains(&out[0].message.as_bytes().as_ptr()));
+    }
+
+    #[test]
+    fn a_docker_message_without_escapes_is_a_slice_of_the_line() {
+        let mut out = Vec::new();
+        let bytes = Bytes::from(
+            br#"{"log":"zero copy\n","stream":"stdout","time":"2019-01-01T00:00:00Z"}"#.to_vec(),
+        );
+        let range = bytes.as_ptr_range();
+        parser(1024).push(line(bytes, 0), Instant::now(), &mut out);
+        assert_eq!(out[0].message.as_str(), "zero copy");
+        assert!(range.contains(&out[0].message.as_bytes().as_ptr()));
+    }
+
+    #[test]
+    fn a_partial_line_is_flushed_after_the_timeout() {
+        let t0 = Instant::now();
+        let mut parser = parser(1024);
+        let mut out = Vec::new();
+        assert_eq!(parser.next_deadline(), None);
+        parser.push(line("2026-11-24T06:54:58Z stdout P wait", 10), t0, &mut out);
+        parser.push(
+            line("2026-11-24T06:54:58Z stderr F e", 50),
+            t0 + Duration::from_secs(1),
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].checkpoint, 10,
+            "the pending partial holds the checkpoint"
+        );
+        assert_eq!(parser.pending_offset(), Some(10));
+        assert_eq!(parser.next_deadline(), Some(t0 + TIMEOUT));
+
+        out.clear();
+        parser.flush_expired(t0 + Duration::from_secs(4), &mut out);
+        assert!(out.is_empty());
+        parser.flush_expired(t0 + Duration::from_secs(6), &mut out);
+        assert_eq!(out.len(), 1);
+        let event = &out[0];
+        assert_eq!(event.message.as_str(), "wait");
+        assert_eq!(event.flags, Flags::PARTIAL);
+        assert_eq!((event.offset, event.checkpoint), (10, 45));
+        assert_eq!(parser.pending_offset(), None);
+        assert_eq!(parser.next_deadline(), None);
+        assert_eq!(parser.stats().partial_flushed, 1);
+    }
+
+    #[test]
+    fn the_deadline_runs_from_the_first_part() {
+        let t0 = Instant::now();
+        let mut parser = parser(1024);
+        let mut out = Vec::new();
+        parser.push(line("2026-11-24T06:54:58Z stdout P a", 0), t0, &mut out);
+        parser.push(
+            line("2026-11-24T06:54:58Z stdout P b", 32),
+            t0 + Duration::from_secs(4),
+            &mut out,
+        );
+        assert_eq!(parser.next_deadline(), Some(t0 + TIMEOUT));
+        parser.flush_expired(t0 + TIMEOUT, &mut out);
+        assert_eq!(out[0].message.as_str(), "ab");
+    }
+
+    #[test]
+    fn a_huge_timeout_never_expires_and_does_not_panic() {
+        let origin = Origin::new("x.log".into(), Default::default());
+        let mut parser = LineParser::new(origin, 1024, Duration::MAX);
+        let mut out = Vec::new();
+        parser.push(
+            line("2026-11-24T06:54:58Z stdout P a", 0),
+            Instant::now(),
+            &mut out,
+        );
+        assert_eq!(parser.next_deadline(), None);
+        assert_eq!(parser.pending_offset(), Some(0));
+        parser.flush_all(&mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn a_line_the_tailer_cut_is_parsed_and_flagged() {
+        let mut parser = parser(1024);
+        let mut out = Vec::new();
+        let mut cut = line(&b"2026-11-24T06:54:58Z stdout F caf\xc3"[..], 0);
+        cut.truncated = true;
+        parser.push(cut, Instant::now(), &mut out);
+        let event = &out[0];
+        assert_eq!(
+            event.message.as_str(),
+            "caf",
+            "the half character is dropped"
+        );
+        assert_eq!(event.flags, Flags::TRUNCATED);
+        assert_eq!(event.format, Some(Format::Cri));
+
+        let mut cut = line(r#"{"log":"abc"#, 100);
+        cut.truncated = true;
+        parser.push(cut, Instant::now(), &mut out);
+        assert_eq!(out[1].message.as_str(), r#"{"log":"abc"#);
+        assert_eq!(out[1].flags, Flags::TRUNCATED | Flags::UNPARSED);
+        assert_eq!(
+            parser.stats(),
+            ParseStats {
+                lines: 2,
+                unparsed: 1,
+                invalid_utf8: 0,
+                partial_flushed: 0,
+                truncated: 2,
+            }
+        );
+    }
+
+    #[test]
+    fn a_cut_part_is_flagged_on_the_joined_line() {
+        let mut parser = parser(1024);
+        let mut out = Vec::new();
+        let mut cut = line("2026-11-24T06:54:58Z stdout P abc", 0);
+        cut.truncated = true;
+        parser.push(cut, Instant::now(), &mut out);
+        parser.push(
+            line("2026-11-24T06:54:58Z stdout F def", 40),
+            Instant::now(),
+            &mut out,
+        );
+        assert_eq!(out[0].message.as_str(), "abcdef");
+        assert_eq!(out[0].flags, Flags::TRUNCATED);
+    }
+}

@@ -1,0 +1,305 @@
+//! Joining the pieces of a long line back into one event.
+//!
+//! Runtimes split a long line into pieces (containerd and CRI-O tag all but the last `P`; docker leaves
+//! the newline off all but the last). Pieces of one stream are consecutive in the file, but the other
+//! stream's lines may come between them, so one line may be pending per stream.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::utf8::to_text;
+use super::Parts;
+use crate::event::{Event, Flags, Format, Origin, Stream, Timestamp};
+
+/// A parsed line on its way into the joiner.
+#[derive(Debug)]
+pub(crate) struct Piece {
+    pub format: Format,
+    pub parts: Parts,
+    pub offset: u64,
+    pub end: u64,
+    /// What is already known to be wrong with the line (truncated by the tailer, UTF-8 replaced before
+    /// parsing); carried into the event it ends up in.
+    pub flags: Flags,
+}
+
+/// The pending partial line of each stream of one file.
+#[derive(Debug)]
+pub(crate) struct Joiner {
+    max_line_bytes: usize,
+    timeout: Duration,
+    pending: [Option<Pending>; 2],
+}
+
+#[derive(Debug)]
+struct Pending {
+    format: Format,
+    timestamp: Timestamp,
+    /// The first piece's offset: the event's offset, and how far back a checkpoint must stay.
+    offset: u64,
+    /// The latest piece's end.
+    end: u64,
+    /// `None` when the timeout is too long to represent: never expires.
+    deadline: Option<Instant>,
+    message: Vec<u8>,
+    flags: Flags,
+    /// The message reached `max_line_bytes`; later pieces are dropped until the last one ends the line.
+    full: bool,
+}
+
+impl Joiner {
+    pub fn new(max_line_bytes: usize, timeout: Duration) -> Joiner {
+        Joiner {
+            max_line_bytes,
+            timeout,
+            pending: [None, None],
+        }
+    }
+
+    /// Emits the piece as an event when it completes a line, and keeps it otherwise. A pending line of the
+    /// same stream in the other format is emitted (flagged PARTIAL) first: its end was never written.
+    pub fn push(&mut self, origin: &Arc<Origin>, piece: Piece, now: Instant, out: &mut Vec<Event>) {
+        let Piece {
+            format,
+            parts,
+            offset,
+            end,
+            flags,
+        } = piece;
+        let stream = parts.stream;
+        let slot = slot(stream);
+        if self.pending[slot]
+            .as_ref()
+            .is_some_and(|p| p.format != format)
+        {
+            self.flush(origin, slot, out);
+        }
+        match self.pending[slot].take() {
+            None if !parts.partial => {
+                let line = Line {
+                    format,
+                    timestamp: parts.timestamp,
+                    message: parts.message,
+                    offset,
+                    flags,
+                };
+                out.push(line.into_event(origin, stream, self.checkpoint(end)));
+            }
+            None => {
+                let capacity = parts.message.len().saturating_mul(2);
+                let mut pending = Pending {
+                    format,
+                    timestamp: parts.timestamp,
+                    offset,
+                    end,
+                    deadline: now.checked_add(self.timeout),
+                    message: Vec::with_capacity(capacity.min(self.max_line_bytes)),
+                    flags,
+                    full: false,
+                };
+                pending.append(&parts.message, self.max_line_bytes);
+                self.pending[slot] = Some(pending);
+            }
+            Some(mut pending) => {
+                pending.append(&parts.message, self.max_line_bytes);
+                pending.end = end;
+                pending.flags.insert(flags);
+                if parts.partial {
+                    self.pending[slot] = Some(pending);
+                } else {
+                    self.emit(origin, stream, pending, Flags::empty(), out);
+                }
+            }
+        }
+    }
+
+    /// Emits, flagged PARTIAL, every pending line whose deadline is at or before `now`.
+    pub fn flush_expired(&mut self, origin: &Arc<Origin>, now: Instant, out: &mut Vec<Event>) {
+        while let Some(slot) = self.earliest(|p| p.deadline.is_some_and(|d| d <= now)) {
+            self.flush(origin, slot, out);
+        }
+    }
+
+    /// Emits every pending line, flagged PARTIAL.
+    pub fn flush_all(&mut self, origin: &Arc<Origin>, out: &mut Vec<Event>) {
+        while let Some(slot) = self.earliest(|_| true) {
+            self.flush(origin, slot, out);
+        }
+    }
+
+    pub fn pending_offset(&self) -> Option<u64> {
+        self.pending.iter().flatten().map(|p| p.offset).min()
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.pending
+            .iter()
+            .flatten()
+            .filter_map(|p| p.deadline)
+            .min()
+    }
+
+    /// Where reading may resume once an event ending at `end` is acknowledged: not past any line still
+    /// being joined, so a crash re-reads it whole instead of shipping its second half alone.
+    pub fn checkpoint(&self, end: u64) -> u64 {
+        self.pending_offset().map_or(end, |offset| offset.min(end))
+    }
+
+    /// The slot of the pending line that started first among those matching, so flushes come out in file
+    /// order.
+    fn earliest(&self, matches: impl Fn(&Pending) -> bool) -> Option<usize> {
+        (0..self.pending.len())
+            .filter_map(|slot| Some((slot, self.pending[slot].as_ref()?)))
+            .filter(|(_, p)| matches(p))
+            .min_by_key(|(_, p)| p.offset)
+            .map(|(slot, _)| slot)
+    }
+
+    fn flush(&mut self, origin: &Arc<Origin>, slot: usize, out: &mut Vec<Event>) {
+        if let Some(pending) = self.pending[slot].take() {
+            self.emit(origin, STREAMS[slot], pending, Flags::PARTIAL, out);
+        }
+    }
+
+    /// Emits a line already taken out of its slot, so the checkpoint only waits for the others.
+    fn emit(
+        &self,
+        origin: &Arc<Origin>,
+        stream: Stream,
+        pending: Pending,
+        extra: Flags,
+        out: &mut Vec<Event>,
+    ) {
+        let checkpoint = self.checkpoint(pending.end);
+        let line = Line {
+            format: pending.format,
+            timestamp: pending.timestamp,
+            message: Bytes::from(pending.message),
+            offset: pending.offset,
+            flags: pending.flags | extra,
+        };
+        out.push(line.into_event(origin, stream, checkpoint));
+    }
+}
+
+impl Pending {
+    /// Appends a piece, up to `max` bytes in all; past that, cuts on a character boundary, flags the line
+    /// TRUNCATED and drops whatever follows.
+    fn append(&mut self, piece: &[u8], max: usize) {
+        if self.full {
+            return;
+        }
+        let room = max.saturating_sub(self.message.len());
+        if piece.len() <= room {
+            self.message.extend_from_slice(piece);
+            return;
+        }
+        let (kept, dropped) = piece.split_at(room);
+        self.message.extend_from_slice(kept);
+        // Back off over the start of a character the cut went through; it may have begun in an earlier
+        // piece, since runtimes split at a byte count. A character has at most three continuation bytes.
+        let mut next = dropped.first().copied();
+        for _ in 0..3 {
+            if next.is_none_or(|b| b & 0xC0 != 0x80) {
+                break;
+            }
+            next = self.message.pop();
+        }
+        self.full = true;
+        self.flags.insert(Flags::TRUNCATED);
+    }
+}
+
+const STREAMS: [Stream; 2] = [Stream::Stdout, Stream::Stderr];
+
+fn slot(stream: Stream) -> usize {
+    match stream {
+        Stream::Stdout => 0,
+        Stream::Stderr => 1,
+    }
+}
+
+/// A complete (or given up on) line, ready to become an event.
+struct Line {
+    format: Format,
+    timestamp: Timestamp,
+    message: Bytes,
+    offset: u64,
+    flags: Flags,
+}
+
+impl Line {
+    fn into_event(self, origin: &Arc<Origin>, stream: Stream, checkpoint: u64) -> Event {
+        let mut flags = self.flags;
+        let (message, replaced) = to_text(self.message, flags.contains(Flags::TRUNCATED));
+        if replaced {
+            flags.insert(Flags::INVALID_UTF8);
+        }
+        let mut event = Event::new(origin.clone(), self.timestamp, message, self.offset);
+        event.stream = Some(stream);
+        event.format = Some(self.format);
+        event.checkpoint = checkpoint;
+        event.flags = flags;
+        event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn piece(message: &'static str, partial: bool, offset: u64) -> Piece {
+        Piece {
+            format: Format::Cri,
+            parts: Parts {
+                timestamp: Timestamp::from_nanos(0),
+                stream: Stream::Stdout,
+                partial,
+                message: Bytes::from_static(message.as_bytes()),
+            },
+            offset,
+            end: offset + 10,
+            flags: Flags::empty(),
+        }
+    }
+
+    #[test]
+    fn parts_past_the_limit_are_not_buffered() {
+        let origin = Origin::new("x.log".into(), Default::default());
+        let mut joiner = Joiner::new(10, Duration::from_secs(5));
+        let now = Instant::now();
+        let mut out = Vec::new();
+        for i in 0..100 {
+            joiner.push(&origin, piece("0123456", true, i * 10), now, &mut out);
+        }
+        let pending = joiner.pending[0].as_ref().unwrap();
+        assert_eq!(pending.message, b"0123456012");
+        assert!(pending.full);
+        assert_eq!(pending.end, 1000);
+        joiner.push(&origin, piece("end", false, 1000), now, &mut out);
+        assert_eq!(out[0].message.as_str(), "0123456012");
+        assert_eq!(out[0].flags, Flags::TRUNCATED);
+        assert_eq!((out[0].offset, out[0].checkpoint), (0, 1010));
+    }
+
+    #[test]
+    fn a_cut_backs_off_over_a_character_begun_in_an_earlier_part() {
+        let mut pending = Pending {
+            format: Format::Cri,
+            timestamp: Timestamp::from_nanos(0),
+            offset: 0,
+            end: 0,
+            deadline: None,
+            message: Vec::new(),
+            flags: Flags::empty(),
+            full: false,
+        };
+        // "€" is E2 82 AC; the limit falls right after its first byte.
+        pending.append(b"ab\xe2", 3);
+        pending.append(b"\x82\xac", 3);
+        assert_eq!(pending.message, b"ab");
+        assert!(pending.flags.contains(Flags::TRUNCATED));
+    }
+}

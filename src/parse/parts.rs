@@ -1,0 +1,39 @@
+//! What parsing one line yields: its parts, or what is wrong with it.
+
+use bytes::Bytes;
+
+use crate::event::{Stream, Timestamp};
+
+/// One well-formed line, split into what the runtime wrote around the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
+    pub timestamp: Timestamp,
+    pub stream: Stream,
+    /// The line is one piece of a longer line (CRI tag `P`, or a docker `log` without its trailing
+    /// newline) and continues on a later line of the same stream.
+    pub partial: bool,
+    /// Shares the line's buffer when nothing had to be unescaped. Not checked for UTF-8 yet: a runtime
+    /// splits a long line at a byte count, possibly inside a character, which is only whole again once the
+    /// pieces are joined.
+    pub message: Bytes,
+}
+
+/// Why a line is not in the format it was taken for. The line is still shipped (raw, flagged `unparsed`);
+/// this only says why.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("no stream after the timestamp")]
+    NoStream,
+    #[error("the timestamp is not RFC 3339")]
+    BadTimestamp,
+    #[error("the stream is neither stdout nor stderr")]
+    UnknownStream,
+    #[error("no tag after the stream")]
+    NoTag,
+    #[error("the first tag is neither P nor F")]
+    UnknownTag,
+    #[error("not a docker json-file line: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the docker \"log\" member is not a string")]
+    LogNotString,
+}
