@@ -1,1 +1,161 @@
-//! (being written)
+//! Processors: what is done to each event between parsing and encoding, as Filebeat's processors did.
+
+mod decode_json;
+mod drop_own;
+
+use crate::config::{DecodeJsonFields, DropOwnLogs};
+use crate::event::Event;
+
+use decode_json::DecodeJson;
+use drop_own::DropOwn;
+
+/// Whether an event goes on to the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    Keep,
+    Drop(DropReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DropReason {
+    /// The agent's own logs, or those of a shipper it replaces (drop_own_logs).
+    OwnLogs,
+}
+
+impl DropReason {
+    /// Stable name, for metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::OwnLogs => "own_logs",
+        }
+    }
+}
+
+/// What a batch went through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub dropped_own_logs: u64,
+    /// Fields that looked like JSON but did not decode, counted with or without add_error_key.
+    pub decode_errors: u64,
+}
+
+/// The configured processors, in the order they run. Built once; `&self` so workers can share it.
+#[derive(Debug, Clone)]
+pub struct Processors {
+    drop_own: DropOwn,
+    decode_json: DecodeJson,
+}
+
+impl Processors {
+    pub fn new(decode: &DecodeJsonFields, drop_own: &DropOwnLogs) -> Processors {
+        Processors {
+            drop_own: DropOwn::new(drop_own),
+            decode_json: DecodeJson::new(decode),
+        }
+    }
+
+    /// Runs drop first (no point decoding what is dropped), then decode_json_fields.
+    pub fn run(&self, event: &mut Event) -> Verdict {
+        self.process(event).0
+    }
+
+    /// Runs `run` over a batch, removing dropped events in place and counting drops.
+    pub fn run_batch(&self, events: &mut Vec<Event>) -> BatchOutcome {
+        let mut outcome = BatchOutcome::default();
+        events.retain_mut(|event| {
+            let (verdict, decode_errors) = self.process(event);
+            outcome.decode_errors += decode_errors;
+            match verdict {
+                Verdict::Keep => true,
+                Verdict::Drop(DropReason::OwnLogs) => {
+                    outcome.dropped_own_logs += 1;
+                    false
+                }
+            }
+        });
+        outcome
+    }
+
+    /// The verdict, and how many fields failed to decode.
+    fn process(&self, event: &mut Event) -> (Verdict, u64) {
+        if self.drop_own.matches(event) {
+            return (Verdict::Drop(DropReason::OwnLogs), 0);
+        }
+        (Verdict::Keep, self.decode_json.run(event))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{FieldValue, Origin, PathMetadata, Text, Timestamp};
+
+    fn processors() -> Processors {
+        Processors::new(
+            &DecodeJsonFields {
+                enabled: true,
+                fields: vec!["message".into()],
+                target: "json".into(),
+                overwrite_keys: false,
+                max_depth: 1,
+                add_error_key: true,
+                process_array: false,
+            },
+            &DropOwnLogs {
+                enabled: true,
+                containers: vec!["loglynk".into()],
+            },
+        )
+    }
+
+    fn event(container: &str, message: &'static str) -> Event {
+        let metadata = PathMetadata {
+            container_name: Some(container.into()),
+            ..PathMetadata::default()
+        };
+        Event::new(
+            Origin::new("/x.log".into(), metadata),
+            Timestamp::from_nanos(0),
+            Text::from(message),
+            0,
+        )
+    }
+
+    #[test]
+    fn dropped_events_are_not_decoded() {
+        let mut own = event("loglynk", "{\"a\":1}");
+        assert_eq!(
+            processors().run(&mut own),
+            Verdict::Drop(DropReason::OwnLogs)
+        );
+        assert!(own.fields.is_empty());
+        assert_eq!(DropReason::OwnLogs.as_str(), "own_logs");
+
+        let mut app = event("app", "{\"a\":1}");
+        assert_eq!(processors().run(&mut app), Verdict::Keep);
+        assert!(matches!(app.fields[0].value, FieldValue::RawJson(_)));
+    }
+
+    #[test]
+    fn run_batch_removes_dropped_events_and_counts() {
+        let mut batch = vec![
+            event("app", "first"),
+            event("loglynk", "own"),
+            event("app", "{\"broken\":"),
+            event("loglynk", "{\"broken\":"),
+            event("app", "{\"ok\":true}"),
+        ];
+        let outcome = processors().run_batch(&mut batch);
+        assert_eq!(
+            outcome,
+            BatchOutcome {
+                dropped_own_logs: 2,
+                decode_errors: 1,
+            }
+        );
+        let messages: Vec<&str> = batch.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages, ["first", "{\"broken\":", "{\"ok\":true}"]);
+        assert!(batch[1].error.is_some());
+        assert_eq!(batch[2].fields.len(), 1);
+    }
+}

@@ -1,0 +1,160 @@
+//! Filebeat's decode_json_fields: JSON written as a log line becomes structured fields.
+//!
+//! Two deliberate departures from Filebeat:
+//! - Only text that starts (after whitespace) with `{`, or `[` with process_array, is decoded. Filebeat
+//!   also decodes scalars, so a line reading `42` would put a number at `json` and break the index
+//!   mapping of every later object there, and with add_error_key every plain-text line would be flagged
+//!   as a JSON error. A plain line is not an error; it simply is not JSON.
+//! - A top-level array is left alone without process_array (Filebeat gates only its recursion on it): an
+//!   array at `json` conflicts with the object mapping the common case builds.
+//!
+//! The common case (`message` into a target path, max_depth 1) builds no tree: the text is validated and
+//! shipped as the message's own bytes, numbers exactly as written (as Go's UseNumber keeps them). The
+//! tree path uses serde_json's `Value`, where an integer beyond the i64/u64 range becomes an f64; such
+//! numbers lose precision there, as they would in Elasticsearch's numeric fields anyway.
+
+mod merge;
+mod nested;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::config::DecodeJsonFields;
+use crate::event::{field, Event, Field, FieldValue};
+
+use validate::{validate, Validation};
+
+/// The processor, built once from its configuration.
+#[derive(Debug, Clone)]
+pub(super) struct DecodeJson {
+    /// Empty when the processor is disabled, which makes running it free.
+    fields: Box<[Box<str>]>,
+    /// `None` merges into the document root (target `""`).
+    target: Option<Arc<str>>,
+    overwrite_keys: bool,
+    max_depth: usize,
+    add_error_key: bool,
+    process_array: bool,
+}
+
+/// What one field's text turned out to be.
+enum Decoded<'a> {
+    NotJson,
+    /// Validated JSON, shipped as this slice of the field's text.
+    Raw(&'a str),
+    Tree(Value),
+}
+
+impl DecodeJson {
+    pub(super) fn new(config: &DecodeJsonFields) -> DecodeJson {
+        let fields = if config.enabled {
+            config.fields.iter().map(|f| f.as_str().into()).collect()
+        } else {
+            Box::default()
+        };
+        DecodeJson {
+            fields,
+            target: (!config.target.is_empty()).then(|| config.target.as_str().into()),
+            overwrite_keys: config.overwrite_keys,
+            // Validation rejects 0; should one get through, decoding the field itself is the least surprise.
+            max_depth: config.max_depth.max(1),
+            add_error_key: config.add_error_key,
+            process_array: config.process_array,
+        }
+    }
+
+    /// Decodes each configured field; returns how many held text that looked like JSON but was not
+    /// decodable. Those are counted whether or not add_error_key marks the event, so a metric can show them.
+    pub(super) fn run(&self, event: &mut Event) -> u64 {
+        let mut errors = 0;
+        for name in &self.fields {
+            if let Err(message) = self.decode_field(event, name) {
+                errors += 1;
+                if self.add_error_key {
+                    event.set_error("json", message);
+                }
+            }
+        }
+        errors
+    }
+
+    fn decode_field(&self, event: &mut Event, name: &str) -> Result<(), String> {
+        let value = if name == field::MESSAGE {
+            // A handle on the same bytes, so the decoded text can be sliced out of it while the event is
+            // written to.
+            let message = event.message.clone();
+            match self.decode(message.as_str(), true)? {
+                Decoded::NotJson => return Ok(()),
+                Decoded::Tree(value) => value,
+                Decoded::Raw(text) => {
+                    if let Some(path) = &self.target {
+                        event.fields.push(Field {
+                            path: path.clone(),
+                            value: FieldValue::RawJson(message.slice_ref(text)),
+                        });
+                    }
+                    return Ok(());
+                }
+            }
+        } else {
+            match event.get_str(name).map(|text| self.decode(text, false)) {
+                None | Some(Ok(Decoded::NotJson | Decoded::Raw(_))) => return Ok(()),
+                Some(Ok(Decoded::Tree(value))) => value,
+                Some(Err(message)) => return Err(message),
+            }
+        };
+        match &self.target {
+            Some(path) => {
+                event.fields.push(Field {
+                    path: path.clone(),
+                    value: FieldValue::Json(value),
+                });
+                Ok(())
+            }
+            None => merge::into_root(event, value, self.overwrite_keys).map_err(String::from),
+        }
+    }
+
+    /// `raw_allowed`: the text is the message, whose bytes a raw field can share.
+    fn decode<'a>(&self, text: &'a str, raw_allowed: bool) -> Result<Decoded<'a>, String> {
+        let text = trim_json_space(text);
+        if !looks_like_json(text, self.process_array) {
+            return Ok(Decoded::NotJson);
+        }
+        if raw_allowed && self.max_depth == 1 && self.target.is_some() {
+            match validate(text) {
+                Validation::Valid => return Ok(Decoded::Raw(text)),
+                Validation::Invalid(err) => return Err(parse_error(&err)),
+                // serde_json's `Value` keeps the last of duplicate keys, as Go's decoder does.
+                Validation::DuplicateKey => {}
+            }
+        }
+        let mut value: Value = serde_json::from_str(text).map_err(|err| parse_error(&err))?;
+        nested::expand(&mut value, self.max_depth - 1, self.process_array);
+        Ok(Decoded::Tree(value))
+    }
+}
+
+/// Filebeat's wording, so alerts and saved searches on `error.message` keep matching.
+fn parse_error(err: &serde_json::Error) -> String {
+    format!("parsing input as JSON: {err}")
+}
+
+/// JSON's own whitespace only: text that starts with some other space is not JSON to any decoder.
+fn trim_json_space(text: &str) -> &str {
+    text.trim_matches([' ', '\t', '\n', '\r'])
+}
+
+/// `text` is already trimmed.
+fn looks_like_json(text: &str, process_array: bool) -> bool {
+    match text.as_bytes().first() {
+        Some(b'{') => true,
+        Some(b'[') => process_array,
+        _ => false,
+    }
+}
