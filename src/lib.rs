@@ -10,7 +10,7 @@ pub mod enrich;
 pub mod event;
 pub mod output;
 pub mod parse;
-// pub mod pipeline; (enabled once parse and process land)
+pub mod pipeline;
 pub mod process;
 pub mod tail;
 pub mod telemetry;

@@ -1,1 +1,222 @@
-fn main() {}
+//! The `loglynk` command line. Only argument handling, set-up and exit codes live here; everything else is
+//! the library's.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use loglynk::config::{self, Config, ProcessEnv, StartAt};
+use loglynk::discover::Changes;
+use loglynk::enrich::{AgentMetadata, HostMetadata};
+use loglynk::event::{Encoder, StaticFields};
+use loglynk::pipeline::{self, TailOptions};
+use loglynk::telemetry::{init_logging, LogFormat};
+
+/// Where the agent looks for its configuration when `--config` is not given.
+const DEFAULT_CONFIG_PATH: &str = "/etc/loglynk/loglynk.yml";
+
+/// Exit code for an invalid configuration or invocation (clap's usage errors use 2 as well).
+const EXIT_INVALID: u8 = 2;
+/// Exit code for a failure at run time.
+const EXIT_FAILURE: u8 = 1;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "loglynk",
+    version,
+    about = "Ships Kubernetes container logs to Elasticsearch, at least once.",
+    long_about = "Ships Kubernetes container logs to Elasticsearch, at least once.\n\n\
+        loglynk discovers /var/log/containers/*.log, follows the files through rotation, parses CRI and \
+        docker json-file lines, adds Kubernetes and host metadata, decodes JSON messages into json.*, and \
+        writes documents with Filebeat's ECS field names.",
+    after_help = "Exit codes: 0 success, 1 failure at run time, 2 invalid configuration or usage.\n\n\
+        Examples:\n  \
+        loglynk tail --no-follow 'fixtures/var/log/containers/*.log'\n  \
+        loglynk config check /etc/loglynk/loglynk.yml\n  \
+        loglynk -E 'output.elasticsearch.hosts=[\"http://127.0.0.1:9200\"]' config check"
+)]
+struct Cli {
+    /// Configuration file (YAML). Default: /etc/loglynk/loglynk.yml when it exists, else built-in defaults.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "LOGLYNK_CONFIG",
+        value_name = "FILE"
+    )]
+    config: Option<PathBuf>,
+
+    /// Override a setting, as Filebeat's -E: KEY is a dotted path, VALUE is YAML. Repeatable.
+    #[arg(short = 'E', global = true, value_name = "KEY=VALUE")]
+    set: Vec<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Debug mode: read local container log files and print the documents loglynk would ship, as NDJSON.
+    ///
+    /// Runs the agent's parse and process stages on local files; needs no cluster and no Elasticsearch.
+    /// Events go to stdout, the agent's own log to stderr.
+    #[command(after_help = "Examples:\n  \
+        loglynk tail --no-follow 'fixtures/var/log/containers/*.log'\n  \
+        loglynk tail --from-end /var/log/containers/web-*.log\n  \
+        loglynk tail --no-follow app.log | jq -c '{t: .[\"@timestamp\"], m: .message}'")]
+    Tail(TailArgs),
+
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+struct TailArgs {
+    /// Files or globs to read (quote globs). Default: the configured paths (/var/log/containers/*.log).
+    #[arg(value_name = "PATH|GLOB")]
+    paths: Vec<String>,
+
+    /// Read files from their beginning (the default, as the agent does for files it has no record of).
+    #[arg(long, conflicts_with = "from_end")]
+    from_beginning: bool,
+
+    /// Read only lines written after the file was opened.
+    #[arg(long)]
+    from_end: bool,
+
+    /// Exit once every file has been read to its end, instead of following them until SIGINT/SIGTERM.
+    #[arg(long)]
+    no_follow: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Load and validate the configuration, then print it with every default filled in and secrets masked.
+    ///
+    /// Exits 2 with an error naming the key and its line when the configuration is invalid.
+    Check {
+        /// The file to check (default: --config, else /etc/loglynk/loglynk.yml, else built-in defaults).
+        file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Config(ConfigCommand::Check { ref file }) => {
+            let path = file.clone().or_else(|| cli.config.clone());
+            config_check(path.as_deref(), &cli.set)
+        }
+        Command::Tail(ref args) => {
+            let config = match load_config(cli.config.as_deref(), &cli.set) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            report(tail(&config, args))
+        }
+    }
+}
+
+fn config_check(file: Option<&Path>, overrides: &[String]) -> ExitCode {
+    match load_config(file, overrides) {
+        Ok(config) => {
+            print!("{}", config.to_masked_yaml());
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+/// Loads the configuration, printing the error and giving the exit code when it is invalid.
+fn load_config(file: Option<&Path>, overrides: &[String]) -> Result<Config, ExitCode> {
+    let default = Path::new(DEFAULT_CONFIG_PATH);
+    let file = file.or_else(|| default.exists().then_some(default));
+    config::load(file, overrides, &ProcessEnv).map_err(|error| {
+        eprintln!("loglynk: {error}");
+        ExitCode::from(EXIT_INVALID)
+    })
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("loglynk: {error:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
+    init_logging(&config.logging.level, LogFormat::Text).map_err(anyhow::Error::msg)?;
+    let start_at = match (args.from_beginning, args.from_end) {
+        (_, true) => Some(StartAt::End),
+        (true, _) => Some(StartAt::Beginning),
+        _ => None,
+    };
+    let options = TailOptions {
+        paths: args.paths.clone(),
+        start_at,
+        follow: !args.no_follow,
+    };
+    let encoder = Encoder::new(&static_fields(config)?);
+    let changes = Arc::new(Changes::default());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let config = config.clone();
+    let summary = runtime.block_on(async move {
+        tokio::spawn(shutdown_on_signal(Arc::clone(&changes)));
+        // The pipeline runs on its own threads; this one only listens for signals meanwhile.
+        tokio::task::spawn_blocking(move || {
+            pipeline::tail(&config, options, encoder, changes, std::io::stdout().lock())
+        })
+        .await
+    })??;
+    tracing::info!(
+        files = summary.source.files_opened,
+        lines = summary.source.lines,
+        unparsed = summary.source.unparsed,
+        written = summary.events_written,
+        dropped = summary.events_dropped,
+        "tail finished"
+    );
+    Ok(())
+}
+
+/// SIGTERM is how Kubernetes asks a pod to stop: finish what is in flight, then exit 0. SIGINT is the same
+/// from a terminal.
+async fn shutdown_on_signal(changes: Arc<Changes>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("cannot listen for signals; stop with SIGKILL");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("signal received; finishing");
+    changes.shutdown();
+}
+
+fn static_fields(config: &Config) -> anyhow::Result<StaticFields> {
+    let node_name = std::env::var("NODE_NAME").ok();
+    let host = HostMetadata::read(Path::new("/"), node_name);
+    let agent = AgentMetadata::new(host.hostname.clone(), None);
+    Ok(StaticFields {
+        host: config
+            .add_host_metadata
+            .then(|| serde_json::to_value(&host))
+            .transpose()?,
+        agent: serde_json::to_value(&agent)?,
+    })
+}

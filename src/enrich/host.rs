@@ -75,7 +75,10 @@ fn parse_os_release(text: &str) -> OsMetadata {
         let Some((key, value)) = line.split_once('=') else {
             continue;
         };
-        let value = value.trim().trim_matches(|c| c == '"' || c == '\'').to_owned();
+        let value = value
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'')
+            .to_owned();
         match key.trim() {
             "ID" => os.platform = Some(value),
             "NAME" => os.name = Some(value),

@@ -62,7 +62,11 @@ fn from_pods_path(path: &Path) -> Option<PathMetadata> {
     let pod_dir = container_dir.parent()?.file_name()?.to_str()?;
     let mut parts = pod_dir.splitn(3, '_');
     let (namespace, pod, uid) = (parts.next()?, parts.next()?, parts.next()?);
-    if [namespace, pod, uid, container].iter().any(|p| p.is_empty()) || uid.contains('_') {
+    if [namespace, pod, uid, container]
+        .iter()
+        .any(|p| p.is_empty())
+        || uid.contains('_')
+    {
         return None;
     }
     Some(PathMetadata {

@@ -381,6 +381,9 @@ mod tests {
         let doc: Value = serde_json::from_slice(&out).unwrap();
         let mut keys: Vec<_> = doc.as_object().unwrap().keys().cloned().collect();
         keys.sort();
-        assert_eq!(keys, ["@timestamp", "agent", "ecs", "input", "log", "message"]);
+        assert_eq!(
+            keys,
+            ["@timestamp", "agent", "ecs", "input", "log", "message"]
+        );
     }
 }

@@ -41,7 +41,14 @@ mod tests {
     fn one_document_per_line() {
         let origin = Origin::new("a.log".into(), Default::default());
         let events: Vec<Event> = (0..3)
-            .map(|i| Event::new(origin.clone(), Timestamp::from_nanos(i), Text::from("m\nx"), 0))
+            .map(|i| {
+                Event::new(
+                    origin.clone(),
+                    Timestamp::from_nanos(i),
+                    Text::from("m\nx"),
+                    0,
+                )
+            })
             .collect();
         let encoder = Encoder::new(&StaticFields {
             host: None,
@@ -50,7 +57,11 @@ mod tests {
         let mut out = StdoutOutput::new(Vec::new(), encoder);
         out.write_batch(&events).unwrap();
         let text = String::from_utf8(out.writer).unwrap();
-        assert_eq!(text.lines().count(), 3, "a newline in a message stays escaped");
+        assert_eq!(
+            text.lines().count(),
+            3,
+            "a newline in a message stays escaped"
+        );
         for line in text.lines() {
             let doc: serde_json::Value = serde_json::from_str(line).unwrap();
             assert_eq!(doc["message"], "m\nx");

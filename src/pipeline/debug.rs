@@ -68,6 +68,7 @@ pub fn tail(
         poll_interval: config.poll_interval,
         partial_timeout: config.partial_timeout,
         follow: options.follow,
+        inotify: true,
     };
     let processors = Processors::new(&config.decode_json_fields, &config.drop_own_logs);
     let (tx, mut rx) = mpsc::channel::<Batch>(CHANNEL_BATCHES);

@@ -36,6 +36,8 @@ pub struct SourceConfig {
     pub partial_timeout: Duration,
     /// `false`: read every file to its end once, then stop (`tail --no-follow`).
     pub follow: bool,
+    /// `false`: find new files and growth by polling alone, as when inotify is unavailable.
+    pub inotify: bool,
 }
 
 /// What the reading thread did, for the summary at the end of a run.
@@ -54,7 +56,7 @@ pub fn run_source(
     tx: mpsc::Sender<Batch>,
 ) -> Result<SourceSummary, PatternError> {
     let mut globs = Globs::new(&config.paths)?;
-    let mut watcher = if config.follow {
+    let mut watcher = if config.follow && config.inotify {
         DirWatcher::new(Arc::clone(&changes))
     } else {
         DirWatcher::polling_only()
@@ -127,7 +129,10 @@ pub fn run_source(
         }
         let mut rescan = pending.rescan;
         for path in &pending.paths {
-            if path.parent().is_some_and(|p| base_dirs.iter().any(|b| b == p)) {
+            if path
+                .parent()
+                .is_some_and(|p| base_dirs.iter().any(|b| b == p))
+            {
                 rescan = true;
             }
             tailer.changed(path);
@@ -190,7 +195,10 @@ impl ParsingSink {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.parsers.values().filter_map(|p| p.next_deadline()).min()
+        self.parsers
+            .values()
+            .filter_map(|p| p.next_deadline())
+            .min()
     }
 }
 

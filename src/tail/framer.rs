@@ -56,49 +56,36 @@ impl Framer {
 
     /// The next complete line, if the buffer holds one.
     pub fn next_line(&mut self) -> Option<Line> {
-        loop {
-            match memchr::memchr(b'\n', &self.buf[self.scanned..]) {
-                Some(i) => {
-                    let newline = self.scanned + i;
-                    let offset = self.buf_offset;
-                    let mut bytes = self.buf.split_to(newline + 1).freeze();
-                    self.buf_offset += bytes.len() as u64;
-                    self.scanned = 0;
-                    let end = self.buf_offset;
-                    if let Some((head, head_offset)) = self.skipping.take() {
-                        return Some(Line {
-                            bytes: head,
-                            offset: head_offset,
-                            end,
-                            truncated: true,
-                        });
-                    }
-                    bytes.truncate(newline);
-                    if bytes.last() == Some(&b'\r') {
-                        bytes.truncate(newline - 1);
-                    }
-                    if bytes.len() > self.max_line_bytes {
-                        bytes.truncate(self.max_line_bytes);
-                        return Some(Line {
-                            bytes,
-                            offset,
-                            end,
-                            truncated: true,
-                        });
-                    }
-                    return Some(Line {
-                        bytes,
-                        offset,
-                        end,
-                        truncated: false,
-                    });
-                }
-                None => {
-                    self.skip_overlong();
-                    return None;
-                }
-            }
+        let Some(i) = memchr::memchr(b'\n', &self.buf[self.scanned..]) else {
+            self.skip_overlong();
+            return None;
+        };
+        let newline = self.scanned + i;
+        let offset = self.buf_offset;
+        let mut bytes = self.buf.split_to(newline + 1).freeze();
+        self.buf_offset += bytes.len() as u64;
+        self.scanned = 0;
+        let end = self.buf_offset;
+        if let Some((head, head_offset)) = self.skipping.take() {
+            return Some(Line {
+                bytes: head,
+                offset: head_offset,
+                end,
+                truncated: true,
+            });
         }
+        bytes.truncate(newline);
+        if bytes.last() == Some(&b'\r') {
+            bytes.truncate(newline - 1);
+        }
+        let truncated = bytes.len() > self.max_line_bytes;
+        bytes.truncate(self.max_line_bytes);
+        Some(Line {
+            bytes,
+            offset,
+            end,
+            truncated,
+        })
     }
 
     /// With no newline in the buffer: once the line is over the cap, keep its head and drop the rest.

@@ -103,9 +103,15 @@ mod tests {
         assert_eq!(texts, ["bb", "ccc"]);
         assert_eq!(lines[0].offset, 2);
 
-        let mut f = std::fs::OpenOptions::new().append(true).open(&target).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&target)
+            .unwrap();
         f.write_all(b"dd").unwrap();
-        assert_eq!(reader.read(64, 100, |l| lines.push(l)).unwrap(), ReadStatus::Eof);
+        assert_eq!(
+            reader.read(64, 100, |l| lines.push(l)).unwrap(),
+            ReadStatus::Eof
+        );
         assert_eq!(lines.len(), 2, "no newline yet");
         assert_eq!(reader.finish().unwrap().bytes, "dd");
     }

@@ -96,12 +96,13 @@ impl Tailer {
             StartAt::Beginning => Some(0),
             StartAt::End => None,
         };
-        let reader = FileReader::open(path, offset, self.config.max_line_bytes).map_err(|source| {
-            OpenError {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?;
+        let reader =
+            FileReader::open(path, offset, self.config.max_line_bytes).map_err(|source| {
+                OpenError {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
         let key = FileKey(self.next_key);
         self.next_key += 1;
         if let Some(dir) = reader.target.parent() {
@@ -152,11 +153,12 @@ impl Tailer {
             let Some(tailed) = self.files.get_mut(&key) else {
                 continue;
             };
-            let result = tailed.reader.read(
-                self.config.read_chunk,
-                self.config.file_budget,
-                |line| sink.line(key, line),
-            );
+            let result =
+                tailed
+                    .reader
+                    .read(self.config.read_chunk, self.config.file_budget, |line| {
+                        sink.line(key, line)
+                    });
             match result {
                 Ok(ReadStatus::More) => {
                     more = true;
@@ -246,7 +248,10 @@ mod tests {
         tailer.add(&busy, &mut watcher, &mut sink).unwrap();
         tailer.add(&quiet, &mut watcher, &mut sink).unwrap();
         assert!(tailer.read_ready(&mut sink), "the busy file has more");
-        assert!(sink.lines.iter().any(|(_, l)| l == "q"), "the quiet file got its turn");
+        assert!(
+            sink.lines.iter().any(|(_, l)| l == "q"),
+            "the quiet file got its turn"
+        );
         while tailer.read_ready(&mut sink) {}
         assert_eq!(sink.lines.len(), 10_001);
     }

@@ -27,7 +27,10 @@ pub fn init_logging(level: &str, format: LogFormat) -> Result<(), String> {
             .flatten_event(true)
             .with_current_span(false)
             .try_init(),
-        LogFormat::Text => builder.with_target(false).try_init(),
+        LogFormat::Text => builder
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
     };
     // A second call (tests) keeps the first subscriber; that is not an error worth reporting.
     let _ = result;

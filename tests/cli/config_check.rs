@@ -1,0 +1,85 @@
+//! `loglynk config check`: the effective configuration, or an error naming the key and line.
+
+use crate::support::{loglynk, write_file};
+
+#[test]
+fn prints_the_effective_config_with_secrets_masked() {
+    let output = loglynk()
+        .env("ELASTICSEARCH_PASSWORD", "s3cr3t-Passw0rd")
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("/var/log/containers/*.log"), "{stdout}");
+    assert!(stdout.contains("funlynk-logs-%{+yyyy.MM.dd}"), "{stdout}");
+    assert!(stdout.contains("********"), "{stdout}");
+    assert!(!stdout.contains("s3cr3t-Passw0rd"), "{stdout}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("s3cr3t-Passw0rd"));
+}
+
+#[test]
+fn an_unknown_key_is_named_with_its_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("loglynk.yml");
+    write_file(
+        &file,
+        b"paths: [\"/var/log/containers/*.log\"]\noutput.elasticsearch:\n  hosts: [\"http://es:9200\"]\n  hostz: [\"typo\"]\n",
+    );
+    let output = loglynk()
+        .args(["config", "check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("output.elasticsearch.hostz"), "{stderr}");
+    assert!(stderr.contains("line 4"), "{stderr}");
+}
+
+#[test]
+fn overrides_apply_on_every_subcommand() {
+    let output = loglynk()
+        .args([
+            "-E",
+            "output.elasticsearch.hosts=[\"http://127.0.0.1:9200\"]",
+            "config",
+            "check",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8(output.stdout)
+        .unwrap()
+        .contains("http://127.0.0.1:9200"));
+
+    let output = loglynk()
+        .args([
+            "tail",
+            "--no-follow",
+            "-E",
+            "max_line_bytes=nonsense",
+            "x.log",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a bad override stops tail too"
+    );
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let output = loglynk().args(["tail", "--help"]).output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        help.contains("--no-follow") && help.contains("Examples"),
+        "{help}"
+    );
+}

@@ -1,0 +1,157 @@
+//! `loglynk tail --no-follow` over the bundled fixture tree gives exactly the expected documents.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::support::{documents, loglynk, repo_root};
+
+const FIXTURE_GLOB: &str = "fixtures/var/log/containers/*.log";
+const EXPECTED: &str = "fixtures/expected/tail.ndjson";
+
+/// Replaces what differs between runs and machines (the agent's ids and version, the host, and the read
+/// time given to lines that carried no time of their own) with placeholders, after checking it is there.
+fn normalise(mut doc: Value) -> Value {
+    let obj = doc.as_object_mut().expect("a document is an object");
+    let agent = obj["agent"].as_object_mut().expect("agent");
+    for key in ["id", "ephemeral_id"] {
+        let id = agent[key].as_str().expect("agent id is a string");
+        assert_eq!(id.len(), 36, "agent.{key} is a UUID: {id}");
+        agent.insert(key.into(), "<uuid>".into());
+    }
+    assert!(agent["name"].as_str().is_some_and(|n| !n.is_empty()));
+    agent.insert("name".into(), "<hostname>".into());
+    assert_eq!(agent["version"], env!("CARGO_PKG_VERSION"));
+    agent.insert("version".into(), "<version>".into());
+    let host = obj["host"].as_object().expect("host");
+    assert!(host["name"].as_str().is_some_and(|n| !n.is_empty()));
+    assert_eq!(host["os"]["type"], "linux");
+    obj.insert("host".into(), "<host>".into());
+    let unparsed = obj["log"]["flags"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|f| f == "unparsed"));
+    if unparsed {
+        let ts = obj["@timestamp"].as_str().expect("@timestamp");
+        assert!(ts.ends_with('Z') && ts.len() == 30, "{ts}");
+        obj.insert("@timestamp".into(), "<read time>".into());
+    }
+    doc
+}
+
+fn key(doc: &Value) -> (String, u64) {
+    (
+        doc["log"]["file"]["path"].as_str().unwrap().to_owned(),
+        doc["log"]["offset"].as_u64().unwrap(),
+    )
+}
+
+/// Compares field by field, so a failure names the field that differs rather than dumping two documents.
+fn diff(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                match a.get(k) {
+                    Some(av) => diff(&format!("{path}.{k}"), ev, av, out),
+                    None => out.push(format!("{path}.{k}: missing")),
+                }
+            }
+            for k in a.keys().filter(|k| !e.contains_key(*k)) {
+                out.push(format!("{path}.{k}: unexpected"));
+            }
+        }
+        _ if expected != actual => {
+            let shorten = |v: &Value| {
+                let s = v.to_string();
+                if s.len() > 120 {
+                    format!("{}… ({} bytes)", &s[..120], s.len())
+                } else {
+                    s
+                }
+            };
+            out.push(format!(
+                "{path}: expected {}, got {}",
+                shorten(expected),
+                shorten(actual)
+            ));
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn fixture_tree_gives_the_expected_documents() {
+    let output = loglynk()
+        .args(["tail", "--from-beginning", "--no-follow", FIXTURE_GLOB])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let actual: BTreeMap<_, _> = documents(&output.stdout)
+        .into_iter()
+        .map(|d| (key(&d), normalise(d)))
+        .collect();
+    // LOGLYNK_BLESS=1 rewrites the expected file from this run; review its diff before committing it.
+    if std::env::var_os("LOGLYNK_BLESS").is_some() {
+        let text: String = actual.values().map(|d| format!("{d}\n")).collect();
+        std::fs::write(repo_root().join(EXPECTED), text).unwrap();
+        return;
+    }
+    let expected_text = std::fs::read(repo_root().join(EXPECTED)).unwrap();
+    let expected: BTreeMap<_, _> = documents(&expected_text)
+        .into_iter()
+        .map(|d| (key(&d), d))
+        .collect();
+
+    let mut problems = Vec::new();
+    for (k, e) in &expected {
+        match actual.get(k) {
+            Some(a) => diff(&format!("{}@{}", k.0, k.1), e, a, &mut problems),
+            None => problems.push(format!("missing document {}@{}", k.0, k.1)),
+        }
+    }
+    for k in actual.keys().filter(|k| !expected.contains_key(*k)) {
+        problems.push(format!("unexpected document {}@{}", k.0, k.1));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_agents_own_container_is_dropped_and_bad_lines_are_kept() {
+    let output = loglynk()
+        .args(["tail", "--no-follow", FIXTURE_GLOB])
+        .output()
+        .unwrap();
+    let docs = documents(&output.stdout);
+    assert!(docs
+        .iter()
+        .all(|d| d["kubernetes"]["container"]["name"] != "loglynk"));
+    let flagged = |flag: &str| {
+        docs.iter()
+            .filter(|d| {
+                d["log"]["flags"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|x| x == flag))
+            })
+            .count()
+    };
+    assert!(
+        flagged("unparsed") >= 3,
+        "malformed lines are shipped flagged"
+    );
+    assert!(flagged("invalid_utf8") >= 1);
+    assert!(flagged("truncated") >= 1);
+    assert!(flagged("partial") >= 1);
+    let big = docs
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("BEGIN-DUMP"))
+        })
+        .expect("the 2 MiB line is shipped, cut");
+    assert!(big["message"].as_str().unwrap().len() <= 1024 * 1024);
+}
