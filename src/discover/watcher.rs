@@ -67,19 +67,26 @@ impl DirWatcher {
                 true
             }
             Err(error) => {
-                let limit = matches!(error.kind, notify::ErrorKind::MaxFilesWatch);
-                if limit && !self.limit_reported {
-                    self.limit_reported = true;
-                    tracing::warn!(
-                        watched = self.watched.len(),
-                        "inotify watch limit reached (fs.inotify.max_user_watches); \
-                         further directories are polled"
-                    );
-                } else if !limit {
-                    tracing::debug!(dir = %dir.display(), %error, "cannot watch directory; polling it");
-                }
+                self.watch_failed(dir, &error);
                 false
             }
+        }
+    }
+
+    /// A directory could not be watched: it is polled. Hitting the watch limit is said once, since
+    /// every further directory would say it again.
+    fn watch_failed(&mut self, dir: &Path, error: &notify::Error) {
+        if matches!(error.kind, notify::ErrorKind::MaxFilesWatch) {
+            if !self.limit_reported {
+                self.limit_reported = true;
+                tracing::warn!(
+                    watched = self.watched.len(),
+                    "inotify watch limit reached (fs.inotify.max_user_watches); \
+                     further directories are polled"
+                );
+            }
+        } else {
+            tracing::debug!(dir = %dir.display(), %error, "cannot watch directory; polling it");
         }
     }
 
@@ -101,6 +108,20 @@ impl DirWatcher {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn the_watch_limit_is_reported_once() {
+        let mut watcher = DirWatcher::new(Arc::new(Changes::default()));
+        watcher.limit_reported = false;
+        let limit = notify::Error::new(notify::ErrorKind::MaxFilesWatch);
+        watcher.watch_failed(Path::new("/a"), &limit);
+        assert!(watcher.limit_reported);
+        watcher.watch_failed(Path::new("/b"), &limit);
+        assert!(watcher.limit_reported);
+        let missing = DirWatcher::new(Arc::new(Changes::default()))
+            .watch(Path::new("/nonexistent/loglynk-test"));
+        assert!(!missing, "an unwatchable directory is left to polling");
+    }
 
     #[test]
     fn reports_writes_in_a_watched_directory() {

@@ -1,6 +1,8 @@
 //! Wiring the stages together: a reading thread (discover, tail, parse, enrich) feeding batches through a
 //! bounded channel to processing and an output.
 
+#[cfg(test)]
+mod chunking;
 mod debug;
 mod source;
 

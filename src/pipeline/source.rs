@@ -233,3 +233,60 @@ impl LineSink for ParsingSink {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StartAt;
+    use std::io::Write;
+
+    fn config(dir: &Path, inotify: bool) -> SourceConfig {
+        SourceConfig {
+            paths: vec![format!("{}/*.log", dir.display())],
+            tailer: TailerConfig::new(1024, StartAt::Beginning),
+            scan_frequency: Duration::from_millis(200),
+            poll_interval: Duration::from_millis(100),
+            partial_timeout: Duration::from_secs(5),
+            follow: true,
+            inotify,
+        }
+    }
+
+    /// Messages from the source, forwarded to a std channel so the test can wait with a deadline.
+    fn start(config: SourceConfig, changes: Arc<Changes>) -> std::sync::mpsc::Receiver<String> {
+        let (tx, mut rx) = mpsc::channel(4);
+        std::thread::spawn(move || run_source(config, changes, tx));
+        let (fwd, out) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            while let Some(batch) = rx.blocking_recv() {
+                for event in batch.events {
+                    let _ = fwd.send(event.message.to_string());
+                }
+            }
+        });
+        out
+    }
+
+    #[test]
+    fn without_inotify_polling_finds_new_files_and_growth() {
+        let dir = tempfile::tempdir().unwrap();
+        let changes = Arc::new(Changes::default());
+        let messages = start(config(dir.path(), false), Arc::clone(&changes));
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, "2026-11-24T10:00:00Z stdout F first\n").unwrap();
+        let wait = Duration::from_secs(5);
+        assert_eq!(messages.recv_timeout(wait).unwrap(), "first");
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(b"2026-11-24T10:00:01Z stdout F second\n")
+            .unwrap();
+        assert_eq!(messages.recv_timeout(wait).unwrap(), "second");
+        changes.shutdown();
+        assert!(
+            messages.recv_timeout(wait).is_err(),
+            "the source stops and closes its channel"
+        );
+    }
+}
