@@ -25,6 +25,17 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// A partial line whose final part has not come after this long is shipped flagged `partial`: runtimes
 /// write the parts of one line within microseconds, so 5 s means the rest is not coming.
 pub const DEFAULT_PARTIAL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Long enough for a writer's last lines to the deleted file to be read, short enough that a deleted
+/// file's disk space is freed promptly (a held descriptor keeps it allocated).
+pub const DEFAULT_CLOSE_REMOVED_AFTER: Duration = Duration::from_secs(5);
+/// Filebeat's close_inactive default.
+pub const DEFAULT_CLOSE_INACTIVE: Duration = Duration::from_secs(5 * 60);
+/// The usual soft RLIMIT_NOFILE; a node rarely has more active container logs than this.
+pub const DEFAULT_MAX_OPEN_FILES: usize = 1024;
+/// Filebeat's registry.flush default: at most a second of acknowledged lines is re-read after a crash.
+pub const DEFAULT_REGISTRY_FLUSH: Duration = Duration::from_secs(1);
+/// Below Kubernetes' default 30 s grace period, so the agent exits on its own before SIGKILL.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 /// The seed's Filebeat decoded `message` into `json`.
 pub const DEFAULT_DECODE_FIELDS: &str = "message";
 pub const DEFAULT_DECODE_TARGET: &str = "json";
@@ -65,6 +76,20 @@ pub struct Config {
     pub poll_interval: Duration,
     #[serde(with = "duration")]
     pub partial_timeout: Duration,
+    /// A file deleted while open is closed this long after its deletion, once read to its end.
+    #[serde(with = "duration")]
+    pub close_removed_after: Duration,
+    /// A file with no new data for this long is closed, and reopened when it changes.
+    #[serde(with = "duration")]
+    pub close_inactive: Duration,
+    /// Open descriptors for tailed files never exceed this.
+    pub max_open_files: usize,
+    /// How often acknowledged offsets are written to the registry.
+    #[serde(with = "duration")]
+    pub registry_flush: Duration,
+    /// On SIGTERM: how long in-flight events may take to be delivered before the agent exits anyway.
+    #[serde(with = "duration")]
+    pub shutdown_timeout: Duration,
     pub decode_json_fields: DecodeJsonFields,
     pub drop_own_logs: DropOwnLogs,
     pub add_host_metadata: bool,
@@ -165,6 +190,11 @@ impl Default for Config {
             scan_frequency: DEFAULT_SCAN_FREQUENCY,
             poll_interval: DEFAULT_POLL_INTERVAL,
             partial_timeout: DEFAULT_PARTIAL_TIMEOUT,
+            close_removed_after: DEFAULT_CLOSE_REMOVED_AFTER,
+            close_inactive: DEFAULT_CLOSE_INACTIVE,
+            max_open_files: DEFAULT_MAX_OPEN_FILES,
+            registry_flush: DEFAULT_REGISTRY_FLUSH,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             decode_json_fields: DecodeJsonFields::default(),
             drop_own_logs: DropOwnLogs::default(),
             // The seed's Filebeat ran add_host_metadata.
@@ -182,7 +212,8 @@ impl Default for DecodeJsonFields {
             enabled: true,
             fields: vec![DEFAULT_DECODE_FIELDS.to_owned()],
             target: DEFAULT_DECODE_TARGET.to_owned(),
-            overwrite_keys: false,
+            // The seed's Filebeat set overwrite_keys: true.
+            overwrite_keys: true,
             max_depth: DEFAULT_DECODE_MAX_DEPTH,
             add_error_key: DEFAULT_DECODE_ADD_ERROR_KEY,
             process_array: false,

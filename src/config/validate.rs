@@ -45,10 +45,16 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
         ("scan_frequency", config.scan_frequency),
         ("poll_interval", config.poll_interval),
         ("partial_timeout", config.partial_timeout),
+        ("close_inactive", config.close_inactive),
+        ("registry_flush", config.registry_flush),
     ] {
         if value == Duration::ZERO {
             problem(key.into(), "must be greater than 0".into());
         }
+    }
+
+    if config.max_open_files < 1 {
+        problem("max_open_files".into(), "must be at least 1".into());
     }
 
     let decode = &config.decode_json_fields;
