@@ -1,0 +1,179 @@
+//! Reading the registry of the Filebeat 8 this agent replaces (`loglynk registry import-filebeat PATH`),
+//! so the switch resumes every file where Filebeat's acknowledged offset left it.
+//!
+//! The registry is only read, never changed: Filebeat may still be running, or be needed again.
+
+mod memlog;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::identity::FileIdentity;
+
+/// Where Filebeat stopped in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilebeatState {
+    /// The path Filebeat read it by (for containers, the /var/log/containers symlink).
+    pub source: PathBuf,
+    /// Acknowledged by Filebeat's output.
+    pub offset: u64,
+    pub identity: FileIdentity,
+}
+
+/// What an import found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilebeatImport {
+    /// One per file, sorted by source.
+    pub states: Vec<FilebeatState>,
+    /// Registry keys that were not imported, with why, sorted by key.
+    pub skipped: Vec<(String, String)>,
+    /// Damage or oddities that were worked around, as Filebeat would on its own start.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum FilebeatError {
+    #[error("Filebeat registry {} does not exist", path.display())]
+    NotFound { path: PathBuf },
+    #[error(
+        "{} is not a Filebeat registry: neither it nor {}/filebeat holds meta.json",
+        path.display(),
+        path.display()
+    )]
+    NotARegistry { path: PathBuf },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{}: registry version {version:?} is not supported (expected \"1\", as Filebeat 8 writes)", path.display())]
+    UnsupportedVersion { path: PathBuf, version: String },
+    #[error("{} line {line}: {reason}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+}
+
+const META_FILE: &str = "meta.json";
+const SUPPORTED_VERSION: &str = "1";
+
+#[derive(Deserialize)]
+struct Meta {
+    version: String,
+}
+
+/// Reads the Filebeat registry at `path`: `data/registry`, or the store inside it,
+/// `data/registry/filebeat`.
+pub fn read_filebeat_registry(path: &Path) -> Result<FilebeatImport, FilebeatError> {
+    let home = locate(path)?;
+    check_meta(&home.join(META_FILE))?;
+    let mut import = FilebeatImport::default();
+    let table = memlog::load(&home, &mut import.warnings)?;
+    let mut by_identity: HashMap<FileIdentity, (String, FilebeatState)> = HashMap::new();
+    for (key, value) in table {
+        let state = match state::convert(&key, &value) {
+            Ok(state) => state,
+            Err(reason) => {
+                import.skipped.push((key, reason));
+                continue;
+            }
+        };
+        match by_identity.get(&state.identity) {
+            // Two inputs read the same file: each acknowledged its offset, so the larger one
+            // re-ships nothing either input had not delivered.
+            Some((kept, previous)) => {
+                let (kept, winner) = if state.offset > previous.offset {
+                    (key.clone(), state)
+                } else {
+                    (kept.clone(), previous.clone())
+                };
+                import.warnings.push(format!(
+                    "{key} is the same file ({}-{}) as another state; kept the larger offset, \
+                     from {kept}",
+                    winner.identity.ino, winner.identity.dev
+                ));
+                by_identity.insert(winner.identity, (kept, winner));
+            }
+            None => {
+                by_identity.insert(state.identity, (key, state));
+            }
+        }
+    }
+    import.states = by_identity.into_values().map(|(_, state)| state).collect();
+    import.states.sort_by(|a, b| {
+        (&a.source, a.identity.dev, a.identity.ino).cmp(&(
+            &b.source,
+            b.identity.dev,
+            b.identity.ino,
+        ))
+    });
+    Ok(import)
+}
+
+/// The store directory: `path/filebeat` when `path` is `data/registry`, else `path` itself.
+fn locate(path: &Path) -> Result<PathBuf, FilebeatError> {
+    let has_meta = |dir: &Path| {
+        let meta = dir.join(META_FILE);
+        meta.try_exists()
+            .map_err(|source| FilebeatError::Read { path: meta, source })
+    };
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(FilebeatError::NotARegistry {
+                path: path.to_owned(),
+            })
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(FilebeatError::NotFound {
+                path: path.to_owned(),
+            })
+        }
+        Err(source) => {
+            return Err(FilebeatError::Read {
+                path: path.to_owned(),
+                source,
+            })
+        }
+    }
+    let nested = path.join("filebeat");
+    if has_meta(&nested)? {
+        Ok(nested)
+    } else if has_meta(path)? {
+        Ok(path.to_owned())
+    } else {
+        Err(FilebeatError::NotARegistry {
+            path: path.to_owned(),
+        })
+    }
+}
+
+fn check_meta(path: &Path) -> Result<(), FilebeatError> {
+    let bytes = fs::read(path).map_err(|source| FilebeatError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let meta: Meta = serde_json::from_slice(&bytes).map_err(|e| FilebeatError::Corrupt {
+        path: path.to_owned(),
+        line: e.line(),
+        reason: memlog::json_reason(&e),
+    })?;
+    if meta.version != SUPPORTED_VERSION {
+        return Err(FilebeatError::UnsupportedVersion {
+            path: path.to_owned(),
+            version: meta.version,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! Which offsets are safe to record: the acknowledgement side of the registry.
+//!
+//! Batches leave the reader in order and may be acknowledged out of order (several bulk requests in
+//! flight). An offset is recorded only when its batch *and every batch sent before it* are acknowledged,
+//! so the registry never records an offset past a line that was not delivered. The cost is that one slow
+//! batch holds back the offsets of the batches after it: after a crash those are read again (duplicates,
+//! never loss).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::{Entry, Fingerprint, Snapshot};
+use crate::tail::FileKey;
+
+#[derive(Debug)]
+struct Tracked {
+    entry: Entry,
+    /// Closed for good (rotated away, deleted): forgotten once acknowledged up to here.
+    retire_at: Option<u64>,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    checkpoints: Vec<(FileKey, u64)>,
+    acked: bool,
+}
+
+/// Acknowledged offsets of the files being tailed.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    agent_id: Option<String>,
+    files: HashMap<FileKey, Tracked>,
+    in_flight: BTreeMap<u64, InFlight>,
+    next_batch: u64,
+    dirty: bool,
+}
+
+impl Tracker {
+    pub fn new(agent_id: Option<String>) -> Tracker {
+        Tracker {
+            agent_id,
+            ..Tracker::default()
+        }
+    }
+
+    /// A file was opened; `entry.offset` is where reading starts, all of it delivered already.
+    pub fn track(&mut self, key: FileKey, entry: Entry) {
+        self.files.insert(
+            key,
+            Tracked {
+                entry,
+                retire_at: None,
+            },
+        );
+        self.dirty = true;
+    }
+
+    /// The fingerprint grew with the file (files shorter than the fingerprint length at open).
+    pub fn update_fingerprint(&mut self, key: FileKey, fingerprint: Fingerprint) {
+        if let Some(tracked) = self.files.get_mut(&key) {
+            tracked.entry.fingerprint = fingerprint;
+            self.dirty = true;
+        }
+    }
+
+    /// The file was closed for good after reading up to `end`; its record goes once that is delivered.
+    pub fn retire(&mut self, key: FileKey, end: u64) {
+        if let Some(tracked) = self.files.get_mut(&key) {
+            tracked.retire_at = Some(end);
+            if tracked.entry.offset >= end {
+                self.files.remove(&key);
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// A batch is about to be sent; `checkpoints` holds, per file in it, where reading resumes once it is
+    /// delivered. Returns the id to acknowledge it with.
+    pub fn register(&mut self, checkpoints: Vec<(FileKey, u64)>) -> u64 {
+        let id = self.next_batch;
+        self.next_batch += 1;
+        self.in_flight.insert(
+            id,
+            InFlight {
+                checkpoints,
+                acked: false,
+            },
+        );
+        id
+    }
+
+    /// The batch was delivered (or dead-lettered): advance every offset the in-order prefix allows.
+    pub fn ack(&mut self, id: u64) {
+        if let Some(batch) = self.in_flight.get_mut(&id) {
+            batch.acked = true;
+        }
+        while let Some(entry) = self.in_flight.first_entry() {
+            if !entry.get().acked {
+                break;
+            }
+            for (key, checkpoint) in entry.remove().checkpoints {
+                self.advance(key, checkpoint);
+            }
+        }
+    }
+
+    fn advance(&mut self, key: FileKey, checkpoint: u64) {
+        let Some(tracked) = self.files.get_mut(&key) else {
+            return;
+        };
+        if checkpoint > tracked.entry.offset {
+            tracked.entry.offset = checkpoint;
+            tracked.entry.updated = chrono::Utc::now().timestamp();
+            self.dirty = true;
+        }
+        if tracked
+            .retire_at
+            .is_some_and(|end| tracked.entry.offset >= end)
+        {
+            self.files.remove(&key);
+            self.dirty = true;
+        }
+    }
+
+    /// Batches sent and not yet delivered.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// The acknowledged offset of a tracked file.
+    pub fn offset(&self, key: FileKey) -> Option<u64> {
+        self.files.get(&key).map(|t| t.entry.offset)
+    }
+
+    /// What to write, when anything changed since the last call.
+    pub fn take_snapshot(&mut self) -> Option<Snapshot> {
+        if !std::mem::take(&mut self.dirty) {
+            return None;
+        }
+        Some(self.snapshot())
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        // A truncated file is tracked under a new key while the old one's last batches are in flight;
+        // the newest record of an identity is the one that describes the file as it is.
+        let mut newest: HashMap<super::FileIdentity, (FileKey, &Entry)> = HashMap::new();
+        for (key, tracked) in &self.files {
+            let slot = newest
+                .entry(tracked.entry.identity)
+                .or_insert((*key, &tracked.entry));
+            if *key > slot.0 {
+                *slot = (*key, &tracked.entry);
+            }
+        }
+        let mut entries: Vec<Entry> = newest.into_values().map(|(_, e)| e.clone()).collect();
+        entries.sort_by(|a, b| (&a.path, a.identity.ino).cmp(&(&b.path, b.identity.ino)));
+        Snapshot {
+            agent_id: self.agent_id.clone(),
+            entries,
+        }
+    }
+}
+
+/// The tracker as the pipeline shares it: the reader registers batches, outputs acknowledge them.
+pub type SharedTracker = Arc<Mutex<Tracker>>;
+
+pub fn lock(tracker: &SharedTracker) -> std::sync::MutexGuard<'_, Tracker> {
+    // A panic elsewhere while holding the lock leaves plain data that is still consistent per operation.
+    tracker.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The handle a batch carries to acknowledge itself.
+#[derive(Debug)]
+pub struct BatchAck {
+    id: u64,
+    tracker: SharedTracker,
+}
+
+impl BatchAck {
+    pub fn new(tracker: &SharedTracker, checkpoints: Vec<(FileKey, u64)>) -> BatchAck {
+        let id = lock(tracker).register(checkpoints);
+        BatchAck {
+            id,
+            tracker: Arc::clone(tracker),
+        }
+    }
+
+    pub fn ack(self) {
+        lock(&self.tracker).ack(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::FileIdentity;
+    use std::path::PathBuf;
+
+    fn entry(ino: u64, offset: u64) -> Entry {
+        Entry {
+            identity: FileIdentity { dev: 1, ino },
+            fingerprint: Fingerprint::of_bytes(b"x"),
+            path: PathBuf::from(format!("/var/log/containers/{ino}.log")),
+            target: PathBuf::from(format!("/var/log/pods/p/c/{ino}.log")),
+            offset,
+            updated: 0,
+        }
+    }
+
+    #[test]
+    fn out_of_order_acks_never_pass_an_unacknowledged_batch() {
+        let mut t = Tracker::new(None);
+        let (a, b) = (FileKey::new(0), FileKey::new(1));
+        t.track(a, entry(10, 0));
+        t.track(b, entry(11, 0));
+        let first = t.register(vec![(a, 100)]);
+        let second = t.register(vec![(a, 200), (b, 50)]);
+        let third = t.register(vec![(b, 80)]);
+        t.ack(third);
+        t.ack(second);
+        assert_eq!((t.offset(a), t.offset(b)), (Some(0), Some(0)));
+        assert_eq!(t.in_flight(), 3);
+        t.ack(first);
+        assert_eq!((t.offset(a), t.offset(b)), (Some(200), Some(80)));
+        assert_eq!(t.in_flight(), 0);
+    }
+
+    #[test]
+    fn retired_files_are_forgotten_once_delivered() {
+        let mut t = Tracker::new(Some("agent".into()));
+        let a = FileKey::new(0);
+        t.track(a, entry(10, 0));
+        let id = t.register(vec![(a, 100)]);
+        t.retire(a, 100);
+        assert_eq!(t.snapshot().entries.len(), 1, "kept until delivered");
+        t.ack(id);
+        assert!(t.snapshot().entries.is_empty());
+        assert_eq!(t.snapshot().agent_id.as_deref(), Some("agent"));
+    }
+
+    #[test]
+    fn snapshots_only_when_something_changed() {
+        let mut t = Tracker::new(None);
+        assert!(t.take_snapshot().is_none());
+        t.track(FileKey::new(3), entry(3, 7));
+        assert_eq!(t.take_snapshot().unwrap().entries[0].offset, 7);
+        assert!(t.take_snapshot().is_none());
+        let id = t.register(vec![(FileKey::new(3), 7)]);
+        t.ack(id);
+        assert!(t.take_snapshot().is_none(), "no progress, nothing to write");
+    }
+}
