@@ -12,5 +12,6 @@ pub mod output;
 pub mod parse;
 pub mod pipeline;
 pub mod process;
+pub mod registry;
 pub mod tail;
 pub mod telemetry;

@@ -12,7 +12,8 @@ use loglynk::config::{self, Config, ProcessEnv, StartAt};
 use loglynk::discover::Changes;
 use loglynk::enrich::{AgentMetadata, HostMetadata};
 use loglynk::event::{Encoder, StaticFields};
-use loglynk::pipeline::{self, TailOptions};
+use loglynk::pipeline::{self, State, TailOptions};
+use loglynk::registry::{import_filebeat, read_filebeat_registry, Store};
 use loglynk::telemetry::{init_logging, LogFormat};
 
 /// Where the agent looks for its configuration when `--config` is not given.
@@ -72,6 +73,28 @@ enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+
+    /// Inspect or migrate the registry of delivered offsets.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RegistryCommand {
+    /// Take over from Filebeat: record Filebeat 8's offsets so loglynk starts each file where Filebeat
+    /// stopped, with neither a gap nor a duplicate.
+    ///
+    /// Stop Filebeat first. Files rotated since (another inode under the name) are skipped and read
+    /// from their start.
+    #[command(after_help = "Example:\n  \
+        loglynk registry import-filebeat /var/lib/filebeat/data/registry --state-dir /var/lib/loglynk")]
+    ImportFilebeat {
+        /// Filebeat's registry directory (data/registry or data/registry/filebeat).
+        path: PathBuf,
+        /// loglynk's state directory (default: the configured state_dir).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +114,11 @@ struct TailArgs {
     /// Exit once every file has been read to its end, instead of following them until SIGINT/SIGTERM.
     #[arg(long)]
     no_follow: bool,
+
+    /// Keep a registry of delivered offsets in DIR: resume where the last run stopped, and record an
+    /// offset once its line was written and flushed. Without it, nothing is kept.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,7 +146,53 @@ fn main() -> ExitCode {
             };
             report(tail(&config, args))
         }
+        Command::Registry(RegistryCommand::ImportFilebeat {
+            ref path,
+            ref state_dir,
+        }) => {
+            let config = match load_config(cli.config.as_deref(), &cli.set) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            let dir = state_dir
+                .clone()
+                .unwrap_or_else(|| config.state_dir.clone());
+            report(import(path, &dir))
+        }
     }
+}
+
+fn import(filebeat: &Path, state_dir: &Path) -> anyhow::Result<()> {
+    let import = read_filebeat_registry(filebeat)?;
+    for warning in &import.warnings {
+        eprintln!("loglynk: warning: {warning}");
+    }
+    let store = Store::open(state_dir)?;
+    let loaded = store.load()?;
+    if let Some(kept) = &loaded.recovered_from {
+        eprintln!(
+            "loglynk: the existing registry was corrupt; kept as {}",
+            kept.display()
+        );
+    }
+    let mut snapshot = loaded.snapshot;
+    let report = import_filebeat(&import, &mut snapshot);
+    store
+        .save(&snapshot)
+        .with_context(|| format!("writing {}", store.path().display()))?;
+    for (path, offset) in &report.imported {
+        println!("imported {} at offset {offset}", path.display());
+    }
+    for (name, reason) in &report.skipped {
+        println!("skipped {name}: {reason}");
+    }
+    println!(
+        "{} imported, {} skipped, into {}",
+        report.imported.len(),
+        report.skipped.len(),
+        store.path().display()
+    );
+    Ok(())
 }
 
 fn config_check(file: Option<&Path>, overrides: &[String]) -> ExitCode {
@@ -163,21 +237,50 @@ fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
         start_at,
         follow: !args.no_follow,
     };
-    let encoder = Encoder::new(&static_fields(config)?);
+    let state = match &args.state_dir {
+        Some(dir) => Some(State::open(dir)?),
+        None => None,
+    };
+    let agent_id = state.as_ref().map(|s| s.agent_id.clone());
+    let encoder = Encoder::new(&static_fields(config, agent_id)?);
+    let shutdown_timeout = config.shutdown_timeout;
     let changes = Arc::new(Changes::default());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     let config = config.clone();
-    let summary = runtime.block_on(async move {
-        tokio::spawn(shutdown_on_signal(Arc::clone(&changes)));
+    let result = runtime.block_on(async move {
+        let signalled = tokio::spawn(shutdown_on_signal(Arc::clone(&changes)));
         // The pipeline runs on its own threads; this one only listens for signals meanwhile.
-        tokio::task::spawn_blocking(move || {
-            pipeline::tail(&config, options, encoder, changes, std::io::stdout().lock())
-        })
-        .await
-    })??;
+        let pipeline = tokio::task::spawn_blocking(move || {
+            pipeline::tail(
+                &config,
+                options,
+                state,
+                encoder,
+                changes,
+                std::io::stdout().lock(),
+            )
+        });
+        tokio::pin!(pipeline);
+        tokio::select! {
+            done = &mut pipeline => return Some(done),
+            _ = signalled => {}
+        }
+        // After SIGTERM, in-flight events get shutdown_timeout to be delivered; a reader of stdout that
+        // stopped reading must not keep the agent from exiting. The registry holds what was delivered
+        // up to its last flush, so exiting now loses nothing (it may duplicate).
+        tokio::time::timeout(shutdown_timeout, pipeline).await.ok()
+    });
+    let Some(result) = result else {
+        tracing::warn!(
+            ?shutdown_timeout,
+            "shutdown timed out; exiting with events in flight"
+        );
+        return Ok(());
+    };
+    let summary = result??;
     tracing::info!(
         files = summary.source.files_opened,
         lines = summary.source.lines,
@@ -198,7 +301,7 @@ async fn shutdown_on_signal(changes: Arc<Changes>) {
         signal(SignalKind::interrupt()),
     ) else {
         tracing::warn!("cannot listen for signals; stop with SIGKILL");
-        return;
+        return std::future::pending().await;
     };
     tokio::select! {
         _ = term.recv() => {}
@@ -208,10 +311,10 @@ async fn shutdown_on_signal(changes: Arc<Changes>) {
     changes.shutdown();
 }
 
-fn static_fields(config: &Config) -> anyhow::Result<StaticFields> {
+fn static_fields(config: &Config, agent_id: Option<String>) -> anyhow::Result<StaticFields> {
     let node_name = std::env::var("NODE_NAME").ok();
     let host = HostMetadata::read(Path::new("/"), node_name);
-    let agent = AgentMetadata::new(host.hostname.clone(), None);
+    let agent = AgentMetadata::new(host.hostname.clone(), agent_id);
     Ok(StaticFields {
         host: config
             .add_host_metadata

@@ -66,6 +66,13 @@ impl Globs {
     }
 }
 
+impl Globs {
+    /// What the patterns matched at the last scan.
+    pub fn matched(&self) -> impl Iterator<Item = &PathBuf> {
+        self.matched.iter()
+    }
+}
+
 fn base_dir(pattern: &str) -> PathBuf {
     let mut base = PathBuf::new();
     let path = Path::new(pattern);

@@ -5,6 +5,8 @@
 mod chunking;
 mod debug;
 mod source;
+mod state;
 
 pub use debug::{tail, TailError, TailOptions, TailSummary};
 pub use source::{run_source, Batch, SourceConfig, SourceSummary};
+pub use state::State;

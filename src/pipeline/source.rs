@@ -5,7 +5,6 @@
 //! work per wake-up bounded and fair without a task per file.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,13 +14,25 @@ use crate::discover::{Changes, DirWatcher, Globs, PatternError};
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
 use crate::parse::LineParser;
-use crate::tail::{FileKey, Line, LineSink, Tailer, TailerConfig};
+use crate::registry::{lock, BatchAck, Entry, Fingerprint, SharedTracker};
+use crate::tail::{FileKey, Line, LineSink, OpenedFile, Tailer, TailerConfig};
 
 /// Events handed downstream together, so the channel and the output see a few large units rather than
-/// many small ones.
+/// many small ones. Its acknowledgement (when a registry is kept) moves the files' offsets forward, so
+/// an output acknowledges a batch only once every event in it was delivered.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub events: Vec<Event>,
+    pub ack: Option<BatchAck>,
+}
+
+impl Batch {
+    /// Delivered: the offsets it carries may be recorded.
+    pub fn acknowledge(&mut self) {
+        if let Some(ack) = self.ack.take() {
+            ack.ack();
+        }
+    }
 }
 
 /// A batch is sent when it holds this many events, or when the reader has nothing more to read now.
@@ -38,6 +49,10 @@ pub struct SourceConfig {
     pub follow: bool,
     /// `false`: find new files and growth by polling alone, as when inotify is unavailable.
     pub inotify: bool,
+    /// Registry records to resume from.
+    pub known: Vec<Entry>,
+    /// Where delivered offsets are tracked; `None` keeps no state.
+    pub tracker: Option<SharedTracker>,
 }
 
 /// What the reading thread did, for the summary at the end of a run.
@@ -65,10 +80,12 @@ pub fn run_source(
     for dir in &base_dirs {
         watcher.watch(dir);
     }
-    let mut tailer = Tailer::new(config.tailer.clone());
+    let mut tailer = Tailer::new(config.tailer.clone(), config.known);
     let mut sink = ParsingSink {
         parsers: HashMap::new(),
         batch: Vec::with_capacity(BATCH_EVENTS),
+        checkpoints: HashMap::new(),
+        tracker: config.tracker,
         tx,
         max_line_bytes: config.tailer.max_line_bytes,
         partial_timeout: config.partial_timeout,
@@ -78,18 +95,12 @@ pub fn run_source(
     };
 
     let mut scan = |tailer: &mut Tailer, watcher: &mut DirWatcher, sink: &mut ParsingSink| {
-        let delta = globs.scan();
-        for path in &delta.added {
-            match tailer.add(path, watcher, sink) {
-                Ok(()) => {}
-                Err(error) => {
-                    sink.summary.files_failed += 1;
-                    tracing::warn!(%error, "file skipped; retried at the next scan");
-                }
-            }
-        }
-        for path in &delta.removed {
-            tailer.remove(path);
+        globs.scan();
+        // Every matched name, not only new ones: a file that failed to open is tried again.
+        let matched: Vec<std::path::PathBuf> = globs.matched().cloned().collect();
+        for error in tailer.sync(&matched, watcher, sink) {
+            sink.summary.files_failed += 1;
+            tracing::warn!(%error, "file skipped; retried at the next scan");
         }
     };
 
@@ -105,8 +116,14 @@ pub fn run_source(
             break;
         }
         if !config.follow && !more {
-            tailer.finish_all(&mut sink);
-            sink.flush_all();
+            if sink.tracker.is_some() {
+                // Unterminated last lines and half-joined lines are left for the next run to read
+                // whole; the registry's offsets stop before them.
+                tailer.close_all();
+            } else {
+                tailer.finish_all(&mut sink);
+                sink.flush_all();
+            }
             sink.send();
             break;
         }
@@ -118,13 +135,20 @@ pub fn run_source(
             if let Some(deadline) = sink.next_deadline() {
                 wake = wake.min(deadline);
             }
+            if let Some(deadline) = tailer.next_deadline() {
+                wake = wake.min(deadline);
+            }
             wake.saturating_duration_since(now)
         };
         let pending = changes.wait(timeout);
         if pending.shutdown {
-            // Lines half-joined so far are shipped flagged partial rather than lost with the process.
-            sink.flush_all();
+            if sink.tracker.is_none() {
+                // Without a registry, lines half-joined so far are shipped flagged partial rather than
+                // lost with the process; with one, they are read again and joined after a restart.
+                sink.flush_all();
+            }
             sink.send();
+            tailer.close_all();
             break;
         }
         let mut rescan = pending.rescan;
@@ -137,6 +161,7 @@ pub fn run_source(
             }
             tailer.changed(path);
         }
+        tailer.check_changed(&mut watcher, &mut sink);
         let now = Instant::now();
         if rescan || now >= next_scan {
             scan(&mut tailer, &mut watcher, &mut sink);
@@ -147,10 +172,9 @@ pub fn run_source(
             next_poll = now + config.poll_interval;
         }
     }
-    for parser in sink.parsers.values() {
-        let stats = parser.stats();
-        sink.summary.lines += stats.lines;
-        sink.summary.unparsed += stats.unparsed;
+    let parsers: Vec<LineParser> = sink.parsers.drain().map(|(_, p)| p).collect();
+    for parser in &parsers {
+        sink.count(parser);
     }
     Ok(sink.summary)
 }
@@ -159,6 +183,9 @@ pub fn run_source(
 struct ParsingSink {
     parsers: HashMap<FileKey, LineParser>,
     batch: Vec<Event>,
+    /// Per file in `batch`, where reading resumes once the batch is delivered.
+    checkpoints: HashMap<FileKey, u64>,
+    tracker: Option<SharedTracker>,
     tx: mpsc::Sender<Batch>,
     max_line_bytes: usize,
     partial_timeout: Duration,
@@ -175,22 +202,44 @@ impl ParsingSink {
             return;
         }
         let events = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_EVENTS));
+        let checkpoints: Vec<(FileKey, u64)> = self.checkpoints.drain().collect();
+        let ack = self
+            .tracker
+            .as_ref()
+            .map(|tracker| BatchAck::new(tracker, checkpoints));
         // Blocks while the channel is full: the output's pace sets the reading pace, and unread lines wait
         // in their files rather than in memory.
-        if self.tx.blocking_send(Batch { events }).is_err() {
+        if self.tx.blocking_send(Batch { events, ack }).is_err() {
             self.closed = true;
         }
     }
 
+    /// Runs `f` on a file's parser and notes the checkpoint of the last event it produced.
+    fn with_parser(&mut self, key: FileKey, f: impl FnOnce(&mut LineParser, &mut Vec<Event>)) {
+        let Some(parser) = self.parsers.get_mut(&key) else {
+            return;
+        };
+        let before = self.batch.len();
+        f(parser, &mut self.batch);
+        if self.batch.len() > before {
+            if let Some(last) = self.batch.last() {
+                self.checkpoints.insert(key, last.checkpoint);
+            }
+        }
+    }
+
     fn flush_expired(&mut self) {
-        for parser in self.parsers.values_mut() {
-            parser.flush_expired(self.now, &mut self.batch);
+        let now = self.now;
+        let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
+        for key in keys {
+            self.with_parser(key, |p, out| p.flush_expired(now, out));
         }
     }
 
     fn flush_all(&mut self) {
-        for parser in self.parsers.values_mut() {
-            parser.flush_all(&mut self.batch);
+        let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
+        for key in keys {
+            self.with_parser(key, |p, out| p.flush_all(out));
         }
     }
 
@@ -200,93 +249,61 @@ impl ParsingSink {
             .filter_map(|p| p.next_deadline())
             .min()
     }
+
+    fn count(&mut self, parser: &LineParser) {
+        let stats = parser.stats();
+        self.summary.lines += stats.lines;
+        self.summary.unparsed += stats.unparsed;
+    }
 }
 
 impl LineSink for ParsingSink {
-    fn opened(&mut self, key: FileKey, path: &Path, target: &Path) {
+    fn opened(&mut self, key: FileKey, file: &OpenedFile) {
         self.summary.files_opened += 1;
         let origin = Origin::new(
-            path.display().to_string(),
-            path_metadata(path, Some(target)),
+            file.path.display().to_string(),
+            path_metadata(&file.path, Some(&file.target)),
         );
         self.parsers.insert(
             key,
             LineParser::new(origin, self.max_line_bytes, self.partial_timeout),
         );
+        if let Some(tracker) = &self.tracker {
+            lock(tracker).track(
+                key,
+                Entry {
+                    identity: file.identity,
+                    fingerprint: file.fingerprint,
+                    path: file.path.clone(),
+                    target: file.target.clone(),
+                    offset: file.offset,
+                    updated: chrono::Utc::now().timestamp(),
+                },
+            );
+        }
     }
 
     fn line(&mut self, key: FileKey, line: Line) {
-        if let Some(parser) = self.parsers.get_mut(&key) {
-            parser.push(line, self.now, &mut self.batch);
-            if self.batch.len() >= BATCH_EVENTS {
-                self.send();
-            }
+        let now = self.now;
+        self.with_parser(key, |p, out| p.push(line, now, out));
+        if self.batch.len() >= BATCH_EVENTS {
+            self.send();
         }
     }
 
-    fn closed(&mut self, key: FileKey) {
-        if let Some(mut parser) = self.parsers.remove(&key) {
-            parser.flush_all(&mut self.batch);
-            let stats = parser.stats();
-            self.summary.lines += stats.lines;
-            self.summary.unparsed += stats.unparsed;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::StartAt;
-    use std::io::Write;
-
-    fn config(dir: &Path, inotify: bool) -> SourceConfig {
-        SourceConfig {
-            paths: vec![format!("{}/*.log", dir.display())],
-            tailer: TailerConfig::new(1024, StartAt::Beginning),
-            scan_frequency: Duration::from_millis(200),
-            poll_interval: Duration::from_millis(100),
-            partial_timeout: Duration::from_secs(5),
-            follow: true,
-            inotify,
+    fn fingerprint_grew(&mut self, key: FileKey, fingerprint: Fingerprint) {
+        if let Some(tracker) = &self.tracker {
+            lock(tracker).update_fingerprint(key, fingerprint);
         }
     }
 
-    /// Messages from the source, forwarded to a std channel so the test can wait with a deadline.
-    fn start(config: SourceConfig, changes: Arc<Changes>) -> std::sync::mpsc::Receiver<String> {
-        let (tx, mut rx) = mpsc::channel(4);
-        std::thread::spawn(move || run_source(config, changes, tx));
-        let (fwd, out) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            while let Some(batch) = rx.blocking_recv() {
-                for event in batch.events {
-                    let _ = fwd.send(event.message.to_string());
-                }
-            }
-        });
-        out
-    }
-
-    #[test]
-    fn without_inotify_polling_finds_new_files_and_growth() {
-        let dir = tempfile::tempdir().unwrap();
-        let changes = Arc::new(Changes::default());
-        let messages = start(config(dir.path(), false), Arc::clone(&changes));
-        let path = dir.path().join("a.log");
-        std::fs::write(&path, "2026-11-24T10:00:00Z stdout F first\n").unwrap();
-        let wait = Duration::from_secs(5);
-        assert_eq!(messages.recv_timeout(wait).unwrap(), "first");
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap();
-        file.write_all(b"2026-11-24T10:00:01Z stdout F second\n")
-            .unwrap();
-        assert_eq!(messages.recv_timeout(wait).unwrap(), "second");
-        changes.shutdown();
-        assert!(
-            messages.recv_timeout(wait).is_err(),
-            "the source stops and closes its channel"
-        );
+    fn finished(&mut self, key: FileKey, end: u64) {
+        self.with_parser(key, |p, out| p.flush_all(out));
+        if let Some(parser) = self.parsers.remove(&key) {
+            self.count(&parser);
+        }
+        if let Some(tracker) = &self.tracker {
+            lock(tracker).retire(key, end);
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! Per-file readers: open (following the /var/log/containers symlink), read in chunks, frame lines,
-//! follow growth.
+//! follow growth and rotation.
 
 mod framer;
 mod line;
 mod reader;
+mod siblings;
 mod tailer;
 
 pub use framer::Framer;
 pub use line::Line;
 pub use reader::{FileReader, ReadStatus};
-pub use tailer::{FileKey, LineSink, OpenError, Tailer, TailerConfig};
+pub use siblings::{find_rotated, Found};
+pub use tailer::{FileKey, LineSink, OpenError, OpenedFile, Tailer, TailerConfig};

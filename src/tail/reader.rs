@@ -1,20 +1,43 @@
-//! One open file being read.
+//! One open file being read: a plain log file, or a rotated one compressed with gzip.
 
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
 
 use super::{Framer, Line};
 
-/// An open file, its read position and its partly read last line.
-#[derive(Debug)]
+enum Input {
+    Plain(File),
+    /// Read once to its end: a compressed file no longer grows.
+    Gzip(Box<MultiGzDecoder<File>>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Input::Plain(file) => file.read(buf),
+            Input::Gzip(decoder) => decoder.read(buf),
+        }
+    }
+}
+
+/// An open file, its read position (in uncompressed bytes) and its partly read last line.
 pub struct FileReader {
-    /// As discovered: the /var/log/containers symlink, shown as `log.file.path`.
-    pub path: PathBuf,
-    /// What the symlink resolved to when opened: where growth is reported by inotify.
-    pub target: PathBuf,
-    file: File,
+    input: Input,
     framer: Framer,
+    max_line_bytes: usize,
+}
+
+impl std::fmt::Debug for FileReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileReader")
+            .field("gzip", &matches!(self.input, Input::Gzip(_)))
+            .field("position", &self.position())
+            .finish()
+    }
 }
 
 /// What one bounded read did.
@@ -27,19 +50,25 @@ pub enum ReadStatus {
 }
 
 impl FileReader {
-    /// Opens `path` (following links) and positions it at `offset`, or at the end when `offset` is `None`.
-    pub fn open(path: &Path, offset: Option<u64>, max_line_bytes: usize) -> io::Result<FileReader> {
-        let target = std::fs::canonicalize(path)?;
-        let mut file = File::open(&target)?;
-        let start = match offset {
-            Some(offset) => file.seek(SeekFrom::Start(offset))?,
-            None => file.seek(SeekFrom::End(0))?,
-        };
+    /// Reads `file` from `offset`.
+    pub fn plain(mut file: File, offset: u64, max_line_bytes: usize) -> io::Result<FileReader> {
+        let start = file.seek(SeekFrom::Start(offset))?;
         Ok(FileReader {
-            path: path.to_path_buf(),
-            target,
-            file,
+            input: Input::Plain(file),
             framer: Framer::new(start, max_line_bytes),
+            max_line_bytes,
+        })
+    }
+
+    /// Reads the decompressed content of a gzip file from `offset`, the offset the file had before it was
+    /// compressed. The bytes before it are decompressed and discarded: gzip cannot seek.
+    pub fn gzip(path: &Path, offset: u64, max_line_bytes: usize) -> io::Result<FileReader> {
+        let mut decoder = MultiGzDecoder::new(File::open(path)?);
+        let skipped = io::copy(&mut (&mut decoder).take(offset), &mut io::sink())?;
+        Ok(FileReader {
+            input: Input::Gzip(Box::new(decoder)),
+            framer: Framer::new(skipped, max_line_bytes),
+            max_line_bytes,
         })
     }
 
@@ -52,7 +81,7 @@ impl FileReader {
     ) -> io::Result<ReadStatus> {
         let mut read = 0;
         while read < budget {
-            let n = self.framer.read_from(&mut self.file, chunk)?;
+            let n = self.framer.read_from(&mut self.input, chunk)?;
             while let Some(line) = self.framer.next_line() {
                 emit(line);
             }
@@ -64,6 +93,39 @@ impl FileReader {
         Ok(ReadStatus::More)
     }
 
+    /// Whether the file is now shorter than what was read: copytruncate rotation.
+    pub fn was_truncated(&self) -> io::Result<bool> {
+        match &self.input {
+            Input::Plain(file) => Ok(file.metadata()?.len() < self.position()),
+            Input::Gzip(_) => Ok(false),
+        }
+    }
+
+    /// Whether the file has been unlinked (its last name removed) while open.
+    pub fn is_deleted(&self) -> bool {
+        match &self.input {
+            Input::Plain(file) => file.metadata().is_ok_and(|m| m.nlink() == 0),
+            Input::Gzip(_) => false,
+        }
+    }
+
+    /// Starts over from the first byte, dropping any partly read line.
+    pub fn restart(&mut self) -> io::Result<()> {
+        if let Input::Plain(file) = &mut self.input {
+            file.seek(SeekFrom::Start(0))?;
+        }
+        self.framer = Framer::new(0, self.max_line_bytes);
+        Ok(())
+    }
+
+    /// The open file, when it is a plain one.
+    pub fn file(&self) -> Option<&File> {
+        match &self.input {
+            Input::Plain(file) => Some(file),
+            Input::Gzip(_) => None,
+        }
+    }
+
     /// The unterminated rest, when the file is known to be finished.
     pub fn finish(&mut self) -> Option<Line> {
         self.framer.finish()
@@ -73,6 +135,11 @@ impl FileReader {
     pub fn position(&self) -> u64 {
         self.framer.position()
     }
+
+    /// Offset just past the last complete line: where reading resumes if this reader is closed now.
+    pub fn resume_position(&self) -> u64 {
+        self.framer.position() - self.framer.buffered() as u64
+    }
 }
 
 #[cfg(test)]
@@ -80,16 +147,19 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    #[test]
-    fn reads_through_a_symlink_in_bounded_steps() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("0.log");
-        let link = dir.path().join("link.log");
-        std::fs::write(&target, "a\nbb\nccc\n").unwrap();
-        std::os::unix::fs::symlink(&target, &link).unwrap();
+    fn texts(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| String::from_utf8(l.bytes.to_vec()).unwrap())
+            .collect()
+    }
 
-        let mut reader = FileReader::open(&link, Some(2), 1024).unwrap();
-        assert_eq!(reader.target, std::fs::canonicalize(&target).unwrap());
+    #[test]
+    fn reads_from_an_offset_in_bounded_steps_and_follows_growth() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.log");
+        std::fs::write(&path, "a\nbb\nccc\n").unwrap();
+        let mut reader = FileReader::plain(File::open(&path).unwrap(), 2, 1024).unwrap();
         let mut lines = Vec::new();
         assert_eq!(
             reader.read(2, 2, |l| lines.push(l)).unwrap(),
@@ -99,13 +169,12 @@ mod tests {
             reader.read(2, 100, |l| lines.push(l)).unwrap(),
             ReadStatus::Eof
         );
-        let texts: Vec<_> = lines.iter().map(|l| l.bytes.clone()).collect();
-        assert_eq!(texts, ["bb", "ccc"]);
+        assert_eq!(texts(&lines), ["bb", "ccc"]);
         assert_eq!(lines[0].offset, 2);
 
         let mut f = std::fs::OpenOptions::new()
             .append(true)
-            .open(&target)
+            .open(&path)
             .unwrap();
         f.write_all(b"dd").unwrap();
         assert_eq!(
@@ -113,15 +182,51 @@ mod tests {
             ReadStatus::Eof
         );
         assert_eq!(lines.len(), 2, "no newline yet");
+        assert_eq!(
+            reader.resume_position(),
+            9,
+            "the partial line is re-read after a close"
+        );
         assert_eq!(reader.finish().unwrap().bytes, "dd");
     }
 
     #[test]
-    fn opening_at_the_end_skips_what_is_there() {
+    fn notices_truncation_and_deletion() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.log");
-        std::fs::write(&path, "old\n").unwrap();
-        let reader = FileReader::open(&path, None, 1024).unwrap();
-        assert_eq!(reader.position(), 4);
+        let path = dir.path().join("0.log");
+        std::fs::write(&path, "one\ntwo\n").unwrap();
+        let mut reader = FileReader::plain(File::open(&path).unwrap(), 0, 1024).unwrap();
+        reader.read(64, 1024, |_| {}).unwrap();
+        assert!(!reader.was_truncated().unwrap());
+        std::fs::write(&path, "x\n").unwrap();
+        assert!(reader.was_truncated().unwrap());
+        reader.restart().unwrap();
+        let mut lines = Vec::new();
+        reader.read(64, 1024, |l| lines.push(l)).unwrap();
+        assert_eq!(texts(&lines), ["x"]);
+        assert!(!reader.is_deleted());
+        std::fs::remove_file(&path).unwrap();
+        assert!(reader.is_deleted());
+    }
+
+    #[test]
+    fn reads_the_rest_of_a_compressed_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.log.20261124-071500.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            File::create(&path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(b"first\nsecond\nthird\n").unwrap();
+        gz.finish().unwrap();
+        let mut reader = FileReader::gzip(&path, 6, 1024).unwrap();
+        let mut lines = Vec::new();
+        assert_eq!(
+            reader.read(4, 1024, |l| lines.push(l)).unwrap(),
+            ReadStatus::Eof
+        );
+        assert_eq!(texts(&lines), ["second", "third"]);
+        assert_eq!((lines[0].offset, lines[1].end), (6, 19));
+        assert!(reader.file().is_none() && !reader.was_truncated().unwrap());
     }
 }

@@ -1,26 +1,60 @@
-//! The set of files being tailed, and the fair, bounded reading of them.
+//! The set of files being tailed: identity, rotation, bounded descriptors, fair reading.
+//!
+//! A tailed file is known by its identity (device and inode), not its name. At every scan each
+//! discovered name is checked: when it now names another file (kubelet renamed the old one and created a
+//! new one, or the symlink was re-pointed), the old file is read to its end under its old identity and
+//! the new one is read from its start, after the old one has reached its end. Files whose name is gone
+//! are read to their end and closed `close_removed_after` later, so a deleted file's space is freed.
+//! Descriptors are bounded by `max_open_files`: idle files are closed and reopened (by identity) when they
+//! grow.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
 use super::reader::{FileReader, ReadStatus};
+use super::siblings::{find_rotated, Found};
 use super::Line;
 use crate::config::StartAt;
 use crate::discover::DirWatcher;
+use crate::registry::{Entry, FileIdentity, Fingerprint, FINGERPRINT_BYTES};
 
 /// Names a tailed file for as long as it is tailed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileKey(u64);
 
+impl FileKey {
+    pub fn new(n: u64) -> FileKey {
+        FileKey(n)
+    }
+}
+
+/// A file as it was opened: what the registry records for it.
+#[derive(Debug, Clone)]
+pub struct OpenedFile {
+    /// As discovered (the /var/log/containers symlink): `log.file.path`.
+    pub path: PathBuf,
+    /// The file itself.
+    pub target: PathBuf,
+    pub identity: FileIdentity,
+    pub fingerprint: Fingerprint,
+    /// Where reading starts.
+    pub offset: u64,
+}
+
 /// Receives what the tailer reads, so tailing knows nothing of what lines become.
 pub trait LineSink {
-    /// A file was opened; lines for `key` follow.
-    fn opened(&mut self, key: FileKey, path: &Path, target: &Path);
+    /// A file is tailed from now on; lines for `key` follow.
+    fn opened(&mut self, key: FileKey, file: &OpenedFile);
     fn line(&mut self, key: FileKey, line: Line);
-    /// The file was closed; no more lines for `key`.
-    fn closed(&mut self, key: FileKey);
+    /// The file grew past the fingerprint it had when opened.
+    fn fingerprint_grew(&mut self, key: FileKey, fingerprint: Fingerprint);
+    /// The file is done for good (rotated away, deleted, or the run ends): no more lines for `key`, and
+    /// every byte up to `end` was handed out.
+    fn finished(&mut self, key: FileKey, end: u64);
 }
 
 #[derive(Debug, Error)]
@@ -34,11 +68,15 @@ pub struct OpenError {
 #[derive(Debug, Clone)]
 pub struct TailerConfig {
     pub max_line_bytes: usize,
+    /// For files found at the first scan with no registry record; later files start at their beginning.
     pub start_at: StartAt,
     /// Bytes asked of the kernel per read call.
     pub read_chunk: usize,
     /// Bytes read from one file before the others get a turn, so one busy file cannot starve the rest.
     pub file_budget: usize,
+    pub close_removed_after: Duration,
+    pub close_inactive: Duration,
+    pub max_open_files: usize,
 }
 
 impl TailerConfig {
@@ -49,40 +87,93 @@ impl TailerConfig {
             start_at,
             read_chunk: 64 * 1024,
             file_budget: 256 * 1024,
+            close_removed_after: crate::config::DEFAULT_CLOSE_REMOVED_AFTER,
+            close_inactive: crate::config::DEFAULT_CLOSE_INACTIVE,
+            max_open_files: crate::config::DEFAULT_MAX_OPEN_FILES,
         }
     }
 }
 
-struct Tailed {
-    reader: FileReader,
-    /// The discovery no longer lists it: read it to its end, then close.
-    removed: bool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Tailed under its discovered name.
+    Active,
+    /// Its name now belongs to another file: read to the end, then closed.
+    Rotated,
+    /// Its name is gone: read to the end, closed once removed for `close_removed_after`.
+    Removed { since: Instant },
+    /// Found again after rotating while it was not open (see `siblings`): read to the end, then closed.
+    Orphan,
 }
 
-/// Tails many files. Reading is driven from outside: `read_ready` reads the files that changed (or all, on
-/// a poll), each up to its byte budget, and reports whether any file has more to read right now.
+/// A name whose file was renamed away before the new file was created.
+struct Vacated {
+    /// The file that had the name; the next one waits for it.
+    last: FileKey,
+    /// When it was last written: rotations after that were never seen under the name.
+    since: Option<std::time::SystemTime>,
+    origin: OpenedFile,
+}
+
+struct Tailed {
+    file: OpenedFile,
+    phase: Phase,
+    /// `None` while closed (inactive, or waiting for a free descriptor); reopened by identity.
+    reader: Option<FileReader>,
+    /// Where to reopen when `reader` is `None`.
+    resume: u64,
+    gzip: bool,
+    /// Not read until this file has been read to its end: the rotated predecessor of the same name.
+    after: Option<FileKey>,
+    reached_eof: bool,
+    last_data: Instant,
+}
+
+/// Tails many files. Reading is driven from outside: `read_ready` reads the files that changed (or all,
+/// on a poll), each up to its byte budget, and reports whether any file has more to read right now.
 pub struct Tailer {
     config: TailerConfig,
     files: BTreeMap<FileKey, Tailed>,
+    /// Discovered name -> the file tailed as it.
     by_path: HashMap<PathBuf, FileKey>,
     by_target: HashMap<PathBuf, FileKey>,
-    ready: HashSet<FileKey>,
+    ready: BTreeSet<FileKey>,
+    open: usize,
     next_key: u64,
+    /// Registry records not matched to an open file yet.
+    known: Vec<Entry>,
+    first_scan_done: bool,
+    /// Files inotify reported on, to check for rotation.
+    to_check: BTreeSet<FileKey>,
+    /// Files read to their end and closed in this run: never read again as a skipped rotation.
+    finished_ids: HashSet<FileIdentity>,
+    /// Targets renamed away whose name has no file yet.
+    vacated: HashMap<PathBuf, Vacated>,
+    /// Vacated targets inotify saw a file appear at.
+    reappeared: BTreeSet<PathBuf>,
 }
 
 impl Tailer {
-    pub fn new(config: TailerConfig) -> Tailer {
+    /// A tailer resuming the files in `known` (the registry) at their recorded offsets.
+    pub fn new(config: TailerConfig, known: Vec<Entry>) -> Tailer {
         Tailer {
             config,
             files: BTreeMap::new(),
             by_path: HashMap::new(),
             by_target: HashMap::new(),
-            ready: HashSet::new(),
+            ready: BTreeSet::new(),
+            open: 0,
             next_key: 0,
+            known,
+            first_scan_done: false,
+            to_check: BTreeSet::new(),
+            finished_ids: HashSet::new(),
+            vacated: HashMap::new(),
+            reappeared: BTreeSet::new(),
         }
     }
 
-    /// Starts tailing a discovered file, from `start_at`.
+    /// Starts tailing a discovered file.
     pub fn add(
         &mut self,
         path: &Path,
@@ -92,109 +183,673 @@ impl Tailer {
         if self.by_path.contains_key(path) {
             return Ok(());
         }
-        let offset = match self.config.start_at {
-            StartAt::Beginning => Some(0),
-            StartAt::End => None,
+        self.open_discovered(path, None, watcher, sink)
+            .map_err(|source| OpenError {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
+    fn open_discovered(
+        &mut self,
+        path: &Path,
+        after: Option<FileKey>,
+        watcher: &mut DirWatcher,
+        sink: &mut impl LineSink,
+    ) -> std::io::Result<()> {
+        let target = std::fs::canonicalize(path)?;
+        let file = File::open(&target)?;
+        let meta = file.metadata()?;
+        let identity = FileIdentity::of(&meta);
+        let fingerprint = Fingerprint::of_file(&file)?;
+        let offset = match self.take_known(identity, &file) {
+            Some(entry) if entry.offset > meta.len() => {
+                tracing::warn!(path = %path.display(), offset = entry.offset, size = meta.len(),
+                    "file truncated while loglynk was not running; reading it from the start");
+                0
+            }
+            Some(entry) => entry.offset,
+            None if !self.first_scan_done && self.config.start_at == StartAt::End => meta.len(),
+            None => 0,
         };
-        let reader =
-            FileReader::open(path, offset, self.config.max_line_bytes).map_err(|source| {
-                OpenError {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            })?;
-        let key = FileKey(self.next_key);
-        self.next_key += 1;
-        if let Some(dir) = reader.target.parent() {
+        if let Some(dir) = target.parent() {
             watcher.watch(dir);
         }
-        sink.opened(key, &reader.path, &reader.target);
-        self.by_path.insert(reader.path.clone(), key);
-        self.by_target.insert(reader.target.clone(), key);
-        self.files.insert(
-            key,
-            Tailed {
-                reader,
-                removed: false,
-            },
-        );
-        self.ready.insert(key);
+        let opened = OpenedFile {
+            path: path.to_path_buf(),
+            target,
+            identity,
+            fingerprint,
+            offset,
+        };
+        let key = self.insert(opened, Phase::Active, after, false, sink);
+        self.attach_reader(key, Some(file));
         Ok(())
     }
 
-    /// The discovery no longer lists `path`: it is closed once read to its end.
-    pub fn remove(&mut self, path: &Path) {
-        if let Some(key) = self.by_path.get(path) {
-            if let Some(tailed) = self.files.get_mut(key) {
-                tailed.removed = true;
-                self.ready.insert(*key);
+    fn insert(
+        &mut self,
+        file: OpenedFile,
+        phase: Phase,
+        after: Option<FileKey>,
+        gzip: bool,
+        sink: &mut impl LineSink,
+    ) -> FileKey {
+        let key = FileKey(self.next_key);
+        self.next_key += 1;
+        sink.opened(key, &file);
+        if phase == Phase::Active {
+            self.by_path.insert(file.path.clone(), key);
+            self.by_target.insert(file.target.clone(), key);
+        }
+        self.files.insert(
+            key,
+            Tailed {
+                resume: file.offset,
+                file,
+                phase,
+                reader: None,
+                gzip,
+                after,
+                reached_eof: false,
+                last_data: Instant::now(),
+            },
+        );
+        self.ready.insert(key);
+        key
+    }
+
+    /// The registry record for this file, if it has one: same identity and same first bytes (an inode
+    /// reused by a new file has other content).
+    fn take_known(&mut self, identity: FileIdentity, file: &File) -> Option<Entry> {
+        let i = self.known.iter().position(|e| {
+            e.identity == identity && e.fingerprint.matches_file(file).unwrap_or(false)
+        })?;
+        Some(self.known.swap_remove(i))
+    }
+
+    /// Opens (or reopens) the file's reader when a descriptor is free. `file` is an already open handle.
+    fn attach_reader(&mut self, key: FileKey, file: Option<File>) -> bool {
+        if self.open >= self.config.max_open_files && !self.evict_idle(key) {
+            return false;
+        }
+        let Some(tailed) = self.files.get_mut(&key) else {
+            return false;
+        };
+        let max = self.config.max_line_bytes;
+        let reader = if tailed.gzip {
+            FileReader::gzip(&tailed.file.target, tailed.resume, max)
+        } else {
+            let file = match file {
+                Some(file) => Ok(file),
+                None => File::open(&tailed.file.target),
+            };
+            file.and_then(|f| FileReader::plain(f, tailed.resume, max))
+        };
+        match reader {
+            Ok(reader) => {
+                tailed.reader = Some(reader);
+                self.open += 1;
+                true
+            }
+            Err(error) => {
+                tracing::warn!(path = %tailed.file.target.display(), %error, "cannot open file");
+                false
             }
         }
     }
 
-    /// inotify reported a change at `path` (a file's target or its discovered path).
-    pub fn changed(&mut self, path: &Path) {
-        if let Some(key) = self.by_target.get(path).or_else(|| self.by_path.get(path)) {
-            self.ready.insert(*key);
+    /// Closes the least recently active idle file to free a descriptor for `for_key`.
+    fn evict_idle(&mut self, for_key: FileKey) -> bool {
+        let victim = self
+            .files
+            .iter()
+            .filter(|(k, t)| {
+                **k != for_key && t.reader.is_some() && t.reached_eof && t.phase == Phase::Active
+            })
+            .min_by_key(|(_, t)| t.last_data)
+            .map(|(k, _)| *k);
+        match victim {
+            Some(key) => {
+                self.detach_reader(key);
+                true
+            }
+            None => false,
         }
     }
 
-    /// Marks every file for reading: the poll that catches what inotify did not report.
+    /// Closes the descriptor but keeps tailing: reopened when the file changes.
+    fn detach_reader(&mut self, key: FileKey) {
+        if let Some(tailed) = self.files.get_mut(&key) {
+            if let Some(reader) = tailed.reader.take() {
+                tailed.resume = reader.resume_position();
+                self.open -= 1;
+            }
+        }
+    }
+
+    /// Called after each scan of the globs: new names are tailed, and every tailed name is checked
+    /// for rotation (it names another file now) or removal.
+    pub fn sync(
+        &mut self,
+        added: &[PathBuf],
+        watcher: &mut DirWatcher,
+        sink: &mut impl LineSink,
+    ) -> Vec<OpenError> {
+        let mut errors = Vec::new();
+        let active: Vec<(PathBuf, FileKey)> =
+            self.by_path.iter().map(|(p, k)| (p.clone(), *k)).collect();
+        for (path, key) in active {
+            self.check_name(path, key, watcher, sink, &mut errors);
+        }
+        let vacated: Vec<PathBuf> = self.vacated.keys().cloned().collect();
+        for target in vacated {
+            self.take_up_vacated(&target, watcher, sink, &mut errors);
+        }
+        for path in added {
+            if let Err(error) = self.add(path, watcher, sink) {
+                errors.push(error);
+            }
+        }
+        if !self.first_scan_done {
+            self.first_scan_done = true;
+            self.resume_rotated(sink);
+        }
+        errors
+    }
+
+    /// Checks files inotify reported on (a rename or create in their directory is how a rotation shows),
+    /// so a rotation is handled at once rather than at the next scan.
+    pub fn check_changed(&mut self, watcher: &mut DirWatcher, sink: &mut impl LineSink) {
+        let mut errors = Vec::new();
+        for target in std::mem::take(&mut self.reappeared) {
+            self.take_up_vacated(&target, watcher, sink, &mut errors);
+        }
+        for key in std::mem::take(&mut self.to_check) {
+            let Some(path) = self.files.get(&key).map(|t| t.file.path.clone()) else {
+                continue;
+            };
+            if self.by_path.get(&path) == Some(&key) {
+                self.check_name(path, key, watcher, sink, &mut errors);
+            }
+        }
+        for error in errors {
+            tracing::warn!(%error, "file skipped; retried at the next scan");
+        }
+    }
+
+    /// Whether `path` still names the file tailed as it; handles a rotation or removal when not.
+    fn check_name(
+        &mut self,
+        path: PathBuf,
+        key: FileKey,
+        watcher: &mut DirWatcher,
+        sink: &mut impl LineSink,
+        errors: &mut Vec<OpenError>,
+    ) {
+        let current = std::fs::metadata(&path).map(|m| FileIdentity::of(&m));
+        let Some(tailed) = self.files.get_mut(&key) else {
+            return;
+        };
+        let deleted = tailed.reader.as_ref().is_some_and(FileReader::is_deleted);
+        match current {
+            Ok(identity) if identity == tailed.file.identity && !deleted => {}
+            Ok(_) => {
+                // The name now belongs to another file: finish the old one, then any file rotated in
+                // between that was never seen under the name, then read the new one.
+                tailed.phase = Phase::Rotated;
+                let since = tailed
+                    .reader
+                    .as_ref()
+                    .and_then(|r| r.file())
+                    .and_then(|f| f.metadata().ok())
+                    .and_then(|m| m.modified().ok());
+                let dir = tailed.file.target.parent().map(Path::to_path_buf);
+                let base = tailed.file.target.file_name().map(|n| n.to_os_string());
+                let origin = tailed.file.clone();
+                self.forget_name(key);
+                self.ready.insert(key);
+                let mut last = Some(key);
+                if let (Some(dir), Some(base), Some(since)) = (dir, base, since) {
+                    last = self.read_skipped_rotations(&dir, &base, since, &origin, last, sink);
+                }
+                if let Err(source) = self.open_discovered(&path, last, watcher, sink) {
+                    errors.push(OpenError { path, source });
+                }
+            }
+            Err(_) if tailed.reader.as_ref().is_some_and(|r| !r.is_deleted()) => {
+                // The name is gone but the file is not: renamed away, with the new file not created yet
+                // (kubelet renames, then the runtime reopens). The new one is taken up when it appears.
+                tailed.phase = Phase::Rotated;
+                let since = tailed
+                    .reader
+                    .as_ref()
+                    .and_then(|r| r.file())
+                    .and_then(|f| f.metadata().ok())
+                    .and_then(|m| m.modified().ok());
+                self.vacated.insert(
+                    tailed.file.target.clone(),
+                    Vacated {
+                        last: key,
+                        since,
+                        origin: tailed.file.clone(),
+                    },
+                );
+                self.forget_name(key);
+                self.ready.insert(key);
+            }
+            Err(_) => {
+                tailed.phase = Phase::Removed {
+                    since: Instant::now(),
+                };
+                self.forget_name(key);
+                self.ready.insert(key);
+            }
+        }
+    }
+
+    /// A name left empty by a rotation has a file again: read any rotations in between, then it.
+    fn take_up_vacated(
+        &mut self,
+        target: &Path,
+        watcher: &mut DirWatcher,
+        sink: &mut impl LineSink,
+        errors: &mut Vec<OpenError>,
+    ) {
+        let Some(vacated) = self.vacated.remove(target) else {
+            return;
+        };
+        let path = vacated.origin.path.clone();
+        if self.by_path.contains_key(&path) {
+            return;
+        }
+        if !path.exists() {
+            // Still empty: wait, unless the name itself (the symlink) is gone for good.
+            if path.symlink_metadata().is_ok() {
+                self.vacated.insert(target.to_path_buf(), vacated);
+            }
+            return;
+        }
+        let mut last = self
+            .files
+            .contains_key(&vacated.last)
+            .then_some(vacated.last);
+        if let (Some(dir), Some(base), Some(since)) = (
+            target.parent(),
+            target.file_name().map(|n| n.to_os_string()),
+            vacated.since,
+        ) {
+            last = self.read_skipped_rotations(dir, &base, since, &vacated.origin, last, sink);
+        }
+        if let Err(source) = self.open_discovered(&path, last, watcher, sink) {
+            errors.push(OpenError { path, source });
+        }
+    }
+
+    /// Rotated files next to `dir/base` (`0.log.<time>`) written to after `since` that no one read:
+    /// the name was rotated more than once before loglynk looked. Each is read whole, oldest first, after
+    /// `first`; returns the key the next file must wait for (`first` when there were none). Compressed ones are not looked at: kubelet
+    /// keeps the newest rotated file uncompressed.
+    fn read_skipped_rotations(
+        &mut self,
+        dir: &Path,
+        base: &std::ffi::OsStr,
+        since: std::time::SystemTime,
+        origin: &OpenedFile,
+        first: Option<FileKey>,
+        sink: &mut impl LineSink,
+    ) -> Option<FileKey> {
+        let mut prefix = base.to_os_string();
+        prefix.push(".");
+        let prefix = prefix.to_string_lossy().into_owned();
+        let tracked: HashSet<FileIdentity> = self.files.values().map(|t| t.file.identity).collect();
+        let mut skipped: Vec<(std::time::SystemTime, PathBuf, std::fs::Metadata)> =
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if !name.starts_with(&prefix) || name.ends_with(".gz") {
+                        return None;
+                    }
+                    let meta = std::fs::metadata(e.path()).ok()?;
+                    let identity = FileIdentity::of(&meta);
+                    let modified = meta.modified().ok()?;
+                    let fresh = modified >= since
+                        && !tracked.contains(&identity)
+                        && !self.finished_ids.contains(&identity);
+                    fresh.then(|| (modified, e.path(), meta))
+                })
+                .collect();
+        skipped.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut last = first;
+        for (_, target, meta) in skipped {
+            let Ok(fingerprint) = File::open(&target).and_then(|f| Fingerprint::of_file(&f)) else {
+                continue;
+            };
+            tracing::info!(path = %origin.path.display(), rotated = %target.display(),
+                "reading a file rotated before it was seen under its name");
+            last = Some(self.insert(
+                OpenedFile {
+                    path: origin.path.clone(),
+                    target,
+                    identity: FileIdentity::of(&meta),
+                    fingerprint,
+                    offset: 0,
+                },
+                Phase::Orphan,
+                last,
+                false,
+                sink,
+            ));
+        }
+        last
+    }
+
+    fn forget_name(&mut self, key: FileKey) {
+        if let Some(tailed) = self.files.get(&key) {
+            if self.by_path.get(&tailed.file.path) == Some(&key) {
+                self.by_path.remove(&tailed.file.path);
+            }
+            if self.by_target.get(&tailed.file.target) == Some(&key) {
+                self.by_target.remove(&tailed.file.target);
+            }
+        }
+    }
+
+    /// Registry records that matched no discovered file: files rotated while loglynk was down. Each is
+    /// looked for next to where it was, and the unread rest read, before the file now under its name.
+    fn resume_rotated(&mut self, sink: &mut impl LineSink) {
+        for entry in std::mem::take(&mut self.known) {
+            let (Some(dir), Some(base)) = (
+                entry.target.parent().map(Path::to_path_buf),
+                entry.target.file_name().map(|n| n.to_os_string()),
+            ) else {
+                continue;
+            };
+            let tailed_targets: Vec<PathBuf> =
+                self.files.values().map(|t| t.file.target.clone()).collect();
+            let exclude = |p: &Path| tailed_targets.iter().any(|t| t == p);
+            let Some(found) = find_rotated(&dir, entry.identity, entry.fingerprint, &exclude)
+            else {
+                tracing::debug!(path = %entry.path.display(), "registry record of a file that is gone");
+                continue;
+            };
+            let (target, gzip) = match found {
+                Found::Renamed(p) => (p, false),
+                Found::Compressed(p) => (p, true),
+            };
+            let successor = self.by_path.get(&entry.path).copied();
+            let meta = std::fs::metadata(&target).ok();
+            let opened = OpenedFile {
+                path: entry.path,
+                target,
+                identity: entry.identity,
+                fingerprint: entry.fingerprint,
+                offset: entry.offset,
+            };
+            let read_all = !gzip && meta.as_ref().is_some_and(|m| m.len() <= opened.offset);
+            let mut last = None;
+            if !read_all {
+                tracing::info!(path = %opened.path.display(), rotated = %opened.target.display(),
+                    offset = opened.offset, "reading the rest of a file rotated while loglynk was not running");
+                last = Some(self.insert(opened.clone(), Phase::Orphan, None, gzip, sink));
+            }
+            // Rotated again while down: files that had the name after this one, read whole.
+            let since = meta.and_then(|m| m.modified().ok());
+            if let (Some(since), false) = (since, gzip) {
+                last = self.read_skipped_rotations(&dir, &base, since, &opened, last, sink);
+            }
+            if let (Some(next), Some(last)) = (successor.and_then(|s| self.files.get_mut(&s)), last)
+            {
+                next.after = Some(last);
+            }
+        }
+    }
+
+    /// inotify reported a change at `path` (a file's target).
+    pub fn changed(&mut self, path: &Path) {
+        if let Some(key) = self.by_target.get(path) {
+            self.ready.insert(*key);
+            self.to_check.insert(*key);
+        } else if self.vacated.contains_key(path) {
+            self.reappeared.insert(path.to_path_buf());
+        }
+    }
+
+    /// Marks every file for a look: the poll that catches what inotify did not report.
     pub fn poll_all(&mut self) {
         self.ready.extend(self.files.keys().copied());
     }
 
     /// Reads every ready file once, up to its budget. Returns `true` when some file has more to read.
     pub fn read_ready(&mut self, sink: &mut impl LineSink) -> bool {
-        let mut keys: Vec<FileKey> = self.ready.drain().collect();
-        keys.sort_unstable();
+        let keys: Vec<FileKey> = std::mem::take(&mut self.ready).into_iter().collect();
         let mut more = false;
         for key in keys {
-            let Some(tailed) = self.files.get_mut(&key) else {
+            let Some(tailed) = self.files.get(&key) else {
                 continue;
             };
-            let result =
-                tailed
-                    .reader
-                    .read(self.config.read_chunk, self.config.file_budget, |line| {
-                        sink.line(key, line)
-                    });
-            match result {
-                Ok(ReadStatus::More) => {
-                    more = true;
+            if let Some(before) = tailed.after {
+                if self.files.get(&before).is_some_and(|b| !b.reached_eof) {
                     self.ready.insert(key);
+                    more = true;
+                    continue;
                 }
-                Ok(ReadStatus::Eof) if tailed.removed => self.close(key, sink),
-                Ok(ReadStatus::Eof) => {}
-                Err(error) => {
-                    tracing::warn!(path = %tailed.reader.path.display(), %error, "read failed; closing the file");
-                    self.close(key, sink);
+            }
+            if tailed.reader.is_none() && !self.reopen(key, sink) {
+                continue;
+            }
+            more |= self.read_one(key, sink);
+        }
+        more
+    }
+
+    /// A closed file is reopened when it grew (or was truncated); its rotation or removal while closed
+    /// is handled by finding it by identity. Returns whether it is open now.
+    fn reopen(&mut self, key: FileKey, sink: &mut impl LineSink) -> bool {
+        let Some(tailed) = self.files.get_mut(&key) else {
+            return false;
+        };
+        let meta = std::fs::metadata(&tailed.file.target);
+        match meta {
+            Ok(m) if FileIdentity::of(&m) == tailed.file.identity => {
+                if m.len() == tailed.resume {
+                    return false; // unchanged: stay closed
+                }
+            }
+            _ => {
+                let dir = tailed.file.target.parent().map(Path::to_path_buf);
+                let found = dir.and_then(|d| {
+                    find_rotated(&d, tailed.file.identity, tailed.file.fingerprint, &|_| {
+                        false
+                    })
+                });
+                match found {
+                    Some(Found::Renamed(p)) => tailed.file.target = p,
+                    Some(Found::Compressed(p)) => {
+                        tailed.file.target = p;
+                        tailed.gzip = true;
+                    }
+                    None => {
+                        self.finish(key, sink);
+                        return false;
+                    }
+                }
+                if tailed.phase == Phase::Active {
+                    tailed.phase = Phase::Rotated;
+                    self.forget_name(key);
                 }
             }
         }
-        more
+        let opened = self.attach_reader(key, None);
+        if !opened {
+            // No descriptor free: try again at the next poll.
+            self.ready.remove(&key);
+        }
+        opened
+    }
+
+    /// Reads one open file up to its budget; returns whether it has more.
+    fn read_one(&mut self, key: FileKey, sink: &mut impl LineSink) -> bool {
+        let chunk = self.config.read_chunk;
+        let budget = self.config.file_budget;
+        let Some(tailed) = self.files.get_mut(&key) else {
+            return false;
+        };
+        let Some(reader) = tailed.reader.as_mut() else {
+            return false;
+        };
+        let mut got_data = false;
+        let status = reader.read(chunk, budget, |line| {
+            got_data = true;
+            sink.line(key, line)
+        });
+        let now = Instant::now();
+        if got_data {
+            tailed.last_data = now;
+        }
+        match status {
+            Ok(ReadStatus::More) => {
+                self.ready.insert(key);
+                true
+            }
+            Ok(ReadStatus::Eof) => {
+                tailed.reached_eof = true;
+                self.at_eof(key, now, sink)
+            }
+            Err(error) => {
+                tracing::warn!(path = %tailed.file.target.display(), %error, "read failed; closing the file");
+                self.finish(key, sink);
+                false
+            }
+        }
+    }
+
+    /// What to do with a file read to its current end; returns whether it has more to read.
+    fn at_eof(&mut self, key: FileKey, now: Instant, sink: &mut impl LineSink) -> bool {
+        let Some(tailed) = self.files.get_mut(&key) else {
+            return false;
+        };
+        let Some(reader) = tailed.reader.as_mut() else {
+            return false;
+        };
+        if tailed.phase == Phase::Active && reader.was_truncated().unwrap_or(false) {
+            tracing::warn!(path = %tailed.file.path.display(),
+                "file truncated (copytruncate rotation?); reading it again from the start");
+            return self.restart_truncated(key, sink);
+        }
+        if tailed.file.fingerprint.len < FINGERPRINT_BYTES as u32
+            && reader.position() > u64::from(tailed.file.fingerprint.len)
+        {
+            if let Some(fingerprint) = reader.file().and_then(|f| Fingerprint::of_file(f).ok()) {
+                tailed.file.fingerprint = fingerprint;
+                sink.fingerprint_grew(key, fingerprint);
+            }
+        }
+        match tailed.phase {
+            Phase::Rotated | Phase::Orphan => self.finish(key, sink),
+            Phase::Removed { since }
+                if now.duration_since(since) >= self.config.close_removed_after =>
+            {
+                self.finish(key, sink)
+            }
+            Phase::Removed { .. } => {}
+            Phase::Active => {
+                if now.duration_since(tailed.last_data) >= self.config.close_inactive {
+                    self.detach_reader(key);
+                }
+            }
+        }
+        false
+    }
+
+    /// A truncated file is, for what follows, a new file under the same name: what was read of it is
+    /// finished, and it is read again from its start under a new key, so offsets acknowledged for the old
+    /// content can never be recorded against the new.
+    fn restart_truncated(&mut self, key: FileKey, sink: &mut impl LineSink) -> bool {
+        let Some(tailed) = self.files.get_mut(&key) else {
+            return false;
+        };
+        let Some(mut reader) = tailed.reader.take() else {
+            return false;
+        };
+        self.open -= 1;
+        let end = reader.position();
+        let mut file = tailed.file.clone();
+        tailed.resume = end;
+        self.finish(key, sink);
+        if reader.restart().is_err() {
+            return false;
+        }
+        file.offset = 0;
+        if let Some(fingerprint) = reader.file().and_then(|f| Fingerprint::of_file(f).ok()) {
+            file.fingerprint = fingerprint;
+        }
+        let new_key = self.insert(file, Phase::Active, None, false, sink);
+        if let Some(tailed) = self.files.get_mut(&new_key) {
+            tailed.reader = Some(reader);
+            self.open += 1;
+        }
+        true
+    }
+
+    /// Whether `path` is tailed under that name now.
+    pub fn is_tailed(&self, path: &Path) -> bool {
+        self.by_path.contains_key(path)
+    }
+
+    /// Closes a file for good, handing out its unterminated last line.
+    fn finish(&mut self, key: FileKey, sink: &mut impl LineSink) {
+        self.forget_name(key);
+        let Some(mut tailed) = self.files.remove(&key) else {
+            return;
+        };
+        self.ready.remove(&key);
+        if !tailed.gzip {
+            self.finished_ids.insert(tailed.file.identity);
+        }
+        let mut end = tailed.resume;
+        if let Some(mut reader) = tailed.reader.take() {
+            self.open -= 1;
+            if let Some(line) = reader.finish() {
+                sink.line(key, line);
+            }
+            end = reader.position();
+        }
+        sink.finished(key, end);
+        // Files that waited for this one may go now.
+        let waiting: Vec<FileKey> = self
+            .files
+            .iter()
+            .filter(|(_, t)| t.after == Some(key))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in waiting {
+            if let Some(t) = self.files.get_mut(&k) {
+                t.after = None;
+            }
+            self.ready.insert(k);
+        }
     }
 
     /// Hands out every file's unterminated last line and closes all files: the end of a `--no-follow` run.
     pub fn finish_all(&mut self, sink: &mut impl LineSink) {
         let keys: Vec<FileKey> = self.files.keys().copied().collect();
         for key in keys {
-            if let Some(tailed) = self.files.get_mut(&key) {
-                if let Some(line) = tailed.reader.finish() {
-                    sink.line(key, line);
-                }
-            }
-            self.close(key, sink);
+            self.finish(key, sink);
         }
     }
 
-    fn close(&mut self, key: FileKey, sink: &mut impl LineSink) {
-        if let Some(tailed) = self.files.remove(&key) {
-            self.by_path.remove(&tailed.reader.path);
-            self.by_target.remove(&tailed.reader.target);
-            self.ready.remove(&key);
-            sink.closed(key);
-        }
+    /// Ends the run without finishing files: their partial last lines stay unread, to be read again
+    /// after a restart (the registry's offsets stop before them).
+    pub fn close_all(&mut self) {
+        self.files.clear();
+        self.by_path.clear();
+        self.by_target.clear();
+        self.ready.clear();
+        self.open = 0;
     }
 
     pub fn len(&self) -> usize {
@@ -204,84 +859,24 @@ impl Tailer {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
+
+    /// Descriptors held.
+    pub fn open_files(&self) -> usize {
+        self.open
+    }
+
+    /// When a removed file next needs a look to be closed in time.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.files
+            .values()
+            .filter_map(|t| match t.phase {
+                Phase::Removed { since } => Some(since + self.config.close_removed_after),
+                _ => None,
+            })
+            .min()
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Default)]
-    struct Collect {
-        lines: Vec<(FileKey, String)>,
-        open: HashSet<FileKey>,
-        closed: Vec<FileKey>,
-    }
-
-    impl LineSink for Collect {
-        fn opened(&mut self, key: FileKey, _: &Path, _: &Path) {
-            self.open.insert(key);
-        }
-        fn line(&mut self, key: FileKey, line: Line) {
-            assert!(self.open.contains(&key));
-            self.lines
-                .push((key, String::from_utf8(line.bytes.to_vec()).unwrap()));
-        }
-        fn closed(&mut self, key: FileKey) {
-            self.open.remove(&key);
-            self.closed.push(key);
-        }
-    }
-
-    #[test]
-    fn a_busy_file_does_not_starve_another() {
-        let dir = tempfile::tempdir().unwrap();
-        let busy = dir.path().join("busy.log");
-        let quiet = dir.path().join("quiet.log");
-        std::fs::write(&busy, "x\n".repeat(10_000)).unwrap();
-        std::fs::write(&quiet, "q\n").unwrap();
-        let mut config = TailerConfig::new(1024, StartAt::Beginning);
-        config.read_chunk = 1024;
-        config.file_budget = 4096;
-        let mut tailer = Tailer::new(config);
-        let mut sink = Collect::default();
-        let mut watcher = DirWatcher::polling_only();
-        tailer.add(&busy, &mut watcher, &mut sink).unwrap();
-        tailer.add(&quiet, &mut watcher, &mut sink).unwrap();
-        assert!(tailer.read_ready(&mut sink), "the busy file has more");
-        assert!(
-            sink.lines.iter().any(|(_, l)| l == "q"),
-            "the quiet file got its turn"
-        );
-        while tailer.read_ready(&mut sink) {}
-        assert_eq!(sink.lines.len(), 10_001);
-    }
-
-    #[test]
-    fn a_removed_file_is_read_to_its_end_then_closed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.log");
-        std::fs::write(&path, "1\n2\n").unwrap();
-        let mut tailer = Tailer::new(TailerConfig::new(1024, StartAt::Beginning));
-        let mut sink = Collect::default();
-        let mut watcher = DirWatcher::polling_only();
-        tailer.add(&path, &mut watcher, &mut sink).unwrap();
-        tailer.remove(&path);
-        tailer.read_ready(&mut sink);
-        assert_eq!(sink.lines.len(), 2);
-        assert_eq!(sink.closed.len(), 1);
-        assert!(tailer.is_empty());
-    }
-
-    #[test]
-    fn an_unreadable_path_is_an_error_naming_it() {
-        let mut tailer = Tailer::new(TailerConfig::new(1024, StartAt::Beginning));
-        let error = tailer
-            .add(
-                Path::new("/nonexistent/x.log"),
-                &mut DirWatcher::polling_only(),
-                &mut Collect::default(),
-            )
-            .unwrap_err();
-        assert!(error.to_string().contains("/nonexistent/x.log"), "{error}");
-    }
-}
+#[path = "tailer_tests.rs"]
+mod tests;

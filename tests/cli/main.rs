@@ -2,7 +2,13 @@
 //!
 //! One test binary with a module per subcommand, so the binary is linked once.
 
+// Sets of sequence numbers are written as slices of ranges, `&[0..500]` included.
+#![allow(clippy::single_range_in_vec_init)]
+
 mod config_check;
+mod filebeat_import;
+mod restart;
+mod rotation;
 mod support;
 mod tail_fixtures;
 mod tail_follow;

@@ -1,0 +1,129 @@
+//! `loglynk registry import-filebeat`: a node moving from Filebeat starts exactly where Filebeat stopped.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::{bytes_of, loglynk, run_to_end, KubeTree, Seqs};
+
+/// A Filebeat 8 log/container input state, as its memlog store keeps it.
+fn state(source: &Path, inode: u64, device: u64, offset: u64) -> Value {
+    json!({
+        "id": format!("native::{inode}-{device}"),
+        "prev_id": "",
+        "source": source,
+        "offset": offset,
+        "timestamp": [2_061_634_416_285u64, 1_764_000_000u64],
+        "ttl": -1,
+        "type": "container",
+        "FileStateOS": {"inode": inode, "device": device},
+        "identifier_name": "native",
+    })
+}
+
+fn key(inode: u64, device: u64) -> String {
+    format!("filebeat::logs::native::{inode}-{device}")
+}
+
+/// inode and device of what `path` resolves to, as Filebeat records them (it stats through the link).
+fn identity(path: &Path) -> (u64, u64) {
+    let meta = std::fs::metadata(path).unwrap();
+    (meta.ino(), meta.dev())
+}
+
+#[test]
+fn import_then_tail_starts_exactly_where_filebeat_stopped() {
+    let tree = KubeTree::new();
+    let api = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
+    let worker = tree.container("payments", "worker-0", "worker");
+    let report = tree.container("batch", "report-28391234-xk2jd", "report");
+    api.append(0..400);
+    worker.append(1_000..1_300);
+    report.append(2_000..2_200);
+    let gone = tree
+        .containers_dir()
+        .join(format!("old-0_shop_old-{}.log", "ab".repeat(32)));
+
+    let (api_ino, api_dev) = identity(&api.link);
+    let (worker_ino, worker_dev) = identity(&worker.link);
+    let (report_ino, report_dev) = identity(&report.link);
+    // The report file was replaced since Filebeat saw it: its recorded inode is another one.
+    let stale_ino = report_ino ^ (1 << 40);
+
+    // The checkpoint has api at line 100; a later operation in log.json moves it to line 250.
+    let checkpoint: Vec<Value> = [
+        (
+            key(api_ino, api_dev),
+            state(&api.link, api_ino, api_dev, bytes_of(0..100)),
+        ),
+        (
+            key(worker_ino, worker_dev),
+            state(&worker.link, worker_ino, worker_dev, bytes_of(1_000..1_120)),
+        ),
+        (
+            key(stale_ino, report_dev),
+            state(&report.link, stale_ino, report_dev, bytes_of(2_000..2_050)),
+        ),
+        (
+            key(987_654_321, api_dev),
+            state(&gone, 987_654_321, api_dev, 4_096),
+        ),
+    ]
+    .into_iter()
+    .map(|(key, mut state)| {
+        state["_key"] = key.into();
+        state
+    })
+    .collect();
+
+    let registry = tree.root().join("filebeat/data/registry/filebeat");
+    std::fs::create_dir_all(&registry).unwrap();
+    std::fs::write(registry.join("meta.json"), r#"{"version":"1"}"#).unwrap();
+    let checkpoint_path = registry.join("41.json");
+    // Filebeat writes one entry per line inside the array.
+    let body: Vec<String> = checkpoint.iter().map(Value::to_string).collect();
+    std::fs::write(&checkpoint_path, format!("[{}\n]", body.join(",\n"))).unwrap();
+    std::fs::write(
+        registry.join("active.dat"),
+        checkpoint_path.to_str().unwrap(),
+    )
+    .unwrap();
+    let op = json!({"op": "set", "id": 42});
+    let set = json!({
+        "k": key(api_ino, api_dev),
+        "v": state(&api.link, api_ino, api_dev, bytes_of(0..250)),
+    });
+    std::fs::write(registry.join("log.json"), format!("{op}\n{set}\n")).unwrap();
+
+    let mut import = loglynk();
+    import
+        .args(["registry", "import-filebeat"])
+        .arg(&registry)
+        .arg("--state-dir")
+        .arg(tree.state_dir());
+    let imported = run_to_end(import, Duration::from_secs(30));
+    let said = format!("{}\n{}", imported.lines.join("\n"), imported.stderr);
+    assert_eq!(imported.code, Some(0), "import-filebeat:\n{said}");
+    for link in [&api.link, &worker.link, &report.link, &gone] {
+        assert!(
+            said.contains(link.to_str().unwrap()),
+            "the import names {}:\n{said}",
+            link.display()
+        );
+    }
+    assert!(
+        said.to_lowercase().contains("skip"),
+        "the import reports what it skipped:\n{said}"
+    );
+
+    let run = run_to_end(tree.tail(&["--no-follow"]), Duration::from_secs(30));
+    assert_eq!(run.code, Some(0), "tail; stderr:\n{}", run.stderr);
+    let mut seqs = Seqs::default();
+    seqs.add_lines(&run.lines);
+    seqs.assert_exactly(
+        &[250..400, 1_120..1_300, 2_000..2_200],
+        "tail after importing Filebeat's registry",
+    );
+}

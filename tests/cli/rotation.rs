@@ -1,0 +1,259 @@
+//! Following files through rotation, while running and across restarts: every line is read, and (where
+//! the outcome is deterministic) read once.
+//!
+//! Each test writes lines `seq=<n>` into a kubelet-like tree and checks the numbers loglynk printed.
+
+use std::time::Duration;
+
+use crate::support::{
+    append_seqs, deleted_fds, describe, gzip, run_to_end, wait_until, write_seqs, KubeTree,
+    Running, Seqs,
+};
+
+/// kubelet's suffix for a rotated log (`20060102-150405`).
+const STAMP: &str = "20261124-071500";
+/// For every line to arrive: far above the ~1 s it takes, so a loaded machine does not fail a test.
+const ARRIVAL: Duration = Duration::from_secs(30);
+const EXIT: Duration = Duration::from_secs(15);
+
+/// `loglynk tail --state-dir … <glob>`, following, with short flush and close delays.
+fn follow(tree: &KubeTree) -> Running {
+    Running::spawn(tree.tail(&["-E", "registry_flush=200ms", "-E", "close_removed_after=1s"]))
+}
+
+/// Waits until every number of `want` was printed, failing with what is missing.
+fn expect(running: &Running, seqs: &mut Seqs, want: &[std::ops::Range<u64>], what: &str) {
+    if !running.collect_until(seqs, want, ARRIVAL) {
+        panic!(
+            "{what}: not every line arrived within {ARRIVAL:?}; missing {}\nstderr:\n{}",
+            describe(&seqs.missing(want)),
+            running.stderr_so_far()
+        );
+    }
+}
+
+/// SIGTERM: exits 0; what it printed while stopping is counted too. Returns stderr.
+fn terminate(running: Running, seqs: &mut Seqs) -> String {
+    let stopped = running.stop("TERM", EXIT);
+    assert_eq!(
+        stopped.code,
+        Some(0),
+        "exit on SIGTERM; stderr:\n{}",
+        stopped.stderr
+    );
+    seqs.add_lines(&stopped.lines);
+    stopped.stderr
+}
+
+/// A `--no-follow` run over the tree, which must succeed; its output.
+fn read_once(tree: &KubeTree, context: &str) -> (Seqs, String) {
+    let run = run_to_end(tree.tail(&["--no-follow"]), Duration::from_secs(30));
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{context}: exit code; stderr:\n{}",
+        run.stderr
+    );
+    let mut seqs = Seqs::default();
+    seqs.add_lines(&run.lines);
+    (seqs, run.stderr)
+}
+
+/// a. kubelet renames `0.log` to `0.log.<time>` and the runtime creates a new `0.log`; the symlink keeps
+/// naming `0.log`. The renamed file is read to its end (including what the runtime wrote to it after the
+/// rename, before reopening), then the new file from its start. Three rotations in a row.
+#[test]
+fn kubelet_rename_and_create_while_following() {
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
+    let mut writer = c.open_append();
+    write_seqs(&mut writer, 0..500);
+    // No periodic rescan to fall back on: rotation must be noticed as it happens (inotify, or the 1 s
+    // poll of the path), as it must when kubelet rotates again before a 10 s rescan would come.
+    let running =
+        Running::spawn(tree.tail(&["-E", "registry_flush=200ms", "-E", "scan_frequency=10m"]));
+    let mut seqs = Seqs::default();
+    expect(&running, &mut seqs, &[0..500], "before rotating");
+
+    let mut next = 500;
+    for round in 0..3u64 {
+        // Written just before the rename: most likely not read yet when it happens.
+        write_seqs(&mut writer, next..next + 500);
+        c.rotate(&format!("20261124-0715{round:02}"));
+        // The runtime still writes to the renamed file until kubelet asks it to reopen the log.
+        write_seqs(&mut writer, next + 500..next + 600);
+        writer = c.open_append();
+        write_seqs(&mut writer, next + 600..next + 1100);
+        next += 1100;
+        expect(
+            &running,
+            &mut seqs,
+            &[0..next],
+            &format!("after rotation {round}"),
+        );
+    }
+    terminate(running, &mut seqs);
+    seqs.assert_exactly(&[0..next], "rename/create while following");
+}
+
+/// a, while loglynk is down: lines written after it stopped are in the renamed file, which the registry
+/// entry is matched to by identity in the same directory; its remainder is read, then the new `0.log`.
+#[test]
+fn kubelet_rotation_while_down_reads_the_rest_of_the_renamed_file_then_the_new_one() {
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "web-7d9f8b6c5-x2x4q", "nginx");
+    c.append(0..500);
+    let (first, _) = read_once(&tree, "first run");
+    first.assert_exactly(&[0..500], "first run");
+
+    // While down: more lines, rotation, lines in the new file.
+    c.append(500..800);
+    c.rotate(STAMP);
+    c.append(800..1000);
+
+    let running = follow(&tree);
+    let mut seqs = Seqs::default();
+    expect(&running, &mut seqs, &[500..1000], "after restart");
+    terminate(running, &mut seqs);
+    seqs.assert_exactly(&[500..1000], "restart after a rotation while down");
+}
+
+/// b. copytruncate: the file is copied, then truncated in place, so its size drops below the read
+/// offset. Reading restarts at 0 with a warning saying "truncated"; the copy is not read.
+#[test]
+fn copytruncate_while_following_restarts_at_zero_with_a_warning() {
+    let tree = KubeTree::new();
+    let c = tree.container("payments", "worker-0", "worker");
+    let mut writer = c.open_append();
+    write_seqs(&mut writer, 0..500);
+    let running = follow(&tree);
+    let mut seqs = Seqs::default();
+
+    std::fs::copy(c.log(), c.dir.join("0.log.1")).unwrap();
+    // Deterministic: everything before the truncation has been read when it happens.
+    expect(&running, &mut seqs, &[0..500], "before truncating");
+    writer.set_len(0).unwrap();
+    // Far less than was there: the size stays below the old offset.
+    write_seqs(&mut writer, 500..600);
+    expect(&running, &mut seqs, &[0..600], "after truncating");
+    let stderr = terminate(running, &mut seqs);
+    seqs.assert_exactly(&[0..600], "copytruncate while following");
+    assert!(
+        stderr.contains("truncated"),
+        "a warning saying the file was truncated; stderr:\n{stderr}"
+    );
+}
+
+/// b, across a restart: truncated and rewritten while loglynk was down; the new content is read once,
+/// from its start.
+#[test]
+fn copytruncate_while_down_reads_the_new_content_from_its_start() {
+    let tree = KubeTree::new();
+    let c = tree.container("payments", "worker-1", "worker");
+    c.append(0..500);
+    let (first, _) = read_once(&tree, "first run");
+    first.assert_exactly(&[0..500], "first run");
+
+    std::fs::copy(c.log(), c.dir.join("0.log.1")).unwrap();
+    let writer = c.open_append();
+    writer.set_len(0).unwrap();
+    drop(writer);
+    c.append(500..600);
+
+    let (second, _) = read_once(&tree, "second run");
+    second.assert_exactly(&[500..600], "restart after copytruncate while down");
+}
+
+/// c. While loglynk is down, the file is rotated and the rotated file compressed to `.gz` (the original
+/// removed): the remainder is read from the `.gz`, matched by the fingerprint of its decompressed content.
+#[test]
+fn rotated_and_gzipped_while_down_the_rest_is_read_from_the_gz() {
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "cart-6b7c8d9e0f-abcde", "cart");
+    c.append(0..500);
+    let (first, _) = read_once(&tree, "first run");
+    first.assert_exactly(&[0..500], "first run");
+
+    c.append(500..800);
+    let rotated = c.rotate(STAMP);
+    c.append(800..1000);
+    // kubelet compresses into a temporary name, renames it into place, then removes the original.
+    let gz = c.dir.join(format!("0.log.{STAMP}.gz"));
+    let tmp = c.dir.join(format!("0.log.{STAMP}.tmp"));
+    std::fs::write(&tmp, gzip(&std::fs::read(&rotated).unwrap())).unwrap();
+    std::fs::rename(&tmp, &gz).unwrap();
+    std::fs::remove_file(&rotated).unwrap();
+
+    let running = follow(&tree);
+    let mut seqs = Seqs::default();
+    expect(&running, &mut seqs, &[500..1000], "after restart");
+    terminate(running, &mut seqs);
+    seqs.assert_exactly(&[500..1000], "restart after rotation + gzip while down");
+}
+
+/// d. A file deleted while open (the pod is gone: kubelet removes its log directory and symlink) is read
+/// to its end, then closed: loglynk holds no descriptor to a deleted file afterwards.
+#[test]
+fn a_deleted_file_is_read_to_its_end_then_closed() {
+    let tree = KubeTree::new();
+    let c = tree.container("batch", "report-28391234-xk2jd", "report");
+    let keep = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
+    let mut writer = c.open_append();
+    write_seqs(&mut writer, 0..500);
+    keep.append(10_000..10_010);
+    let running = follow(&tree);
+    let mut seqs = Seqs::default();
+    expect(
+        &running,
+        &mut seqs,
+        &[0..500, 10_000..10_010],
+        "before deleting",
+    );
+
+    // The last lines, then the container is garbage-collected before they were necessarily read.
+    write_seqs(&mut writer, 500..600);
+    drop(writer);
+    std::fs::remove_file(&c.link).unwrap();
+    std::fs::remove_dir_all(&c.pod_dir).unwrap();
+
+    expect(
+        &running,
+        &mut seqs,
+        &[0..600, 10_000..10_010],
+        "after deleting",
+    );
+    let pid = running.pid();
+    // close_removed_after is 1 s; the deadline only allows for a slow machine.
+    let closed = wait_until(Duration::from_secs(20), || deleted_fds(pid).is_empty());
+    assert!(
+        closed,
+        "still open 20 s after deletion: {:?}",
+        deleted_fds(pid)
+    );
+    // The other file is still followed.
+    keep.append(10_010..10_020);
+    expect(&running, &mut seqs, &[10_000..10_020], "the other file");
+    terminate(running, &mut seqs);
+    seqs.assert_exactly(&[0..600, 10_000..10_020], "deleted while open");
+}
+
+/// e. The `/var/log/containers` symlink is re-pointed at another file: the new target is read from its
+/// start, and followed.
+#[test]
+fn a_repointed_symlink_reads_the_new_target_from_its_start() {
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "search-5f6g7h8i9j-lmnop", "search");
+    c.append(0..300);
+    let running = follow(&tree);
+    let mut seqs = Seqs::default();
+    expect(&running, &mut seqs, &[0..300], "before re-pointing");
+
+    let next = c.dir.join("1.log");
+    append_seqs(&next, 300..600);
+    c.repoint(&next);
+    expect(&running, &mut seqs, &[0..600], "the new target");
+    append_seqs(&next, 600..700);
+    expect(&running, &mut seqs, &[0..700], "the new target, growing");
+    terminate(running, &mut seqs);
+    seqs.assert_exactly(&[0..700], "re-pointed symlink");
+}
