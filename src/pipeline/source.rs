@@ -297,6 +297,12 @@ impl LineSink for ParsingSink {
         }
     }
 
+    fn known_resolved(&mut self) {
+        if let Some(tracker) = &self.tracker {
+            lock(tracker).resolved();
+        }
+    }
+
     fn finished(&mut self, key: FileKey, end: u64) {
         self.with_parser(key, |p, out| p.flush_all(out));
         if let Some(parser) = self.parsers.remove(&key) {

@@ -34,7 +34,10 @@ impl State {
             .agent_id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let tracker = Arc::new(Mutex::new(Tracker::new(Some(agent_id.clone()))));
+        let tracker = Arc::new(Mutex::new(Tracker::resuming(
+            Some(agent_id.clone()),
+            loaded.snapshot.entries.clone(),
+        )));
         Ok(State {
             store,
             tracker,

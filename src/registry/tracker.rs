@@ -29,6 +29,9 @@ struct InFlight {
 #[derive(Debug, Default)]
 pub struct Tracker {
     agent_id: Option<String>,
+    /// Records loaded at start and not yet matched to files by the tailer's first scan. Written back
+    /// until then, so a restart that is stopped before its first scan loses no record.
+    unresolved: Vec<Entry>,
     files: HashMap<FileKey, Tracked>,
     in_flight: BTreeMap<u64, InFlight>,
     next_batch: u64,
@@ -40,6 +43,24 @@ impl Tracker {
         Tracker {
             agent_id,
             ..Tracker::default()
+        }
+    }
+
+    /// A tracker for a run resuming from `known`.
+    pub fn resuming(agent_id: Option<String>, known: Vec<Entry>) -> Tracker {
+        Tracker {
+            agent_id,
+            unresolved: known,
+            ..Tracker::default()
+        }
+    }
+
+    /// The tailer has matched the loaded records to files (or found them gone): from now on only
+    /// tracked files are recorded.
+    pub fn resolved(&mut self) {
+        if !self.unresolved.is_empty() {
+            self.unresolved.clear();
+            self.dirty = true;
         }
     }
 
@@ -153,6 +174,13 @@ impl Tracker {
             }
         }
         let mut entries: Vec<Entry> = newest.into_values().map(|(_, e)| e.clone()).collect();
+        entries.extend(
+            self.unresolved
+                .iter()
+                .filter(|e| !entries.iter().any(|t| t.identity == e.identity))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
         entries.sort_by(|a, b| (&a.path, a.identity.ino).cmp(&(&b.path, b.identity.ino)));
         Snapshot {
             agent_id: self.agent_id.clone(),
@@ -236,6 +264,20 @@ mod tests {
         t.ack(id);
         assert!(t.snapshot().entries.is_empty());
         assert_eq!(t.snapshot().agent_id.as_deref(), Some("agent"));
+    }
+
+    #[test]
+    fn loaded_records_are_kept_until_resolved() {
+        let mut t = Tracker::resuming(None, vec![entry(1, 10), entry(2, 20)]);
+        t.track(FileKey::new(0), entry(1, 10));
+        let offsets: Vec<u64> = t.snapshot().entries.iter().map(|e| e.offset).collect();
+        assert_eq!(
+            offsets,
+            [10, 20],
+            "the tracked one once, the unresolved one kept"
+        );
+        t.resolved();
+        assert_eq!(t.snapshot().entries.len(), 1);
     }
 
     #[test]

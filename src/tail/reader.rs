@@ -3,11 +3,13 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
+
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
 use super::{Framer, Line};
+use crate::registry::Fingerprint;
 
 enum Input {
     Plain(File),
@@ -29,6 +31,8 @@ pub struct FileReader {
     input: Input,
     framer: Framer,
     max_line_bytes: usize,
+    /// Modification time at the last truncation check.
+    checked_mtime: (i64, i64),
 }
 
 impl std::fmt::Debug for FileReader {
@@ -57,6 +61,7 @@ impl FileReader {
             input: Input::Plain(file),
             framer: Framer::new(start, max_line_bytes),
             max_line_bytes,
+            checked_mtime: (0, 0),
         })
     }
 
@@ -69,6 +74,7 @@ impl FileReader {
             input: Input::Gzip(Box::new(decoder)),
             framer: Framer::new(skipped, max_line_bytes),
             max_line_bytes,
+            checked_mtime: (0, 0),
         })
     }
 
@@ -93,12 +99,21 @@ impl FileReader {
         Ok(ReadStatus::More)
     }
 
-    /// Whether the file is now shorter than what was read: copytruncate rotation.
-    pub fn was_truncated(&self) -> io::Result<bool> {
-        match &self.input {
-            Input::Plain(file) => Ok(file.metadata()?.len() < self.position()),
-            Input::Gzip(_) => Ok(false),
+    /// Whether the content read so far is gone: the file is shorter than what was read, or it was
+    /// written to but no longer starts as it did (copytruncate, then new writes before this check).
+    /// Only a file that changed since the last check pays for reading its head.
+    pub fn was_truncated(&mut self, fingerprint: &Fingerprint) -> io::Result<bool> {
+        let Input::Plain(file) = &self.input else {
+            return Ok(false);
+        };
+        let meta = file.metadata()?;
+        let position = self.position();
+        if meta.len() < position {
+            return Ok(true);
         }
+        let changed = (meta.mtime(), meta.mtime_nsec()) != self.checked_mtime;
+        self.checked_mtime = (meta.mtime(), meta.mtime_nsec());
+        Ok(changed && fingerprint.len > 0 && !fingerprint.matches_file(file)?)
     }
 
     /// Whether the file has been unlinked (its last name removed) while open.
@@ -197,9 +212,16 @@ mod tests {
         std::fs::write(&path, "one\ntwo\n").unwrap();
         let mut reader = FileReader::plain(File::open(&path).unwrap(), 0, 1024).unwrap();
         reader.read(64, 1024, |_| {}).unwrap();
-        assert!(!reader.was_truncated().unwrap());
+        let print = Fingerprint::of_bytes(b"one\ntwo\n");
+        assert!(!reader.was_truncated(&print).unwrap());
         std::fs::write(&path, "x\n").unwrap();
-        assert!(reader.was_truncated().unwrap());
+        assert!(reader.was_truncated(&print).unwrap());
+        // Truncated and written past the old length before anyone looked: the head tells.
+        std::fs::write(&path, "three\nfour\n").unwrap();
+        assert!(reader.was_truncated(&print).unwrap());
+        std::fs::write(&path, "one\ntwo\nthree\n").unwrap();
+        assert!(!reader.was_truncated(&print).unwrap(), "plain growth");
+        std::fs::write(&path, "x\n").unwrap();
         reader.restart().unwrap();
         let mut lines = Vec::new();
         reader.read(64, 1024, |l| lines.push(l)).unwrap();
@@ -227,6 +249,7 @@ mod tests {
         );
         assert_eq!(texts(&lines), ["second", "third"]);
         assert_eq!((lines[0].offset, lines[1].end), (6, 19));
-        assert!(reader.file().is_none() && !reader.was_truncated().unwrap());
+        assert!(reader.file().is_none());
+        assert!(!reader.was_truncated(&Fingerprint::of_bytes(b"x")).unwrap());
     }
 }

@@ -18,6 +18,9 @@ pub enum Found {
     Renamed(PathBuf),
     /// Compressed: a new file whose decompressed content starts as the old one did.
     Compressed(PathBuf),
+    /// The same device and inode with other first bytes: truncated and rewritten, or the inode reused by
+    /// a new file. Either way its content is new, to be read from the start (a duplicate at worst).
+    Rewritten(PathBuf),
 }
 
 /// Looks in `dir` for the file with `identity` (and `fingerprint`), skipping `exclude` (names already
@@ -30,6 +33,7 @@ pub fn find_rotated(
 ) -> Option<Found> {
     let entries = std::fs::read_dir(dir).ok()?;
     let mut compressed = Vec::new();
+    let mut rewritten = None;
     for entry in entries.flatten() {
         let path = entry.path();
         if exclude(&path) {
@@ -48,6 +52,7 @@ pub fn find_rotated(
             if same {
                 return Some(Found::Renamed(path));
             }
+            rewritten = Some(path);
         } else if path.extension().is_some_and(|e| e == "gz") {
             compressed.push(path);
         }
@@ -58,6 +63,7 @@ pub fn find_rotated(
         .into_iter()
         .find(|path| fingerprint.matches_gzip(path).unwrap_or(false))
         .map(Found::Compressed)
+        .or(rewritten.map(Found::Rewritten))
 }
 
 #[cfg(test)]
@@ -102,12 +108,15 @@ mod tests {
     }
 
     #[test]
-    fn a_reused_inode_with_other_content_is_not_the_file() {
+    fn a_reused_inode_with_other_content_is_read_as_new() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("0.log");
         std::fs::write(&log, "new content\n").unwrap();
         let identity = FileIdentity::of(&std::fs::metadata(&log).unwrap());
         let old = Fingerprint::of_bytes(b"old content\n");
-        assert_eq!(find_rotated(dir.path(), identity, old, &|_| false), None);
+        assert_eq!(
+            find_rotated(dir.path(), identity, old, &|_| false),
+            Some(Found::Rewritten(log))
+        );
     }
 }

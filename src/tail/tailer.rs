@@ -55,6 +55,8 @@ pub trait LineSink {
     /// The file is done for good (rotated away, deleted, or the run ends): no more lines for `key`, and
     /// every byte up to `end` was handed out.
     fn finished(&mut self, key: FileKey, end: u64);
+    /// The registry records the tailer started with are all matched to files, or known to be gone.
+    fn known_resolved(&mut self);
 }
 
 #[derive(Debug, Error)]
@@ -261,11 +263,17 @@ impl Tailer {
 
     /// The registry record for this file, if it has one: same identity and same first bytes (an inode
     /// reused by a new file has other content).
+    /// A record with the same identity but other first bytes is for content that is gone (truncated
+    /// while down, or the inode reused): the file is read from its start.
     fn take_known(&mut self, identity: FileIdentity, file: &File) -> Option<Entry> {
-        let i = self.known.iter().position(|e| {
-            e.identity == identity && e.fingerprint.matches_file(file).unwrap_or(false)
-        })?;
-        Some(self.known.swap_remove(i))
+        let i = self.known.iter().position(|e| e.identity == identity)?;
+        let mut entry = self.known.swap_remove(i);
+        if !entry.fingerprint.matches_file(file).unwrap_or(false) {
+            tracing::info!(path = %entry.path.display(),
+                "file content changed while loglynk was not running; reading it from the start");
+            entry.offset = 0;
+        }
+        Some(entry)
     }
 
     /// Opens (or reopens) the file's reader when a descriptor is free. `file` is an already open handle.
@@ -354,6 +362,7 @@ impl Tailer {
         if !self.first_scan_done {
             self.first_scan_done = true;
             self.resume_rotated(sink);
+            sink.known_resolved();
         }
         errors
     }
@@ -561,16 +570,23 @@ impl Tailer {
     /// Registry records that matched no discovered file: files rotated while loglynk was down. Each is
     /// looked for next to where it was, and the unread rest read, before the file now under its name.
     fn resume_rotated(&mut self, sink: &mut impl LineSink) {
-        for entry in std::mem::take(&mut self.known) {
-            let (Some(dir), Some(base)) = (
-                entry.target.parent().map(Path::to_path_buf),
-                entry.target.file_name().map(|n| n.to_os_string()),
-            ) else {
+        // Find every record's file first, so none is mistaken for a rotation nobody saw.
+        let mut found_all = Vec::new();
+        for mut entry in std::mem::take(&mut self.known) {
+            let Some(dir) = entry.target.parent().map(Path::to_path_buf) else {
                 continue;
             };
-            let tailed_targets: Vec<PathBuf> =
-                self.files.values().map(|t| t.file.target.clone()).collect();
-            let exclude = |p: &Path| tailed_targets.iter().any(|t| t == p);
+            let tailed: Vec<PathBuf> = self
+                .files
+                .values()
+                .map(|t| t.file.target.clone())
+                .chain(
+                    found_all
+                        .iter()
+                        .map(|(_, t, _, _): &(Entry, PathBuf, bool, _)| t.clone()),
+                )
+                .collect();
+            let exclude = |p: &Path| tailed.iter().any(|t| t == p);
             let Some(found) = find_rotated(&dir, entry.identity, entry.fingerprint, &exclude)
             else {
                 tracing::debug!(path = %entry.path.display(), "registry record of a file that is gone");
@@ -579,28 +595,64 @@ impl Tailer {
             let (target, gzip) = match found {
                 Found::Renamed(p) => (p, false),
                 Found::Compressed(p) => (p, true),
+                Found::Rewritten(p) => {
+                    entry.offset = 0;
+                    entry.fingerprint = File::open(&p)
+                        .and_then(|f| Fingerprint::of_file(&f))
+                        .unwrap_or(entry.fingerprint);
+                    (p, false)
+                }
             };
-            let successor = self.by_path.get(&entry.path).copied();
-            let meta = std::fs::metadata(&target).ok();
+            let modified = std::fs::metadata(&target).and_then(|m| m.modified()).ok();
+            found_all.push((entry, target, gzip, modified));
+        }
+        // Oldest first, each name's files chained, so lines come out in the order they were written.
+        found_all.sort_by(|a, b| (a.3, &a.1).cmp(&(b.3, &b.1)));
+        let mut chains: HashMap<PathBuf, (Option<FileKey>, Entry, Option<std::time::SystemTime>)> =
+            HashMap::new();
+        for (entry, target, gzip, modified) in found_all {
+            let chain = chains
+                .entry(entry.path.clone())
+                .or_insert((None, entry.clone(), None));
             let opened = OpenedFile {
-                path: entry.path,
+                path: entry.path.clone(),
                 target,
                 identity: entry.identity,
                 fingerprint: entry.fingerprint,
                 offset: entry.offset,
             };
-            let read_all = !gzip && meta.as_ref().is_some_and(|m| m.len() <= opened.offset);
-            let mut last = None;
-            if !read_all {
+            let read_all =
+                !gzip && std::fs::metadata(&opened.target).is_ok_and(|m| m.len() <= opened.offset);
+            if read_all {
+                self.finished_ids.insert(opened.identity);
+            } else {
                 tracing::info!(path = %opened.path.display(), rotated = %opened.target.display(),
                     offset = opened.offset, "reading the rest of a file rotated while loglynk was not running");
-                last = Some(self.insert(opened.clone(), Phase::Orphan, None, gzip, sink));
+                chain.0 = Some(self.insert(opened, Phase::Orphan, chain.0, gzip, sink));
             }
-            // Rotated again while down: files that had the name after this one, read whole.
-            let since = meta.and_then(|m| m.modified().ok());
-            if let (Some(since), false) = (since, gzip) {
-                last = self.read_skipped_rotations(&dir, &base, since, &opened, last, sink);
+            chain.1 = entry;
+            if !gzip {
+                chain.2 = modified;
             }
+        }
+        for (path, (mut last, entry, since)) in chains {
+            // Rotated again while down: files that had the name after the last known one, read whole.
+            let (Some(dir), Some(base)) = (entry.target.parent(), entry.target.file_name()) else {
+                continue;
+            };
+            let origin = OpenedFile {
+                path: path.clone(),
+                target: entry.target.clone(),
+                identity: entry.identity,
+                fingerprint: entry.fingerprint,
+                offset: 0,
+            };
+            if let Some(since) = since {
+                let base = base.to_os_string();
+                let dir = dir.to_path_buf();
+                last = self.read_skipped_rotations(&dir, &base, since, &origin, last, sink);
+            }
+            let successor = self.by_path.get(&path).copied();
             if let (Some(next), Some(last)) = (successor.and_then(|s| self.files.get_mut(&s)), last)
             {
                 next.after = Some(last);
@@ -672,6 +724,10 @@ impl Tailer {
                         tailed.file.target = p;
                         tailed.gzip = true;
                     }
+                    Some(Found::Rewritten(p)) => {
+                        tailed.file.target = p;
+                        tailed.resume = 0;
+                    }
                     None => {
                         self.finish(key, sink);
                         return false;
@@ -701,6 +757,14 @@ impl Tailer {
         let Some(reader) = tailed.reader.as_mut() else {
             return false;
         };
+        if reader
+            .was_truncated(&tailed.file.fingerprint)
+            .unwrap_or(false)
+        {
+            tracing::warn!(path = %tailed.file.path.display(),
+                "file truncated (copytruncate rotation?); reading it again from the start");
+            return self.restart_truncated(key, sink);
+        }
         let mut got_data = false;
         let status = reader.read(chunk, budget, |line| {
             got_data = true;
@@ -735,11 +799,6 @@ impl Tailer {
         let Some(reader) = tailed.reader.as_mut() else {
             return false;
         };
-        if tailed.phase == Phase::Active && reader.was_truncated().unwrap_or(false) {
-            tracing::warn!(path = %tailed.file.path.display(),
-                "file truncated (copytruncate rotation?); reading it again from the start");
-            return self.restart_truncated(key, sink);
-        }
         if tailed.file.fingerprint.len < FINGERPRINT_BYTES as u32
             && reader.position() > u64::from(tailed.file.fingerprint.len)
         {
@@ -778,7 +837,15 @@ impl Tailer {
         self.open -= 1;
         let end = reader.position();
         let mut file = tailed.file.clone();
+        let phase = tailed.phase;
         tailed.resume = end;
+        // Files waiting for the old content wait for the new instead: it is the same file.
+        let waiting: Vec<FileKey> = self
+            .files
+            .iter()
+            .filter(|(_, t)| t.after == Some(key))
+            .map(|(k, _)| *k)
+            .collect();
         self.finish(key, sink);
         if reader.restart().is_err() {
             return false;
@@ -787,10 +854,15 @@ impl Tailer {
         if let Some(fingerprint) = reader.file().and_then(|f| Fingerprint::of_file(f).ok()) {
             file.fingerprint = fingerprint;
         }
-        let new_key = self.insert(file, Phase::Active, None, false, sink);
+        let new_key = self.insert(file, phase, None, false, sink);
         if let Some(tailed) = self.files.get_mut(&new_key) {
             tailed.reader = Some(reader);
             self.open += 1;
+        }
+        for k in waiting {
+            if let Some(t) = self.files.get_mut(&k) {
+                t.after = Some(new_key);
+            }
         }
         true
     }
@@ -880,3 +952,7 @@ impl Tailer {
 #[cfg(test)]
 #[path = "tailer_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod model_tests;

@@ -28,6 +28,7 @@ impl LineSink for Collect {
     fn finished(&mut self, key: FileKey, end: u64) {
         self.finished.push((key, end));
     }
+    fn known_resolved(&mut self) {}
 }
 
 impl Collect {
