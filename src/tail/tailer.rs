@@ -100,8 +100,9 @@ impl TailerConfig {
 enum Phase {
     /// Tailed under its discovered name.
     Active,
-    /// Its name now belongs to another file: read to the end, then closed.
-    Rotated,
+    /// Its name now belongs to another file: read to the end, and closed once rotated for
+    /// `close_removed_after` (the runtime writes to it until kubelet has it reopen its log).
+    Rotated { since: Instant },
     /// Its name is gone: read to the end, closed once removed for `close_removed_after`.
     Removed { since: Instant },
     /// Found again after rotating while it was not open (see `siblings`): read to the end, then closed.
@@ -406,7 +407,11 @@ impl Tailer {
             Ok(_) => {
                 // The name now belongs to another file: finish the old one, then any file rotated in
                 // between that was never seen under the name, then read the new one.
-                tailed.phase = Phase::Rotated;
+                tailed.phase = Phase::Rotated {
+                    since: Instant::now(),
+                };
+                // Whatever was written before the rename is read before the successor.
+                tailed.reached_eof = false;
                 let since = tailed
                     .reader
                     .as_ref()
@@ -429,7 +434,11 @@ impl Tailer {
             Err(_) if tailed.reader.as_ref().is_some_and(|r| !r.is_deleted()) => {
                 // The name is gone but the file is not: renamed away, with the new file not created yet
                 // (kubelet renames, then the runtime reopens). The new one is taken up when it appears.
-                tailed.phase = Phase::Rotated;
+                tailed.phase = Phase::Rotated {
+                    since: Instant::now(),
+                };
+                // Whatever was written before the rename is read before the successor.
+                tailed.reached_eof = false;
                 let since = tailed
                     .reader
                     .as_ref()
@@ -734,7 +743,10 @@ impl Tailer {
                     }
                 }
                 if tailed.phase == Phase::Active {
-                    tailed.phase = Phase::Rotated;
+                    tailed.phase = Phase::Rotated {
+                        since: Instant::now(),
+                    };
+                    tailed.reached_eof = false;
                     self.forget_name(key);
                 }
             }
@@ -808,13 +820,13 @@ impl Tailer {
             }
         }
         match tailed.phase {
-            Phase::Rotated | Phase::Orphan => self.finish(key, sink),
-            Phase::Removed { since }
+            Phase::Orphan => self.finish(key, sink),
+            Phase::Rotated { since } | Phase::Removed { since }
                 if now.duration_since(since) >= self.config.close_removed_after =>
             {
                 self.finish(key, sink)
             }
-            Phase::Removed { .. } => {}
+            Phase::Rotated { .. } | Phase::Removed { .. } => {}
             Phase::Active => {
                 if now.duration_since(tailed.last_data) >= self.config.close_inactive {
                     self.detach_reader(key);
@@ -942,7 +954,9 @@ impl Tailer {
         self.files
             .values()
             .filter_map(|t| match t.phase {
-                Phase::Removed { since } => Some(since + self.config.close_removed_after),
+                Phase::Rotated { since } | Phase::Removed { since } => {
+                    Some(since + self.config.close_removed_after)
+                }
                 _ => None,
             })
             .min()
