@@ -251,6 +251,8 @@ fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
         .context("starting the runtime")?;
     let config = config.clone();
     let result = runtime.block_on(async move {
+        // Handlers are installed before the pipeline starts, so no early signal takes the default
+        // action (exit without flushing).
         let signalled = tokio::spawn(shutdown_on_signal(Arc::clone(&changes)));
         // The pipeline runs on its own threads; this one only listens for signals meanwhile.
         let pipeline = tokio::task::spawn_blocking(move || {
@@ -294,21 +296,27 @@ fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
 
 /// SIGTERM is how Kubernetes asks a pod to stop: finish what is in flight, then exit 0. SIGINT is the same
 /// from a terminal.
-async fn shutdown_on_signal(changes: Arc<Changes>) {
+///
+/// The handlers are installed when this is called (it needs the runtime's context); the returned future
+/// waits for a signal.
+fn shutdown_on_signal(changes: Arc<Changes>) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let streams = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!("cannot listen for signals; stop with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = streams else {
+            tracing::warn!("cannot listen for signals; stop with SIGKILL");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("signal received; finishing");
+        changes.shutdown();
     }
-    tracing::info!("signal received; finishing");
-    changes.shutdown();
 }
 
 fn static_fields(config: &Config, agent_id: Option<String>) -> anyhow::Result<StaticFields> {

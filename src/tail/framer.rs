@@ -141,6 +141,15 @@ impl Framer {
         self.buf_offset + self.buf.len() as u64
     }
 
+    /// Gives back the read buffer when it holds nothing, so an idle file costs no buffer memory (2,000
+    /// tailed files would otherwise keep a read chunk each). Lines already handed out keep their bytes.
+    pub fn release_if_empty(&mut self) {
+        if self.buf.is_empty() && self.skipping.is_none() {
+            self.buf = BytesMut::new();
+            self.scanned = 0;
+        }
+    }
+
     /// Bytes read but not yet handed out as lines (an incomplete last line).
     pub fn buffered(&self) -> usize {
         self.buf.len() + self.skipping.as_ref().map_or(0, |(head, _)| head.len())

@@ -33,7 +33,12 @@ pub struct FileReader {
     max_line_bytes: usize,
     /// Modification time at the last truncation check.
     checked_mtime: (i64, i64),
+    /// The file's length at the last truncation check: how much a read can expect.
+    known_len: u64,
 }
+
+/// The smallest read: enough for a few log lines, small enough that an idle file pins little.
+const SMALL_READ: usize = 4096;
 
 impl std::fmt::Debug for FileReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -62,6 +67,7 @@ impl FileReader {
             framer: Framer::new(start, max_line_bytes),
             max_line_bytes,
             checked_mtime: (0, 0),
+            known_len: 0,
         })
     }
 
@@ -75,26 +81,40 @@ impl FileReader {
             framer: Framer::new(skipped, max_line_bytes),
             max_line_bytes,
             checked_mtime: (0, 0),
+            known_len: 0,
         })
     }
 
     /// Reads until `budget` bytes were read or the end of the file, handing each complete line to `emit`.
+    ///
+    /// Reads are sized to what the file is known to hold (from the last truncation check), growing to
+    /// `chunk` while reads come back full: a line handed out keeps its read buffer alive until it is
+    /// delivered, so reading 64 KiB for a file that grew by one line would pin 64 KiB per file in
+    /// every batch.
     pub fn read(
         &mut self,
         chunk: usize,
         budget: usize,
         mut emit: impl FnMut(Line),
     ) -> io::Result<ReadStatus> {
+        let known = self.known_len.saturating_sub(self.position()) as usize;
+        let mut ask = known.clamp(SMALL_READ, chunk.max(SMALL_READ));
         let mut read = 0;
         while read < budget {
-            let n = self.framer.read_from(&mut self.input, chunk)?;
+            let n = self.framer.read_from(&mut self.input, ask)?;
             while let Some(line) = self.framer.next_line() {
                 emit(line);
             }
             if n == 0 {
+                self.framer.release_if_empty();
                 return Ok(ReadStatus::Eof);
             }
             read += n;
+            ask = if n == ask {
+                (ask * 2).min(chunk.max(SMALL_READ))
+            } else {
+                SMALL_READ
+            };
         }
         Ok(ReadStatus::More)
     }
@@ -107,6 +127,7 @@ impl FileReader {
             return Ok(false);
         };
         let meta = file.metadata()?;
+        self.known_len = meta.len();
         let position = self.position();
         if meta.len() < position {
             return Ok(true);

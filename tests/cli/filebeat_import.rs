@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::{bytes_of, loglynk, run_to_end, KubeTree, Seqs};
+use crate::support::{bytes_of, loglynk, run_to_end, Budget, KubeTree, Seqs};
 
 /// A Filebeat 8 log/container input state, as its memlog store keeps it.
 fn state(source: &Path, inode: u64, device: u64, offset: u64) -> Value {
@@ -35,6 +35,7 @@ fn identity(path: &Path) -> (u64, u64) {
 
 #[test]
 fn import_then_tail_starts_exactly_where_filebeat_stopped() {
+    let budget = Budget::new(Duration::from_secs(40));
     let tree = KubeTree::new();
     let api = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
     let worker = tree.container("payments", "worker-0", "worker");
@@ -103,7 +104,7 @@ fn import_then_tail_starts_exactly_where_filebeat_stopped() {
         .arg(&registry)
         .arg("--state-dir")
         .arg(tree.state_dir());
-    let imported = run_to_end(import, Duration::from_secs(30));
+    let imported = run_to_end(import, budget.left());
     let said = format!("{}\n{}", imported.lines.join("\n"), imported.stderr);
     assert_eq!(imported.code, Some(0), "import-filebeat:\n{said}");
     for link in [&api.link, &worker.link, &report.link, &gone] {
@@ -118,7 +119,7 @@ fn import_then_tail_starts_exactly_where_filebeat_stopped() {
         "the import reports what it skipped:\n{said}"
     );
 
-    let run = run_to_end(tree.tail(&["--no-follow"]), Duration::from_secs(30));
+    let run = run_to_end(tree.tail(&["--no-follow"]), budget.left());
     assert_eq!(run.code, Some(0), "tail; stderr:\n{}", run.stderr);
     let mut seqs = Seqs::default();
     seqs.add_lines(&run.lines);

@@ -6,15 +6,17 @@
 use std::time::Duration;
 
 use crate::support::{
-    append_seqs, deleted_fds, describe, gzip, run_to_end, wait_until, write_seqs, KubeTree,
-    Running, Seqs,
+    append_seqs, deleted_fds, describe, gzip, run_to_end, wait_until, write_seqs, write_steadily,
+    Budget, KubeTree, Running, Seqs,
 };
 
 /// kubelet's suffix for a rotated log (`20060102-150405`).
 const STAMP: &str = "20261124-071500";
-/// For every line to arrive: far above the ~1 s it takes, so a loaded machine does not fail a test.
-const ARRIVAL: Duration = Duration::from_secs(30);
-const EXIT: Duration = Duration::from_secs(15);
+/// For all of a test's lines to arrive, over all its steps: far above the second or two it takes, so a
+/// loaded machine does not fail a test, and short enough to keep each test under a minute.
+const BUDGET: Duration = Duration::from_secs(40);
+/// For the exit on SIGTERM (within shutdown_timeout, 10 s by default).
+const EXIT: Duration = Duration::from_secs(10);
 
 /// `loglynk tail --state-dir … <glob>`, following, with short flush and close delays.
 fn follow(tree: &KubeTree) -> Running {
@@ -22,10 +24,17 @@ fn follow(tree: &KubeTree) -> Running {
 }
 
 /// Waits until every number of `want` was printed, failing with what is missing.
-fn expect(running: &Running, seqs: &mut Seqs, want: &[std::ops::Range<u64>], what: &str) {
-    if !running.collect_until(seqs, want, ARRIVAL) {
+fn expect(
+    running: &Running,
+    seqs: &mut Seqs,
+    want: &[std::ops::Range<u64>],
+    what: &str,
+    budget: &Budget,
+) {
+    if !running.collect_until(seqs, want, budget.left()) {
         panic!(
-            "{what}: not every line arrived within {ARRIVAL:?}; missing {}\nstderr:\n{}",
+            "{what}: not every line arrived within the test's {:?}; missing {}\nstderr:\n{}",
+            budget.total(),
             describe(&seqs.missing(want)),
             running.stderr_so_far()
         );
@@ -46,8 +55,8 @@ fn terminate(running: Running, seqs: &mut Seqs) -> String {
 }
 
 /// A `--no-follow` run over the tree, which must succeed; its output.
-fn read_once(tree: &KubeTree, context: &str) -> (Seqs, String) {
-    let run = run_to_end(tree.tail(&["--no-follow"]), Duration::from_secs(30));
+fn read_once(tree: &KubeTree, context: &str, budget: &Budget) -> (Seqs, String) {
+    let run = run_to_end(tree.tail(&["--no-follow"]), budget.left());
     assert_eq!(
         run.code,
         Some(0),
@@ -64,6 +73,7 @@ fn read_once(tree: &KubeTree, context: &str) -> (Seqs, String) {
 /// rename, before reopening), then the new file from its start. Three rotations in a row.
 #[test]
 fn kubelet_rename_and_create_while_following() {
+    let budget = Budget::new(BUDGET);
     let tree = KubeTree::new();
     let c = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
     let mut writer = c.open_append();
@@ -73,7 +83,7 @@ fn kubelet_rename_and_create_while_following() {
     let running =
         Running::spawn(tree.tail(&["-E", "registry_flush=200ms", "-E", "scan_frequency=10m"]));
     let mut seqs = Seqs::default();
-    expect(&running, &mut seqs, &[0..500], "before rotating");
+    expect(&running, &mut seqs, &[0..500], "before rotating", &budget);
 
     let mut next = 500;
     for round in 0..3u64 {
@@ -90,20 +100,44 @@ fn kubelet_rename_and_create_while_following() {
             &mut seqs,
             &[0..next],
             &format!("after rotation {round}"),
+            &budget,
         );
     }
     terminate(running, &mut seqs);
     seqs.assert_exactly(&[0..next], "rename/create while following");
 }
 
+/// a, under steady writes: rotations every ~0.7 s while lines stream in (kubelet never rotates this
+/// often, which leaves no time for a rescan to repair a missed rotation). Every line once.
+#[test]
+fn kubelet_rotation_under_steady_writes_loses_nothing() {
+    let budget = Budget::new(BUDGET);
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "orders-6f7d8c9b5a-zx9cv", "orders");
+    let running = Running::spawn(tree.tail(&["-E", "registry_flush=200ms"]));
+    let writer = write_steadily(c.clone(), 0..6_000, 1_000, Duration::from_secs(4));
+    writer.join().expect("the writer thread");
+    let mut seqs = Seqs::default();
+    expect(
+        &running,
+        &mut seqs,
+        &[0..6_000],
+        "steady writes with rotations",
+        &budget,
+    );
+    terminate(running, &mut seqs);
+    seqs.assert_exactly(&[0..6_000], "rotations under steady writes");
+}
+
 /// a, while loglynk is down: lines written after it stopped are in the renamed file, which the registry
 /// entry is matched to by identity in the same directory; its remainder is read, then the new `0.log`.
 #[test]
 fn kubelet_rotation_while_down_reads_the_rest_of_the_renamed_file_then_the_new_one() {
+    let budget = Budget::new(BUDGET);
     let tree = KubeTree::new();
     let c = tree.container("shop", "web-7d9f8b6c5-x2x4q", "nginx");
     c.append(0..500);
-    let (first, _) = read_once(&tree, "first run");
+    let (first, _) = read_once(&tree, "first run", &budget);
     first.assert_exactly(&[0..500], "first run");
 
     // While down: more lines, rotation, lines in the new file.
@@ -113,7 +147,7 @@ fn kubelet_rotation_while_down_reads_the_rest_of_the_renamed_file_then_the_new_o
 
     let running = follow(&tree);
     let mut seqs = Seqs::default();
-    expect(&running, &mut seqs, &[500..1000], "after restart");
+    expect(&running, &mut seqs, &[500..1000], "after restart", &budget);
     terminate(running, &mut seqs);
     seqs.assert_exactly(&[500..1000], "restart after a rotation while down");
 }
@@ -122,6 +156,7 @@ fn kubelet_rotation_while_down_reads_the_rest_of_the_renamed_file_then_the_new_o
 /// offset. Reading restarts at 0 with a warning saying "truncated"; the copy is not read.
 #[test]
 fn copytruncate_while_following_restarts_at_zero_with_a_warning() {
+    let budget = Budget::new(BUDGET);
     let tree = KubeTree::new();
     let c = tree.container("payments", "worker-0", "worker");
     let mut writer = c.open_append();
@@ -131,11 +166,11 @@ fn copytruncate_while_following_restarts_at_zero_with_a_warning() {
 
     std::fs::copy(c.log(), c.dir.join("0.log.1")).unwrap();
     // Deterministic: everything before the truncation has been read when it happens.
-    expect(&running, &mut seqs, &[0..500], "before truncating");
+    expect(&running, &mut seqs, &[0..500], "before truncating", &budget);
     writer.set_len(0).unwrap();
     // Far less than was there: the size stays below the old offset.
     write_seqs(&mut writer, 500..600);
-    expect(&running, &mut seqs, &[0..600], "after truncating");
+    expect(&running, &mut seqs, &[0..600], "after truncating", &budget);
     let stderr = terminate(running, &mut seqs);
     seqs.assert_exactly(&[0..600], "copytruncate while following");
     assert!(
@@ -148,10 +183,11 @@ fn copytruncate_while_following_restarts_at_zero_with_a_warning() {
 /// from its start.
 #[test]
 fn copytruncate_while_down_reads_the_new_content_from_its_start() {
+    let budget = Budget::new(BUDGET);
     let tree = KubeTree::new();
     let c = tree.container("payments", "worker-1", "worker");
     c.append(0..500);
-    let (first, _) = read_once(&tree, "first run");
+    let (first, _) = read_once(&tree, "first run", &budget);
     first.assert_exactly(&[0..500], "first run");
 
     std::fs::copy(c.log(), c.dir.join("0.log.1")).unwrap();
@@ -160,7 +196,7 @@ fn copytruncate_while_down_reads_the_new_content_from_its_start() {
     drop(writer);
     c.append(500..600);
 
-    let (second, _) = read_once(&tree, "second run");
+    let (second, _) = read_once(&tree, "second run", &budget);
     second.assert_exactly(&[500..600], "restart after copytruncate while down");
 }
 
@@ -168,10 +204,11 @@ fn copytruncate_while_down_reads_the_new_content_from_its_start() {
 /// removed): the remainder is read from the `.gz`, matched by the fingerprint of its decompressed content.
 #[test]
 fn rotated_and_gzipped_while_down_the_rest_is_read_from_the_gz() {
+    let budget = Budget::new(BUDGET);
     let tree = KubeTree::new();
     let c = tree.container("shop", "cart-6b7c8d9e0f-abcde", "cart");
     c.append(0..500);
-    let (first, _) = read_once(&tree, "first run");
+    let (first, _) = read_once(&tree, "first run", &budget);
     first.assert_exactly(&[0..500], "first run");
 
     c.append(500..800);
@@ -186,7 +223,7 @@ fn rotated_and_gzipped_while_down_the_rest_is_read_from_the_gz() {
 
     let running = follow(&tree);
     let mut seqs = Seqs::default();
-    expect(&running, &mut seqs, &[500..1000], "after restart");
+    expect(&running, &mut seqs, &[500..1000], "after restart", &budget);
     terminate(running, &mut seqs);
     seqs.assert_exactly(&[500..1000], "restart after rotation + gzip while down");
 }
@@ -195,6 +232,7 @@ fn rotated_and_gzipped_while_down_the_rest_is_read_from_the_gz() {
 /// to its end, then closed: loglynk holds no descriptor to a deleted file afterwards.
 #[test]
 fn a_deleted_file_is_read_to_its_end_then_closed() {
+    let budget = Budget::new(BUDGET);
     let tree = KubeTree::new();
     let c = tree.container("batch", "report-28391234-xk2jd", "report");
     let keep = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
@@ -208,6 +246,7 @@ fn a_deleted_file_is_read_to_its_end_then_closed() {
         &mut seqs,
         &[0..500, 10_000..10_010],
         "before deleting",
+        &budget,
     );
 
     // The last lines, then the container is garbage-collected before they were necessarily read.
@@ -221,18 +260,26 @@ fn a_deleted_file_is_read_to_its_end_then_closed() {
         &mut seqs,
         &[0..600, 10_000..10_010],
         "after deleting",
+        &budget,
     );
     let pid = running.pid();
     // close_removed_after is 1 s; the deadline only allows for a slow machine.
-    let closed = wait_until(Duration::from_secs(20), || deleted_fds(pid).is_empty());
+    let closed = wait_until(budget.left(), || deleted_fds(pid).is_empty());
     assert!(
         closed,
-        "still open 20 s after deletion: {:?}",
+        "still open at the end of the test's {:?}: {:?}",
+        budget.total(),
         deleted_fds(pid)
     );
     // The other file is still followed.
     keep.append(10_010..10_020);
-    expect(&running, &mut seqs, &[10_000..10_020], "the other file");
+    expect(
+        &running,
+        &mut seqs,
+        &[10_000..10_020],
+        "the other file",
+        &budget,
+    );
     terminate(running, &mut seqs);
     seqs.assert_exactly(&[0..600, 10_000..10_020], "deleted while open");
 }
@@ -241,19 +288,32 @@ fn a_deleted_file_is_read_to_its_end_then_closed() {
 /// start, and followed.
 #[test]
 fn a_repointed_symlink_reads_the_new_target_from_its_start() {
+    let budget = Budget::new(BUDGET);
     let tree = KubeTree::new();
     let c = tree.container("shop", "search-5f6g7h8i9j-lmnop", "search");
     c.append(0..300);
     let running = follow(&tree);
     let mut seqs = Seqs::default();
-    expect(&running, &mut seqs, &[0..300], "before re-pointing");
+    expect(
+        &running,
+        &mut seqs,
+        &[0..300],
+        "before re-pointing",
+        &budget,
+    );
 
     let next = c.dir.join("1.log");
     append_seqs(&next, 300..600);
     c.repoint(&next);
-    expect(&running, &mut seqs, &[0..600], "the new target");
+    expect(&running, &mut seqs, &[0..600], "the new target", &budget);
     append_seqs(&next, 600..700);
-    expect(&running, &mut seqs, &[0..700], "the new target, growing");
+    expect(
+        &running,
+        &mut seqs,
+        &[0..700],
+        "the new target, growing",
+        &budget,
+    );
     terminate(running, &mut seqs);
     seqs.assert_exactly(&[0..700], "re-pointed symlink");
 }

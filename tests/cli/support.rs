@@ -270,6 +270,31 @@ pub fn run_to_end(cmd: Command, timeout: Duration) -> Stopped {
     Running::spawn(cmd).finish(timeout)
 }
 
+/// A test's time allowance, shared by all its waits, so the test as a whole stays bounded however
+/// many steps it waits for. Generous: a step normally takes well under a second.
+pub struct Budget {
+    deadline: Instant,
+    total: Duration,
+}
+
+impl Budget {
+    pub fn new(total: Duration) -> Budget {
+        Budget {
+            deadline: Instant::now() + total,
+            total,
+        }
+    }
+
+    /// What is left of it (zero once spent: a wait then fails at once).
+    pub fn left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    pub fn total(&self) -> Duration {
+        self.total
+    }
+}
+
 /// Polls `condition` every 50 ms until it holds, at most `timeout`. Returns whether it held.
 pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
@@ -579,6 +604,37 @@ impl Container {
         std::os::unix::fs::symlink(target, &tmp).unwrap();
         std::fs::rename(&tmp, &self.link).unwrap();
     }
+}
+
+/// A container writing `seqs` at a steady pace over `over`, in batches of 25 lines (one `write` each), with
+/// kubelet rotating its log every `rotate_every` lines (`0.log` renamed to `0.log.<n>`, the runtime
+/// reopening a new `0.log`). The thread ends when everything is written.
+pub fn write_steadily(
+    container: Container,
+    seqs: Range<u64>,
+    rotate_every: u64,
+    over: Duration,
+) -> JoinHandle<()> {
+    const BATCH: u64 = 25;
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let total = seqs.end - seqs.start;
+        let mut writer = container.open_append();
+        let mut n = seqs.start;
+        while n < seqs.end {
+            let due = start + over.mul_f64((n - seqs.start) as f64 / total as f64);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let end = (n + BATCH).min(seqs.end);
+            write_seqs(&mut writer, n..end);
+            n = end;
+            if (n - seqs.start).is_multiple_of(rotate_every) && n < seqs.end {
+                container.rotate(&format!("20261124-{:06}", n));
+                writer = container.open_append();
+            }
+        }
+    })
 }
 
 fn fnv(text: &str, salt: u64) -> u64 {
