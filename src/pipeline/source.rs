@@ -269,17 +269,7 @@ impl LineSink for ParsingSink {
             LineParser::new(origin, self.max_line_bytes, self.partial_timeout),
         );
         if let Some(tracker) = &self.tracker {
-            lock(tracker).track(
-                key,
-                Entry {
-                    identity: file.identity,
-                    fingerprint: file.fingerprint,
-                    path: file.path.clone(),
-                    target: file.target.clone(),
-                    offset: file.offset,
-                    updated: chrono::Utc::now().timestamp(),
-                },
-            );
+            lock(tracker).track(key, file.to_entry(chrono::Utc::now().timestamp()));
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
-use crate::registry::{Entry, Tracker};
+use crate::registry::Tracker;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -48,17 +48,7 @@ struct Acking {
 
 impl LineSink for Acking {
     fn opened(&mut self, key: FileKey, file: &OpenedFile) {
-        self.tracker.track(
-            key,
-            Entry {
-                identity: file.identity,
-                fingerprint: file.fingerprint,
-                path: file.path.clone(),
-                target: file.target.clone(),
-                offset: file.offset,
-                updated: 0,
-            },
-        );
+        self.tracker.track(key, file.to_entry(0));
     }
     fn line(&mut self, key: FileKey, line: Line) {
         self.lines

@@ -45,6 +45,20 @@ pub struct OpenedFile {
     pub offset: u64,
 }
 
+impl OpenedFile {
+    /// The registry record for this file, read up to where reading starts.
+    pub fn to_entry(&self, updated: i64) -> Entry {
+        Entry {
+            identity: self.identity,
+            fingerprint: self.fingerprint,
+            path: self.path.clone(),
+            target: self.target.clone(),
+            offset: self.offset,
+            updated,
+        }
+    }
+}
+
 /// Receives what the tailer reads, so tailing knows nothing of what lines become.
 pub trait LineSink {
     /// A file is tailed from now on; lines for `key` follow.
@@ -407,54 +421,14 @@ impl Tailer {
             Ok(_) => {
                 // The name now belongs to another file: finish the old one, then any file rotated in
                 // between that was never seen under the name, then read the new one.
-                tailed.phase = Phase::Rotated {
-                    since: Instant::now(),
-                };
-                // Whatever was written before the rename is read before the successor.
-                tailed.reached_eof = false;
-                let since = tailed
-                    .reader
-                    .as_ref()
-                    .and_then(|r| r.file())
-                    .and_then(|f| f.metadata().ok())
-                    .and_then(|m| m.modified().ok());
-                let dir = tailed.file.target.parent().map(Path::to_path_buf);
-                let base = tailed.file.target.file_name().map(|n| n.to_os_string());
-                let origin = tailed.file.clone();
-                self.forget_name(key);
-                self.ready.insert(key);
-                let mut last = Some(key);
-                if let (Some(dir), Some(base), Some(since)) = (dir, base, since) {
-                    last = self.read_skipped_rotations(&dir, &base, since, &origin, last, sink);
-                }
-                if let Err(source) = self.open_discovered(&path, last, watcher, sink) {
-                    errors.push(OpenError { path, source });
-                }
+                let target = tailed.file.target.clone();
+                self.rotated_away(key);
+                self.take_up_vacated(&target, watcher, sink, errors);
             }
             Err(_) if tailed.reader.as_ref().is_some_and(|r| !r.is_deleted()) => {
                 // The name is gone but the file is not: renamed away, with the new file not created yet
                 // (kubelet renames, then the runtime reopens). The new one is taken up when it appears.
-                tailed.phase = Phase::Rotated {
-                    since: Instant::now(),
-                };
-                // Whatever was written before the rename is read before the successor.
-                tailed.reached_eof = false;
-                let since = tailed
-                    .reader
-                    .as_ref()
-                    .and_then(|r| r.file())
-                    .and_then(|f| f.metadata().ok())
-                    .and_then(|m| m.modified().ok());
-                self.vacated.insert(
-                    tailed.file.target.clone(),
-                    Vacated {
-                        last: key,
-                        since,
-                        origin: tailed.file.clone(),
-                    },
-                );
-                self.forget_name(key);
-                self.ready.insert(key);
+                self.rotated_away(key);
             }
             Err(_) => {
                 tailed.phase = Phase::Removed {
@@ -464,6 +438,35 @@ impl Tailer {
                 self.ready.insert(key);
             }
         }
+    }
+
+    /// The file tailed as `key` no longer has its name: it is read to its end, before whatever takes
+    /// the name next (see `take_up_vacated`).
+    fn rotated_away(&mut self, key: FileKey) {
+        let Some(tailed) = self.files.get_mut(&key) else {
+            return;
+        };
+        tailed.phase = Phase::Rotated {
+            since: Instant::now(),
+        };
+        // Whatever was written before the rename is read before the successor.
+        tailed.reached_eof = false;
+        let since = tailed
+            .reader
+            .as_ref()
+            .and_then(|r| r.file())
+            .and_then(|f| f.metadata().ok())
+            .and_then(|m| m.modified().ok());
+        self.vacated.insert(
+            tailed.file.target.clone(),
+            Vacated {
+                last: key,
+                since,
+                origin: tailed.file.clone(),
+            },
+        );
+        self.forget_name(key);
+        self.ready.insert(key);
     }
 
     /// A name left empty by a rotation has a file again: read any rotations in between, then it.
