@@ -283,3 +283,29 @@ fn repeated_rotations_lose_nothing_even_when_one_was_never_seen() {
     drain(&mut tailer, &mut sink);
     assert_eq!(sink.texts(), expected);
 }
+
+#[test]
+fn inactive_files_are_closed_and_reopened_when_they_grow() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    std::fs::write(&log, "1\n").unwrap();
+    let mut config = config();
+    config.close_inactive = Duration::ZERO;
+    let mut tailer = Tailer::new(config, Vec::new());
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(std::slice::from_ref(&log), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(tailer.open_files(), 0, "closed once idle");
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert_eq!(tailer.open_files(), 0, "an unchanged file stays closed");
+    append(&log, "2\n");
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["1", "2"]);
+    assert!(
+        sink.finished.is_empty(),
+        "closing for inactivity is not the end"
+    );
+}
