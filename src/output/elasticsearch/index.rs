@@ -53,6 +53,19 @@ impl DateItem {
     }
 }
 
+/// How far apart two events may be and still go to the same index, so an output renders the name once
+/// per bucket rather than once per event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    /// No date and no field: one name for every event.
+    Static,
+    /// Events in the same bucket of this many nanoseconds since the epoch share a name. UTC days are
+    /// exactly 86,400 s of timestamp (no leap seconds), so a floor division finds the bucket.
+    Bucket(i64),
+    /// A `%{[field]}` makes the name depend on more than time, so it is rendered for every event.
+    PerEvent,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("invalid index pattern {pattern:?}: {reason}")]
 pub struct IndexPatternError {
@@ -111,6 +124,34 @@ impl IndexPattern {
     }
 
     /// True when every event goes to the same index, so the name can be rendered once.
+    /// The finest date unit decides: a name that shows hours changes every hour, one that shows only
+    /// days (or months, or years) at most once a day.
+    pub fn granularity(&self) -> Granularity {
+        const SECOND: i64 = 1_000_000_000;
+        let mut finest: Option<i64> = None;
+        for part in &self.parts {
+            match part {
+                Part::Literal(_) => {}
+                Part::Field(_) => return Granularity::PerEvent,
+                Part::Date(items) => {
+                    let step = items
+                        .iter()
+                        .filter_map(|item| match item {
+                            DateItem::Second => Some(SECOND),
+                            DateItem::Minute => Some(60 * SECOND),
+                            DateItem::Hour => Some(3_600 * SECOND),
+                            DateItem::Separator(_) => None,
+                            _ => Some(86_400 * SECOND),
+                        })
+                        .min()
+                        .unwrap_or(86_400 * SECOND);
+                    finest = Some(finest.map_or(step, |f| f.min(step)));
+                }
+            }
+        }
+        finest.map_or(Granularity::Static, Granularity::Bucket)
+    }
+
     pub fn is_static(&self) -> bool {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }

@@ -1,0 +1,266 @@
+//! Bulk request bodies: for each event an action line naming its index, then its document.
+//!
+//! The builder is kept for the life of the output so its buffers, sized by the largest request so far,
+//! are reused rather than grown again for every request.
+
+use bytes::Bytes;
+
+use crate::event::{Encoder, Event};
+
+use super::action_line::ActionLines;
+pub use super::action_line::BulkAction;
+use super::index::{IndexPattern, MissingField};
+pub use super::request::{BulkRequest, ItemSpan};
+
+/// The position of an item in the request being built, which is also its position in the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemRef {
+    pub position: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkBuilder {
+    actions: ActionLines,
+    encoder: Encoder,
+    body: Vec<u8>,
+    items: Vec<ItemSpan>,
+}
+
+impl BulkBuilder {
+    pub fn new(index: IndexPattern, action: BulkAction, encoder: Encoder) -> BulkBuilder {
+        BulkBuilder {
+            actions: ActionLines::new(index, action),
+            encoder,
+            body: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+
+    /// Appends the event's action line and document line. When its index cannot be rendered nothing is
+    /// appended and the error is returned, for the caller to dead-letter the event.
+    pub fn push(&mut self, event: &Event) -> Result<ItemRef, MissingField> {
+        let start = self.body.len();
+        self.actions.write(event, &mut self.body)?;
+        let document = self.body.len();
+        self.encoder.encode(event, &mut self.body);
+        keep_on_one_line(&mut self.body[document..]);
+        self.body.push(b'\n');
+        let position = self.items.len();
+        self.items.push(ItemSpan {
+            start,
+            document,
+            end: self.body.len(),
+        });
+        Ok(ItemRef { position })
+    }
+
+    /// Bytes of the uncompressed body so far.
+    pub fn len_bytes(&self) -> usize {
+        self.body.len()
+    }
+
+    pub fn items(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The request for everything pushed since the last `finish`, gzip-compressed at
+    /// `compression_level` (0: not compressed). The builder is empty afterwards.
+    pub fn finish(&mut self, compression_level: u32) -> BulkRequest {
+        // Copied out rather than handed over, so the builder keeps its grown buffer for the next
+        // request; the copy costs far less than encoding or compressing the same bytes.
+        let body = Bytes::copy_from_slice(&self.body);
+        let items = self.items.clone();
+        self.body.clear();
+        self.items.clear();
+        BulkRequest::new(body, items, compression_level)
+    }
+}
+
+/// NDJSON ends a document at the first newline. The encoder escapes newlines in strings, but a raw
+/// JSON field is copied as it was found, and JSON allows newlines between tokens; outside strings a
+/// raw newline can only be such whitespace, so a space means the same.
+fn keep_on_one_line(document: &mut [u8]) {
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'\n', &document[from..]) {
+        document[from + at] = b' ';
+        from += at + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::event::{Field, FieldValue, Origin, StaticFields, Text, Timestamp};
+
+    fn encoder() -> Encoder {
+        Encoder::new(&StaticFields {
+            host: None,
+            agent: json!({"type": "loglynk"}),
+        })
+    }
+
+    fn builder(pattern: &str, action: BulkAction) -> BulkBuilder {
+        BulkBuilder::new(IndexPattern::parse(pattern).unwrap(), action, encoder())
+    }
+
+    fn event(at: &str, message: &str) -> Event {
+        Event::new(
+            Origin::new("/a.log".into(), Default::default()),
+            Timestamp::parse_rfc3339(at).unwrap(),
+            Text::from(message.to_owned()),
+            7,
+        )
+    }
+
+    fn doc(at: &str, message: &str) -> String {
+        format!(
+            "{{\"@timestamp\":\"{at}\",\"message\":\"{message}\",\"log\":{{\"offset\":7,\
+             \"file\":{{\"path\":\"/a.log\"}}}},\"input\":{{\"type\":\"container\"}},\
+             \"agent\":{{\"type\":\"loglynk\"}},\"ecs\":{{\"version\":\"8.0.0\"}}}}"
+        )
+    }
+
+    fn three_events() -> BulkRequest {
+        let mut b = builder("funlynk-logs-%{+yyyy.MM.dd}", BulkAction::Index);
+        for (i, at) in [
+            "2026-11-24T23:59:59.9Z",
+            "2026-11-25T00:00:00Z",
+            "2026-11-25T01:00:00Z",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            b.push(&event(at, &format!("m{i}"))).unwrap();
+        }
+        b.finish(0)
+    }
+
+    #[test]
+    fn two_events_make_the_exact_body_with_a_final_newline() {
+        let mut b = builder("funlynk-logs-%{+yyyy.MM.dd}", BulkAction::Index);
+        assert!(b.is_empty());
+        let first = b.push(&event("2026-11-24T23:59:59.9Z", "a")).unwrap();
+        let second = b.push(&event("2026-11-25T00:00:00Z", "b")).unwrap();
+        assert_eq!((first.position, second.position), (0, 1));
+        let expected = format!(
+            "{{\"index\":{{\"_index\":\"funlynk-logs-2026.11.24\"}}}}\n{}\n\
+             {{\"index\":{{\"_index\":\"funlynk-logs-2026.11.25\"}}}}\n{}\n",
+            doc("2026-11-24T23:59:59.900000000Z", "a"),
+            doc("2026-11-25T00:00:00.000000000Z", "b"),
+        );
+        assert_eq!(b.items(), 2);
+        assert_eq!(b.len_bytes(), expected.len());
+        let request = b.finish(0);
+        assert!(!request.gzip);
+        assert_eq!(std::str::from_utf8(&request.body).unwrap(), expected);
+        assert_eq!(request.body, request.uncompressed);
+        assert!(b.is_empty() && b.len_bytes() == 0);
+        assert_eq!(
+            request.document(1).unwrap(),
+            doc("2026-11-25T00:00:00.000000000Z", "b").as_bytes()
+        );
+        assert_eq!(
+            request.index_name(0).as_deref(),
+            Some("funlynk-logs-2026.11.24")
+        );
+        assert_eq!(request.item_bytes(2), None);
+    }
+
+    #[test]
+    fn create_action_for_data_streams() {
+        let mut b = builder("logs-app-default", BulkAction::Create);
+        b.push(&event("2026-01-01T00:00:00Z", "x")).unwrap();
+        let request = b.finish(0);
+        assert!(request
+            .uncompressed
+            .starts_with(b"{\"create\":{\"_index\":\"logs-app-default\"}}\n{"));
+    }
+
+    #[test]
+    fn gzip_round_trips() {
+        let mut b = builder("logs", BulkAction::Index);
+        for i in 0..100 {
+            b.push(&event("2026-01-01T00:00:00Z", &format!("line {i}")))
+                .unwrap();
+        }
+        let request = b.finish(1);
+        assert!(request.gzip);
+        assert!(request.body.len() < request.uncompressed.len());
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&request.body[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, request.uncompressed);
+        assert!(plain.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn subset_and_split_keep_documents_byte_for_byte() {
+        let request = three_events();
+        let subset = request.subset(&[2, 0, 9], 0);
+        assert_eq!(subset.len(), 2);
+        assert_eq!(subset.item_bytes(0), request.item_bytes(2));
+        assert_eq!(subset.item_bytes(1), request.item_bytes(0));
+        assert_eq!(
+            subset.uncompressed.len(),
+            subset.items.last().unwrap().end,
+            "no bytes between or after the items"
+        );
+
+        let (left, right) = request.split_in_two(0).unwrap();
+        assert_eq!((left.len(), right.len()), (1, 2));
+        let rejoined = [left.uncompressed.as_ref(), right.uncompressed.as_ref()].concat();
+        assert_eq!(rejoined, request.uncompressed);
+        for (part, i, original) in [(&left, 0, 0), (&right, 0, 1), (&right, 1, 2)] {
+            assert_eq!(part.document(i), request.document(original));
+            assert_eq!(part.index_name(i), request.index_name(original));
+        }
+        let (gz_left, _) = request.split_in_two(6).unwrap();
+        assert!(gz_left.gzip);
+        assert_eq!(gz_left.uncompressed, left.uncompressed);
+        let single = request.subset(&[1], 0);
+        assert!(single.split_in_two(0).is_none());
+        assert!(request.subset(&[], 0).split_in_two(0).is_none());
+    }
+
+    #[test]
+    fn an_event_without_its_index_field_is_not_appended() {
+        let mut b = builder("logs-%{[app]}", BulkAction::Index);
+        let mut with_app = event("2026-01-01T00:00:00Z", "x");
+        with_app.fields.push(Field {
+            path: "app".into(),
+            value: FieldValue::Json(json!("Shop")),
+        });
+        b.push(&with_app).unwrap();
+        let before = b.len_bytes();
+        let err = b.push(&event("2026-01-01T00:00:00Z", "y")).unwrap_err();
+        assert_eq!(err.field, "app");
+        assert_eq!((b.items(), b.len_bytes()), (1, before));
+        let request = b.finish(0);
+        assert_eq!(request.index_name(0).as_deref(), Some("logs-shop"));
+    }
+
+    #[test]
+    fn raw_json_with_newlines_stays_on_one_line() {
+        let mut b = builder("logs", BulkAction::Index);
+        let mut ev = event("2026-01-01T00:00:00Z", "x");
+        ev.fields.push(Field {
+            path: "json".into(),
+            value: FieldValue::RawJson(Text::from("{\"a\":\n1}")),
+        });
+        b.push(&ev).unwrap();
+        let request = b.finish(0);
+        let lines: Vec<&[u8]> = request.uncompressed.split(|&b| b == b'\n').collect();
+        assert_eq!(lines.len(), 3, "action, document, and the empty rest");
+        let doc: Value = serde_json::from_slice(lines[1]).unwrap();
+        assert_eq!(doc["json"], json!({"a": 1}));
+    }
+}

@@ -1,0 +1,171 @@
+//! A finished bulk request, and new requests made from some of its items.
+//!
+//! The uncompressed body is kept next to the (possibly gzipped) one sent, with the byte span of every
+//! item, so that after a partial failure only the items that need it are sent again, and a rejected
+//! item is dead-lettered with exactly the document Elasticsearch saw.
+
+use std::io::Write;
+use std::ops::Range;
+
+use bytes::Bytes;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+/// Where one item's two lines lie in the uncompressed body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemSpan {
+    /// First byte of the action line.
+    pub start: usize,
+    /// First byte of the document line.
+    pub document: usize,
+    /// One past the document line's newline.
+    pub end: usize,
+}
+
+impl ItemSpan {
+    /// Both lines, newlines included.
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.end
+    }
+
+    /// The document, without its newline.
+    pub fn document_range(&self) -> Range<usize> {
+        self.document..self.end.saturating_sub(1).max(self.document)
+    }
+
+    /// Saturating because `items` is public: a hand-made span out of order gives wrong offsets, never a
+    /// panic. Spans from the builder are in order.
+    fn shifted(&self, from: usize, to: usize) -> ItemSpan {
+        ItemSpan {
+            start: self.start.saturating_sub(from) + to,
+            document: self.document.saturating_sub(from) + to,
+            end: self.end.saturating_sub(from) + to,
+        }
+    }
+}
+
+/// One `POST /_bulk` body, ready to send.
+#[derive(Debug, Clone)]
+pub struct BulkRequest {
+    /// What goes on the wire: gzip-compressed when `gzip`, else the same bytes as `uncompressed`.
+    pub body: Bytes,
+    /// Send with `Content-Encoding: gzip`.
+    pub gzip: bool,
+    /// One per item, in the order Elasticsearch answers them.
+    pub items: Vec<ItemSpan>,
+    /// The NDJSON body, final newline included.
+    pub uncompressed: Bytes,
+}
+
+impl BulkRequest {
+    /// Compresses at `level` (0: not at all; above 9 counts as 9).
+    pub(super) fn new(uncompressed: Bytes, items: Vec<ItemSpan>, level: u32) -> BulkRequest {
+        let compressed = if level == 0 || uncompressed.is_empty() {
+            None
+        } else {
+            gzip(&uncompressed, level.min(9))
+        };
+        match compressed {
+            Some(body) => BulkRequest {
+                body,
+                gzip: true,
+                items,
+                uncompressed,
+            },
+            None => BulkRequest {
+                body: uncompressed.clone(),
+                gzip: false,
+                items,
+                uncompressed,
+            },
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Item `i`'s action and document lines, as sent.
+    pub fn item_bytes(&self, i: usize) -> Option<&[u8]> {
+        self.uncompressed.get(self.items.get(i)?.range())
+    }
+
+    /// Item `i`'s document, as sent, without its newline.
+    pub fn document(&self, i: usize) -> Option<&[u8]> {
+        self.uncompressed.get(self.items.get(i)?.document_range())
+    }
+
+    /// The index item `i` was sent to, read back from its action line. Only for the rare items that are
+    /// dead-lettered, so the builder need not keep a name per item.
+    pub fn index_name(&self, i: usize) -> Option<String> {
+        let span = self.items.get(i)?;
+        let line = self.uncompressed.get(span.start..span.document)?;
+        let value: serde_json::Value = serde_json::from_slice(line).ok()?;
+        let (_, meta) = value.as_object()?.iter().next()?;
+        Some(meta.get("_index")?.as_str()?.to_owned())
+    }
+
+    /// A request of the items at `which`, in that order, with their bytes unchanged. Positions past the
+    /// end are skipped: they cannot name an item of this request.
+    pub fn subset(&self, which: &[usize], compression_level: u32) -> BulkRequest {
+        let total: usize = which
+            .iter()
+            .filter_map(|&i| self.items.get(i))
+            .map(|s| s.end.saturating_sub(s.start))
+            .sum();
+        let mut body = Vec::with_capacity(total);
+        let mut items = Vec::with_capacity(which.len());
+        for span in which.iter().filter_map(|&i| self.items.get(i)) {
+            let Some(bytes) = self.uncompressed.get(span.range()) else {
+                continue;
+            };
+            items.push(span.shifted(span.start, body.len()));
+            body.extend_from_slice(bytes);
+        }
+        BulkRequest::new(Bytes::from(body), items, compression_level)
+    }
+
+    /// The first and second half of the items, for a request Elasticsearch refused as too large (413).
+    /// `None` when there is nothing left to split: a single item (or none).
+    pub fn split_in_two(&self, compression_level: u32) -> Option<(BulkRequest, BulkRequest)> {
+        if self.items.len() < 2 {
+            return None;
+        }
+        let middle = self.items.len() / 2;
+        Some((
+            self.contiguous(0..middle, compression_level)?,
+            self.contiguous(middle..self.items.len(), compression_level)?,
+        ))
+    }
+
+    /// Items in a range share one slice of the body: no copy of the uncompressed bytes.
+    fn contiguous(&self, range: Range<usize>, compression_level: u32) -> Option<BulkRequest> {
+        let spans = self.items.get(range)?;
+        let from = spans.first()?.start;
+        let to = spans.last()?.end;
+        if from > to || to > self.uncompressed.len() {
+            return None;
+        }
+        let items = spans.iter().map(|s| s.shifted(from, 0)).collect();
+        Some(BulkRequest::new(
+            self.uncompressed.slice(from..to),
+            items,
+            compression_level,
+        ))
+    }
+}
+
+/// `None` if compression failed, so the request goes out uncompressed instead of not at all.
+fn gzip(data: &[u8], level: u32) -> Option<Bytes> {
+    // Log lines compress about 5-10x; a quarter avoids most regrowth without over-reserving.
+    let mut encoder = GzEncoder::new(
+        Vec::with_capacity(data.len() / 4 + 64),
+        Compression::new(level),
+    );
+    encoder.write_all(data).ok()?;
+    encoder.finish().ok().map(Bytes::from)
+}

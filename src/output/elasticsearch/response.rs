@@ -1,0 +1,245 @@
+//! What Elasticsearch answered to a bulk request: for the request as a whole, and for every item.
+//!
+//! A `POST /_bulk` response is `{"took":…,"errors":…,"items":[{"<action>":{"status":…,"error":{…}}},…]}`,
+//! with one item per action, in the order they were sent. It can be as large as the request, so items
+//! are read with every field but the status (and the error, when there is one) skipped unparsed, and
+//! when `errors` is false only counted.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use thiserror::Error;
+
+/// Reasons can quote the document; beyond this much they say nothing more useful in a log line or the
+/// dead-letter file, and a response of thousands of such items must not hold them all in memory.
+pub const MAX_REASON_BYTES: usize = 4096;
+
+/// What became of the request as a whole, from its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// Read the items for each one's outcome.
+    Success,
+    /// Nothing was indexed (overload, timeout, a node down): send it all again after a backoff.
+    RetryAll,
+    /// 413: the body is larger than `http.max_content_length`; send each half on its own.
+    SplitAndRetry,
+    /// A configuration problem (credentials, permissions, wrong URL): log loudly and retry with backoff.
+    /// Nothing is dropped: a dropped batch is lost for good, while a fixed secret, a granted role or a
+    /// rotated credential lets the same batch through, and until then the registry holds the offsets
+    /// back so the files are the buffer.
+    Fatal,
+}
+
+pub fn classify_status(status: u16) -> RequestOutcome {
+    match status {
+        200..=299 => RequestOutcome::Success,
+        413 => RequestOutcome::SplitAndRetry,
+        408 | 429 | 500..=599 => RequestOutcome::RetryAll,
+        // 401, 403, 404, and any other status we did not expect from a well-formed bulk request
+        // (a 400 for the whole body, a redirect from a proxy): each needs a person to look.
+        _ => RequestOutcome::Fatal,
+    }
+}
+
+/// What became of one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemOutcome {
+    Acked,
+    /// Elasticsearch could not take it now (429, 503, any 5xx); send it again.
+    Retry {
+        status: u16,
+        reason: String,
+    },
+    /// Elasticsearch will never take it as it is (a mapping conflict, an invalid document).
+    DeadLetter {
+        status: u16,
+        error_type: String,
+        reason: String,
+    },
+}
+
+/// The response cannot be matched to the items sent. Since it cannot tell which items were indexed,
+/// the whole request is sent again: at least once, at the cost of possible duplicates.
+#[derive(Debug, Error)]
+pub enum ResponseError {
+    #[error("the bulk response is not the JSON expected: {0}")]
+    Invalid(#[from] serde_json::Error),
+    #[error("the bulk response has {got} items for the {expected} sent")]
+    ItemCount { expected: usize, got: usize },
+}
+
+/// The outcome of every item, in the order they were sent.
+pub fn parse_bulk_response(
+    body: &[u8],
+    expected_items: usize,
+) -> Result<Vec<ItemOutcome>, ResponseError> {
+    let head: Head = serde_json::from_slice(body)?;
+    if !head.errors {
+        let got = count_items(head.items)?;
+        check_count(expected_items, got)?;
+        return Ok(vec![ItemOutcome::Acked; got]);
+    }
+    let items: Vec<Item> = serde_json::from_str(head.items.get())?;
+    check_count(expected_items, items.len())?;
+    Ok(items.into_iter().map(Item::outcome).collect())
+}
+
+fn check_count(expected: usize, got: usize) -> Result<(), ResponseError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(ResponseError::ItemCount { expected, got })
+    }
+}
+
+#[derive(Deserialize)]
+struct Head<'a> {
+    /// Absent is read as true, so the items are looked at rather than assumed indexed.
+    #[serde(default = "yes")]
+    errors: bool,
+    #[serde(borrow)]
+    items: &'a RawValue,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The number of elements of a JSON array, with nothing kept of them.
+fn count_items(items: &RawValue) -> Result<usize, serde_json::Error> {
+    struct Count;
+    impl<'de> Visitor<'de> for Count {
+        type Value = usize;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array of items")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+            let mut n = 0;
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(items.get());
+    let n = de.deserialize_seq(Count)?;
+    de.end()?;
+    Ok(n)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Action {
+    Create,
+    // `index`, `update` and `delete` (and any action a later version adds) are judged by status alone.
+    #[serde(other)]
+    Other,
+}
+
+struct Item {
+    action: Action,
+    body: ItemBody,
+}
+
+#[derive(Deserialize)]
+struct ItemBody {
+    status: u16,
+    /// Kept raw: only failed items have one, and its shape is read only then.
+    error: Option<Box<RawValue>>,
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Item, D::Error> {
+        struct ItemVisitor;
+        impl<'de> Visitor<'de> for ItemVisitor {
+            type Value = Item;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object with one action key")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
+                let Some(action) = map.next_key::<Action>()? else {
+                    return Err(de::Error::custom("a bulk item with no action"));
+                };
+                let body = map.next_value()?;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Item { action, body })
+            }
+        }
+        deserializer.deserialize_map(ItemVisitor)
+    }
+}
+
+impl Item {
+    fn outcome(self) -> ItemOutcome {
+        let status = self.body.status;
+        match status {
+            200..=299 => ItemOutcome::Acked,
+            // A create fails with 409 only when a document with its `_id` exists. With IDs derived
+            // from the line, a resend carries the same ID, so the existing document is this one,
+            // indexed by an earlier attempt whose response was lost: it is delivered, and
+            // dead-lettering it would report a loss that did not happen.
+            409 if matches!(self.action, Action::Create) => ItemOutcome::Acked,
+            429 | 500..=599 => {
+                let (error_type, reason) = error_text(self.body.error.as_deref(), status);
+                let reason = if reason.is_empty() {
+                    error_type
+                } else {
+                    format!("{error_type}: {reason}")
+                };
+                ItemOutcome::Retry {
+                    status,
+                    reason: truncate(reason),
+                }
+            }
+            _ => {
+                let (error_type, reason) = error_text(self.body.error.as_deref(), status);
+                ItemOutcome::DeadLetter {
+                    status,
+                    error_type,
+                    reason,
+                }
+            }
+        }
+    }
+}
+
+/// The error's type and reason. Elasticsearch 8 writes an object; a plain string (older versions,
+/// proxies) is taken as the reason.
+fn error_text(error: Option<&RawValue>, status: u16) -> (String, String) {
+    #[derive(Deserialize)]
+    struct ErrorObject {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        reason: Option<String>,
+    }
+    let unknown = || format!("http_{status}");
+    let Some(raw) = error else {
+        return (unknown(), String::new());
+    };
+    if let Ok(object) = serde_json::from_str::<ErrorObject>(raw.get()) {
+        return (
+            truncate(object.kind.unwrap_or_else(unknown)),
+            truncate(object.reason.unwrap_or_default()),
+        );
+    }
+    let reason = serde_json::from_str::<String>(raw.get()).unwrap_or_else(|_| raw.get().to_owned());
+    (unknown(), truncate(reason))
+}
+
+fn truncate(mut text: String) -> String {
+    if text.len() > MAX_REASON_BYTES {
+        let mut cut = MAX_REASON_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+#[cfg(test)]
+#[path = "response_tests.rs"]
+mod tests;

@@ -1,0 +1,182 @@
+use serde_json::json;
+
+use super::*;
+
+const MIXED: &str = r#"{"took":30,"errors":true,"items":[
+  {"index":{"_index":"x","_id":"a1","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1,"status":201}},
+  {"index":{"_index":"x","_id":"a2","status":400,"error":{"type":"document_parsing_exception","reason":"[1:42] failed to parse field [json.status] of type [keyword] in document with id 'a2'. Preview of field's value: '{code=200}'","caused_by":{"type":"illegal_state_exception","reason":"Can't get text on a START_OBJECT at 1:42"}}}},
+  {"create":{"_index":"x","status":429,"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation"}}}
+]}"#;
+
+#[test]
+fn classifies_the_three_kinds_of_item() {
+    let outcomes = parse_bulk_response(MIXED.as_bytes(), 3).unwrap();
+    assert_eq!(outcomes[0], ItemOutcome::Acked);
+    let ItemOutcome::DeadLetter {
+        status,
+        error_type,
+        reason,
+    } = &outcomes[1]
+    else {
+        panic!("{:?}", outcomes[1]);
+    };
+    assert_eq!(*status, 400);
+    assert_eq!(error_type, "document_parsing_exception");
+    assert!(reason.starts_with("[1:42] failed to parse field [json.status]"));
+    assert_eq!(
+        outcomes[2],
+        ItemOutcome::Retry {
+            status: 429,
+            reason: "es_rejected_execution_exception: rejected execution of coordinating operation"
+                .into()
+        }
+    );
+}
+
+#[test]
+fn conflicts_on_create_are_delivered_but_not_on_index() {
+    let body = json!({"errors": true, "items": [
+        {"create": {"status": 409, "error": {"type": "version_conflict_engine_exception",
+            "reason": "[a1]: version conflict, document already exists (current version [1])"}}},
+        {"index": {"status": 409, "error": {"type": "version_conflict_engine_exception",
+            "reason": "conflict"}}},
+        {"index": {"status": 200, "result": "noop"}},
+        {"create": {"status": 503, "error": {"type": "unavailable_shards_exception"}}},
+        {"index": {"status": 500, "error": "plain text from a proxy"}},
+    ]});
+    let outcomes = parse_bulk_response(body.to_string().as_bytes(), 5).unwrap();
+    assert_eq!(outcomes[0], ItemOutcome::Acked);
+    assert!(matches!(
+        &outcomes[1],
+        ItemOutcome::DeadLetter { status: 409, error_type, .. }
+            if error_type == "version_conflict_engine_exception"
+    ));
+    assert_eq!(outcomes[2], ItemOutcome::Acked);
+    assert_eq!(
+        outcomes[3],
+        ItemOutcome::Retry {
+            status: 503,
+            reason: "unavailable_shards_exception".into()
+        }
+    );
+    assert_eq!(
+        outcomes[4],
+        ItemOutcome::Retry {
+            status: 500,
+            reason: "http_500: plain text from a proxy".into()
+        }
+    );
+}
+
+#[test]
+fn update_delete_and_unknown_actions_are_judged_by_status() {
+    let body = json!({"errors": true, "items": [
+        {"update": {"status": 200}},
+        {"delete": {"status": 404, "result": "not_found"}},
+        {"upsert_v9": {"status": 201}},
+    ]});
+    let outcomes = parse_bulk_response(body.to_string().as_bytes(), 3).unwrap();
+    assert_eq!(outcomes[0], ItemOutcome::Acked);
+    assert_eq!(
+        outcomes[1],
+        ItemOutcome::DeadLetter {
+            status: 404,
+            error_type: "http_404".into(),
+            reason: String::new()
+        }
+    );
+    assert_eq!(outcomes[2], ItemOutcome::Acked);
+}
+
+#[test]
+fn no_errors_counts_items_without_reading_them() {
+    // The statuses are not read when errors is false, so odd items still count as delivered.
+    let body = br#"{"took":1,"errors":false,"items":[{"index":{"status":201}},{"index":{}},{}]}"#;
+    assert_eq!(
+        parse_bulk_response(body, 3).unwrap(),
+        vec![ItemOutcome::Acked; 3]
+    );
+    assert!(matches!(
+        parse_bulk_response(body, 4),
+        Err(ResponseError::ItemCount {
+            expected: 4,
+            got: 3
+        })
+    ));
+    let empty = br#"{"took":0,"errors":false,"items":[]}"#;
+    assert_eq!(parse_bulk_response(empty, 0).unwrap(), vec![]);
+}
+
+#[test]
+fn a_count_mismatch_is_an_error_for_the_whole_request() {
+    let err = parse_bulk_response(MIXED.as_bytes(), 4).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the bulk response has 3 items for the 4 sent"
+    );
+}
+
+#[test]
+fn invalid_responses_are_errors() {
+    for body in [
+        &b""[..],
+        b"<html>502 Bad Gateway</html>",
+        b"{\"errors\":false}",
+        b"{\"errors\":false,\"items\":{}}",
+        b"{\"errors\":true,\"items\":[{\"index\":{\"status\":\"201\"}}]}",
+        b"{\"errors\":true,\"items\":[{}]}",
+        b"{\"errors\":true,\"items\":[{\"index\":{\"status\":201}}]",
+        b"{\"errors\":true,\"items\":[{\"index\":{\"status\":70000}}]}",
+        b"\xff\xfe",
+    ] {
+        assert!(
+            matches!(parse_bulk_response(body, 1), Err(ResponseError::Invalid(_))),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
+#[test]
+fn missing_errors_flag_reads_every_item() {
+    let body = br#"{"items":[{"index":{"status":400,"error":{"type":"t","reason":"r"}}}]}"#;
+    assert!(matches!(
+        parse_bulk_response(body, 1).unwrap()[0],
+        ItemOutcome::DeadLetter { status: 400, .. }
+    ));
+}
+
+#[test]
+fn huge_reasons_are_cut_at_a_character_boundary() {
+    let reason = "é".repeat(MAX_REASON_BYTES);
+    let body = json!({"errors": true, "items": [
+        {"index": {"status": 400, "error": {"type": "mapper_parsing_exception", "reason": reason}}},
+        {"index": {"status": 429, "error": {"type": "t", "reason": reason}}},
+    ]});
+    let outcomes = parse_bulk_response(body.to_string().as_bytes(), 2).unwrap();
+    let ItemOutcome::DeadLetter { reason: cut, .. } = &outcomes[0] else {
+        panic!("{:?}", outcomes[0]);
+    };
+    assert!(cut.len() <= MAX_REASON_BYTES + '…'.len_utf8());
+    assert!(cut.ends_with("é…"));
+    let ItemOutcome::Retry { reason: cut, .. } = &outcomes[1] else {
+        panic!("{:?}", outcomes[1]);
+    };
+    assert!(cut.starts_with("t: é") && cut.len() <= MAX_REASON_BYTES + 3);
+}
+
+#[test]
+fn request_statuses() {
+    assert_eq!(classify_status(200), RequestOutcome::Success);
+    assert_eq!(classify_status(413), RequestOutcome::SplitAndRetry);
+    for status in [408, 429, 500, 502, 503, 504] {
+        assert_eq!(
+            classify_status(status),
+            RequestOutcome::RetryAll,
+            "{status}"
+        );
+    }
+    for status in [400, 401, 403, 404, 301, 0] {
+        assert_eq!(classify_status(status), RequestOutcome::Fatal, "{status}");
+    }
+}
