@@ -1,0 +1,96 @@
+//! The shapes Elasticsearch gives its errors, so clients' error parsing meets the real thing.
+
+use serde_json::{json, Map, Value};
+
+/// One exception: `{"type":…,"reason":…}` plus whatever extra fields that exception carries
+/// (`index_uuid`, `index`, `shard`, `header`, `caused_by`).
+#[derive(Clone, Debug)]
+pub struct EsError {
+    pub kind: String,
+    pub reason: String,
+    pub extra: Map<String, Value>,
+}
+
+impl EsError {
+    pub fn new(kind: &str, reason: impl Into<String>) -> EsError {
+        EsError {
+            kind: kind.to_string(),
+            reason: reason.into(),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: Value) -> EsError {
+        self.extra.insert(key.to_string(), value);
+        self
+    }
+
+    pub fn caused_by(self, cause: EsError) -> EsError {
+        self.with("caused_by", cause.to_json())
+    }
+
+    /// The per-index fields Elasticsearch adds to index-level exceptions.
+    pub fn on_index(self, index: &str, uuid: &str) -> EsError {
+        self.with("index_uuid", json!(uuid))
+            .with("index", json!(index))
+    }
+
+    pub fn on_shard(self, index: &str, uuid: &str) -> EsError {
+        self.with("index_uuid", json!(uuid))
+            .with("shard", json!("0"))
+            .with("index", json!(index))
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("type".into(), json!(self.kind));
+        object.insert("reason".into(), json!(self.reason));
+        for (key, value) in &self.extra {
+            object.insert(key.clone(), value.clone());
+        }
+        Value::Object(object)
+    }
+
+    /// The request-level body: the exception, repeated as its own root cause (the root cause drops
+    /// `caused_by`, as Elasticsearch's does), and the status.
+    pub fn body(&self, status: u16) -> Value {
+        let mut root = self.to_json();
+        if let Value::Object(root) = &mut root {
+            root.remove("caused_by");
+        }
+        let mut error = self.to_json();
+        if let Value::Object(error) = &mut error {
+            let mut ordered = Map::new();
+            ordered.insert("root_cause".into(), json!([root]));
+            ordered.append(error);
+            *error = ordered;
+        }
+        json!({ "error": error, "status": status })
+    }
+}
+
+/// The flat shape used by the REST layer before any handler runs (no handler, wrong method, bad
+/// content type).
+pub fn flat(message: impl Into<String>, status: u16) -> Value {
+    json!({ "error": message.into(), "status": status })
+}
+
+pub fn rejected_execution(what: &str) -> EsError {
+    EsError::new(
+        "es_rejected_execution_exception",
+        format!(
+            "rejected execution of {what} on EsThreadPoolExecutor[name = es-test-node/write, \
+             queue capacity = 10000, task execution EWMA = 1.2ms, active threads = 8, \
+             queued tasks = 10000, completed tasks = 4207]"
+        ),
+    )
+}
+
+pub fn coordinating_rejection() -> EsError {
+    EsError::new(
+        "es_rejected_execution_exception",
+        "rejected execution of coordinating operation [coordinating_and_primary_bytes=53687091, \
+         replica_bytes=0, all_bytes=53687091, coordinating_operation_bytes=1048576, \
+         max_coordinating_and_primary_bytes=53687091]",
+    )
+}

@@ -1,0 +1,131 @@
+//! An Elasticsearch 8 stand-in for end-to-end tests of the output: it answers over real HTTP and is as
+//! strict as a real cluster about what it accepts, so a shipper that passes against it does not meet
+//! its first 400 in production.
+//!
+//! Include it from an integration test with
+//! `#[path = "support/elasticsearch/mod.rs"] mod elasticsearch;`.
+//!
+//! What it serves: `GET|HEAD /`, `POST|PUT /_bulk` and `/{index}/_bulk`, `GET|HEAD|PUT|DELETE /{index}`.
+//! Every answer carries `X-Elastic-Product: Elasticsearch`. Everything else gets the answers a real node
+//! gives to a path it has no handler for (400 `no handler found…`) or to a wrong method (405).
+//!
+//! Deliberate simplifications, each safe for a shipper's tests: one node, one shard per index; strings
+//! map to `keyword` (what Filebeat's template does, not the bare `text` + `.keyword` default) and there
+//! is no date detection; no scripts in updates; mapping settings sent with `PUT /{index}` are ignored.
+//!
+//! Extension point: index templates and ILM (`PUT /_index_template/{name}`, `PUT /_ilm/policy/{name}`,
+//! `GET /{index}/_ilm/explain`) belong in `routes.rs` as new `Route` variants, with their state next
+//! to the indices in `store::Store`.
+
+// Each test binary that includes this uses a different part of it.
+#![allow(dead_code, unused_imports)]
+
+mod auth;
+mod bulk;
+mod errors;
+mod faults;
+mod filter_path;
+mod index_name;
+mod items;
+mod mapping;
+mod routes;
+mod server;
+mod source;
+mod store;
+
+pub use faults::{FaultConfig, Faults};
+pub use server::EsServer;
+
+use std::time::Duration;
+
+/// How the server is started.
+#[derive(Clone, Debug)]
+pub struct EsOptions {
+    /// With `password`: basic auth is required on every request.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `id:key`, as Filebeat's `api_key` setting takes it; requests then may (or, without a username,
+    /// must) send `Authorization: ApiKey base64(id:key)`.
+    pub api_key: Option<String>,
+    /// Reported by `GET /`.
+    pub version: String,
+    /// Like `http.max_content_length`: larger bodies (after decompression) get a 413.
+    pub max_content_length: usize,
+    /// Seeds the fault-injection RNG so a failing run can be repeated.
+    pub seed: u64,
+}
+
+impl Default for EsOptions {
+    fn default() -> Self {
+        EsOptions {
+            username: None,
+            password: None,
+            api_key: None,
+            version: "8.15.0".to_string(),
+            max_content_length: 100 * 1024 * 1024,
+            seed: 0x5eed,
+        }
+    }
+}
+
+impl EsOptions {
+    pub fn with_basic_auth(user: &str, password: &str) -> EsOptions {
+        EsOptions {
+            username: Some(user.to_string()),
+            password: Some(password.to_string()),
+            ..EsOptions::default()
+        }
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// `None` while unanswered, and for ever when the connection was dropped without an answer.
+    pub status: Option<u16>,
+    /// The body arrived with `Content-Encoding: gzip` (or deflate).
+    pub compressed: bool,
+    pub content_type: Option<String>,
+    /// The body as received on the wire.
+    pub wire_len: usize,
+    /// The body after decompression.
+    pub body: Vec<u8>,
+    /// For bulk requests that got an answer with items: how many.
+    pub items: Option<usize>,
+    pub elapsed: Option<Duration>,
+}
+
+/// A snapshot of every request received so far, in arrival order.
+#[derive(Clone, Debug, Default)]
+pub struct RequestLog {
+    pub records: Vec<RequestRecord>,
+}
+
+impl RequestLog {
+    pub fn count(&self, path: &str) -> usize {
+        self.records.iter().filter(|r| r.path == path).count()
+    }
+
+    pub fn count_status(&self, path: &str, status: u16) -> usize {
+        self.records
+            .iter()
+            .filter(|r| r.path == path && r.status == Some(status))
+            .count()
+    }
+
+    /// Requests to any `_bulk` endpoint.
+    pub fn bulk(&self) -> Vec<&RequestRecord> {
+        self.records
+            .iter()
+            .filter(|r| r.path == "/_bulk" || r.path.ends_with("/_bulk"))
+            .collect()
+    }
+
+    /// How many requests ended without an answer (dropped, timed out, or still stalled).
+    pub fn unanswered(&self) -> usize {
+        self.records.iter().filter(|r| r.status.is_none()).count()
+    }
+}

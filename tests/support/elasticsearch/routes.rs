@@ -1,0 +1,353 @@
+//! Which endpoint a request is for, and the REST layer's checks in Elasticsearch's order: security,
+//! handler lookup, method, parameters, content type, body.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
+use hyper::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::errors::{flat, rejected_execution, EsError};
+use super::server::{lock, Shared};
+use super::{auth, bulk, filter_path, index_name, items, mapping};
+
+pub type Answer = Response<Full<Bytes>>;
+
+pub enum Reply {
+    Json(Value),
+    Empty,
+}
+
+/// The endpoints served. Templates and ILM go here when an output needs them
+/// (`IndexTemplate(name)` for `PUT /_index_template/{name}`, `IlmPolicy(name)` for
+/// `PUT /_ilm/policy/{name}`, `IlmExplain(index)` for `GET /{index}/_ilm/explain`), each with its
+/// allowed methods in `route` and its handler in `Context::dispatch`.
+enum Route {
+    Root,
+    Bulk(Option<String>),
+    Index(String),
+}
+
+/// Parameters every endpoint takes.
+const GLOBAL_PARAMS: [&str; 4] = ["pretty", "human", "error_trace", "filter_path"];
+const BULK_PARAMS: [&str; 12] = [
+    "timeout",
+    "refresh",
+    "routing",
+    "pipeline",
+    "wait_for_active_shards",
+    "require_alias",
+    "require_data_stream",
+    "_source",
+    "_source_includes",
+    "_source_excludes",
+    "list_executed_pipelines",
+    "include_source_on_error",
+];
+
+fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    let segments: Vec<String> = if trimmed.is_empty() {
+        Vec::new()
+    } else {
+        trimmed.split('/').map(percent_decode).collect()
+    };
+    match segments.as_slice() {
+        [] => Some((Route::Root, &["GET", "HEAD"])),
+        [bulk] if bulk == "_bulk" => Some((Route::Bulk(None), &["POST", "PUT"])),
+        [index, bulk] if bulk == "_bulk" && !index.starts_with('_') => {
+            Some((Route::Bulk(Some(index.clone())), &["POST", "PUT"]))
+        }
+        [index] if !index.starts_with('_') => Some((
+            Route::Index(index.clone()),
+            &["PUT", "DELETE", "GET", "HEAD"],
+        )),
+        _ => None,
+    }
+}
+
+pub struct Context<'a> {
+    pub shared: &'a Shared,
+    pub headers: &'a HeaderMap,
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub started: Instant,
+    /// For the request log: how many items a bulk answer carried.
+    pub items: Option<usize>,
+}
+
+impl Context<'_> {
+    fn header(&self, name: hyper::header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn uri(&self) -> String {
+        match self.query {
+            Some(q) => format!("{}?{q}", self.path),
+            None => self.path.to_string(),
+        }
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        self.query
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (percent_decode(k), percent_decode(v))
+            })
+            .collect()
+    }
+
+    pub fn dispatch(&mut self, body: &[u8]) -> (u16, Reply) {
+        let authorization = self.header(hyper::header::AUTHORIZATION);
+        if let Err(error) = auth::check(&self.shared.options, authorization, &self.uri()) {
+            return (401, Reply::Json(error.body(401)));
+        }
+        let Some((route, allowed)) = route(self.path) else {
+            let message = format!(
+                "no handler found for uri [{}] and method [{}]",
+                self.uri(),
+                self.method
+            );
+            return (400, Reply::Json(flat(message, 400)));
+        };
+        if !allowed.contains(&self.method.as_str()) {
+            let message = format!(
+                "Incorrect HTTP method for uri [{}] and method [{}], allowed: [{}]",
+                self.uri(),
+                self.method,
+                allowed.join(", ")
+            );
+            return (405, Reply::Json(flat(message, 405)));
+        }
+        let accepted: &[&str] = if matches!(route, Route::Bulk(_)) {
+            &BULK_PARAMS
+        } else {
+            &[]
+        };
+        for (name, _) in self.params() {
+            if !GLOBAL_PARAMS.contains(&name.as_str()) && !accepted.contains(&name.as_str()) {
+                let error = EsError::new(
+                    "illegal_argument_exception",
+                    format!(
+                        "request [{}] contains unrecognized parameter: [{name}]",
+                        self.path
+                    ),
+                );
+                return (400, Reply::Json(error.body(400)));
+            }
+        }
+        if !body.is_empty() && !self.content_type_ok() {
+            let message = match self.header(CONTENT_TYPE) {
+                None => "Content-Type header is missing".to_string(),
+                Some(value) => format!("Content-Type header [{value}] is not supported"),
+            };
+            return (406, Reply::Json(flat(message, 406)));
+        }
+        match route {
+            Route::Root => (200, Reply::Json(self.info())),
+            Route::Bulk(default_index) => self.bulk(default_index.as_deref(), body),
+            Route::Index(name) => self.index(&name),
+        }
+    }
+
+    /// JSON and NDJSON, plain or in the versioned form the official clients send
+    /// (`application/vnd.elasticsearch+x-ndjson; compatible-with=8`).
+    fn content_type_ok(&self) -> bool {
+        let Some(value) = self.header(CONTENT_TYPE) else {
+            return false;
+        };
+        let mut parts = value.split(';').map(|p| p.trim().to_ascii_lowercase());
+        let media = parts.next().unwrap_or_default();
+        let params: Vec<String> = parts.collect();
+        match media.as_str() {
+            "application/json" | "application/x-ndjson" => true,
+            "application/vnd.elasticsearch+json" | "application/vnd.elasticsearch+x-ndjson" => {
+                params
+                    .iter()
+                    .any(|p| p == "compatible-with=8" || p == "compatible-with=7")
+            }
+            _ => false,
+        }
+    }
+
+    fn info(&self) -> Value {
+        json!({
+            "name": "es-test-node",
+            "cluster_name": "es-test-cluster",
+            "cluster_uuid": self.shared.cluster_uuid,
+            "version": {
+                "number": self.shared.options.version,
+                "build_flavor": "default",
+                "build_type": "docker",
+                "build_hash": "1a77947f34deddb41af25e6f0ddb8e830159c179",
+                "build_date": "2024-08-05T10:05:34.233336849Z",
+                "build_snapshot": false,
+                "lucene_version": "9.11.1",
+                "minimum_wire_compatibility_version": "7.17.0",
+                "minimum_index_compatibility_version": "7.0.0"
+            },
+            "tagline": "You Know, for Search"
+        })
+    }
+
+    fn bulk(&mut self, default_index: Option<&str>, body: &[u8]) -> (u16, Reply) {
+        if body.is_empty() {
+            let error = EsError::new("parse_exception", "request body is required");
+            return (400, Reply::Json(error.body(400)));
+        }
+        let faults = self.shared.faults.get();
+        if self.shared.faults.roll(faults.reject_bulk_fraction_429) {
+            let error = rejected_execution("coordinating operation [bulk]");
+            return (429, Reply::Json(error.body(429)));
+        }
+        if self.shared.faults.roll(faults.reject_bulk_fraction_500) {
+            let error = EsError::new("exception", "test server fault: internal error");
+            return (500, Reply::Json(error.body(500)));
+        }
+        let ops = match bulk::parse(body, default_index) {
+            Ok(ops) => ops,
+            Err(error) => return (400, Reply::Json(error.body(400))),
+        };
+        let (items, errors) = {
+            let mut store = lock(&self.shared.store);
+            items::execute(&ops, &mut store, &self.shared.faults)
+        };
+        self.items = Some(items.len());
+        let took = self.started.elapsed().as_millis() as u64;
+        (
+            200,
+            Reply::Json(json!({ "took": took, "errors": errors, "items": items })),
+        )
+    }
+
+    fn index(&self, name: &str) -> (u16, Reply) {
+        let mut store = lock(&self.shared.store);
+        let not_found = || {
+            let error = EsError::new(
+                "index_not_found_exception",
+                format!("no such index [{name}]"),
+            )
+            .with("resource.type", json!("index_or_alias"))
+            .with("resource.id", json!(name))
+            .on_index(name, "_na_");
+            (404, Reply::Json(error.body(404)))
+        };
+        match *self.method {
+            Method::GET | Method::HEAD => match store.indices.get(name) {
+                None => not_found(),
+                Some(index) => {
+                    let settings = json!({ "index": {
+                        "number_of_shards": "1",
+                        "number_of_replicas": "1",
+                        "uuid": index.uuid,
+                        "provided_name": name,
+                    }});
+                    let mappings = mapping::describe(&index.mapping);
+                    let body = json!({ name: { "aliases": {}, "mappings": mappings, "settings": settings } });
+                    (200, Reply::Json(body))
+                }
+            },
+            Method::DELETE => match store.indices.remove(name) {
+                None => not_found(),
+                Some(_) => (200, Reply::Json(json!({ "acknowledged": true }))),
+            },
+            _ => {
+                if let Err(rule) = index_name::check(name) {
+                    let error = EsError::new(
+                        "invalid_index_name_exception",
+                        index_name::reason(name, &rule),
+                    )
+                    .on_index(name, "_na_");
+                    return (400, Reply::Json(error.body(400)));
+                }
+                if let Some(existing) = store.indices.get(name) {
+                    let error = EsError::new(
+                        "resource_already_exists_exception",
+                        format!("index [{name}/{}] already exists", existing.uuid),
+                    )
+                    .on_index(name, &existing.uuid.clone());
+                    return (400, Reply::Json(error.body(400)));
+                }
+                store.index_mut(name);
+                let body =
+                    json!({ "acknowledged": true, "shards_acknowledged": true, "index": name });
+                (200, Reply::Json(body))
+            }
+        }
+    }
+
+    /// Builds the answer: the product header on everything, `filter_path` applied, the versioned
+    /// media type echoed to clients that asked for it.
+    pub fn finish(&self, status: u16, reply: Reply) -> Answer {
+        let versioned = [self.header(ACCEPT), self.header(CONTENT_TYPE)]
+            .into_iter()
+            .flatten()
+            .any(|v| v.contains("compatible-with"));
+        let content_type = if versioned {
+            "application/vnd.elasticsearch+json;compatible-with=8"
+        } else {
+            "application/json"
+        };
+        let mut builder = Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .header("X-Elastic-Product", "Elasticsearch");
+        if status == 401 {
+            for challenge in auth::CHALLENGES {
+                builder = builder.header("WWW-Authenticate", challenge);
+            }
+        }
+        if status == 405 {
+            if let Some((_, allowed)) = route(self.path) {
+                builder = builder.header("Allow", allowed.join(","));
+            }
+        }
+        let body = match reply {
+            Reply::Empty => Bytes::new(),
+            Reply::Json(value) => {
+                builder = builder.header(CONTENT_TYPE, content_type);
+                let filter = self.params().into_iter().find(|(k, _)| k == "filter_path");
+                let value = match filter {
+                    Some((_, filter)) => filter_path::apply(&value, &filter),
+                    _ => value,
+                };
+                if *self.method == Method::HEAD {
+                    Bytes::new()
+                } else {
+                    Bytes::from(value.to_string())
+                }
+            }
+        };
+        builder
+            .body(Full::new(body))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,363 @@
+//! The HTTP side: a hyper server on its own thread and runtime, so a test can use it from plain
+//! `#[test]` functions and from async ones alike.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::watch;
+
+use super::errors::EsError;
+use super::routes::{Answer, Context, Reply};
+use super::store::{new_id, Store};
+use super::{mapping, EsOptions, Faults, RequestLog, RequestRecord};
+
+/// A running test cluster; dropping it stops the server.
+pub struct EsServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+pub(super) struct Shared {
+    pub(super) options: EsOptions,
+    pub(super) faults: Faults,
+    pub(super) store: Mutex<Store>,
+    log: Mutex<Vec<RequestRecord>>,
+    pub(super) cluster_uuid: String,
+}
+
+impl EsServer {
+    pub fn start() -> EsServer {
+        EsServer::start_with(EsOptions::default())
+    }
+
+    pub fn start_with(options: EsOptions) -> EsServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let addr = listener.local_addr().expect("listener address");
+        let shared = Arc::new(Shared {
+            faults: Faults::new(options.seed),
+            options,
+            store: Mutex::new(Store::default()),
+            log: Mutex::new(Vec::new()),
+            cluster_uuid: new_id(22),
+        });
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let for_thread = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("es-test-server-{}", addr.port()))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    // Documents may nest 1000 deep, as Jackson allows, and debug builds have big frames.
+                    .thread_stack_size(32 * 1024 * 1024)
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime for the test server");
+                runtime.block_on(accept_loop(for_thread, listener, shutdown_rx));
+                // Stalled requests would otherwise hold the runtime (and the test) open.
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })
+            .expect("spawn the test server thread");
+        EsServer {
+            shared,
+            addr,
+            shutdown,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// The documents of one index, in the order they were first written.
+    pub fn documents(&self, index: &str) -> Vec<Value> {
+        self.documents_with_ids(index)
+            .into_iter()
+            .map(|(_, doc)| doc)
+            .collect()
+    }
+
+    pub fn documents_with_ids(&self, index: &str) -> Vec<(String, Value)> {
+        let store = lock(&self.shared.store);
+        store
+            .indices
+            .get(index)
+            .map(|idx| {
+                idx.docs()
+                    .map(|d| (d.id.clone(), d.source.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every index that exists (created by a write, even one whose documents all failed), sorted.
+    pub fn indices(&self) -> Vec<String> {
+        lock(&self.shared.store).indices.keys().cloned().collect()
+    }
+
+    /// Every document of every index, as `(index, source)`.
+    pub fn all_documents(&self) -> Vec<(String, Value)> {
+        let store = lock(&self.shared.store);
+        store
+            .indices
+            .iter()
+            .flat_map(|(name, idx)| idx.docs().map(move |d| (name.clone(), d.source.clone())))
+            .collect()
+    }
+
+    /// The dynamic mapping of an index as `{"field.path": "type"}`.
+    pub fn mapping(&self, index: &str) -> Option<Value> {
+        let store = lock(&self.shared.store);
+        store
+            .indices
+            .get(index)
+            .map(|idx| mapping::describe(&idx.mapping))
+    }
+
+    pub fn requests(&self) -> RequestLog {
+        RequestLog {
+            records: lock(&self.shared.log).clone(),
+        }
+    }
+}
+
+impl Drop for EsServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A test that panicked while holding a lock must not take the server down with it.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+async fn accept_loop(
+    shared: Arc<Shared>,
+    listener: std::net::TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
+    let mut listener = TcpListener::from_std(listener).ok();
+    let mut changes = shared.faults.subscribe();
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        changes.borrow_and_update();
+        if shared.faults.get().down {
+            // Dropping the listener makes new connections fail with "connection refused".
+            listener = None;
+        } else if listener.is_none() {
+            listener = rebind(addr);
+        }
+        match &listener {
+            Some(bound) => tokio::select! {
+                accepted = bound.accept() => {
+                    if let Ok((stream, _)) = accepted {
+                        tokio::spawn(connection(shared.clone(), stream, shutdown.clone()));
+                    }
+                }
+                _ = changes.changed() => {}
+                _ = shutdown.changed() => {}
+            },
+            None => tokio::select! {
+                _ = changes.changed() => {}
+                _ = shutdown.changed() => {}
+                // Rebinding can fail while the old socket lingers; try again shortly.
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            },
+        }
+    }
+}
+
+fn rebind(addr: SocketAddr) -> Option<TcpListener> {
+    let socket = TcpSocket::new_v4().ok()?;
+    socket.set_reuseaddr(true).ok()?;
+    socket.bind(addr).ok()?;
+    socket.listen(1024).ok()
+}
+
+async fn connection(shared: Arc<Shared>, stream: TcpStream, mut shutdown: watch::Receiver<bool>) {
+    let for_service = shared.clone();
+    let service = hyper::service::service_fn(move |request| {
+        let shared = for_service.clone();
+        async move { handle(shared, request).await }
+    });
+    let serve =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    // Leaving the select drops the connection, which closes the socket without a word.
+    tokio::select! {
+        _ = serve => {}
+        _ = shared.faults.wait_while(|c| !c.down) => {}
+        _ = shutdown.wait_for(|stop| *stop) => {}
+    }
+}
+
+/// Returned by the service to make hyper close the connection without answering.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answer, Dropped> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let header = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let encoding = header(CONTENT_ENCODING).map(|e| e.to_ascii_lowercase());
+    let record = RequestRecord {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        query: query.clone(),
+        status: None,
+        compressed: matches!(encoding.as_deref(), Some("gzip" | "x-gzip" | "deflate")),
+        content_type: header(CONTENT_TYPE),
+        wire_len: 0,
+        body: Vec::new(),
+        items: None,
+        elapsed: None,
+    };
+    let slot = {
+        let mut log = lock(&shared.log);
+        log.push(record);
+        log.len() - 1
+    };
+    let max = shared.options.max_content_length;
+    let declared = header(CONTENT_LENGTH).and_then(|l| l.parse::<u64>().ok());
+    let body = if declared.is_some_and(|l| l > max as u64) {
+        Err(413)
+    } else {
+        match Limited::new(body, max).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                Err(413)
+            }
+            // The client went away mid-body: nobody to answer.
+            Err(_) => return Err(Dropped),
+        }
+    };
+    let (wire_len, body) = match body.map(|raw| (raw.len(), decode(&raw, encoding.as_deref(), max)))
+    {
+        Ok((len, Ok(decoded))) => (len, Ok(decoded)),
+        Ok((len, Err(status))) => (len, Err(status)),
+        Err(status) => (0, Err(status)),
+    };
+    {
+        let mut log = lock(&shared.log);
+        log[slot].wire_len = wire_len;
+        if let Ok(decoded) = &body {
+            log[slot].body = decoded.clone();
+        }
+    }
+
+    let faults = shared.faults.get();
+    if let Some(timeout) = faults.request_timeout {
+        tokio::time::sleep(timeout).await;
+        return Err(Dropped);
+    }
+    if faults.stall {
+        shared.faults.wait_while(|c| c.stall).await;
+    }
+    if shared.faults.roll(faults.drop_connection_fraction) {
+        return Err(Dropped);
+    }
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+
+    let mut context = Context {
+        shared: &shared,
+        headers: &parts.headers,
+        method: &parts.method,
+        path: &path,
+        query: query.as_deref(),
+        started,
+        items: None,
+    };
+    let (status, response) = match body {
+        Err(413) => (413, Reply::Empty),
+        Err(_) => {
+            let error = EsError::new(
+                "illegal_argument_exception",
+                "failed to decompress the request body",
+            );
+            (400, Reply::Json(error.body(400)))
+        }
+        Ok(body) => context.dispatch(&body),
+    };
+    let items = context.items;
+    let answer = context.finish(status, response);
+    {
+        let mut log = lock(&shared.log);
+        log[slot].status = Some(status);
+        log[slot].items = items;
+        log[slot].elapsed = Some(started.elapsed());
+    }
+    Ok(answer)
+}
+
+/// Undoes `Content-Encoding`, bounded like the raw body; `Err` is the status to answer.
+fn decode(raw: &[u8], encoding: Option<&str>, max: usize) -> Result<Vec<u8>, u16> {
+    let mut reader: Box<dyn Read + '_> = match encoding {
+        Some("gzip" | "x-gzip") => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+        Some("deflate") => Box::new(flate2::read::ZlibDecoder::new(raw)),
+        // Unknown encodings pass through untouched, as Netty's decompressor leaves them.
+        _ => return Ok(raw.to_vec()),
+    };
+    let mut out = Vec::new();
+    (&mut reader)
+        .take(max as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| 400u16)?;
+    if out.len() > max {
+        return Err(413);
+    }
+    Ok(out)
+}
