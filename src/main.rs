@@ -12,7 +12,7 @@ use loglynk::config::{self, Config, ProcessEnv, StartAt};
 use loglynk::discover::Changes;
 use loglynk::enrich::{AgentMetadata, HostMetadata};
 use loglynk::event::{Encoder, StaticFields};
-use loglynk::pipeline::{self, State, TailOptions};
+use loglynk::pipeline::{self, ReadOptions, State};
 use loglynk::registry::{import_filebeat, read_filebeat_registry, Store};
 use loglynk::telemetry::{init_logging, LogFormat};
 
@@ -69,6 +69,16 @@ enum Command {
         loglynk tail --from-end /var/log/containers/web-*.log\n  \
         loglynk tail --no-follow app.log | jq -c '{t: .[\"@timestamp\"], m: .message}'")]
     Tail(TailArgs),
+
+    /// The agent: ship every container log on this node to Elasticsearch, at least once.
+    ///
+    /// Discovers the configured paths, follows them through rotation, and bulk-indexes each line into
+    /// the configured index; offsets are recorded in state_dir once Elasticsearch acknowledged them.
+    /// Stops on SIGTERM/SIGINT after delivering what is in flight (at most shutdown_timeout).
+    #[command(after_help = "Examples:\n  \
+        loglynk run --config /etc/loglynk/loglynk.yml\n  \
+        loglynk run -E 'output.elasticsearch.hosts=[\"http://127.0.0.1:9200\"]' -E state_dir=/tmp/loglynk")]
+    Run,
 
     /// Inspect the configuration.
     #[command(subcommand)]
@@ -145,6 +155,13 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             report(tail(&config, args))
+        }
+        Command::Run => {
+            let config = match load_config(cli.config.as_deref(), &cli.set) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            report(run(&config))
         }
         Command::Registry(RegistryCommand::ImportFilebeat {
             ref path,
@@ -232,7 +249,7 @@ fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
         (true, _) => Some(StartAt::Beginning),
         _ => None,
     };
-    let options = TailOptions {
+    let options = ReadOptions {
         paths: args.paths.clone(),
         start_at,
         follow: !args.no_follow,
@@ -250,36 +267,16 @@ fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     let config = config.clone();
-    let result = runtime.block_on(async move {
-        // Handlers are installed before the pipeline starts, so no early signal takes the default
-        // action (exit without flushing).
-        let signalled = tokio::spawn(shutdown_on_signal(Arc::clone(&changes)));
-        // The pipeline runs on its own threads; this one only listens for signals meanwhile.
-        let pipeline = tokio::task::spawn_blocking(move || {
-            pipeline::tail(
-                &config,
-                options,
-                state,
-                encoder,
-                changes,
-                std::io::stdout().lock(),
-            )
-        });
-        tokio::pin!(pipeline);
-        tokio::select! {
-            done = &mut pipeline => return Some(done),
-            _ = signalled => {}
-        }
-        // After SIGTERM, in-flight events get shutdown_timeout to be delivered; a reader of stdout that
-        // stopped reading must not keep the agent from exiting. The registry holds what was delivered
-        // up to its last flush, so exiting now loses nothing (it may duplicate).
-        tokio::time::timeout(shutdown_timeout, pipeline).await.ok()
-    });
-    let Some(result) = result else {
-        tracing::warn!(
-            ?shutdown_timeout,
-            "shutdown timed out; exiting with events in flight"
-        );
+    let pipeline_changes = Arc::clone(&changes);
+    // The pipeline runs on its own threads; the runtime's thread only listens for signals meanwhile.
+    let pipeline = async move {
+        tokio::task::spawn_blocking(move || {
+            let out = std::io::stdout().lock();
+            pipeline::tail(&config, options, state, encoder, pipeline_changes, out)
+        })
+        .await
+    };
+    let Some(result) = drive(runtime, changes, shutdown_timeout, pipeline) else {
         return Ok(());
     };
     let summary = result??;
@@ -292,6 +289,80 @@ fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
         "tail finished"
     );
     Ok(())
+}
+
+fn run(config: &Config) -> anyhow::Result<()> {
+    init_logging(&config.logging.level, LogFormat::Json).map_err(anyhow::Error::msg)?;
+    let state = State::open(&config.state_dir)?;
+    let encoder = Encoder::new(&static_fields(config, Some(state.agent_id.clone()))?);
+    let changes = Arc::new(Changes::default());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let shutdown_timeout = config.shutdown_timeout;
+    let config = config.clone();
+    let options = ReadOptions {
+        paths: Vec::new(),
+        start_at: None,
+        follow: true,
+    };
+    let pipeline_changes = Arc::clone(&changes);
+    let pipeline =
+        async move { pipeline::run(&config, options, state, encoder, pipeline_changes).await };
+    let Some(result) = drive(runtime, changes, shutdown_timeout, async move {
+        tokio::spawn(pipeline).await
+    }) else {
+        return Ok(());
+    };
+    let summary = result??;
+    tracing::info!(
+        files = summary.source.files_opened,
+        lines = summary.source.lines,
+        events = summary.batcher.events,
+        dropped = summary.batcher.dropped,
+        acked = summary.acked,
+        dead_lettered = summary.dead_lettered + summary.batcher.unroutable,
+        requests = summary.batcher.requests,
+        "run finished"
+    );
+    Ok(())
+}
+
+/// Runs `pipeline` to its end. After SIGTERM/SIGINT it has `shutdown_timeout` to deliver what is in
+/// flight; past that, `None`, and whatever is still blocked (a stalled stdout, an unanswered request)
+/// is left behind so the process can exit. The registry holds what was delivered up to its last flush,
+/// so exiting then loses nothing (it may duplicate).
+fn drive<T: Send + 'static>(
+    runtime: tokio::runtime::Runtime,
+    changes: Arc<Changes>,
+    shutdown_timeout: std::time::Duration,
+    pipeline: impl std::future::Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    let result = runtime.block_on(async move {
+        // Handlers are installed before the pipeline starts, so no early signal takes the default
+        // action (exit without flushing).
+        let signalled = tokio::spawn(shutdown_on_signal(changes));
+        let pipeline = tokio::spawn(pipeline);
+        tokio::pin!(pipeline);
+        tokio::select! {
+            done = &mut pipeline => return done.ok(),
+            _ = signalled => {}
+        }
+        tokio::time::timeout(shutdown_timeout, pipeline)
+            .await
+            .ok()
+            .and_then(Result::ok)
+    });
+    if result.is_none() {
+        tracing::warn!(
+            ?shutdown_timeout,
+            "shutdown timed out; exiting with events in flight"
+        );
+        runtime.shutdown_background();
+    }
+    result
 }
 
 /// SIGTERM is how Kubernetes asks a pod to stop: finish what is in flight, then exit 0. SIGINT is the same

@@ -61,6 +61,25 @@ pub const ES_PASSWORD_ENV: &str = "ELASTICSEARCH_PASSWORD";
 /// The seed's daily indices.
 pub const DEFAULT_ES_INDEX: &str = "funlynk-logs-%{+yyyy.MM.dd}";
 pub const DEFAULT_LOG_LEVEL: &str = "info";
+/// 5 MiB: large enough to amortise a request, well under Elasticsearch's 100 MiB http.max_content_length.
+pub const DEFAULT_BULK_MAX_BYTES: u64 = 5 * 1024 * 1024;
+/// Filebeat's default latency: at most a second between a line and its request.
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// Two requests in flight keep a 2-core node's share of the cluster busy without piling up.
+pub const DEFAULT_WORKERS: usize = 2;
+/// Level 1 gets most of gzip's ratio on log text at a fraction of level 6's CPU.
+pub const DEFAULT_COMPRESSION_LEVEL: u32 = 1;
+/// Filebeat's output timeout.
+pub const DEFAULT_BULK_TIMEOUT: Duration = Duration::from_secs(90);
+/// Filebeat's backoff.init and backoff.max.
+pub const DEFAULT_BACKOFF_INIT: Duration = Duration::from_secs(1);
+pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// Refused documents kept before the oldest are rotated away: bounded disk on the node.
+pub const DEFAULT_DEAD_LETTER_MAX_BYTES: u64 = 100 * 1024 * 1024;
+pub const DEFAULT_DEAD_LETTER_KEEP: usize = 3;
+/// Memory for events between reading and Elasticsearch's acknowledgement; beyond it, reading pauses
+/// and the files on disk are the buffer.
+pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 32 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -90,6 +109,9 @@ pub struct Config {
     /// On SIGTERM: how long in-flight events may take to be delivered before the agent exits anyway.
     #[serde(with = "duration")]
     pub shutdown_timeout: Duration,
+    /// Bound on the memory of events read and not yet acknowledged.
+    #[serde(deserialize_with = "size::deserialize")]
+    pub max_queued_bytes: u64,
     pub decode_json_fields: DecodeJsonFields,
     pub drop_own_logs: DropOwnLogs,
     pub add_host_metadata: bool,
@@ -148,6 +170,59 @@ pub struct ElasticsearchOutput {
     pub ssl: Ssl,
     /// The raw pattern, e.g. `funlynk-logs-%{+yyyy.MM.dd}`; validated when the config is loaded.
     pub index: String,
+    /// A bulk request is sent once its body reaches this size (before compression).
+    #[serde(deserialize_with = "size::deserialize")]
+    pub bulk_max_bytes: u64,
+    /// ... or once its oldest event waited this long.
+    #[serde(with = "duration")]
+    pub flush_interval: Duration,
+    /// Bulk requests in flight at once.
+    pub workers: usize,
+    /// gzip level of request bodies, 0 (none) to 9.
+    pub compression_level: u32,
+    /// How long one bulk request may take before it is abandoned and retried.
+    #[serde(with = "duration")]
+    pub timeout: Duration,
+    pub backoff: Backoff,
+    pub dead_letter: DeadLetter,
+}
+
+/// Retry timing after a failed request (Filebeat's `backoff.init` / `backoff.max`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Backoff {
+    #[serde(with = "duration")]
+    pub init: Duration,
+    #[serde(with = "duration")]
+    pub max: Duration,
+}
+
+/// Documents Elasticsearch refused for good, kept in `state_dir/dead-letter.ndjson`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeadLetter {
+    #[serde(deserialize_with = "size::deserialize")]
+    pub max_bytes: u64,
+    /// Rotated files kept besides the live one.
+    pub keep: usize,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff {
+            init: DEFAULT_BACKOFF_INIT,
+            max: DEFAULT_BACKOFF_MAX,
+        }
+    }
+}
+
+impl Default for DeadLetter {
+    fn default() -> DeadLetter {
+        DeadLetter {
+            max_bytes: DEFAULT_DEAD_LETTER_MAX_BYTES,
+            keep: DEFAULT_DEAD_LETTER_KEEP,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +270,7 @@ impl Default for Config {
             max_open_files: DEFAULT_MAX_OPEN_FILES,
             registry_flush: DEFAULT_REGISTRY_FLUSH,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             decode_json_fields: DecodeJsonFields::default(),
             drop_own_logs: DropOwnLogs::default(),
             // The seed's Filebeat ran add_host_metadata.
@@ -241,6 +317,13 @@ impl Default for ElasticsearchOutput {
             api_key: None,
             ssl: Ssl::default(),
             index: DEFAULT_ES_INDEX.to_owned(),
+            bulk_max_bytes: DEFAULT_BULK_MAX_BYTES,
+            flush_interval: DEFAULT_FLUSH_INTERVAL,
+            workers: DEFAULT_WORKERS,
+            compression_level: DEFAULT_COMPRESSION_LEVEL,
+            timeout: DEFAULT_BULK_TIMEOUT,
+            backoff: Backoff::default(),
+            dead_letter: DeadLetter::default(),
         }
     }
 }

@@ -47,6 +47,14 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
         ("partial_timeout", config.partial_timeout),
         ("close_inactive", config.close_inactive),
         ("registry_flush", config.registry_flush),
+        (
+            "output.elasticsearch.flush_interval",
+            config.output.elasticsearch.flush_interval,
+        ),
+        (
+            "output.elasticsearch.timeout",
+            config.output.elasticsearch.timeout,
+        ),
     ] {
         if value == Duration::ZERO {
             problem(key.into(), "must be greater than 0".into());
@@ -55,6 +63,34 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
 
     if config.max_open_files < 1 {
         problem("max_open_files".into(), "must be at least 1".into());
+    }
+    let es = &config.output.elasticsearch;
+    if es.workers < 1 {
+        problem(
+            "output.elasticsearch.workers".into(),
+            "must be at least 1".into(),
+        );
+    }
+    if es.compression_level > 9 {
+        problem(
+            "output.elasticsearch.compression_level".into(),
+            "must be 0 (none) to 9".into(),
+        );
+    }
+    if es.bulk_max_bytes < 1024 || es.bulk_max_bytes > 100 * 1024 * 1024 {
+        problem(
+            "output.elasticsearch.bulk_max_bytes".into(),
+            "must be between 1 KiB and 100 MiB (Elasticsearch's default request limit)".into(),
+        );
+    }
+    if config.max_queued_bytes < 2 * es.bulk_max_bytes {
+        problem(
+            "max_queued_bytes".into(),
+            format!(
+                "must hold at least two bulk requests ({} bytes)",
+                2 * es.bulk_max_bytes
+            ),
+        );
     }
 
     let decode = &config.decode_json_fields;

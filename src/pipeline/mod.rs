@@ -1,12 +1,16 @@
 //! Wiring the stages together: a reading thread (discover, tail, parse, enrich) feeding batches through a
 //! bounded channel to processing and an output.
 
+mod agent;
 #[cfg(test)]
 mod chunking;
 mod debug;
+mod reading;
 mod source;
 mod state;
 
-pub use debug::{tail, TailError, TailOptions, TailSummary};
+pub use agent::{run, RunError, RunSummary};
+pub use debug::{tail, TailError, TailSummary};
+pub use reading::{ReadOptions, Reading};
 pub use source::{run_source, Batch, SourceConfig, SourceSummary};
 pub use state::State;

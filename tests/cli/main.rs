@@ -5,10 +5,14 @@
 // Sets of sequence numbers are written as slices of ranges, `&[0..500]` included.
 #![allow(clippy::single_range_in_vec_init)]
 
+#[path = "../support/elasticsearch/mod.rs"]
+mod elasticsearch;
+
 mod config_check;
 mod filebeat_import;
 mod restart;
 mod rotation;
+mod run;
 mod support;
 mod tail_fixtures;
 mod tail_follow;

@@ -58,7 +58,8 @@ output:
     assert_eq!(
         err(nested, &[], &[]),
         "config error in /etc/loglynk/loglynk.yml line 7: unknown key output.elasticsearch.hostz \
-         (expected one of: hosts, username, password, api_key, ssl, index)"
+         (expected one of: hosts, username, password, api_key, ssl, index, bulk_max_bytes, flush_interval, \
+         workers, compression_level, timeout, backoff, dead_letter)"
     );
 
     let dotted = "\
@@ -183,7 +184,8 @@ fn load_reads_a_file_and_reports_a_missing_one() {
         format!(
             "config error in {} line 2: unknown key bogus (expected one of: paths, state_dir, start_at, \
              max_line_bytes, scan_frequency, poll_interval, partial_timeout, close_removed_after, \
-             close_inactive, max_open_files, registry_flush, shutdown_timeout, decode_json_fields, \
+             close_inactive, max_open_files, registry_flush, shutdown_timeout, max_queued_bytes, \
+             decode_json_fields, \
              drop_own_logs, add_host_metadata, output, logging)",
             path.display()
         )

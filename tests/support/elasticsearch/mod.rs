@@ -32,9 +32,11 @@ mod routes;
 mod server;
 mod source;
 mod store;
+mod tls;
 
 pub use faults::{FaultConfig, Faults};
 pub use server::EsServer;
+pub use tls::{Issued, TestCa, TlsIdentity};
 
 use std::time::Duration;
 
@@ -53,6 +55,8 @@ pub struct EsOptions {
     pub max_content_length: usize,
     /// Seeds the fault-injection RNG so a failing run can be repeated.
     pub seed: u64,
+    /// Serve HTTPS with this identity instead of plain HTTP.
+    pub tls: Option<TlsIdentity>,
 }
 
 impl Default for EsOptions {
@@ -64,6 +68,7 @@ impl Default for EsOptions {
             version: "8.15.0".to_string(),
             max_content_length: 100 * 1024 * 1024,
             seed: 0x5eed,
+            tls: None,
         }
     }
 }

@@ -81,7 +81,12 @@ impl EsServer {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.shared.options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -185,7 +190,7 @@ async fn accept_loop(
             Some(bound) => tokio::select! {
                 accepted = bound.accept() => {
                     if let Ok((stream, _)) = accepted {
-                        tokio::spawn(connection(shared.clone(), stream, shutdown.clone()));
+                        tokio::spawn(accept(shared.clone(), stream, shutdown.clone()));
                     }
                 }
                 _ = changes.changed() => {}
@@ -208,7 +213,22 @@ fn rebind(addr: SocketAddr) -> Option<TcpListener> {
     socket.listen(1024).ok()
 }
 
-async fn connection(shared: Arc<Shared>, stream: TcpStream, mut shutdown: watch::Receiver<bool>) {
+/// A failed handshake ends the connection before any request is read, so it never reaches the log.
+async fn accept(shared: Arc<Shared>, stream: TcpStream, shutdown: watch::Receiver<bool>) {
+    match shared.options.tls.as_ref().map(super::tls::acceptor) {
+        None => connection(shared, stream, shutdown).await,
+        Some(acceptor) => {
+            if let Ok(stream) = acceptor.accept(stream).await {
+                connection(shared, stream, shutdown).await;
+            }
+        }
+    }
+}
+
+async fn connection<S>(shared: Arc<Shared>, stream: S, mut shutdown: watch::Receiver<bool>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let for_service = shared.clone();
     let service = hyper::service::service_fn(move |request| {
         let shared = for_service.clone();

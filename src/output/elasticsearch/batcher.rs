@@ -1,0 +1,161 @@
+//! Turning the reader's batches into bulk requests and handing them to delivery workers.
+//!
+//! A reader batch is never split across requests, so acknowledging a request acknowledges whole
+//! batches. The queue to the workers is bounded: when Elasticsearch is slow, requests wait here, then
+//! reader batches wait in their channel, then the reader stops reading and the files on disk are the
+//! buffer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Mutex};
+use tokio::time::Instant;
+
+use super::bulk::BulkBuilder;
+use super::delivery::Deliverer;
+use super::request::BulkRequest;
+use crate::event::Encoder;
+use crate::pipeline::Batch;
+use crate::process::Processors;
+use crate::registry::BatchAck;
+
+/// A request and the reader batches it completes.
+struct Flight {
+    request: BulkRequest,
+    acks: Vec<BatchAck>,
+}
+
+pub struct BatcherConfig {
+    pub bulk_max_bytes: usize,
+    pub flush_interval: Duration,
+    pub workers: usize,
+    /// Requests built and waiting for a worker.
+    pub queued_requests: usize,
+    pub compression_level: u32,
+}
+
+/// What went through, for the run's summary.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatcherSummary {
+    pub events: u64,
+    pub dropped: u64,
+    pub requests: u64,
+    /// Events with no index (a `%{[field]}` the event lacks), dead-lettered before sending.
+    pub unroutable: u64,
+}
+
+/// Runs until `batches` closes (the reader stopped), then delivers what is left and returns.
+pub async fn run_batcher(
+    mut batches: mpsc::Receiver<Batch>,
+    processors: Processors,
+    mut builder: BulkBuilder,
+    encoder: Encoder,
+    deliverer: Deliverer,
+    config: BatcherConfig,
+) -> BatcherSummary {
+    let (to_workers, from_batcher) = mpsc::channel::<Flight>(config.queued_requests.max(1));
+    let from_batcher = Arc::new(Mutex::new(from_batcher));
+    let mut workers = Vec::new();
+    for worker in 0..config.workers.max(1) {
+        let from_batcher = Arc::clone(&from_batcher);
+        let deliverer = deliverer.clone();
+        workers.push(tokio::spawn(async move {
+            let mut seed = 0x5eed_u64.wrapping_add(worker as u64);
+            loop {
+                let Some(flight) = from_batcher.lock().await.recv().await else {
+                    break;
+                };
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                deliverer.deliver(flight.request, seed).await;
+                for ack in flight.acks {
+                    ack.ack();
+                }
+            }
+        }));
+    }
+
+    let mut summary = BatcherSummary::default();
+    let mut acks = Vec::new();
+    let mut deadline: Option<Instant> = None;
+    let mut document = Vec::new();
+    loop {
+        let next = match deadline {
+            Some(at) => tokio::select! {
+                batch = batches.recv() => Some(batch),
+                _ = tokio::time::sleep_until(at) => None,
+            },
+            None => Some(batches.recv().await),
+        };
+        match next {
+            Some(Some(mut batch)) => {
+                let outcome = processors.run_batch(&mut batch.events);
+                summary.dropped += outcome.dropped_own_logs;
+                summary.events += batch.events.len() as u64;
+                for event in &batch.events {
+                    if let Err(missing) = builder.push(event) {
+                        summary.unroutable += 1;
+                        document.clear();
+                        encoder.encode(event, &mut document);
+                        let mut dead = deliverer.dead_letters.lock().await;
+                        if let Err(error) = dead.write(
+                            "",
+                            400,
+                            "index_pattern_field_missing",
+                            &missing.to_string(),
+                            &document,
+                        ) {
+                            tracing::error!(%error, "cannot write the dead-letter file");
+                        }
+                    }
+                }
+                if summary.unroutable > 0 {
+                    let _ = deliverer.dead_letters.lock().await.flush();
+                }
+                if let Some(ack) = batch.ack.take() {
+                    acks.push(ack);
+                }
+                deadline.get_or_insert_with(|| Instant::now() + config.flush_interval);
+                if builder.len_bytes() >= config.bulk_max_bytes {
+                    send(&mut builder, &mut acks, &to_workers, &config, &mut summary).await;
+                    deadline = None;
+                }
+            }
+            Some(None) => break,
+            None => {
+                send(&mut builder, &mut acks, &to_workers, &config, &mut summary).await;
+                deadline = None;
+            }
+        }
+    }
+    send(&mut builder, &mut acks, &to_workers, &config, &mut summary).await;
+    drop(to_workers);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    summary
+}
+
+async fn send(
+    builder: &mut BulkBuilder,
+    acks: &mut Vec<BatchAck>,
+    to_workers: &mpsc::Sender<Flight>,
+    config: &BatcherConfig,
+    summary: &mut BatcherSummary,
+) {
+    let acks = std::mem::take(acks);
+    if builder.is_empty() {
+        // Every event was dropped (the agent's own logs) or dead-lettered: nothing to send, and the
+        // batches are done.
+        for ack in acks {
+            ack.ack();
+        }
+        return;
+    }
+    let request = builder.finish(config.compression_level);
+    summary.requests += 1;
+    // Waits while the workers are busy and the queue is full: backpressure towards the reader.
+    if let Err(mpsc::error::SendError(flight)) = to_workers.send(Flight { request, acks }).await {
+        // Workers gone only at the very end; the batches stay unacknowledged and are read again.
+        drop(flight);
+    }
+}

@@ -1,0 +1,353 @@
+//! The HTTP side of the Elasticsearch output: one connection per configured host, round robin with a
+//! short failover, TLS and authentication as Filebeat's `output.elasticsearch` configures them.
+//!
+//! Requests go through the official `elasticsearch` crate's transport. Bulk bodies are sent with its raw
+//! `Transport::send` rather than its typed bulk API: the body is already NDJSON (and already gzipped when
+//! configured), with item spans the retry logic depends on, so re-serializing it would cost a copy and
+//! could change the bytes the spans point into.
+
+use std::error::Error as StdError;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use elasticsearch::auth::{ClientCertificate, Credentials};
+use elasticsearch::cert::{Certificate, CertificateValidation};
+use elasticsearch::http::headers::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
+};
+use elasticsearch::http::transport::{SingleNodeConnectionPool, Transport, TransportBuilder};
+use elasticsearch::http::Method;
+use url::Url;
+
+mod error;
+mod setup;
+
+pub use error::{ClientError, SendError};
+
+use super::request::BulkRequest;
+use crate::config::{ElasticsearchOutput, VerificationMode};
+use error::{chain, classify};
+use setup::{authorization, read_tls, Tls};
+
+/// How long a host that failed is passed over while another one is up: long enough not to spend every
+/// request of a burst on a dead node, short enough that a restarted node gets traffic back quickly.
+const DOWN_FOR: Duration = Duration::from_secs(5);
+/// `GET /` is tiny; a node that cannot answer it in this long is not usable.
+const INFO_TIMEOUT: Duration = Duration::from_secs(30);
+/// The 8.x media types: an 8.x node accepts them, and a 7.17 node in compatibility mode too.
+const NDJSON: &str = "application/vnd.elasticsearch+x-ndjson; compatible-with=8";
+const JSON: &str = "application/vnd.elasticsearch+json; compatible-with=8";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    pub version: String,
+    pub host: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkReply {
+    pub status: u16,
+    pub body: Bytes,
+    pub host: String,
+}
+
+#[derive(Clone)]
+pub struct EsClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    nodes: Vec<Node>,
+    next: AtomicUsize,
+}
+
+struct Node {
+    /// The URL without user info, as shown in logs and errors.
+    host: String,
+    backend: Backend,
+    down_until: Mutex<Option<Instant>>,
+}
+
+enum Backend {
+    Es(Transport),
+    /// `verification_mode: certificate`: the crate offers chain-only validation only with native-tls
+    /// (`CertificateValidation::Certificate`), and its transport keeps its reqwest client private, so
+    /// this one mode uses the same reqwest, set up the same way, with hostname checks off.
+    Reqwest {
+        client: reqwest::Client,
+        base: Url,
+    },
+}
+
+impl EsClient {
+    /// Errors name the file or host at fault, never a credential.
+    pub fn new(config: &ElasticsearchOutput) -> Result<EsClient, ClientError> {
+        if config.hosts.is_empty() {
+            return Err(ClientError::NoHosts);
+        }
+        let tls = if config.hosts.iter().any(|h| h.scheme() == "https") {
+            Some(read_tls(config)?)
+        } else {
+            // Plain-HTTP hosts need no CA, and the default CA path need not exist on a test machine.
+            None
+        };
+        if tls
+            .as_ref()
+            .is_some_and(|t| t.mode == VerificationMode::None)
+        {
+            tracing::warn!(
+                "output.elasticsearch.ssl.verification_mode is none: the server's certificate is NOT \
+                 checked, so anyone on the network path can read and alter what is shipped, \
+                 credentials included"
+            );
+        }
+        let authorization = authorization(config)?;
+        let nodes = config
+            .hosts
+            .iter()
+            .map(|url| Node::new(url, tls.as_ref(), authorization.as_ref()))
+            .collect::<Result<_, _>>()?;
+        Ok(EsClient {
+            inner: Arc::new(Inner {
+                nodes,
+                next: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// `GET /`: the version the cluster reports.
+    pub async fn info(&self) -> Result<ServerInfo, SendError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(JSON));
+        let (status, body, host) = self
+            .send(Method::Get, "/", headers, None, INFO_TIMEOUT)
+            .await?;
+        if !(200..300).contains(&status) {
+            return Err(SendError::Status { host, status });
+        }
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| SendError::Other {
+                host: host.clone(),
+                reason: format!("GET / is not JSON: {e}"),
+            })?;
+        match value.pointer("/version/number").and_then(|v| v.as_str()) {
+            Some(version) => Ok(ServerInfo {
+                version: version.to_owned(),
+                host,
+            }),
+            None => Err(SendError::Other {
+                host,
+                reason: "GET / has no version.number".to_owned(),
+            }),
+        }
+    }
+
+    /// `POST /_bulk`; any HTTP status comes back as a reply, for the caller to classify.
+    pub async fn bulk(
+        &self,
+        request: &BulkRequest,
+        timeout: Duration,
+    ) -> Result<BulkReply, SendError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(NDJSON));
+        headers.insert(ACCEPT, HeaderValue::from_static(JSON));
+        if request.gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        let (status, body, host) = self
+            .send(
+                Method::Post,
+                "/_bulk",
+                headers,
+                Some(request.body.clone()),
+                timeout,
+            )
+            .await?;
+        Ok(BulkReply { status, body, host })
+    }
+
+    /// Tries the live hosts in round-robin order, moving on only when nothing was sent (connection
+    /// refused), so a request is never applied twice by this client itself.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: HeaderMap,
+        body: Option<Bytes>,
+        timeout: Duration,
+    ) -> Result<(u16, Bytes, String), SendError> {
+        let mut last = None;
+        for node in self.candidates() {
+            match node
+                .send(method, path, headers.clone(), body.clone(), timeout)
+                .await
+            {
+                Ok((status, body)) => {
+                    node.mark(None);
+                    return Ok((status, body, node.host.clone()));
+                }
+                Err(error) => {
+                    node.mark(Some(Instant::now() + DOWN_FOR));
+                    if !matches!(error, SendError::Connect { .. }) {
+                        return Err(error);
+                    }
+                    last = Some(error);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| SendError::Other {
+            host: String::new(),
+            reason: "no Elasticsearch host configured".to_owned(),
+        }))
+    }
+
+    /// The live hosts from the next one in turn; when every host is down, just the next one, so a
+    /// recovered cluster is noticed without spending a timeout on each host per request.
+    fn candidates(&self) -> Vec<&Node> {
+        let nodes = &self.inner.nodes;
+        let start = self.inner.next.fetch_add(1, Ordering::Relaxed) % nodes.len().max(1);
+        let now = Instant::now();
+        let rotated = (0..nodes.len()).filter_map(|i| nodes.get((start + i) % nodes.len()));
+        let live: Vec<&Node> = rotated.clone().filter(|n| n.is_up(now)).collect();
+        if live.is_empty() {
+            rotated.take(1).collect()
+        } else {
+            live
+        }
+    }
+}
+
+impl Node {
+    fn new(
+        url: &Url,
+        tls: Option<&Tls>,
+        authorization: Option<&HeaderValue>,
+    ) -> Result<Node, ClientError> {
+        let mut url = url.clone();
+        // Credentials belong in username/password or api_key; in the URL they would end up in logs.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let host = url.as_str().trim_end_matches('/').to_owned();
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ClientError::InvalidHost {
+                host,
+                reason: "expected http://host:port or https://host:port".to_owned(),
+            });
+        }
+        let setup = |e: &dyn StdError| ClientError::Setup {
+            host: host.clone(),
+            reason: chain(e),
+        };
+        let tls = tls.filter(|_| url.scheme() == "https");
+        let backend = match tls {
+            Some(tls) if tls.mode == VerificationMode::Certificate => {
+                let mut builder = reqwest::Client::builder().danger_accept_invalid_hostnames(true);
+                if !tls.roots.is_empty() {
+                    builder = builder.tls_built_in_root_certs(false);
+                    for cert in
+                        reqwest::Certificate::from_pem_bundle(&tls.roots).map_err(|e| setup(&e))?
+                    {
+                        builder = builder.add_root_certificate(cert);
+                    }
+                }
+                if let Some(pem) = &tls.identity {
+                    builder =
+                        builder.identity(reqwest::Identity::from_pem(pem).map_err(|e| setup(&e))?);
+                }
+                if let Some(value) = authorization {
+                    builder = builder
+                        .default_headers(HeaderMap::from_iter([(AUTHORIZATION, value.clone())]));
+                }
+                let client = builder.build().map_err(|e| setup(&e))?;
+                Backend::Reqwest { client, base: url }
+            }
+            _ => {
+                let mut builder = TransportBuilder::new(SingleNodeConnectionPool::new(url));
+                if let Some(tls) = tls {
+                    builder = builder.cert_validation(match tls.mode {
+                        VerificationMode::None => CertificateValidation::None,
+                        _ if tls.roots.is_empty() => CertificateValidation::Default,
+                        _ => CertificateValidation::Full(
+                            Certificate::from_pem(&tls.roots).map_err(|e| setup(&e))?,
+                        ),
+                    });
+                }
+                // The crate holds one `Credentials`: a client certificate takes that slot, so basic
+                // auth or an API key next to it goes in as a (sensitive) default header instead.
+                match (tls.and_then(|t| t.identity.clone()), authorization) {
+                    (Some(pem), auth) => {
+                        builder =
+                            builder.auth(Credentials::Certificate(ClientCertificate::Pem(pem)));
+                        if let Some(value) = auth {
+                            builder = builder.header(AUTHORIZATION, value.clone());
+                        }
+                    }
+                    (None, Some(value)) => builder = builder.header(AUTHORIZATION, value.clone()),
+                    (None, None) => {}
+                }
+                Backend::Es(builder.build().map_err(|e| setup(&e))?)
+            }
+        };
+        Ok(Node {
+            host,
+            backend,
+            down_until: Mutex::new(None),
+        })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: HeaderMap,
+        body: Option<Bytes>,
+        timeout: Duration,
+    ) -> Result<(u16, Bytes), SendError> {
+        let fail = |e: &(dyn StdError + 'static)| classify(&self.host, e, timeout);
+        match &self.backend {
+            Backend::Es(transport) => {
+                let response = transport
+                    .send(method, path, headers, None::<&()>, body, Some(timeout))
+                    .await
+                    .map_err(|e| fail(&e))?;
+                let status = response.status_code().as_u16();
+                let bytes = response.bytes().await.map_err(|e| fail(&e))?;
+                Ok((status, bytes))
+            }
+            Backend::Reqwest { client, base } => {
+                let url = base
+                    .join(path.trim_start_matches('/'))
+                    .map_err(|e| fail(&e))?;
+                let method = match method {
+                    Method::Post => reqwest::Method::POST,
+                    Method::Put => reqwest::Method::PUT,
+                    Method::Delete => reqwest::Method::DELETE,
+                    Method::Head => reqwest::Method::HEAD,
+                    Method::Get => reqwest::Method::GET,
+                };
+                let mut request = client
+                    .request(method, url)
+                    .headers(headers)
+                    .timeout(timeout);
+                if let Some(body) = body {
+                    request = request.body(body);
+                }
+                let response = request.send().await.map_err(|e| fail(&e))?;
+                let status = response.status().as_u16();
+                let bytes = response.bytes().await.map_err(|e| fail(&e))?;
+                Ok((status, bytes))
+            }
+        }
+    }
+
+    fn is_up(&self, now: Instant) -> bool {
+        let until = *self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+        until.is_none_or(|until| until <= now)
+    }
+
+    fn mark(&self, down_until: Option<Instant>) {
+        *self.down_until.lock().unwrap_or_else(|p| p.into_inner()) = down_until;
+    }
+}

@@ -1,0 +1,175 @@
+//! Delivering one bulk request until every item in it is acknowledged or dead-lettered.
+//!
+//! Nothing that could still succeed is dropped: connection errors, timeouts, 429 and 5xx are retried
+//! with backoff for as long as the process lives, and so are 401/403 (a rotated secret fixes those).
+//! Only items Elasticsearch refused for good (a 4xx on the item, such as a mapping conflict) leave the
+//! loop early, into the dead-letter file with their original document.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+use super::backoff::Backoff;
+use super::client::EsClient;
+use super::dead_letter::DeadLetters;
+use super::request::BulkRequest;
+use super::response::{classify_status, parse_bulk_response, ItemOutcome, RequestOutcome};
+
+/// What delivery did, for the run's summary and (later) the agent's metrics.
+#[derive(Debug, Default)]
+pub struct DeliveryStats {
+    pub acked: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    pub retried_items: AtomicU64,
+    pub failed_requests: AtomicU64,
+    pub requests: AtomicU64,
+}
+
+impl DeliveryStats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Everything a delivery needs besides the request.
+#[derive(Clone)]
+pub struct Deliverer {
+    pub client: EsClient,
+    pub dead_letters: Arc<Mutex<DeadLetters>>,
+    pub stats: Arc<DeliveryStats>,
+    pub compression_level: u32,
+    pub timeout: Duration,
+    pub backoff_init: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Deliverer {
+    /// Returns once every item of `request` was acknowledged or dead-lettered (and the dead letters
+    /// are on disk).
+    pub async fn deliver(&self, request: BulkRequest, seed: u64) {
+        let mut backoff = Backoff::new(self.backoff_init, self.backoff_max, seed);
+        let mut work = vec![request];
+        let mut dead = 0;
+        while let Some(request) = work.pop() {
+            if request.is_empty() {
+                continue;
+            }
+            DeliveryStats::add(&self.stats.requests, 1);
+            let reply = match self.client.bulk(&request, self.timeout).await {
+                Ok(reply) => reply,
+                Err(error) => {
+                    DeliveryStats::add(&self.stats.failed_requests, 1);
+                    tracing::warn!(%error, "bulk request failed; retrying");
+                    work.push(request);
+                    tokio::time::sleep(backoff.next_delay()).await;
+                    continue;
+                }
+            };
+            match classify_status(reply.status) {
+                RequestOutcome::Success => {}
+                RequestOutcome::SplitAndRetry => {
+                    match request.split_in_two(self.compression_level) {
+                        Some((first, second)) => {
+                            // The first half goes first: order is kept where it can be.
+                            work.push(second);
+                            work.push(first);
+                        }
+                        None => {
+                            // One document over the server's limit can never succeed.
+                            dead += self
+                                .dead_letter(
+                                    &request,
+                                    0,
+                                    413,
+                                    "request_too_large",
+                                    "the document alone is larger than the server accepts",
+                                )
+                                .await;
+                        }
+                    }
+                    continue;
+                }
+                RequestOutcome::RetryAll | RequestOutcome::Fatal => {
+                    DeliveryStats::add(&self.stats.failed_requests, 1);
+                    let loud = matches!(classify_status(reply.status), RequestOutcome::Fatal);
+                    let body = String::from_utf8_lossy(&reply.body[..reply.body.len().min(512)])
+                        .into_owned();
+                    if loud {
+                        tracing::error!(status = reply.status, host = %reply.host, %body,
+                            "Elasticsearch refused the bulk request (credentials, permissions?); retrying");
+                    } else {
+                        tracing::warn!(status = reply.status, host = %reply.host, "bulk request rejected; retrying");
+                    }
+                    work.push(request);
+                    tokio::time::sleep(backoff.next_delay()).await;
+                    continue;
+                }
+            }
+            let outcomes = match parse_bulk_response(&reply.body, request.len()) {
+                Ok(outcomes) => outcomes,
+                Err(error) => {
+                    // Which items landed is unknown: sending all again duplicates at worst.
+                    tracing::warn!(%error, "unreadable bulk response; sending the request again");
+                    work.push(request);
+                    tokio::time::sleep(backoff.next_delay()).await;
+                    continue;
+                }
+            };
+            let mut retry = Vec::new();
+            let mut acked = 0;
+            for (i, outcome) in outcomes.into_iter().enumerate() {
+                match outcome {
+                    ItemOutcome::Acked => acked += 1,
+                    ItemOutcome::Retry { .. } => retry.push(i),
+                    ItemOutcome::DeadLetter {
+                        status,
+                        error_type,
+                        reason,
+                    } => {
+                        dead += self
+                            .dead_letter(&request, i, status, &error_type, &reason)
+                            .await
+                    }
+                }
+            }
+            DeliveryStats::add(&self.stats.acked, acked);
+            if !retry.is_empty() {
+                DeliveryStats::add(&self.stats.retried_items, retry.len() as u64);
+                work.push(request.subset(&retry, self.compression_level));
+                tokio::time::sleep(backoff.next_delay()).await;
+            } else {
+                backoff.reset();
+            }
+        }
+        if dead > 0 {
+            if let Err(error) = self.dead_letters.lock().await.flush() {
+                tracing::error!(%error, "cannot flush the dead-letter file");
+            }
+        }
+    }
+
+    async fn dead_letter(
+        &self,
+        request: &BulkRequest,
+        item: usize,
+        status: u16,
+        error_type: &str,
+        reason: &str,
+    ) -> u64 {
+        let index = request.index_name(item).unwrap_or_default();
+        let document = request.document(item).unwrap_or_default();
+        let mut dead_letters = self.dead_letters.lock().await;
+        match dead_letters.write(&index, status, error_type, reason, document) {
+            Ok(()) => {
+                DeliveryStats::add(&self.stats.dead_lettered, 1);
+                tracing::warn!(%index, status, error_type, reason, "document refused; dead-lettered");
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot write the dead-letter file; the document is lost");
+            }
+        }
+        1
+    }
+}

@@ -1,0 +1,117 @@
+//! `loglynk run`: the agent's pipeline from the node's container logs to Elasticsearch.
+
+use std::sync::Arc;
+
+use thiserror::Error;
+use tokio::sync::Mutex;
+
+use super::reading::{ReadOptions, ReaderFailed, Reading};
+use super::source::SourceSummary;
+use super::state::State;
+use crate::config::Config;
+use crate::discover::{Changes, PatternError};
+use crate::event::Encoder;
+use crate::output::elasticsearch::batcher::{run_batcher, BatcherConfig, BatcherSummary};
+use crate::output::elasticsearch::bulk::{BulkAction, BulkBuilder};
+use crate::output::elasticsearch::client::{ClientError, EsClient};
+use crate::output::elasticsearch::dead_letter::DeadLetters;
+use crate::output::elasticsearch::delivery::{Deliverer, DeliveryStats};
+use crate::output::elasticsearch::index::{IndexPattern, IndexPatternError};
+use crate::process::Processors;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    pub source: SourceSummary,
+    pub batcher: BatcherSummary,
+    pub acked: u64,
+    pub dead_lettered: u64,
+}
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Index(#[from] IndexPatternError),
+    #[error("cannot open the dead-letter file in {dir}: {source}")]
+    DeadLetters {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    #[error(transparent)]
+    Reader(#[from] ReaderFailed),
+}
+
+/// Reader batches waiting for the batcher: a few, so reading overlaps with building requests.
+const CHANNEL_BATCHES: usize = 4;
+
+/// Runs until `changes` reports shutdown (or every file was read, without follow), then delivers what
+/// is in flight and writes the registry.
+pub async fn run(
+    config: &Config,
+    options: ReadOptions,
+    state: State,
+    encoder: Encoder,
+    changes: Arc<Changes>,
+) -> Result<RunSummary, RunError> {
+    let es = &config.output.elasticsearch;
+    let client = EsClient::new(es)?;
+    let pattern = IndexPattern::parse(&es.index)?;
+    let dead_letters = DeadLetters::open(
+        &config.state_dir,
+        es.dead_letter.max_bytes,
+        es.dead_letter.keep,
+    )
+    .map_err(|source| RunError::DeadLetters {
+        dir: config.state_dir.display().to_string(),
+        source,
+    })?;
+    match client.info().await {
+        Ok(info) => {
+            tracing::info!(version = %info.version, host = %info.host, "connected to Elasticsearch")
+        }
+        // Not fatal: shipping waits and retries, reading pauses once the queue is full.
+        Err(error) => {
+            tracing::warn!(%error, "Elasticsearch is not reachable yet; retrying while running")
+        }
+    }
+    let stats = Arc::new(DeliveryStats::default());
+    let deliverer = Deliverer {
+        client,
+        dead_letters: Arc::new(Mutex::new(dead_letters)),
+        stats: Arc::clone(&stats),
+        compression_level: es.compression_level,
+        timeout: es.timeout,
+        backoff_init: es.backoff.init,
+        backoff_max: es.backoff.max,
+    };
+    let bulk_max = es.bulk_max_bytes as usize;
+    // Requests in memory (built, queued, in flight) stay within max_queued_bytes; what does not fit
+    // waits unread in the files.
+    let requests_in_memory = (config.max_queued_bytes as usize / bulk_max.max(1)).max(2);
+    let batcher = BatcherConfig {
+        bulk_max_bytes: bulk_max,
+        flush_interval: es.flush_interval,
+        workers: es.workers,
+        queued_requests: requests_in_memory.saturating_sub(es.workers + 1).max(1),
+        compression_level: es.compression_level,
+    };
+    let processors = Processors::new(&config.decode_json_fields, &config.drop_own_logs);
+    let builder = BulkBuilder::new(pattern, BulkAction::Index, encoder.clone());
+    let mut reading = Reading::start(config, options, Some(state), changes, CHANNEL_BATCHES)?;
+    let batches = std::mem::replace(&mut reading.batches, tokio::sync::mpsc::channel(1).1);
+    let batched = run_batcher(batches, processors, builder, encoder, deliverer, batcher).await;
+    let source = tokio::task::spawn_blocking(move || reading.finish())
+        .await
+        .map_err(|_| ReaderFailed)???;
+    use std::sync::atomic::Ordering::Relaxed;
+    Ok(RunSummary {
+        source,
+        batcher: batched,
+        acked: stats.acked.load(Relaxed),
+        dead_lettered: stats.dead_lettered.load(Relaxed),
+    })
+}

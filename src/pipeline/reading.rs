@@ -1,0 +1,102 @@
+//! Starting and stopping the reading side, shared by `tail` and `run`.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tokio::sync::mpsc;
+
+use super::source::{run_source, Batch, SourceConfig, SourceSummary};
+use super::state::State;
+use crate::config::{Config, StartAt};
+use crate::discover::{Changes, PatternError};
+use crate::registry::Checkpointer;
+use crate::tail::TailerConfig;
+
+/// Which files to read and how, where the command differs from the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Paths or globs to read instead of the configured `paths`.
+    pub paths: Vec<String>,
+    /// Overrides `start_at`.
+    pub start_at: Option<StartAt>,
+    pub follow: bool,
+}
+
+/// The reading thread, running, and the registry writer when state is kept.
+pub struct Reading {
+    pub batches: mpsc::Receiver<Batch>,
+    reader: JoinHandle<Result<SourceSummary, PatternError>>,
+    checkpointer: Option<Checkpointer>,
+}
+
+/// The reading thread failed to start or panicked.
+#[derive(Debug, thiserror::Error)]
+#[error("the reading thread failed")]
+pub struct ReaderFailed;
+
+impl Reading {
+    /// Starts the reading thread; batches arrive on `batches`, at most `channel_batches` waiting.
+    pub fn start(
+        config: &Config,
+        options: ReadOptions,
+        state: Option<State>,
+        changes: Arc<Changes>,
+        channel_batches: usize,
+    ) -> Result<Reading, ReaderFailed> {
+        let (known, tracker, checkpointer) = match state {
+            Some(state) => {
+                let tracker = Arc::clone(&state.tracker);
+                let checkpointer = Checkpointer::start(
+                    state.store,
+                    Arc::clone(&state.tracker),
+                    config.registry_flush,
+                );
+                (state.known, Some(tracker), Some(checkpointer))
+            }
+            None => (Vec::new(), None, None),
+        };
+        let mut tailer = TailerConfig::new(
+            config.max_line_bytes as usize,
+            options.start_at.unwrap_or(config.start_at),
+        );
+        tailer.close_removed_after = config.close_removed_after;
+        tailer.close_inactive = config.close_inactive;
+        tailer.max_open_files = config.max_open_files;
+        let source = SourceConfig {
+            paths: if options.paths.is_empty() {
+                config.paths.clone()
+            } else {
+                options.paths
+            },
+            tailer,
+            scan_frequency: config.scan_frequency,
+            poll_interval: config.poll_interval,
+            partial_timeout: config.partial_timeout,
+            follow: options.follow,
+            inotify: true,
+            known,
+            tracker,
+        };
+        let (tx, batches) = mpsc::channel::<Batch>(channel_batches.max(1));
+        let reader = std::thread::Builder::new()
+            .name("loglynk-reader".into())
+            .spawn(move || run_source(source, changes, tx))
+            .map_err(|_| ReaderFailed)?;
+        Ok(Reading {
+            batches,
+            reader,
+            checkpointer,
+        })
+    }
+
+    /// Waits for the reading thread (which stops at shutdown, or when `batches` was dropped) and writes
+    /// the registry a last time.
+    pub fn finish(self) -> Result<Result<SourceSummary, PatternError>, ReaderFailed> {
+        drop(self.batches);
+        let source = self.reader.join().map_err(|_| ReaderFailed);
+        if let Some(checkpointer) = self.checkpointer {
+            checkpointer.stop();
+        }
+        source
+    }
+}

@@ -1,0 +1,158 @@
+//! `loglynk run` against the Elasticsearch test server: every line indexed or dead-lettered, whatever
+//! the server does.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::elasticsearch::{EsOptions, EsServer};
+use crate::support::{seq_of, wait_until, write_steadily, KubeTree, Running};
+
+/// `loglynk run` shipping `tree`'s logs to `url`, with retries fast enough for a test.
+fn run_cmd(tree: &KubeTree, url: &str) -> Command {
+    let mut cmd = crate::support::loglynk();
+    cmd.args([
+        "run",
+        "-E",
+        &format!("output.elasticsearch.hosts=[\"{url}\"]"),
+        "-E",
+        "output.elasticsearch.ssl.certificate_authorities=[]",
+        "-E",
+        "output.elasticsearch.flush_interval=100ms",
+        "-E",
+        "output.elasticsearch.backoff.init=20ms",
+        "-E",
+        "output.elasticsearch.backoff.max=200ms",
+        "-E",
+        "registry_flush=100ms",
+        "-E",
+        "shutdown_timeout=3s",
+        "-E",
+    ])
+    .arg(format!("state_dir={}", tree.state_dir().display()))
+    .arg("-E")
+    .arg(format!("paths=[\"{}\"]", tree.glob()));
+    cmd
+}
+
+/// Sequence numbers in the server's documents, and how often each was indexed.
+fn indexed(server: &EsServer) -> BTreeMap<u64, u32> {
+    let mut seen = BTreeMap::new();
+    for (_, doc) in server.all_documents() {
+        if let Some(n) = seq_of(&doc) {
+            *seen.entry(n).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+/// Sequence numbers in the dead-letter file, with the error type each was refused with.
+fn dead_lettered(state_dir: &Path) -> BTreeMap<u64, String> {
+    let Ok(text) = std::fs::read_to_string(state_dir.join("dead-letter.ndjson")) else {
+        return BTreeMap::new();
+    };
+    text.lines()
+        .filter_map(|line| {
+            let entry: serde_json::Value =
+                serde_json::from_str(line).expect("dead letters are JSON");
+            let n = seq_of(&entry["document"])?;
+            Some((n, entry["error"]["type"].as_str()?.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_line_is_indexed_or_dead_lettered_through_429s_and_item_errors() {
+    let server = EsServer::start();
+    server.faults().set_reject_bulk_fraction_429(0.10);
+    server.faults().set_item_fraction_400(0.01);
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "checkout-7f8e9d6c5b-q1w2e", "checkout");
+    let running = Running::spawn(run_cmd(&tree, &server.url()));
+    let total = 6_000;
+    write_steadily(c, 0..total, 2_000, Duration::from_secs(4))
+        .join()
+        .expect("writer");
+
+    let done = wait_until(Duration::from_secs(60), || {
+        let indexed = indexed(&server);
+        let dead = dead_lettered(&tree.state_dir());
+        (0..total).all(|n| indexed.contains_key(&n) || dead.contains_key(&n))
+    });
+    let indexed = indexed(&server);
+    let dead = dead_lettered(&tree.state_dir());
+    let missing: Vec<u64> = (0..total)
+        .filter(|n| !indexed.contains_key(n) && !dead.contains_key(n))
+        .collect();
+    assert!(
+        done,
+        "{} lines neither indexed nor dead-lettered, e.g. {:?}; stderr:\n{}",
+        missing.len(),
+        &missing[..missing.len().min(10)],
+        running.stderr_so_far()
+    );
+    assert!(
+        !dead.is_empty(),
+        "1% of items were refused: some are dead-lettered"
+    );
+    assert!(
+        dead.values().all(|t| t == "document_parsing_exception"),
+        "{dead:?}"
+    );
+    assert!(
+        dead.keys().all(|n| !indexed.contains_key(n)),
+        "a refused document is not indexed too"
+    );
+    let duplicates: u32 = indexed.values().map(|c| c - 1).sum();
+    println!(
+        "{} indexed, {} dead-lettered, {duplicates} duplicates",
+        indexed.len(),
+        dead.len()
+    );
+    let stopped = running.stop("TERM", Duration::from_secs(15));
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+}
+
+#[test]
+fn shipping_waits_out_an_outage_and_loses_nothing() {
+    let server = EsServer::start();
+    server.faults().set_down(true);
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
+    c.append(0..500);
+    let running = Running::spawn(run_cmd(&tree, &server.url()));
+    std::thread::sleep(Duration::from_millis(1500)); // the outage, not a wait for a result
+    c.append(500..1000);
+    server.faults().set_down(false);
+    let started = Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(60), || indexed(&server).len() == 1000),
+        "indexed {} of 1000 after the outage; stderr:\n{}",
+        indexed(&server).len(),
+        running.stderr_so_far()
+    );
+    println!("caught up {:?} after the outage", started.elapsed());
+    let stopped = running.stop("TERM", Duration::from_secs(15));
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+}
+
+#[test]
+fn the_password_never_appears_in_the_agents_log() {
+    const PASSWORD: &str = "s3cr3t-Passw0rd-do-not-log";
+    let server = EsServer::start_with(EsOptions::with_basic_auth("elastic", "the-right-one"));
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
+    c.append(0..10);
+    let mut cmd = run_cmd(&tree, &server.url());
+    cmd.env("ELASTICSEARCH_PASSWORD", PASSWORD);
+    let running = Running::spawn(cmd);
+    // Every request is refused with 401; the agent says so, and keeps retrying.
+    assert!(wait_until(Duration::from_secs(30), || {
+        running.stderr_so_far().contains("401")
+    }));
+    let stopped = running.stop("TERM", Duration::from_secs(15));
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert!(!stopped.stderr.contains(PASSWORD), "{}", stopped.stderr);
+    assert!(indexed(&server).is_empty());
+}
