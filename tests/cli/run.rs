@@ -156,3 +156,30 @@ fn the_password_never_appears_in_the_agents_log() {
     assert!(!stopped.stderr.contains(PASSWORD), "{}", stopped.stderr);
     assert!(indexed(&server).is_empty());
 }
+
+#[test]
+fn verification_mode_none_is_said_loudly_at_start() {
+    let tree = KubeTree::new();
+    // Nothing listens there: only the start-up warning matters here.
+    let mut cmd = run_cmd(&tree, "https://127.0.0.1:9");
+    cmd.args(["-E", "output.elasticsearch.ssl.verification_mode=none"]);
+    let running = Running::spawn(cmd);
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            running
+                .stderr_so_far()
+                .contains("verification_mode is none")
+        }),
+        "{}",
+        running.stderr_so_far()
+    );
+    let stopped = running.stop("TERM", Duration::from_secs(15));
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    let warning = stopped
+        .stderr
+        .lines()
+        .find(|l| l.contains("verification_mode is none"))
+        .expect("the warning");
+    let line: serde_json::Value = serde_json::from_str(warning).expect("the agent logs JSON");
+    assert_eq!(line["level"], "WARN");
+}
