@@ -855,12 +855,7 @@ impl Tailer {
         let phase = tailed.phase;
         tailed.resume = end;
         // Files waiting for the old content wait for the new instead: it is the same file.
-        let waiting: Vec<FileKey> = self
-            .files
-            .iter()
-            .filter(|(_, t)| t.after == Some(key))
-            .map(|(k, _)| *k)
-            .collect();
+        let waiting = self.waiting_for(key);
         self.finish(key, sink);
         if reader.restart().is_err() {
             return false;
@@ -880,6 +875,15 @@ impl Tailer {
             }
         }
         true
+    }
+
+    /// Files that are read only after `key` reached its end.
+    fn waiting_for(&self, key: FileKey) -> Vec<FileKey> {
+        self.files
+            .iter()
+            .filter(|(_, t)| t.after == Some(key))
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     /// Whether `path` is tailed under that name now.
@@ -907,12 +911,7 @@ impl Tailer {
         }
         sink.finished(key, end);
         // Files that waited for this one may go now.
-        let waiting: Vec<FileKey> = self
-            .files
-            .iter()
-            .filter(|(_, t)| t.after == Some(key))
-            .map(|(k, _)| *k)
-            .collect();
+        let waiting = self.waiting_for(key);
         for k in waiting {
             if let Some(t) = self.files.get_mut(&k) {
                 t.after = None;

@@ -196,12 +196,8 @@ fn a_restart_resumes_known_files_and_ignores_a_reused_inode() {
     drain(&mut tailer, &mut sink);
     let opened = sink.opened.values().next().unwrap().clone();
     let entry = Entry {
-        identity: opened.identity,
-        fingerprint: opened.fingerprint,
-        path: opened.path.clone(),
-        target: opened.target.clone(),
         offset: 6,
-        updated: 0,
+        ..opened.to_entry(0)
     };
 
     append(&log, "new 3\n");
@@ -232,12 +228,8 @@ fn a_file_rotated_while_down_is_finished_first() {
     drain(&mut tailer, &mut sink);
     let opened = sink.opened.values().next().unwrap().clone();
     let entry = Entry {
-        identity: opened.identity,
-        fingerprint: opened.fingerprint,
-        path: opened.path,
-        target: opened.target,
         offset: 4,
-        updated: 0,
+        ..opened.to_entry(0)
     };
     // While down: more lines, a rename, a new file.
     append(&log, "3\n");
