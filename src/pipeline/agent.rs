@@ -69,15 +69,19 @@ pub async fn run(
         dir: config.state_dir.display().to_string(),
         source,
     })?;
-    match client.info().await {
-        Ok(info) => {
-            tracing::info!(version = %info.version, host = %info.host, "connected to Elasticsearch")
+    // Checked alongside shipping, never before it: an unreachable or stalled cluster must not hold up
+    // reading (which pauses by itself once the queue is full).
+    let probe = client.clone();
+    tokio::spawn(async move {
+        match probe.info().await {
+            Ok(info) => {
+                tracing::info!(version = %info.version, host = %info.host, "connected to Elasticsearch")
+            }
+            Err(error) => {
+                tracing::warn!(%error, "Elasticsearch is not reachable yet; retrying while running")
+            }
         }
-        // Not fatal: shipping waits and retries, reading pauses once the queue is full.
-        Err(error) => {
-            tracing::warn!(%error, "Elasticsearch is not reachable yet; retrying while running")
-        }
-    }
+    });
     let stats = Arc::new(DeliveryStats::default());
     let deliverer = Deliverer {
         client,

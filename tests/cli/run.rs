@@ -183,3 +183,43 @@ fn verification_mode_none_is_said_loudly_at_start() {
     let line: serde_json::Value = serde_json::from_str(warning).expect("the agent logs JSON");
     assert_eq!(line["level"], "WARN");
 }
+
+/// The offset recorded for the only file in `state_dir`'s registry, once there is one.
+fn recorded_offset(state_dir: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(state_dir.join("registry.json")).ok()?;
+    let registry: serde_json::Value = serde_json::from_str(&text).ok()?;
+    registry["files"].as_array()?.first()?["offset"].as_u64()
+}
+
+#[test]
+fn offsets_advance_only_once_elasticsearch_acknowledged() {
+    let server = EsServer::start();
+    server.faults().set_stall(true);
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
+    c.append(0..200);
+    let size = std::fs::metadata(c.log()).unwrap().len();
+    let running = Running::spawn(run_cmd(&tree, &server.url()));
+    // The file is read and the registry written (every 100 ms), but nothing is acknowledged.
+    assert!(wait_until(Duration::from_secs(20), || {
+        recorded_offset(&tree.state_dir()).is_some() && server.requests().count("/_bulk") > 0
+    }));
+    std::thread::sleep(Duration::from_millis(500)); // several registry flushes, not a result
+    assert_eq!(
+        recorded_offset(&tree.state_dir()),
+        Some(0),
+        "nothing acknowledged yet"
+    );
+    server.faults().set_stall(false);
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            recorded_offset(&tree.state_dir()) == Some(size)
+        }),
+        "offset {:?} of {size}; stderr:\n{}",
+        recorded_offset(&tree.state_dir()),
+        running.stderr_so_far()
+    );
+    assert_eq!(indexed(&server).len(), 200);
+    let stopped = running.stop("TERM", Duration::from_secs(15));
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+}
