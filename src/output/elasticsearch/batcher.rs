@@ -91,6 +91,7 @@ pub async fn run_batcher(
                 let outcome = processors.run_batch(&mut batch.events);
                 summary.dropped += outcome.dropped_own_logs;
                 summary.events += batch.events.len() as u64;
+                let unroutable_before = summary.unroutable;
                 for event in &batch.events {
                     if let Err(missing) = builder.push(event) {
                         summary.unroutable += 1;
@@ -108,8 +109,10 @@ pub async fn run_batcher(
                         }
                     }
                 }
-                if summary.unroutable > 0 {
-                    let _ = deliverer.dead_letters.lock().await.flush();
+                if summary.unroutable > unroutable_before {
+                    if let Err(error) = deliverer.dead_letters.lock().await.flush() {
+                        tracing::error!(%error, "cannot flush the dead-letter file");
+                    }
                 }
                 if let Some(ack) = batch.ack.take() {
                     acks.push(ack);

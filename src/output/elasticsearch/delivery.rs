@@ -70,6 +70,7 @@ impl Deliverer {
             match classify_status(reply.status) {
                 RequestOutcome::Success => {}
                 RequestOutcome::SplitAndRetry => {
+                    DeliveryStats::add(&self.stats.failed_requests, 1);
                     match request.split_in_two(self.compression_level) {
                         Some((first, second)) => {
                             // The first half goes first: order is kept where it can be.
@@ -77,15 +78,10 @@ impl Deliverer {
                             work.push(first);
                         }
                         None => {
-                            // One document over the server's limit can never succeed.
+                            // One document the server refuses as a request can never succeed.
+                            let (error_type, reason) = request_error(&reply.body, reply.status);
                             dead += self
-                                .dead_letter(
-                                    &request,
-                                    0,
-                                    413,
-                                    "request_too_large",
-                                    "the document alone is larger than the server accepts",
-                                )
+                                .dead_letter(&request, 0, reply.status, &error_type, &reason)
                                 .await;
                         }
                     }
@@ -110,6 +106,7 @@ impl Deliverer {
             let outcomes = match parse_bulk_response(&reply.body, request.len()) {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
+                    DeliveryStats::add(&self.stats.failed_requests, 1);
                     // Which items landed is unknown: sending all again duplicates at worst.
                     tracing::warn!(%error, "unreadable bulk response; sending the request again");
                     work.push(request);
@@ -149,7 +146,28 @@ impl Deliverer {
             }
         }
     }
+}
 
+/// The error type and reason of a request-level error body (`{"error":{"type":…,"reason":…},…}`).
+fn request_error(body: &[u8], status: u16) -> (String, String) {
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let error = parsed.as_ref().map(|v| &v["error"]);
+    let text = |key: &str| error.and_then(|e| e[key].as_str()).map(str::to_owned);
+    match status {
+        413 => (
+            "request_too_large".to_owned(),
+            "the document alone is larger than the server accepts".to_owned(),
+        ),
+        _ => (
+            text("type").unwrap_or_else(|| "request_rejected".to_owned()),
+            text("reason").unwrap_or_else(|| {
+                String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned()
+            }),
+        ),
+    }
+}
+
+impl Deliverer {
     async fn dead_letter(
         &self,
         request: &BulkRequest,

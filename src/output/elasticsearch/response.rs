@@ -23,7 +23,10 @@ pub enum RequestOutcome {
     Success,
     /// Nothing was indexed (overload, timeout, a node down): send it all again after a backoff.
     RetryAll,
-    /// 413: the body is larger than `http.max_content_length`; send each half on its own.
+    /// 413 (the body is larger than `http.max_content_length`) or 400 for the whole body (something in
+    /// it Elasticsearch cannot read): send each half on its own, down to the one document at fault,
+    /// which is dead-lettered. Retrying the same body would never succeed and would hold every offset
+    /// behind it forever.
     SplitAndRetry,
     /// A configuration problem (credentials, permissions, wrong URL): log loudly and retry with backoff.
     /// Nothing is dropped: a dropped batch is lost for good, while a fixed secret, a granted role or a
@@ -35,10 +38,10 @@ pub enum RequestOutcome {
 pub fn classify_status(status: u16) -> RequestOutcome {
     match status {
         200..=299 => RequestOutcome::Success,
-        413 => RequestOutcome::SplitAndRetry,
+        400 | 413 => RequestOutcome::SplitAndRetry,
         408 | 429 | 500..=599 => RequestOutcome::RetryAll,
         // 401, 403, 404, and any other status we did not expect from a well-formed bulk request
-        // (a 400 for the whole body, a redirect from a proxy): each needs a person to look.
+        // (a redirect from a proxy): each needs a person to look.
         _ => RequestOutcome::Fatal,
     }
 }

@@ -169,6 +169,7 @@ fn huge_reasons_are_cut_at_a_character_boundary() {
 fn request_statuses() {
     assert_eq!(classify_status(200), RequestOutcome::Success);
     assert_eq!(classify_status(413), RequestOutcome::SplitAndRetry);
+    assert_eq!(classify_status(400), RequestOutcome::SplitAndRetry);
     for status in [408, 429, 500, 502, 503, 504] {
         assert_eq!(
             classify_status(status),
@@ -176,7 +177,7 @@ fn request_statuses() {
             "{status}"
         );
     }
-    for status in [400, 401, 403, 404, 301, 0] {
+    for status in [401, 403, 404, 301, 0] {
         assert_eq!(classify_status(status), RequestOutcome::Fatal, "{status}");
     }
 }
