@@ -88,7 +88,7 @@ async fn bulk_stores_documents_plain_and_gzipped() {
     let log = server.requests();
     let compressed: Vec<bool> = log.bulk().iter().map(|r| r.compressed).collect();
     assert_eq!(compressed, [false, true]);
-    assert_eq!(log.bulk()[1].body, gzipped.uncompressed.to_vec());
+    assert_eq!(log.bulk()[1].body, gzipped.uncompressed().to_vec());
 }
 
 #[tokio::test]

@@ -236,7 +236,7 @@ async fn mapping_conflict_is_dead_lettered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_large_is_split_until_it_fits_and_one_huge_document_is_dead_lettered() {
-    let one = request(&events(1), 0).uncompressed.len();
+    let one = request(&events(1), 0).uncompressed().len();
     // Two documents fit, three do not.
     let max = one * 2 + one / 2;
     let h = Harness::new(EsServer::start_with(EsOptions {
@@ -244,7 +244,7 @@ async fn too_large_is_split_until_it_fits_and_one_huge_document_is_dead_lettered
         ..EsOptions::default()
     }));
     let ten = request(&events(10), 0);
-    assert!(ten.uncompressed.len() > max);
+    assert!(ten.uncompressed().len() > max);
     h.deliver(ten).await;
 
     assert_all_stored_once(&h, 10);
@@ -405,7 +405,7 @@ async fn gzip_bodies_are_stored_like_plain_ones() {
     let bulk = gzipped.bulk_requests();
     assert_eq!(bulk.len(), 1);
     assert!(bulk[0].compressed);
-    assert_eq!(bulk[0].body, gzip_request.uncompressed.to_vec());
+    assert_eq!(bulk[0].body, gzip_request.uncompressed().to_vec());
     assert!(bulk[0].wire_len < bulk[0].body.len());
     assert!(!plain.bulk_requests()[0].compressed);
     assert_eq!(gzipped.stats().acked, N as u64);

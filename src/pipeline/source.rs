@@ -36,7 +36,7 @@ impl Batch {
 }
 
 /// A batch is sent when it holds this many events, or when the reader has nothing more to read now.
-const BATCH_EVENTS: usize = 2048;
+const BATCH_EVENTS: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub struct SourceConfig {

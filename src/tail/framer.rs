@@ -150,6 +150,17 @@ impl Framer {
         }
     }
 
+    /// Moves a small incomplete line out of a large read buffer, so the buffer is freed once the lines
+    /// cut from it are delivered: a file read in 64 KiB chunks would otherwise keep one such buffer
+    /// alive between turns, for each of hundreds of files.
+    pub fn compact(&mut self) {
+        const LARGE: usize = 16 * 1024;
+        const SMALL: usize = 4 * 1024;
+        if self.buf.capacity() > LARGE && self.buf.len() < SMALL {
+            self.buf = BytesMut::from(&self.buf[..]);
+        }
+    }
+
     /// Bytes read but not yet handed out as lines (an incomplete last line).
     pub fn buffered(&self) -> usize {
         self.buf.len() + self.skipping.as_ref().map_or(0, |(head, _)| head.len())

@@ -116,6 +116,7 @@ impl FileReader {
                 SMALL_READ
             };
         }
+        self.framer.compact();
         Ok(ReadStatus::More)
     }
 

@@ -3,8 +3,6 @@
 //! The builder is kept for the life of the output so its buffers, sized by the largest request so far,
 //! are reused rather than grown again for every request.
 
-use bytes::Bytes;
-
 use crate::event::{Encoder, Event};
 
 use super::action_line::ActionLines;
@@ -70,13 +68,12 @@ impl BulkBuilder {
     /// The request for everything pushed since the last `finish`, gzip-compressed at
     /// `compression_level` (0: not compressed). The builder is empty afterwards.
     pub fn finish(&mut self, compression_level: u32) -> BulkRequest {
-        // Copied out rather than handed over, so the builder keeps its grown buffer for the next
-        // request; the copy costs far less than encoding or compressing the same bytes.
-        let body = Bytes::copy_from_slice(&self.body);
-        let items = self.items.clone();
+        // Compressed (or copied) out of the buffer rather than handed over, so the builder keeps its
+        // grown buffer for the next request.
+        let items = std::mem::take(&mut self.items);
+        let request = BulkRequest::from_slice(&self.body, items, compression_level);
         self.body.clear();
-        self.items.clear();
-        BulkRequest::new(body, items, compression_level)
+        request
     }
 }
 
@@ -161,7 +158,7 @@ mod tests {
         let request = b.finish(0);
         assert!(!request.gzip);
         assert_eq!(std::str::from_utf8(&request.body).unwrap(), expected);
-        assert_eq!(request.body, request.uncompressed);
+        assert_eq!(request.body, request.uncompressed());
         assert!(b.is_empty() && b.len_bytes() == 0);
         assert_eq!(
             request.document(1).unwrap(),
@@ -180,7 +177,7 @@ mod tests {
         b.push(&event("2026-01-01T00:00:00Z", "x")).unwrap();
         let request = b.finish(0);
         assert!(request
-            .uncompressed
+            .uncompressed()
             .starts_with(b"{\"create\":{\"_index\":\"logs-app-default\"}}\n{"));
     }
 
@@ -193,12 +190,12 @@ mod tests {
         }
         let request = b.finish(1);
         assert!(request.gzip);
-        assert!(request.body.len() < request.uncompressed.len());
+        assert!(request.body.len() < request.uncompressed().len());
         let mut plain = Vec::new();
         flate2::read::GzDecoder::new(&request.body[..])
             .read_to_end(&mut plain)
             .unwrap();
-        assert_eq!(plain, request.uncompressed);
+        assert_eq!(plain, *request.uncompressed());
         assert!(plain.ends_with(b"}\n"));
     }
 
@@ -210,22 +207,22 @@ mod tests {
         assert_eq!(subset.item_bytes(0), request.item_bytes(2));
         assert_eq!(subset.item_bytes(1), request.item_bytes(0));
         assert_eq!(
-            subset.uncompressed.len(),
+            subset.uncompressed().len(),
             subset.items.last().unwrap().end,
             "no bytes between or after the items"
         );
 
         let (left, right) = request.split_in_two(0).unwrap();
         assert_eq!((left.len(), right.len()), (1, 2));
-        let rejoined = [left.uncompressed.as_ref(), right.uncompressed.as_ref()].concat();
-        assert_eq!(rejoined, request.uncompressed);
+        let rejoined = [left.uncompressed().as_ref(), right.uncompressed().as_ref()].concat();
+        assert_eq!(rejoined, *request.uncompressed());
         for (part, i, original) in [(&left, 0, 0), (&right, 0, 1), (&right, 1, 2)] {
             assert_eq!(part.document(i), request.document(original));
             assert_eq!(part.index_name(i), request.index_name(original));
         }
         let (gz_left, _) = request.split_in_two(6).unwrap();
         assert!(gz_left.gzip);
-        assert_eq!(gz_left.uncompressed, left.uncompressed);
+        assert_eq!(gz_left.uncompressed(), left.uncompressed());
         let single = request.subset(&[1], 0);
         assert!(single.split_in_two(0).is_none());
         assert!(request.subset(&[], 0).split_in_two(0).is_none());
@@ -258,7 +255,7 @@ mod tests {
         });
         b.push(&ev).unwrap();
         let request = b.finish(0);
-        let lines: Vec<&[u8]> = request.uncompressed.split(|&b| b == b'\n').collect();
+        let lines: Vec<&[u8]> = request.uncompressed().split(|&b| b == b'\n').collect();
         assert_eq!(lines.len(), 3, "action, document, and the empty rest");
         let doc: Value = serde_json::from_slice(lines[1]).unwrap();
         assert_eq!(doc["json"], json!({"a": 1}));

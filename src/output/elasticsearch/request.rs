@@ -4,10 +4,12 @@
 //! item, so that after a partial failure only the items that need it are sent again, and a rejected
 //! item is dead-lettered with exactly the document Elasticsearch saw.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
+use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
@@ -53,8 +55,11 @@ pub struct BulkRequest {
     pub gzip: bool,
     /// One per item, in the order Elasticsearch answers them.
     pub items: Vec<ItemSpan>,
-    /// The NDJSON body, final newline included.
-    pub uncompressed: Bytes,
+    /// The NDJSON body, final newline included. For a compressed request it is dropped once compressed
+    /// and decompressed again only when needed (retrying some items, dead-lettering one): a request in
+    /// flight then holds about a seventh of its size, which is what keeps memory flat while
+    /// Elasticsearch is slow.
+    plain: OnceLock<Bytes>,
 }
 
 impl BulkRequest {
@@ -70,15 +75,42 @@ impl BulkRequest {
                 body,
                 gzip: true,
                 items,
-                uncompressed,
+                plain: OnceLock::new(),
             },
             None => BulkRequest {
                 body: uncompressed.clone(),
                 gzip: false,
                 items,
-                uncompressed,
+                plain: OnceLock::from(uncompressed),
             },
         }
+    }
+
+    /// Like `new`, from a borrowed body: compressed straight from it, so a builder's buffer is not
+    /// copied first (a copy of a full request is the largest allocation on the shipping path).
+    pub(super) fn from_slice(plain: &[u8], items: Vec<ItemSpan>, level: u32) -> BulkRequest {
+        if level > 0 && !plain.is_empty() {
+            if let Some(body) = gzip(plain, level.min(9)) {
+                return BulkRequest {
+                    body,
+                    gzip: true,
+                    items,
+                    plain: OnceLock::new(),
+                };
+            }
+        }
+        BulkRequest::new(Bytes::copy_from_slice(plain), items, 0)
+    }
+
+    /// The NDJSON body as sent, before compression.
+    pub fn uncompressed(&self) -> &Bytes {
+        self.plain.get_or_init(|| {
+            let mut plain = Vec::with_capacity(self.body.len() * 8);
+            // The body was compressed here, so it decompresses; an empty body would only mean
+            // nothing can be re-sent from it, never a wrong document.
+            let _ = MultiGzDecoder::new(&self.body[..]).read_to_end(&mut plain);
+            Bytes::from(plain)
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -91,19 +123,19 @@ impl BulkRequest {
 
     /// Item `i`'s action and document lines, as sent.
     pub fn item_bytes(&self, i: usize) -> Option<&[u8]> {
-        self.uncompressed.get(self.items.get(i)?.range())
+        self.uncompressed().get(self.items.get(i)?.range())
     }
 
     /// Item `i`'s document, as sent, without its newline.
     pub fn document(&self, i: usize) -> Option<&[u8]> {
-        self.uncompressed.get(self.items.get(i)?.document_range())
+        self.uncompressed().get(self.items.get(i)?.document_range())
     }
 
     /// The index item `i` was sent to, read back from its action line. Only for the rare items that are
     /// dead-lettered, so the builder need not keep a name per item.
     pub fn index_name(&self, i: usize) -> Option<String> {
         let span = self.items.get(i)?;
-        let line = self.uncompressed.get(span.start..span.document)?;
+        let line = self.uncompressed().get(span.start..span.document)?;
         let value: serde_json::Value = serde_json::from_slice(line).ok()?;
         let (_, meta) = value.as_object()?.iter().next()?;
         Some(meta.get("_index")?.as_str()?.to_owned())
@@ -120,7 +152,7 @@ impl BulkRequest {
         let mut body = Vec::with_capacity(total);
         let mut items = Vec::with_capacity(which.len());
         for span in which.iter().filter_map(|&i| self.items.get(i)) {
-            let Some(bytes) = self.uncompressed.get(span.range()) else {
+            let Some(bytes) = self.uncompressed().get(span.range()) else {
                 continue;
             };
             items.push(span.shifted(span.start, body.len()));
@@ -147,12 +179,12 @@ impl BulkRequest {
         let spans = self.items.get(range)?;
         let from = spans.first()?.start;
         let to = spans.last()?.end;
-        if from > to || to > self.uncompressed.len() {
+        if from > to || to > self.uncompressed().len() {
             return None;
         }
         let items = spans.iter().map(|s| s.shifted(from, 0)).collect();
         Some(BulkRequest::new(
-            self.uncompressed.slice(from..to),
+            self.uncompressed().slice(from..to),
             items,
             compression_level,
         ))

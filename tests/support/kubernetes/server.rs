@@ -1,0 +1,253 @@
+//! The HTTP side: a hyper server on its own thread and runtime, so a test can use it from plain
+//! `#[test]` functions and from async ones alike.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::watch;
+
+use super::faults::lock;
+use super::routes::{self, Answer};
+use super::store::{key, Change, Kind, Store};
+use super::{KubeFaults, KubeOptions, RequestRecord};
+
+/// A running API server; dropping it stops the server.
+pub struct KubeServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+pub(super) struct Shared {
+    pub(super) options: KubeOptions,
+    pub(super) faults: KubeFaults,
+    pub(super) store: Mutex<Store>,
+    /// Carries the current resourceVersion; watches wake on every write.
+    pub(super) written: watch::Sender<u64>,
+    pub(super) shutdown: watch::Receiver<bool>,
+    log: Mutex<Vec<RequestRecord>>,
+}
+
+impl KubeServer {
+    pub fn start(options: KubeOptions) -> KubeServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let addr = listener.local_addr().expect("listener address");
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            faults: KubeFaults::new(),
+            store: Mutex::new(Store::new(options.seed)),
+            written: watch::channel(0).0,
+            shutdown: shutdown_rx.clone(),
+            log: Mutex::new(Vec::new()),
+            options,
+        });
+        let for_thread = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("kube-test-server-{}", addr.port()))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime for the test server");
+                runtime.block_on(accept_loop(for_thread, listener, shutdown_rx));
+                // Open watches would otherwise hold the runtime (and the test) open.
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })
+            .expect("spawn the test server thread");
+        KubeServer {
+            shared,
+            addr,
+            shutdown,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn faults(&self) -> &KubeFaults {
+        &self.shared.faults
+    }
+
+    /// The kubeconfig a client would get from `kubectl config view --raw --minify`.
+    pub fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
+        let user = match &self.shared.options.token {
+            Some(token) => json!({ "token": token }),
+            None => json!({}),
+        };
+        let config = json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{ "name": "loglynk-test", "cluster": { "server": self.url() } }],
+            "users": [{ "name": "loglynk-test", "user": user }],
+            "contexts": [{
+                "name": "loglynk-test",
+                "context": { "cluster": "loglynk-test", "user": "loglynk-test", "namespace": "default" }
+            }],
+            "current-context": "loglynk-test",
+            "preferences": {},
+        });
+        let yaml = serde_yaml_ng::to_string(&config).map_err(std::io::Error::other)?;
+        std::fs::write(path, yaml)
+    }
+
+    /// Each write returns the resourceVersion it was given; `Err` says why it was refused.
+    pub fn add_pod(&self, pod: Value) -> Result<u64, String> {
+        self.write(Kind::Pod, Change::Added, pod)
+    }
+
+    pub fn update_pod(&self, pod: Value) -> Result<u64, String> {
+        self.write(Kind::Pod, Change::Modified, pod)
+    }
+
+    pub fn delete_pod(&self, namespace: &str, name: &str) -> Result<u64, String> {
+        let stub = json!({ "metadata": { "namespace": namespace, "name": name } });
+        self.write(Kind::Pod, Change::Deleted, stub)
+    }
+
+    pub fn add_namespace(&self, namespace: Value) -> Result<u64, String> {
+        self.write(Kind::Namespace, Change::Added, namespace)
+    }
+
+    pub fn update_namespace(&self, namespace: Value) -> Result<u64, String> {
+        self.write(Kind::Namespace, Change::Modified, namespace)
+    }
+
+    pub fn delete_namespace(&self, name: &str) -> Result<u64, String> {
+        let stub = json!({ "metadata": { "name": name } });
+        self.write(Kind::Namespace, Change::Deleted, stub)
+    }
+
+    pub fn add_node(&self, node: Value) -> Result<u64, String> {
+        self.write(Kind::Node, Change::Added, node)
+    }
+
+    /// The current state of one pod, as `GET` would return it.
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<Value> {
+        lock(&self.shared.store)
+            .get(Kind::Pod, &key(namespace, name))
+            .cloned()
+    }
+
+    /// The global resourceVersion: that of the latest write.
+    pub fn resource_version(&self) -> u64 {
+        lock(&self.shared.store).rv
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.shared.log).clone()
+    }
+
+    fn write(&self, kind: Kind, change: Change, object: Value) -> Result<u64, String> {
+        let rv = lock(&self.shared.store).write(kind, change, object)?;
+        self.shared.written.send_replace(rv);
+        Ok(rv)
+    }
+}
+
+impl Drop for KubeServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn accept_loop(
+    shared: Arc<Shared>,
+    listener: std::net::TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
+    let mut listener = TcpListener::from_std(listener).ok();
+    let mut changes = shared.faults.subscribe();
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        changes.borrow_and_update();
+        if shared.faults.get().down {
+            // Dropping the listener makes new connections fail with "connection refused".
+            listener = None;
+        } else if listener.is_none() {
+            listener = rebind(addr);
+        }
+        match &listener {
+            Some(bound) => tokio::select! {
+                accepted = bound.accept() => {
+                    if let Ok((stream, _)) = accepted {
+                        tokio::spawn(connection(shared.clone(), stream));
+                    }
+                }
+                _ = changes.changed() => {}
+                _ = shutdown.changed() => {}
+            },
+            None => tokio::select! {
+                _ = changes.changed() => {}
+                _ = shutdown.changed() => {}
+                // Rebinding can fail while the old socket lingers; try again shortly.
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            },
+        }
+    }
+}
+
+fn rebind(addr: SocketAddr) -> Option<TcpListener> {
+    let socket = TcpSocket::new_v4().ok()?;
+    socket.set_reuseaddr(true).ok()?;
+    socket.bind(addr).ok()?;
+    socket.listen(1024).ok()
+}
+
+async fn connection(shared: Arc<Shared>, stream: TcpStream) {
+    let for_service = shared.clone();
+    let service = hyper::service::service_fn(move |request| {
+        let shared = for_service.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(&shared, request)) }
+    });
+    let serve =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let mut shutdown = shared.shutdown.clone();
+    // Leaving the select drops the connection, which closes the socket without a word.
+    tokio::select! {
+        _ = serve => {}
+        _ = shared.faults.wait_while(|f| !f.down) => {}
+        _ = shutdown.wait_for(|stop| *stop) => {}
+    }
+}
+
+fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> Answer {
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().map(str::to_string);
+    let answer = routes::dispatch(shared, &request);
+    lock(&shared.log).push(RequestRecord {
+        method,
+        path,
+        query,
+        status: answer.status().as_u16(),
+    });
+    answer
+}
