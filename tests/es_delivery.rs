@@ -376,7 +376,15 @@ async fn wrong_credentials_are_retried_not_dropped() {
     let log = h.server.requests();
     let unauthorized = log.count_status("/_bulk", 401);
     assert!(unauthorized >= 3, "{unauthorized} 401s");
-    assert_eq!(log.bulk().len(), unauthorized);
+    // Every answered request was refused; one may still be on its way when the timeout cancels
+    // delivery, logged without an answer.
+    assert!(
+        log.bulk()
+            .iter()
+            .all(|r| r.status.is_none() || r.status == Some(401)),
+        "{:?}",
+        log.bulk().iter().map(|r| r.status).collect::<Vec<_>>()
+    );
     assert!(h.server.documents(INDEX).is_empty());
     assert_no_dead_letters(&h);
     let stats = h.stats();
