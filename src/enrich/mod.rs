@@ -2,6 +2,7 @@
 
 mod agent;
 mod host;
+pub mod kube;
 mod path;
 
 pub use agent::{AgentMetadata, AGENT_TYPE};

@@ -1,0 +1,344 @@
+//! Pod (with its Namespace and Node) -> the fields Filebeat's add_kubernetes_metadata writes, serialized
+//! once per pod so each event only copies bytes.
+
+use k8s_openapi::api::core::v1::{
+    Container, ContainerStatus, EphemeralContainer, Namespace, Node, Pod, PodSpec, PodStatus,
+};
+use serde_json::{json, Map, Value};
+
+use super::{dedot, owners};
+
+/// What the enrichment adds, as Filebeat's add_kubernetes_metadata options of the same names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataOptions {
+    /// `labels.dedot` and `annotations.dedot`: `.` -> `_` in label and annotation keys.
+    pub dedot: bool,
+    /// `include_annotations`: exact keys, or prefixes ending in `*`. None by default, as in Filebeat:
+    /// annotations are often large (last-applied-configuration) and rarely searched.
+    pub include_annotations: Vec<String>,
+    /// `kubernetes.namespace_labels.*`, when the Namespace is known.
+    pub namespace_labels: bool,
+    /// `kubernetes.node.{uid,labels}`, when the Node is known (`add_resource_metadata.node`).
+    pub node_metadata: bool,
+}
+
+impl Default for MetadataOptions {
+    fn default() -> MetadataOptions {
+        MetadataOptions {
+            dedot: true,
+            include_annotations: Vec::new(),
+            namespace_labels: true,
+            node_metadata: false,
+        }
+    }
+}
+
+impl MetadataOptions {
+    /// Whether an annotation key is shipped (and so kept by [`trim_pod`]).
+    pub fn includes_annotation(&self, key: &str) -> bool {
+        self.include_annotations
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => key.starts_with(prefix),
+                None => key == pattern,
+            })
+    }
+}
+
+/// One container of a pod (regular, init or ephemeral: each writes its own log file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerMetadata {
+    pub name: String,
+    pub image: Option<String>,
+    /// The runtime's ID without its `<runtime>://` prefix: what the log file name ends with.
+    pub id: Option<String>,
+    /// `containerd`, `cri-o` or `docker`, from the ID's prefix. Both containerd and CRI-O write the CRI
+    /// format, so only this tells them apart.
+    pub runtime: Option<String>,
+}
+
+/// The `,"kubernetes":{…}` and `,"container":{…}` members for one container, in one allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fragment {
+    bytes: Box<[u8]>,
+    kubernetes_len: usize,
+}
+
+/// What the enrichment adds for the containers of one pod, pre-serialized once (the encoder appends it
+/// per event, like an `Origin`'s fragment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodMetadata {
+    pub uid: String,
+    pub name: String,
+    pub namespace: String,
+    pub node_name: Option<String>,
+    pub containers: Vec<ContainerMetadata>,
+    /// Parallel to `containers`.
+    fragments: Vec<Fragment>,
+}
+
+impl PodMetadata {
+    /// `None` when the pod lacks a name, UID or namespace: every object the API server returns has them,
+    /// and without them there is nothing to match log files against.
+    pub fn from_pod(
+        pod: &Pod,
+        namespace: Option<&Namespace>,
+        node: Option<&Node>,
+        options: &MetadataOptions,
+    ) -> Option<PodMetadata> {
+        let meta = &pod.metadata;
+        let name = meta.name.clone()?;
+        let uid = meta.uid.clone()?;
+        let ns = meta.namespace.clone()?;
+        let spec = pod.spec.as_ref();
+        let node_name = spec.and_then(|s| s.node_name.clone());
+
+        let mut kube = Map::new();
+        let mut pod_obj = Map::new();
+        pod_obj.insert("name".into(), json!(name));
+        pod_obj.insert("uid".into(), json!(uid));
+        if let Some(ip) = pod.status.as_ref().and_then(|s| s.pod_ip.as_ref()) {
+            pod_obj.insert("ip".into(), json!(ip));
+        }
+        kube.insert("pod".into(), Value::Object(pod_obj));
+        kube.insert("namespace".into(), json!(ns));
+        // The Namespace must be the pod's: the caller's cache could hand over a stale or wrong one.
+        if let Some(ns_obj) = namespace.filter(|n| n.metadata.name.as_deref() == Some(&ns)) {
+            if let Some(ns_uid) = &ns_obj.metadata.uid {
+                kube.insert("namespace_uid".into(), json!(ns_uid));
+            }
+            if options.namespace_labels {
+                let labels = ns_obj.metadata.labels.as_ref();
+                if let Some(labels) = dedot::object(labels, options.dedot, |_| true) {
+                    kube.insert("namespace_labels".into(), labels);
+                }
+            }
+        }
+        if let Some(node_name) = &node_name {
+            let mut node_obj = Map::new();
+            node_obj.insert("name".into(), json!(node_name));
+            let node = node.filter(|n| n.metadata.name.as_ref() == Some(node_name));
+            if let (true, Some(node)) = (options.node_metadata, node) {
+                if let Some(node_uid) = &node.metadata.uid {
+                    node_obj.insert("uid".into(), json!(node_uid));
+                }
+                let labels = node.metadata.labels.as_ref();
+                if let Some(labels) = dedot::object(labels, options.dedot, |_| true) {
+                    node_obj.insert("labels".into(), labels);
+                }
+            }
+            kube.insert("node".into(), Value::Object(node_obj));
+        }
+        if let Some(labels) = dedot::object(meta.labels.as_ref(), options.dedot, |_| true) {
+            kube.insert("labels".into(), labels);
+        }
+        let annotations = meta.annotations.as_ref();
+        if let Some(annotations) = dedot::object(annotations, options.dedot, |k| {
+            options.includes_annotation(k)
+        }) {
+            kube.insert("annotations".into(), annotations);
+        }
+        let owner_refs = meta.owner_references.as_deref().unwrap_or_default();
+        for (kind, owner) in owners::owner_names(owner_refs, meta.labels.as_ref()) {
+            kube.insert(kind.into(), json!({ "name": owner }));
+        }
+
+        let containers = containers(spec, pod.status.as_ref());
+        let fragments = containers.iter().map(|c| fragment(&kube, c)).collect();
+        Some(PodMetadata {
+            uid,
+            name,
+            namespace: ns,
+            node_name,
+            containers,
+            fragments,
+        })
+    }
+
+    /// The `,"kubernetes":{…}` member and the `,"container":{…}` one for a container, ready to append.
+    /// The `kubernetes` object is complete (pod name and UID, namespace, container name), so it replaces
+    /// the one read from the log path rather than merging with it; `container` carries the ID, the image
+    /// and the runtime from the ID, which corrects the format-based guess. `None` for an unknown container.
+    pub fn fragment(&self, container_name: &str) -> Option<&[u8]> {
+        let i = self.position(container_name)?;
+        Some(&self.fragments[i].bytes)
+    }
+
+    /// [`fragment`](Self::fragment) split into its `kubernetes` and `container` members. The second is
+    /// empty when neither an image nor an ID is known; it has no `runtime` while the container has not
+    /// started (no ID yet), so an encoder may still write its format-based guess then.
+    pub fn fragment_parts(&self, container_name: &str) -> Option<(&[u8], &[u8])> {
+        let i = self.position(container_name)?;
+        let f = &self.fragments[i];
+        Some(f.bytes.split_at(f.kubernetes_len))
+    }
+
+    /// The container whose runtime ID this is, given bare (as in a log file name) or with its prefix.
+    pub fn container_by_id(&self, id: &str) -> Option<&ContainerMetadata> {
+        let bare = split_container_id(id).map_or(id, |(_, bare)| bare);
+        self.containers
+            .iter()
+            .find(|c| c.id.as_deref() == Some(bare))
+    }
+
+    fn position(&self, container_name: &str) -> Option<usize> {
+        self.containers
+            .iter()
+            .position(|c| c.name == container_name)
+    }
+}
+
+/// Splits a status `containerID` (`containerd://…`, `cri-o://…`, `docker://…`) into (runtime, id). Any
+/// other `<scheme>://` is split the same way, as Filebeat does, since the scheme is the runtime's own name.
+pub fn split_container_id(id: &str) -> Option<(&str, &str)> {
+    let (runtime, bare) = id.split_once("://")?;
+    (!runtime.is_empty() && !bare.is_empty()).then_some((runtime, bare))
+}
+
+/// Regular, init and ephemeral containers with their status IDs, matched by name.
+fn containers(spec: Option<&PodSpec>, status: Option<&PodStatus>) -> Vec<ContainerMetadata> {
+    let named = |name: &str, image: &Option<String>, statuses: Option<&Vec<ContainerStatus>>| {
+        let id = statuses
+            .and_then(|s| s.iter().find(|s| s.name == name))
+            .and_then(|s| s.container_id.as_deref())
+            .and_then(split_container_id);
+        ContainerMetadata {
+            name: name.to_owned(),
+            image: image.clone(),
+            id: id.map(|(_, id)| id.to_owned()),
+            runtime: id.map(|(runtime, _)| runtime.to_owned()),
+        }
+    };
+    let Some(spec) = spec else {
+        return Vec::new();
+    };
+    let regular = spec.containers.iter().map(|c: &Container| {
+        named(
+            &c.name,
+            &c.image,
+            status.and_then(|s| s.container_statuses.as_ref()),
+        )
+    });
+    let init = spec.init_containers.iter().flatten().map(|c: &Container| {
+        let statuses = status.and_then(|s| s.init_container_statuses.as_ref());
+        named(&c.name, &c.image, statuses)
+    });
+    let ephemeral = spec
+        .ephemeral_containers
+        .iter()
+        .flatten()
+        .map(|c: &EphemeralContainer| {
+            let statuses = status.and_then(|s| s.ephemeral_container_statuses.as_ref());
+            named(&c.name, &c.image, statuses)
+        });
+    regular.chain(init).chain(ephemeral).collect()
+}
+
+fn fragment(pod_level: &Map<String, Value>, c: &ContainerMetadata) -> Fragment {
+    let mut kube = pod_level.clone();
+    let mut kube_container = Map::new();
+    kube_container.insert("name".into(), json!(c.name));
+    if let Some(image) = &c.image {
+        kube_container.insert("image".into(), json!(image));
+    }
+    kube.insert("container".into(), Value::Object(kube_container));
+
+    let mut container = Map::new();
+    if let Some(id) = &c.id {
+        container.insert("id".into(), json!(id));
+    }
+    if let Some(image) = &c.image {
+        container.insert("image".into(), json!({ "name": image }));
+    }
+    if let Some(runtime) = &c.runtime {
+        container.insert("runtime".into(), json!(runtime));
+    }
+
+    let mut bytes = Vec::with_capacity(512);
+    member(&mut bytes, "kubernetes", &Value::Object(kube));
+    let kubernetes_len = bytes.len();
+    if !container.is_empty() {
+        member(&mut bytes, "container", &Value::Object(container));
+    }
+    Fragment {
+        bytes: bytes.into_boxed_slice(),
+        kubernetes_len,
+    }
+}
+
+/// `,"name":<value>`. Writing a `Value` into a `Vec` cannot fail (no I/O, string keys only), so the
+/// `Result` carries nothing to handle.
+fn member(out: &mut Vec<u8>, name: &str, value: &Value) {
+    out.push(b',');
+    let _ = serde_json::to_writer(&mut *out, name);
+    out.push(b':');
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+/// Drops from a pod what [`PodMetadata::from_pod`] never reads, before the reflector stores it: a node
+/// agent caches every pod of its node (or cluster), and managedFields, full container specs, volumes,
+/// conditions and unshipped annotations are most of a pod's size. kube-rs's `.modify()` calls this on
+/// every object as it arrives.
+pub fn trim_pod(pod: &mut Pod, options: &MetadataOptions) {
+    let meta = &mut pod.metadata;
+    meta.managed_fields = None;
+    meta.generate_name = None;
+    meta.finalizers = None;
+    meta.creation_timestamp = None;
+    if let Some(annotations) = &mut meta.annotations {
+        annotations.retain(|k, _| options.includes_annotation(k));
+        if annotations.is_empty() {
+            meta.annotations = None;
+        }
+    }
+    if let Some(refs) = &mut meta.owner_references {
+        refs.retain(|r| r.controller == Some(true));
+    }
+
+    let bare = |c: &mut Container| Container {
+        name: std::mem::take(&mut c.name),
+        image: c.image.take(),
+        ..Container::default()
+    };
+    pod.spec = pod.spec.take().map(|mut spec| PodSpec {
+        node_name: spec.node_name.take(),
+        containers: spec.containers.iter_mut().map(bare).collect(),
+        init_containers: spec
+            .init_containers
+            .take()
+            .map(|cs| cs.into_iter().map(|mut c| bare(&mut c)).collect()),
+        ephemeral_containers: spec.ephemeral_containers.take().map(|cs| {
+            cs.into_iter()
+                .map(|c| EphemeralContainer {
+                    name: c.name,
+                    image: c.image,
+                    ..EphemeralContainer::default()
+                })
+                .collect()
+        }),
+        ..PodSpec::default()
+    });
+
+    let statuses = |s: Option<Vec<ContainerStatus>>| {
+        s.map(|s| {
+            s.into_iter()
+                .map(|s| ContainerStatus {
+                    name: s.name,
+                    container_id: s.container_id,
+                    ..ContainerStatus::default()
+                })
+                .collect()
+        })
+    };
+    pod.status = pod.status.take().map(|status| PodStatus {
+        pod_ip: status.pod_ip,
+        container_statuses: statuses(status.container_statuses),
+        init_container_statuses: statuses(status.init_container_statuses),
+        ephemeral_container_statuses: statuses(status.ephemeral_container_statuses),
+        ..PodStatus::default()
+    });
+}
+
+#[cfg(test)]
+#[path = "metadata_tests.rs"]
+mod tests;
