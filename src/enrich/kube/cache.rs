@@ -1,0 +1,300 @@
+//! The node-scoped pod cache: kube-rs reflectors over this node's pods (and all namespaces),
+//! looked up by pod UID or container ID, that keep answering through API server outages and keep a
+//! deleted pod for `cleanup_timeout` so its last lines still get metadata.
+
+mod client;
+mod health;
+mod index;
+
+pub use client::{client_from_env, KubeError};
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::{watcher as watch_api, WatchStreamExt};
+use kube::{Api, Client};
+use tokio::sync::watch as signal;
+use tokio::task::JoinHandle;
+
+use super::{trim_pod, MetadataOptions};
+use health::Health;
+use index::PodIndex;
+
+/// How the cache watches.
+#[derive(Debug, Clone)]
+pub struct PodCacheConfig {
+    /// Only pods scheduled here are watched: one small watch per node instead of every node
+    /// holding every pod of the cluster.
+    pub node_name: String,
+    /// How long a deleted pod is still found (Filebeat's `cleanup_timeout`, 60 s).
+    pub cleanup_timeout: Duration,
+    /// Also watch namespaces (for `kubernetes.namespace_labels.*`).
+    pub watch_namespaces: bool,
+    /// A watch failing for longer than this makes [`CacheStatus::stale`] true.
+    pub stale_after: Duration,
+    /// While the watch fails, how often the API server is probed (`GET /version`), so a resumed
+    /// watch on a quiet node is seen as recovered without waiting for a change.
+    pub probe_interval: Duration,
+    /// What [`trim_pod`] keeps of each pod.
+    pub metadata: MetadataOptions,
+}
+
+impl PodCacheConfig {
+    pub fn new(node_name: impl Into<String>) -> PodCacheConfig {
+        PodCacheConfig {
+            node_name: node_name.into(),
+            cleanup_timeout: Duration::from_secs(60),
+            watch_namespaces: true,
+            stale_after: Duration::from_secs(30),
+            probe_interval: Duration::from_secs(5),
+            metadata: MetadataOptions::default(),
+        }
+    }
+}
+
+/// The cache's health, for the agent's own monitoring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheStatus {
+    /// The first list of pods (and namespaces) completed.
+    pub ready: bool,
+    /// When the API server last answered a watch or list.
+    pub last_success: Option<SystemTime>,
+    /// Watch errors since start, every retry counted.
+    pub errors: u64,
+    pub last_error: Option<String>,
+    /// How long the current outage has lasted; `None` when the watch is healthy.
+    pub failing_for: Option<Duration>,
+    /// Failing for at least `stale_after`: lookups answer from the last state seen.
+    pub stale: bool,
+    pub pods: usize,
+    pub recently_deleted: usize,
+    pub namespaces: usize,
+}
+
+struct Shared {
+    index: RwLock<PodIndex>,
+    namespaces: Option<Store<Namespace>>,
+    health: Health,
+    cleanup_timeout: Duration,
+    pods_ready: signal::Sender<bool>,
+    namespaces_ready: signal::Sender<bool>,
+}
+
+impl Shared {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, PodIndex> {
+        // The index is replaced or updated whole under the lock: a panic cannot leave it half-written.
+        self.index
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, PodIndex> {
+        self.index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Stops the watchers when the last handle goes: they hold only the shared state, not a handle.
+struct Tasks(Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// A cloneable handle: lookups are cheap reads of the in-memory index.
+#[derive(Clone)]
+pub struct PodCache {
+    shared: Arc<Shared>,
+    _tasks: Arc<Tasks>,
+}
+
+impl PodCache {
+    /// Starts the watchers on the current tokio runtime (it must be inside one).
+    pub fn start(client: Client, config: PodCacheConfig) -> PodCache {
+        let (namespace_store, namespace_writer) = reflector::store::<Namespace>();
+        let shared = Arc::new(Shared {
+            index: RwLock::new(PodIndex::default()),
+            namespaces: config.watch_namespaces.then_some(namespace_store),
+            health: Health::new(config.stale_after),
+            cleanup_timeout: config.cleanup_timeout,
+            pods_ready: signal::channel(false).0,
+            namespaces_ready: signal::channel(!config.watch_namespaces).0,
+        });
+
+        let (pod_store, pod_writer) = reflector::store::<Pod>();
+        let selector = format!("spec.nodeName={}", config.node_name);
+        let options = config.metadata.clone();
+        let pods = watch_api(
+            Api::<Pod>::all(client.clone()),
+            watcher::Config::default().fields(&selector),
+        )
+        .default_backoff()
+        .modify(move |pod| trim_pod(pod, &options))
+        .reflect(pod_writer);
+        let mut tasks = vec![tokio::spawn(run_pods(
+            Box::pin(pods),
+            pod_store,
+            shared.clone(),
+        ))];
+
+        if config.watch_namespaces {
+            let namespaces = watch_api(Api::<Namespace>::all(client.clone()), Default::default())
+                .default_backoff()
+                .modify(|namespace| namespace.metadata.managed_fields = None)
+                .reflect(namespace_writer);
+            tasks.push(tokio::spawn(run_namespaces(
+                Box::pin(namespaces),
+                shared.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(maintain(
+            client,
+            shared.clone(),
+            config.probe_interval,
+        )));
+        PodCache {
+            shared,
+            _tasks: Arc::new(Tasks(tasks)),
+        }
+    }
+
+    /// By pod UID, never by name: a StatefulSet pod recreated under the same name has a new UID and
+    /// must not get the old pod's labels (nor the old one the new pod's).
+    pub fn pod(&self, uid: &str) -> Option<Arc<Pod>> {
+        let keep = self.shared.cleanup_timeout;
+        self.shared.read().pod(uid, Instant::now(), keep)
+    }
+
+    /// By container ID, with or without its `containerd://`, `cri-o://` or `docker://` prefix.
+    pub fn pod_by_container_id(&self, id: &str) -> Option<Arc<Pod>> {
+        let keep = self.shared.cleanup_timeout;
+        self.shared
+            .read()
+            .pod_by_container_id(id, Instant::now(), keep)
+    }
+
+    /// `None` also when namespaces are not watched.
+    pub fn namespace(&self, name: &str) -> Option<Arc<Namespace>> {
+        self.shared.namespaces.as_ref()?.get(&ObjectRef::new(name))
+    }
+
+    /// Waits until the first list completed, at most `timeout`.
+    pub async fn wait_ready(&self, timeout: Duration) -> bool {
+        let mut pods = self.shared.pods_ready.subscribe();
+        let mut namespaces = self.shared.namespaces_ready.subscribe();
+        let both = async {
+            pods.wait_for(|ready| *ready).await.is_ok()
+                && namespaces.wait_for(|ready| *ready).await.is_ok()
+        };
+        tokio::time::timeout(timeout, both).await.unwrap_or(false)
+    }
+
+    pub fn status(&self) -> CacheStatus {
+        let health = self.shared.health.snapshot();
+        let (pods, recently_deleted) = {
+            let index = self.shared.read();
+            (index.live_count(), index.deleted_count())
+        };
+        CacheStatus {
+            ready: *self.shared.pods_ready.borrow() && *self.shared.namespaces_ready.borrow(),
+            last_success: health.last_success,
+            errors: health.errors,
+            last_error: health.last_error,
+            failing_for: health.failing_for,
+            stale: health.stale,
+            pods,
+            recently_deleted,
+            namespaces: self.shared.namespaces.as_ref().map_or(0, Store::len),
+        }
+    }
+}
+
+/// The next item of a watch stream. `futures` is not a dependency; `WatchStreamExt` has `Stream` as
+/// its supertrait, which makes `poll_next` reachable through the bound.
+fn next<S>(stream: &mut S) -> impl Future<Output = Option<S::Item>> + '_
+where
+    S: WatchStreamExt + Unpin,
+{
+    std::future::poll_fn(move |cx| Pin::new(&mut *stream).poll_next(cx))
+}
+
+async fn run_pods<S>(mut events: S, store: Store<Pod>, shared: Arc<Shared>)
+where
+    S: WatchStreamExt<Item = watcher::Result<Event<Pod>>> + Unpin,
+{
+    while let Some(event) = next(&mut events).await {
+        let now = Instant::now();
+        match event {
+            Ok(Event::Apply(pod)) => {
+                shared.health.success("pods");
+                // The store's own Arc, so each pod is held once however many tables point at it.
+                let stored = store
+                    .get(&ObjectRef::from_obj(&pod))
+                    .filter(|stored| stored.metadata.uid == pod.metadata.uid)
+                    .unwrap_or_else(|| Arc::new(pod));
+                shared.write().apply(stored, now);
+            }
+            Ok(Event::Delete(pod)) => {
+                shared.health.success("pods");
+                shared.write().delete(Arc::new(pod), now);
+            }
+            // Init is emitted before anything is asked of the server, so it proves nothing.
+            Ok(Event::Init) => {}
+            Ok(Event::InitApply(_)) => shared.health.success("pods"),
+            Ok(Event::InitDone) => {
+                shared.health.success("pods");
+                // The reflector swapped its store before passing the event on: it is the new truth.
+                shared.write().resync(store.state(), now);
+                shared.pods_ready.send_replace(true);
+            }
+            Err(error) => shared.health.error("pods", &error),
+        }
+    }
+}
+
+async fn run_namespaces<S>(mut events: S, shared: Arc<Shared>)
+where
+    S: WatchStreamExt<Item = watcher::Result<Event<Namespace>>> + Unpin,
+{
+    while let Some(event) = next(&mut events).await {
+        match event {
+            Ok(Event::Init) => {}
+            Ok(Event::InitDone) => {
+                shared.health.success("namespaces");
+                shared.namespaces_ready.send_replace(true);
+            }
+            Ok(_) => shared.health.success("namespaces"),
+            Err(error) => shared.health.error("namespaces", &error),
+        }
+    }
+}
+
+/// Purges deleted pods past `cleanup_timeout`, and probes the API server during an outage.
+async fn maintain(client: Client, shared: Arc<Shared>, probe_interval: Duration) {
+    let tick =
+        (shared.cleanup_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    let mut last_probe: Option<Instant> = None;
+    loop {
+        tokio::time::sleep(tick).await;
+        shared.write().purge(Instant::now(), shared.cleanup_timeout);
+        if !shared.health.failing() || last_probe.is_some_and(|at| at.elapsed() < probe_interval) {
+            continue;
+        }
+        let sent = Instant::now();
+        last_probe = Some(sent);
+        let probe = tokio::time::timeout(probe_interval, client.apiserver_version()).await;
+        if matches!(probe, Ok(Ok(_))) {
+            shared.health.probe_succeeded(sent);
+        }
+    }
+}
