@@ -31,7 +31,8 @@ const EXIT_FAILURE: u8 = 1;
     about = "Ships Kubernetes container logs to Elasticsearch, at least once.",
     long_about = "Ships Kubernetes container logs to Elasticsearch, at least once.\n\n\
         loglynk discovers /var/log/containers/*.log, follows the files through rotation, parses CRI and \
-        docker json-file lines, adds Kubernetes and host metadata, decodes JSON messages into json.*, and \
+        docker json-file lines, adds the pod's identity (from the log path) and host metadata, decodes JSON \
+        messages into json.*, and \
         writes documents with Filebeat's ECS field names.",
     after_help = "Exit codes: 0 success, 1 failure at run time, 2 invalid configuration or usage.\n\n\
         Examples:\n  \
