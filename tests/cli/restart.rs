@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    describe, run_to_end, wait_until, write_steadily, Budget, KubeTree, Running, Seqs, Stopped,
+    describe, wait_until, write_steadily, Budget, KubeTree, Running, Seqs, Stopped,
 };
 
 /// For each test, over all its steps: far above the second or two they take, under a minute in all.
@@ -13,14 +13,7 @@ const BUDGET: Duration = Duration::from_secs(40);
 
 /// A `--no-follow` run over the tree, which must succeed.
 fn read_once(tree: &KubeTree, context: &str, budget: &Budget) -> Stopped {
-    let run = run_to_end(tree.tail(&["--no-follow"]), budget.left());
-    assert_eq!(
-        run.code,
-        Some(0),
-        "{context}: exit code; stderr:\n{}",
-        run.stderr
-    );
-    run
+    tree.read_once(context, budget.left())
 }
 
 fn seqs_of(run: &Stopped) -> Seqs {

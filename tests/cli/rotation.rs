@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use crate::support::{
-    append_seqs, deleted_fds, describe, gzip, run_to_end, wait_until, write_seqs, write_steadily,
-    Budget, KubeTree, Running, Seqs,
+    append_seqs, deleted_fds, describe, gzip, wait_until, write_seqs, write_steadily, Budget,
+    KubeTree, Running, Seqs,
 };
 
 /// kubelet's suffix for a rotated log (`20060102-150405`).
@@ -56,13 +56,7 @@ fn terminate(running: Running, seqs: &mut Seqs) -> String {
 
 /// A `--no-follow` run over the tree, which must succeed; its output.
 fn read_once(tree: &KubeTree, context: &str, budget: &Budget) -> (Seqs, String) {
-    let run = run_to_end(tree.tail(&["--no-follow"]), budget.left());
-    assert_eq!(
-        run.code,
-        Some(0),
-        "{context}: exit code; stderr:\n{}",
-        run.stderr
-    );
+    let run = tree.read_once(context, budget.left());
     let mut seqs = Seqs::default();
     seqs.add_lines(&run.lines);
     (seqs, run.stderr)

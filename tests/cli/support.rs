@@ -551,6 +551,18 @@ impl KubeTree {
         container
     }
 
+    /// A `--no-follow --state-dir` run over the tree that must exit 0 within `timeout`.
+    pub fn read_once(&self, context: &str, timeout: Duration) -> Stopped {
+        let run = run_to_end(self.tail(&["--no-follow"]), timeout);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "{context}: exit code; stderr:\n{}",
+            run.stderr
+        );
+        run
+    }
+
     /// `loglynk tail --state-dir <state> <extra>... <glob>`
     pub fn tail(&self, extra: &[&str]) -> Command {
         let mut cmd = loglynk();
