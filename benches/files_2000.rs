@@ -12,9 +12,14 @@
 use std::ffi::{c_int, c_long, c_ulong};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "support/mod.rs"]
+mod support;
+
+use support::lines::build_tree;
+use support::{cpu_ticks, env_u64, sample_with_fds, wait_with_timeout, Sample};
 
 fn main() {
     let files = env_u64("LOGLYNK_BENCH_FILES", 2000) as usize;
@@ -27,6 +32,10 @@ fn main() {
     raise_open_files_limit(files as u64 + 512);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let logs = build_tree(dir.path(), files);
+    // Each log starts with one line.
+    for (i, log) in logs.iter().enumerate() {
+        std::fs::write(log, cri_line(0, i)).unwrap();
+    }
     let mut writers: Vec<File> = logs
         .iter()
         .map(|path| {
@@ -65,13 +74,13 @@ fn main() {
     let warmup_end = Instant::now() + Duration::from_secs(warmup_secs);
     while Instant::now() < warmup_end {
         std::thread::sleep(Duration::from_millis(500));
-        peak.update(&sample(&mut agent, &stderr));
+        peak.update(&sample_with_fds(&mut agent, &stderr));
     }
 
     // Active: each second, every file gets one line; the writes are spread over ten slices.
     const SLICES: usize = 10;
-    let own_before = cpu_ticks("self");
-    let before = cpu_ticks(&pid.to_string());
+    let own_before = cpu_ticks("self").expect("read /proc/self/stat");
+    let before = cpu_ticks(pid).expect("read /proc/<pid>/stat");
     let start = Instant::now();
     let mut lines = 0u64;
     for second in 0..active_secs {
@@ -88,25 +97,25 @@ fn main() {
                 lines += 1;
             }
         }
-        peak.update(&sample(&mut agent, &stderr));
+        peak.update(&sample_with_fds(&mut agent, &stderr));
     }
     let active_end = start + Duration::from_secs(active_secs);
     if let Some(wait) = active_end.checked_duration_since(Instant::now()) {
         std::thread::sleep(wait);
     }
     let active_elapsed = start.elapsed();
-    let after = cpu_ticks(&pid.to_string());
-    let own_after = cpu_ticks("self");
-    peak.update(&sample(&mut agent, &stderr));
+    let after = cpu_ticks(pid).expect("read /proc/<pid>/stat");
+    let own_after = cpu_ticks("self").expect("read /proc/self/stat");
+    peak.update(&sample_with_fds(&mut agent, &stderr));
 
     // Idle: nothing is written.
     let idle_start = Instant::now();
     for _ in 0..idle_secs {
         std::thread::sleep(Duration::from_secs(1));
-        peak.update(&sample(&mut agent, &stderr));
+        peak.update(&sample_with_fds(&mut agent, &stderr));
     }
     let idle_elapsed = idle_start.elapsed();
-    let idle_after = cpu_ticks(&pid.to_string());
+    let idle_after = cpu_ticks(pid).expect("read /proc/<pid>/stat");
 
     let percent =
         |ticks: u64, over: Duration| ticks as f64 / clock_ticks as f64 / over.as_secs_f64() * 100.0;
@@ -161,29 +170,6 @@ fn main() {
     drop(writers);
 }
 
-/// kubelet's layout: `pods/<ns>_<pod>_<uid>/app/0.log` holding one line, and an absolute symlink
-/// `containers/<pod>_<ns>_app-<64 hex>.log` to it. Returns the `0.log` paths.
-fn build_tree(root: &Path, files: usize) -> Vec<PathBuf> {
-    let pods = root.join("var/log/pods");
-    let containers = root.join("var/log/containers");
-    std::fs::create_dir_all(&containers).unwrap();
-    (0..files)
-        .map(|i| {
-            let pod = format!("app-{i:05}-5c8d9f7b6-k8s2p");
-            let dir = pods
-                .join(format!("bench_{pod}_00000000-0000-4000-8000-{i:012}"))
-                .join("app");
-            std::fs::create_dir_all(&dir).unwrap();
-            let log = dir.join("0.log");
-            std::fs::write(&log, cri_line(0, i)).unwrap();
-            let id = format!("{i:064x}");
-            std::os::unix::fs::symlink(&log, containers.join(format!("{pod}_bench_app-{id}.log")))
-                .unwrap();
-            log
-        })
-        .collect()
-}
-
 /// A CRI line of ~150 bytes with a JSON message, like a structured logger's.
 fn cri_line(second: u64, file: usize) -> String {
     format!(
@@ -192,83 +178,6 @@ fn cri_line(second: u64, file: usize) -> String {
         (second / 60) % 60,
         second % 60
     )
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-struct Sample {
-    rss_kib: u64,
-    hwm_kib: u64,
-    fds: usize,
-}
-
-impl Sample {
-    fn update(&mut self, other: &Sample) {
-        self.rss_kib = self.rss_kib.max(other.rss_kib);
-        self.hwm_kib = self.hwm_kib.max(other.hwm_kib);
-        self.fds = self.fds.max(other.fds);
-    }
-}
-
-/// Memory and descriptors of the agent, which must still be running.
-fn sample(agent: &mut Child, stderr: &dyn Fn() -> String) -> Sample {
-    if let Some(status) = agent.try_wait().expect("wait for loglynk") {
-        panic!("loglynk exited early ({status}); its stderr:\n{}", stderr());
-    }
-    let pid = agent.id();
-    let status =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/<pid>/status");
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Sample {
-        rss_kib: kib("VmRSS:"),
-        hwm_kib: kib("VmHWM:"),
-        fds: std::fs::read_dir(format!("/proc/{pid}/fd"))
-            .map(|d| d.count())
-            .unwrap_or(0),
-    }
-}
-
-/// utime + stime of `/proc/<pid>/stat`, in clock ticks.
-fn cpu_ticks(pid: &str) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/<pid>/stat");
-    // The fields after the command name (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .expect("a stat line")
-        .1
-        .split_whitespace()
-        .collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
-fn wait_with_timeout(agent: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = agent.try_wait().expect("wait for loglynk") {
-            return Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = agent.kill();
-            let _ = agent.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(value) => value
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, got {value:?}")),
-        Err(_) => default,
-    }
 }
 
 // The few libc calls std does not wrap; libc itself is always linked on Linux.

@@ -25,6 +25,8 @@ mod bulk;
 mod errors;
 mod faults;
 mod filter_path;
+#[path = "../http_server.rs"]
+mod http_server;
 mod index_name;
 mod items;
 mod mapping;

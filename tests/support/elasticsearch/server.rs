@@ -4,7 +4,6 @@
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Limited};
@@ -13,10 +12,11 @@ use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::errors::EsError;
+use super::http_server::{self, ServerThread};
 use super::routes::{Answer, Context, Reply};
 use super::store::{new_id, Store};
 use super::{mapping, EsOptions, Faults, RequestLog, RequestRecord};
@@ -25,8 +25,8 @@ use super::{mapping, EsOptions, Faults, RequestLog, RequestRecord};
 pub struct EsServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
-    thread: Option<JoinHandle<()>>,
+    /// Dropped last: stops the server.
+    _server: ServerThread,
 }
 
 pub(super) struct Shared {
@@ -43,11 +43,7 @@ impl EsServer {
     }
 
     pub fn start_with(options: EsOptions) -> EsServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr = listener.local_addr().expect("listener address");
+        let (listener, addr) = http_server::bind();
         let shared = Arc::new(Shared {
             faults: Faults::new(options.seed),
             options,
@@ -57,26 +53,17 @@ impl EsServer {
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let for_thread = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("es-test-server-{}", addr.port()))
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    // Documents may nest 1000 deep, as Jackson allows, and debug builds have big frames.
-                    .thread_stack_size(32 * 1024 * 1024)
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime for the test server");
-                runtime.block_on(accept_loop(for_thread, listener, shutdown_rx));
-                // Stalled requests would otherwise hold the runtime (and the test) open.
-                runtime.shutdown_timeout(Duration::from_millis(100));
-            })
-            .expect("spawn the test server thread");
+        let server = ServerThread::spawn(
+            format!("es-test-server-{}", addr.port()),
+            // Documents may nest 1000 deep, as Jackson allows, and debug builds have big frames.
+            Some(32 * 1024 * 1024),
+            shutdown,
+            move || accept_loop(for_thread, listener, shutdown_rx),
+        );
         EsServer {
             shared,
             addr,
-            shutdown,
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -149,15 +136,6 @@ impl EsServer {
     }
 }
 
-impl Drop for EsServer {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 /// A test that panicked while holding a lock must not take the server down with it.
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -168,49 +146,14 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 async fn accept_loop(
     shared: Arc<Shared>,
     listener: std::net::TcpListener,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let Ok(addr) = listener.local_addr() else {
-        return;
-    };
-    let mut listener = TcpListener::from_std(listener).ok();
-    let mut changes = shared.faults.subscribe();
-    loop {
-        if *shutdown.borrow_and_update() {
-            return;
-        }
-        changes.borrow_and_update();
-        if shared.faults.get().down {
-            // Dropping the listener makes new connections fail with "connection refused".
-            listener = None;
-        } else if listener.is_none() {
-            listener = rebind(addr);
-        }
-        match &listener {
-            Some(bound) => tokio::select! {
-                accepted = bound.accept() => {
-                    if let Ok((stream, _)) = accepted {
-                        tokio::spawn(accept(shared.clone(), stream, shutdown.clone()));
-                    }
-                }
-                _ = changes.changed() => {}
-                _ = shutdown.changed() => {}
-            },
-            None => tokio::select! {
-                _ = changes.changed() => {}
-                _ = shutdown.changed() => {}
-                // Rebinding can fail while the old socket lingers; try again shortly.
-                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-            },
-        }
-    }
-}
-
-fn rebind(addr: SocketAddr) -> Option<TcpListener> {
-    let socket = TcpSocket::new_v4().ok()?;
-    socket.set_reuseaddr(true).ok()?;
-    socket.bind(addr).ok()?;
-    socket.listen(1024).ok()
+    let changes = shared.faults.subscribe();
+    let down = || shared.faults.get().down;
+    http_server::accept_loop(listener, shutdown, changes, down, |stream, shutdown| {
+        tokio::spawn(accept(shared.clone(), stream, shutdown.clone()));
+    })
+    .await;
 }
 
 /// A failed handshake ends the connection before any request is read, so it never reaches the log.

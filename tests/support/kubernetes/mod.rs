@@ -21,6 +21,8 @@
 
 mod body;
 mod faults;
+#[path = "../http_server.rs"]
+mod http_server;
 mod routes;
 mod selectors;
 mod server;

@@ -4,17 +4,16 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::faults::lock;
+use super::http_server::{self, ServerThread};
 use super::routes::{self, Answer};
 use super::store::{key, Change, Kind, Store};
 use super::{KubeFaults, KubeOptions, RequestRecord};
@@ -23,8 +22,8 @@ use super::{KubeFaults, KubeOptions, RequestRecord};
 pub struct KubeServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
-    thread: Option<JoinHandle<()>>,
+    /// Dropped last: stops the server.
+    _server: ServerThread,
 }
 
 pub(super) struct Shared {
@@ -39,11 +38,7 @@ pub(super) struct Shared {
 
 impl KubeServer {
     pub fn start(options: KubeOptions) -> KubeServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let addr = listener.local_addr().expect("listener address");
+        let (listener, addr) = http_server::bind();
         let (shutdown, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             faults: KubeFaults::new(),
@@ -54,24 +49,16 @@ impl KubeServer {
             options,
         });
         let for_thread = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("kube-test-server-{}", addr.port()))
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime for the test server");
-                runtime.block_on(accept_loop(for_thread, listener, shutdown_rx));
-                // Open watches would otherwise hold the runtime (and the test) open.
-                runtime.shutdown_timeout(Duration::from_millis(100));
-            })
-            .expect("spawn the test server thread");
+        let server = ServerThread::spawn(
+            format!("kube-test-server-{}", addr.port()),
+            None,
+            shutdown,
+            move || accept_loop(for_thread, listener, shutdown_rx),
+        );
         KubeServer {
             shared,
             addr,
-            shutdown,
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -164,61 +151,17 @@ impl KubeServer {
     }
 }
 
-impl Drop for KubeServer {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 async fn accept_loop(
     shared: Arc<Shared>,
     listener: std::net::TcpListener,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let Ok(addr) = listener.local_addr() else {
-        return;
-    };
-    let mut listener = TcpListener::from_std(listener).ok();
-    let mut changes = shared.faults.subscribe();
-    loop {
-        if *shutdown.borrow_and_update() {
-            return;
-        }
-        changes.borrow_and_update();
-        if shared.faults.get().down {
-            // Dropping the listener makes new connections fail with "connection refused".
-            listener = None;
-        } else if listener.is_none() {
-            listener = rebind(addr);
-        }
-        match &listener {
-            Some(bound) => tokio::select! {
-                accepted = bound.accept() => {
-                    if let Ok((stream, _)) = accepted {
-                        tokio::spawn(connection(shared.clone(), stream));
-                    }
-                }
-                _ = changes.changed() => {}
-                _ = shutdown.changed() => {}
-            },
-            None => tokio::select! {
-                _ = changes.changed() => {}
-                _ = shutdown.changed() => {}
-                // Rebinding can fail while the old socket lingers; try again shortly.
-                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-            },
-        }
-    }
-}
-
-fn rebind(addr: SocketAddr) -> Option<TcpListener> {
-    let socket = TcpSocket::new_v4().ok()?;
-    socket.set_reuseaddr(true).ok()?;
-    socket.bind(addr).ok()?;
-    socket.listen(1024).ok()
+    let changes = shared.faults.subscribe();
+    let down = || shared.faults.get().down;
+    http_server::accept_loop(listener, shutdown, changes, down, |stream, _| {
+        tokio::spawn(connection(shared.clone(), stream));
+    })
+    .await;
 }
 
 async fn connection(shared: Arc<Shared>, stream: TcpStream) {
