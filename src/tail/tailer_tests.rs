@@ -37,6 +37,29 @@ impl Collect {
     }
 }
 
+/// One run over `log`, resuming from `known`, read to the end: what it handed out.
+fn run_once(log: &Path, known: Vec<Entry>) -> Collect {
+    let mut tailer = Tailer::new(config(), known);
+    let mut sink = Collect::default();
+    tailer.sync(
+        &[log.to_path_buf()],
+        &mut DirWatcher::polling_only(),
+        &mut sink,
+    );
+    drain(&mut tailer, &mut sink);
+    sink
+}
+
+/// The registry record of `log` after a first run, moved back to `offset`.
+fn record_at(log: &Path, offset: u64) -> Entry {
+    let first = run_once(log, Vec::new());
+    let opened = first.opened.values().next().expect("the file was opened");
+    Entry {
+        offset,
+        ..opened.to_entry(0)
+    }
+}
+
 fn config() -> TailerConfig {
     let mut config = TailerConfig::new(1024, StartAt::Beginning);
     config.close_removed_after = Duration::ZERO;
@@ -189,31 +212,17 @@ fn a_restart_resumes_known_files_and_ignores_a_reused_inode() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("a.log");
     std::fs::write(&log, "old 1\nold 2\n").unwrap();
-    let mut tailer = Tailer::new(config(), Vec::new());
-    let mut sink = Collect::default();
-    let mut watcher = DirWatcher::polling_only();
-    tailer.sync(std::slice::from_ref(&log), &mut watcher, &mut sink);
-    drain(&mut tailer, &mut sink);
-    let opened = sink.opened.values().next().unwrap().clone();
-    let entry = Entry {
-        offset: 6,
-        ..opened.to_entry(0)
-    };
+    let entry = record_at(&log, 6);
 
     append(&log, "new 3\n");
-    let mut tailer = Tailer::new(config(), vec![entry.clone()]);
-    let mut sink = Collect::default();
-    tailer.sync(std::slice::from_ref(&log), &mut watcher, &mut sink);
-    drain(&mut tailer, &mut sink);
-    assert_eq!(sink.texts(), ["old 2", "new 3"]);
+    assert_eq!(
+        run_once(&log, vec![entry.clone()]).texts(),
+        ["old 2", "new 3"]
+    );
 
     // Same identity, other content: a new file that reused the inode is read from its start.
     std::fs::write(&log, "reused 1\n").unwrap();
-    let mut tailer = Tailer::new(config(), vec![entry]);
-    let mut sink = Collect::default();
-    tailer.sync(std::slice::from_ref(&log), &mut watcher, &mut sink);
-    drain(&mut tailer, &mut sink);
-    assert_eq!(sink.texts(), ["reused 1"]);
+    assert_eq!(run_once(&log, vec![entry]).texts(), ["reused 1"]);
 }
 
 #[test]
@@ -221,26 +230,12 @@ fn a_file_rotated_while_down_is_finished_first() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("0.log");
     std::fs::write(&log, "1\n2\n").unwrap();
-    let mut tailer = Tailer::new(config(), Vec::new());
-    let mut sink = Collect::default();
-    let mut watcher = DirWatcher::polling_only();
-    tailer.sync(std::slice::from_ref(&log), &mut watcher, &mut sink);
-    drain(&mut tailer, &mut sink);
-    let opened = sink.opened.values().next().unwrap().clone();
-    let entry = Entry {
-        offset: 4,
-        ..opened.to_entry(0)
-    };
+    let entry = record_at(&log, 4);
     // While down: more lines, a rename, a new file.
     append(&log, "3\n");
     std::fs::rename(&log, dir.path().join("0.log.20261124-100000")).unwrap();
     std::fs::write(&log, "4\n").unwrap();
-
-    let mut tailer = Tailer::new(config(), vec![entry]);
-    let mut sink = Collect::default();
-    tailer.sync(std::slice::from_ref(&log), &mut watcher, &mut sink);
-    drain(&mut tailer, &mut sink);
-    assert_eq!(sink.texts(), ["3", "4"]);
+    assert_eq!(run_once(&log, vec![entry]).texts(), ["3", "4"]);
 }
 
 #[test]
