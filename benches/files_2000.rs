@@ -154,19 +154,7 @@ fn main() {
         ),
         None => println!("  shutdown on SIGTERM: did not exit within 30 s; killed"),
     }
-    let problems: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
-        .collect();
-    if !problems.is_empty() {
-        println!(
-            "  {} warnings/errors on stderr, first ones:",
-            problems.len()
-        );
-        for line in problems.iter().take(5) {
-            println!("    {line:.200}");
-        }
-    }
+    support::report_problems(&stderr);
     drop(writers);
 }
 

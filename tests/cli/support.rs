@@ -176,14 +176,7 @@ impl Running {
         let sent = Instant::now();
         self.signal(signal);
         let code = self.wait_exit(timeout);
-        let took = sent.elapsed();
-        let lines = self.drain();
-        Stopped {
-            code,
-            stderr: self.take_stderr(),
-            lines,
-            took,
-        }
+        self.stopped(code, sent)
     }
 
     /// SIGKILL, then what is left on stdout (its last line may be cut short).
@@ -191,14 +184,7 @@ impl Running {
         let sent = Instant::now();
         let _ = self.child.kill();
         let status = self.child.wait().expect("wait for the killed process");
-        let took = sent.elapsed();
-        let lines = self.drain();
-        Stopped {
-            code: status.code(),
-            stderr: self.take_stderr(),
-            lines,
-            took,
-        }
+        self.stopped(status.code(), sent)
     }
 
     /// Waits for the process to exit by itself (`--no-follow`), at most `timeout`, and collects every
@@ -206,7 +192,12 @@ impl Running {
     pub fn finish(mut self, timeout: Duration) -> Stopped {
         let started = Instant::now();
         let code = self.wait_exit(timeout);
-        let took = started.elapsed();
+        self.stopped(code, started)
+    }
+
+    /// What an exited process left: its exit code, the stdout lines not yet taken, its stderr.
+    fn stopped(&mut self, code: Option<i32>, since: Instant) -> Stopped {
+        let took = since.elapsed();
         let lines = self.drain();
         Stopped {
             code,
