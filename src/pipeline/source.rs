@@ -85,6 +85,7 @@ pub fn run_source(
         parsers: HashMap::new(),
         batch: Vec::with_capacity(BATCH_EVENTS),
         checkpoints: HashMap::new(),
+        current: None,
         tracker: config.tracker,
         tx,
         max_line_bytes: config.tailer.max_line_bytes,
@@ -185,6 +186,9 @@ struct ParsingSink {
     batch: Vec<Event>,
     /// Per file in `batch`, where reading resumes once the batch is delivered.
     checkpoints: HashMap<FileKey, u64>,
+    /// The latest checkpoint of the file being read now: lines come a file's turn at a time, so the
+    /// map is touched once per turn rather than once per line.
+    current: Option<(FileKey, u64)>,
     tracker: Option<SharedTracker>,
     tx: mpsc::Sender<Batch>,
     max_line_bytes: usize,
@@ -202,6 +206,9 @@ impl ParsingSink {
             return;
         }
         let events = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_EVENTS));
+        if let Some((key, checkpoint)) = self.current.take() {
+            self.checkpoints.insert(key, checkpoint);
+        }
         let checkpoints: Vec<(FileKey, u64)> = self.checkpoints.drain().collect();
         let ack = self
             .tracker
@@ -223,7 +230,15 @@ impl ParsingSink {
         f(parser, &mut self.batch);
         if self.batch.len() > before {
             if let Some(last) = self.batch.last() {
-                self.checkpoints.insert(key, last.checkpoint);
+                let checkpoint = last.checkpoint;
+                match &mut self.current {
+                    Some((current, value)) if *current == key => *value = checkpoint,
+                    slot => {
+                        if let Some((k, c)) = slot.replace((key, checkpoint)) {
+                            self.checkpoints.insert(k, c);
+                        }
+                    }
+                }
             }
         }
     }
