@@ -152,28 +152,73 @@ pub struct PathMetadata {
 }
 
 /// Everything that is the same for every line of one file. Shared by `Arc`, so an event costs one pointer
-/// for it, and its JSON is built once when the file is opened.
+/// for it, and its JSON is built once when the file is opened (and again only when its pod's metadata
+/// changes).
 #[derive(Debug)]
 pub struct Origin {
     /// `log.file.path`: the path as discovered (the /var/log/containers symlink), as Filebeat reports it.
     pub path: String,
     pub metadata: PathMetadata,
-    fragment: Box<[u8]>,
+    /// Added to every event's flags when it is shipped (e.g. kube_metadata_missing).
+    pub flags: Flags,
+    members: encode::OriginMembers,
+}
+
+/// What the Kubernetes API said about a file's container, pre-serialized by the enrichment.
+#[derive(Debug, Clone, Copy)]
+pub struct KubernetesMembers<'a> {
+    /// `,"kubernetes":{…}`, complete: it replaces what the path said rather than merging with it.
+    pub kubernetes: &'a [u8],
+    /// The container's runtime ID from the pod status; the path's ID wins when it has one, since a
+    /// restarted container's older file belongs to the previous ID.
+    pub container_id: Option<&'a str>,
+    pub image: Option<&'a str>,
+    /// `containerd`, `cri-o`, `docker`: from the ID's prefix, truer than the line format's guess.
+    pub runtime: Option<&'a str>,
 }
 
 impl Origin {
+    /// An origin known from its path alone.
     pub fn new(path: String, metadata: PathMetadata) -> Arc<Origin> {
-        let fragment = encode::origin_fragment(&path, &metadata);
+        Origin::build(path, metadata, None, Flags::empty())
+    }
+
+    /// An origin whose pod the Kubernetes API described.
+    pub fn with_kubernetes(
+        path: String,
+        metadata: PathMetadata,
+        kubernetes: KubernetesMembers<'_>,
+    ) -> Arc<Origin> {
+        Origin::build(path, metadata, Some(kubernetes), Flags::empty())
+    }
+
+    /// An origin known from its path alone, whose every event says so with `flags`.
+    pub fn flagged(path: String, metadata: PathMetadata, flags: Flags) -> Arc<Origin> {
+        Origin::build(path, metadata, None, flags)
+    }
+
+    fn build(
+        path: String,
+        metadata: PathMetadata,
+        kubernetes: Option<KubernetesMembers<'_>>,
+        flags: Flags,
+    ) -> Arc<Origin> {
+        let members = encode::OriginMembers::new(&path, &metadata, kubernetes);
         Arc::new(Origin {
             path,
             metadata,
-            fragment,
+            flags,
+            members,
         })
     }
 
-    /// Pre-serialized `log.file.path`, `kubernetes.*` and `container.id` (see `encode`).
-    pub(crate) fn fragment(&self) -> encode::OriginFragment<'_> {
-        encode::split_origin(&self.fragment)
+    /// Whether the Kubernetes API described this file's pod.
+    pub fn has_kubernetes_metadata(&self) -> bool {
+        self.members.from_api
+    }
+
+    pub(crate) fn members(&self) -> &encode::OriginMembers {
+        &self.members
     }
 }
 

@@ -8,8 +8,11 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use loglynk::config::{self, Config, ProcessEnv, StartAt};
+use loglynk::config::{
+    self, Config, Kubernetes, KubernetesMode, ProcessEnv, StartAt, NODE_NAME_ENV,
+};
 use loglynk::discover::Changes;
+use loglynk::enrich::kube::{start_pod_cache, NodeScope};
 use loglynk::enrich::{AgentMetadata, HostMetadata};
 use loglynk::event::{Encoder, StaticFields};
 use loglynk::pipeline::{self, ReadOptions, State};
@@ -31,7 +34,7 @@ const EXIT_FAILURE: u8 = 1;
     about = "Ships Kubernetes container logs to Elasticsearch, at least once.",
     long_about = "Ships Kubernetes container logs to Elasticsearch, at least once.\n\n\
         loglynk discovers /var/log/containers/*.log, follows the files through rotation, parses CRI and \
-        docker json-file lines, adds the pod's identity (from the log path) and host metadata, decodes JSON \
+        docker json-file lines, adds the pod's metadata (from the Kubernetes API, else its log path) and host metadata, decodes JSON \
         messages into json.*, and \
         writes documents with Filebeat's ECS field names.",
     after_help = "Exit codes: 0 success, 1 failure at run time, 2 invalid configuration or usage.\n\n\
@@ -130,6 +133,12 @@ struct TailArgs {
     /// offset once its line was written and flushed. Without it, nothing is kept.
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+
+    /// Add pod metadata from the Kubernetes API, as the agent does: through kubernetes.kubeconfig,
+    /// $KUBECONFIG or ~/.kube/config (or the service account, in a pod). Watches the pods of
+    /// kubernetes.node_name ($NODE_NAME), or of every node when neither is set.
+    #[arg(long)]
+    kube: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,11 +259,16 @@ fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
         (true, _) => Some(StartAt::Beginning),
         _ => None,
     };
-    let options = ReadOptions {
+    let mut options = ReadOptions {
         paths: args.paths.clone(),
         start_at,
         follow: !args.no_follow,
+        kube: None,
     };
+    let kube = args.kube.then(|| Kubernetes {
+        enabled: KubernetesMode::On,
+        ..config.kubernetes.clone()
+    });
     let state = match &args.state_dir {
         Some(dir) => Some(State::open(dir)?),
         None => None,
@@ -269,24 +283,31 @@ fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
         .context("starting the runtime")?;
     let config = config.clone();
     let pipeline_changes = Arc::clone(&changes);
-    // The pipeline runs on its own threads; the runtime's thread only listens for signals meanwhile.
+    // The pipeline runs on its own threads; the runtime's thread only listens for signals (and runs the
+    // Kubernetes watch) meanwhile.
     let pipeline = async move {
-        tokio::task::spawn_blocking(move || {
+        if let Some(kube) = &kube {
+            options.kube = start_pod_cache(kube, node_name_env(), NodeScope::AnyNode).await?;
+        }
+        let summary = tokio::task::spawn_blocking(move || {
             let out = std::io::stdout().lock();
             pipeline::tail(&config, options, state, encoder, pipeline_changes, out)
         })
-        .await
+        .await??;
+        anyhow::Ok(summary)
     };
     let Some(result) = drive(runtime, changes, shutdown_timeout, pipeline) else {
         return Ok(());
     };
-    let summary = result??;
+    let summary = result?;
     tracing::info!(
         files = summary.source.files_opened,
         lines = summary.source.lines,
         unparsed = summary.source.unparsed,
         written = summary.events_written,
         dropped = summary.events_dropped,
+        kube_found = summary.source.kube_found,
+        kube_missing = summary.source.kube_missing,
         "tail finished"
     );
     Ok(())
@@ -304,14 +325,19 @@ fn run(config: &Config) -> anyhow::Result<()> {
         .context("starting the runtime")?;
     let shutdown_timeout = config.shutdown_timeout;
     let config = config.clone();
-    let options = ReadOptions {
+    let mut options = ReadOptions {
         paths: Vec::new(),
         start_at: None,
         follow: true,
+        kube: None,
     };
     let pipeline_changes = Arc::clone(&changes);
-    let pipeline =
-        async move { pipeline::run(&config, options, state, encoder, pipeline_changes).await };
+    let pipeline = async move {
+        options.kube =
+            start_pod_cache(&config.kubernetes, node_name_env(), NodeScope::Required).await?;
+        let summary = pipeline::run(&config, options, state, encoder, pipeline_changes).await?;
+        anyhow::Ok(summary)
+    };
     let Some(result) = drive(runtime, changes, shutdown_timeout, async move {
         tokio::spawn(pipeline).await
     }) else {
@@ -326,6 +352,8 @@ fn run(config: &Config) -> anyhow::Result<()> {
         acked = summary.acked,
         dead_lettered = summary.dead_lettered + summary.batcher.unroutable,
         requests = summary.batcher.requests,
+        kube_found = summary.source.kube_found,
+        kube_missing = summary.source.kube_missing,
         "run finished"
     );
     Ok(())
@@ -391,8 +419,12 @@ fn shutdown_on_signal(changes: Arc<Changes>) -> impl std::future::Future<Output 
     }
 }
 
+fn node_name_env() -> Option<String> {
+    std::env::var(NODE_NAME_ENV).ok()
+}
+
 fn static_fields(config: &Config, agent_id: Option<String>) -> anyhow::Result<StaticFields> {
-    let node_name = std::env::var("NODE_NAME").ok();
+    let node_name = node_name_env();
     let host = HostMetadata::read(Path::new("/"), node_name);
     let agent = AgentMetadata::new(host.hostname.clone(), agent_id);
     Ok(StaticFields {

@@ -77,6 +77,15 @@ pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(60);
 /// Refused documents kept before the oldest are rotated away: bounded disk on the node.
 pub const DEFAULT_DEAD_LETTER_MAX_BYTES: u64 = 100 * 1024 * 1024;
 pub const DEFAULT_DEAD_LETTER_KEEP: usize = 3;
+/// Filebeat's add_kubernetes_metadata cleanup_timeout: a deleted pod's last lines, read after the
+/// deletion, still get its metadata.
+pub const DEFAULT_KUBE_CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// A new file's pod usually reaches the watch within milliseconds of its first line; 2 s covers a
+/// lagging watch without delaying a file's lines noticeably.
+pub const DEFAULT_KUBE_METADATA_WAIT: Duration = Duration::from_secs(2);
+/// Environment variable the node name comes from when `kubernetes.node_name` is not set: the
+/// DaemonSet sets it from the downward API (spec.nodeName).
+pub const NODE_NAME_ENV: &str = "NODE_NAME";
 /// Memory for events between reading and Elasticsearch's acknowledgement; beyond it, reading pauses
 /// and the files on disk are the buffer.
 pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 32 * 1024 * 1024;
@@ -115,8 +124,45 @@ pub struct Config {
     pub decode_json_fields: DecodeJsonFields,
     pub drop_own_logs: DropOwnLogs,
     pub add_host_metadata: bool,
+    pub kubernetes: Kubernetes,
     pub output: Output,
     pub logging: Logging,
+}
+
+/// Pod metadata from the Kubernetes API, as Filebeat's add_kubernetes_metadata adds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Kubernetes {
+    pub enabled: KubernetesMode,
+    /// Only this node's pods are watched. Default: `$NODE_NAME`.
+    pub node_name: Option<String>,
+    /// A kubeconfig to use instead of the pod's service account (or `$KUBECONFIG`, `~/.kube/config`).
+    pub kubeconfig: Option<PathBuf>,
+    /// How long a deleted pod's metadata is still found.
+    #[serde(with = "duration")]
+    pub cleanup_timeout: Duration,
+    /// How long a file whose pod is not cached yet waits before its lines ship with the path's
+    /// metadata, flagged `kube_metadata_missing`. Per file: other files are read meanwhile.
+    #[serde(with = "duration")]
+    pub metadata_wait: Duration,
+    /// Annotation keys shipped as `kubernetes.annotations.*`: exact keys or prefixes ending in `*`.
+    pub include_annotations: Vec<String>,
+    /// `.` -> `_` in label and annotation keys, so `app` and `app.kubernetes.io/name` never collide.
+    pub dedot: bool,
+    /// `kubernetes.namespace_labels.*` and `namespace_uid`, from a watch on namespaces.
+    pub namespace_labels: bool,
+    /// `kubernetes.node.{uid,labels.*}`, from one GET of this node (RBAC: nodes get).
+    pub node_metadata: bool,
+}
+
+/// `kubernetes.enabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KubernetesMode {
+    /// On inside a cluster or with a kubeconfig; otherwise off, with one warning.
+    Auto,
+    /// On; no usable configuration is a start-up error.
+    On,
+    Off,
 }
 
 /// Where to start reading a file the registry has no record of.
@@ -275,6 +321,7 @@ impl Default for Config {
             drop_own_logs: DropOwnLogs::default(),
             // The seed's Filebeat ran add_host_metadata.
             add_host_metadata: true,
+            kubernetes: Kubernetes::default(),
             output: Output::default(),
             logging: Logging::default(),
         }
@@ -336,6 +383,62 @@ impl Default for Ssl {
             key: None,
             verification_mode: VerificationMode::Full,
         }
+    }
+}
+
+impl Default for Kubernetes {
+    /// As add_kubernetes_metadata's defaults, with namespace labels on (the users search by
+    /// them) and node metadata off (it needs one more RBAC rule).
+    fn default() -> Kubernetes {
+        Kubernetes {
+            enabled: KubernetesMode::Auto,
+            node_name: None,
+            kubeconfig: None,
+            cleanup_timeout: DEFAULT_KUBE_CLEANUP_TIMEOUT,
+            metadata_wait: DEFAULT_KUBE_METADATA_WAIT,
+            include_annotations: Vec::new(),
+            dedot: true,
+            namespace_labels: true,
+            node_metadata: false,
+        }
+    }
+}
+
+impl Serialize for KubernetesMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            KubernetesMode::Auto => serializer.serialize_str("auto"),
+            KubernetesMode::On => serializer.serialize_bool(true),
+            KubernetesMode::Off => serializer.serialize_bool(false),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KubernetesMode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ModeVisitor;
+        impl serde::de::Visitor<'_> for ModeVisitor {
+            type Value = KubernetesMode;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("auto, true or false")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<KubernetesMode, E> {
+                Ok(if v {
+                    KubernetesMode::On
+                } else {
+                    KubernetesMode::Off
+                })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KubernetesMode, E> {
+                match v {
+                    "auto" => Ok(KubernetesMode::Auto),
+                    "true" => Ok(KubernetesMode::On),
+                    "false" => Ok(KubernetesMode::Off),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(ModeVisitor)
     }
 }
 

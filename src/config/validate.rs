@@ -12,6 +12,9 @@ const MIN_LINE_BYTES: u64 = 1024;
 /// 64 MiB: a line is buffered whole, so this bounds memory per file.
 const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Longer waits hold a file's lines back for a pod that, by then, is most likely never coming.
+const MAX_METADATA_WAIT: Duration = Duration::from_secs(60);
+
 /// A problem: the dotted key path it is about, and what is wrong with it.
 pub(crate) type Finding = (String, String);
 
@@ -59,6 +62,35 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
         if value == Duration::ZERO {
             problem(key.into(), "must be greater than 0".into());
         }
+    }
+
+    let kube = &config.kubernetes;
+    if kube.metadata_wait > MAX_METADATA_WAIT {
+        problem(
+            "kubernetes.metadata_wait".into(),
+            format!(
+                "{} is longer than {}: a file's lines would wait that long for a pod that may \
+                 never be found",
+                humantime::format_duration(kube.metadata_wait),
+                humantime::format_duration(MAX_METADATA_WAIT)
+            ),
+        );
+    }
+    for (i, pattern) in kube.include_annotations.iter().enumerate() {
+        if pattern.is_empty() || pattern == "*" {
+            problem(
+                format!("kubernetes.include_annotations.{i}"),
+                "must be a key or a prefix ending in `*`, not empty or `*` alone (annotations are \
+                 often large)"
+                    .into(),
+            );
+        }
+    }
+    if kube.node_name.as_deref().is_some_and(str::is_empty) {
+        problem(
+            "kubernetes.node_name".into(),
+            "must not be empty (leave it out to use $NODE_NAME)".into(),
+        );
     }
 
     if config.max_open_files < 1 {

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{field, Event, FieldValue, PathMetadata};
+use super::{field, Event, FieldValue, KubernetesMembers, PathMetadata};
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
 /// `agent.*`, as JSON objects.
@@ -81,12 +81,13 @@ impl Encoder {
         out.extend_from_slice(b"{\"offset\":");
         out.extend_from_slice(itoa::Buffer::new().format(event.offset).as_bytes());
         out.extend_from_slice(b",\"file\":{\"path\":");
-        let origin = event.origin.fragment();
-        out.extend_from_slice(origin.path);
+        let origin = event.origin.members();
+        out.extend_from_slice(origin.path());
         out.push(b'}');
-        if !event.flags.is_empty() {
+        let flags = event.flags | event.origin.flags;
+        if !flags.is_empty() {
             out.extend_from_slice(b",\"flags\":[");
-            for (i, name) in event.flags.names().enumerate() {
+            for (i, name) in flags.names().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -95,18 +96,22 @@ impl Encoder {
             out.push(b']');
         }
         out.push(b'}');
-        out.extend_from_slice(origin.kubernetes);
-        if origin.container_id.is_some() || event.format.is_some() {
+        out.extend_from_slice(origin.kubernetes());
+        let container = origin.container();
+        let runtime = origin.runtime();
+        if !container.is_empty() || runtime.is_some() || event.format.is_some() {
             member(out, field::CONTAINER);
             out.push(b'{');
-            let mut first = true;
-            if let Some(id) = origin.container_id {
-                out.extend_from_slice(b"\"id\":");
-                out.extend_from_slice(id);
-                first = false;
-            }
-            if let Some(format) = event.format {
-                if !first {
+            out.extend_from_slice(container);
+            let comma = !container.is_empty();
+            if let Some(runtime) = runtime {
+                if comma {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"\"runtime\":");
+                out.extend_from_slice(runtime);
+            } else if let Some(format) = event.format {
+                if comma {
                     out.push(b',');
                 }
                 out.extend_from_slice(b"\"runtime\":");
@@ -197,20 +202,84 @@ fn json(out: &mut Vec<u8>, value: &Value) {
     serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
 }
 
-/// An origin's serialized members, laid out in one allocation.
-pub(crate) struct OriginFragment<'a> {
-    pub path: &'a [u8],
-    pub kubernetes: &'a [u8],
-    pub container_id: Option<&'a [u8]>,
+/// What an origin contributes to each document, serialized once: the path as a JSON string,
+/// `,"kubernetes":{…}` (empty when nothing is known), the members of `container` other than its runtime
+/// (`"id":…,"image":{…}`, no braces), and the runtime as a JSON string when the API named it. One
+/// allocation, cut at recorded offsets.
+#[derive(Debug)]
+pub(crate) struct OriginMembers {
+    buf: Box<[u8]>,
+    path_end: usize,
+    kubernetes_end: usize,
+    container_end: usize,
+    pub(crate) from_api: bool,
 }
 
-/// Serializes what an origin contributes: its path as a JSON string, `,"kubernetes":{…}` (empty when
-/// nothing is known), and the container ID as a JSON string. Stored as one buffer with two length
-/// prefixes so an `Origin` is a single allocation; [`split_origin`] reads it back.
-pub(crate) fn origin_fragment(path: &str, meta: &PathMetadata) -> Box<[u8]> {
-    let mut path_json = Vec::new();
-    string(&mut path_json, path);
+impl OriginMembers {
+    pub(crate) fn new(
+        path: &str,
+        meta: &PathMetadata,
+        api: Option<KubernetesMembers<'_>>,
+    ) -> OriginMembers {
+        let mut buf = Vec::with_capacity(256);
+        string(&mut buf, path);
+        let path_end = buf.len();
 
+        match api {
+            Some(api) => buf.extend_from_slice(api.kubernetes),
+            None => path_kubernetes(&mut buf, meta),
+        }
+        let kubernetes_end = buf.len();
+
+        let id = meta
+            .container_id
+            .as_deref()
+            .or(api.and_then(|a| a.container_id));
+        if let Some(id) = id {
+            buf.extend_from_slice(b"\"id\":");
+            string(&mut buf, id);
+        }
+        if let Some(image) = api.and_then(|a| a.image) {
+            if buf.len() > kubernetes_end {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(b"\"image\":{\"name\":");
+            string(&mut buf, image);
+            buf.push(b'}');
+        }
+        let container_end = buf.len();
+        if let Some(runtime) = api.and_then(|a| a.runtime) {
+            string(&mut buf, runtime);
+        }
+        OriginMembers {
+            buf: buf.into_boxed_slice(),
+            path_end,
+            kubernetes_end,
+            container_end,
+            from_api: api.is_some(),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &[u8] {
+        &self.buf[..self.path_end]
+    }
+
+    pub(crate) fn kubernetes(&self) -> &[u8] {
+        &self.buf[self.path_end..self.kubernetes_end]
+    }
+
+    pub(crate) fn container(&self) -> &[u8] {
+        &self.buf[self.kubernetes_end..self.container_end]
+    }
+
+    pub(crate) fn runtime(&self) -> Option<&[u8]> {
+        let runtime = &self.buf[self.container_end..];
+        (!runtime.is_empty()).then_some(runtime)
+    }
+}
+
+/// `,"kubernetes":{…}` from what the log path says, or nothing when it says nothing.
+fn path_kubernetes(out: &mut Vec<u8>, meta: &PathMetadata) {
     let mut pod = Map::new();
     let mut put = |key: &str, value: &Option<String>| {
         if let Some(v) = value {
@@ -229,43 +298,16 @@ pub(crate) fn origin_fragment(path: &str, meta: &PathMetadata) -> Box<[u8]> {
     if let Some(name) = &meta.container_name {
         kube.insert("container".into(), serde_json::json!({ "name": name }));
     }
-    let mut kube_json = Vec::new();
     if !kube.is_empty() {
-        member(&mut kube_json, field::KUBERNETES);
-        json(&mut kube_json, &Value::Object(kube));
-    }
-
-    let mut id_json = Vec::new();
-    if let Some(id) = &meta.container_id {
-        string(&mut id_json, id);
-    }
-
-    let mut buf = Vec::with_capacity(8 + path_json.len() + kube_json.len() + id_json.len());
-    buf.extend_from_slice(&(path_json.len() as u32).to_le_bytes());
-    buf.extend_from_slice(&(kube_json.len() as u32).to_le_bytes());
-    buf.extend_from_slice(&path_json);
-    buf.extend_from_slice(&kube_json);
-    buf.extend_from_slice(&id_json);
-    buf.into_boxed_slice()
-}
-
-pub(crate) fn split_origin(buf: &[u8]) -> OriginFragment<'_> {
-    let path_len = u32::from_le_bytes(buf[0..4].try_into().expect("4 bytes")) as usize;
-    let kube_len = u32::from_le_bytes(buf[4..8].try_into().expect("4 bytes")) as usize;
-    let rest = &buf[8..];
-    let (path, rest) = rest.split_at(path_len);
-    let (kubernetes, id) = rest.split_at(kube_len);
-    OriginFragment {
-        path,
-        kubernetes,
-        container_id: (!id.is_empty()).then_some(id),
+        member(out, field::KUBERNETES);
+        json(out, &Value::Object(kube));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Field, Flags, Format, Origin, Stream, Text, Timestamp};
+    use crate::event::{Field, Flags, Format, KubernetesMembers, Origin, Stream, Text, Timestamp};
     use serde_json::json;
 
     fn encoder() -> Encoder {
@@ -323,6 +365,55 @@ mod tests {
                 "ecs": {"version": "8.0.0"},
             })
         );
+    }
+
+    #[test]
+    fn api_metadata_replaces_the_path_kubernetes_and_keeps_the_path_container_id() {
+        let path = event().origin.metadata.clone();
+        let kubernetes = br#","kubernetes":{"pod":{"name":"web-1","uid":"u-1"},"namespace":"shop","deployment":{"name":"web"},"container":{"name":"app","image":"app:2"}}"#;
+        let members = |container_id| KubernetesMembers {
+            kubernetes,
+            container_id,
+            image: Some("app:2"),
+            runtime: Some("cri-o"),
+        };
+        let mut ev = event();
+        ev.origin = Origin::with_kubernetes(ev.origin.path.clone(), path.clone(), members(Some("new")));
+        let d = doc(&ev);
+        assert_eq!(d["kubernetes"]["deployment"]["name"], "web");
+        assert_eq!(d["kubernetes"]["pod"]["uid"], "u-1");
+        assert_eq!(
+            d["container"],
+            json!({"id": "abc", "image": {"name": "app:2"}, "runtime": "cri-o"})
+        );
+        assert!(ev.origin.has_kubernetes_metadata());
+
+        let no_path_id = PathMetadata {
+            container_id: None,
+            ..path
+        };
+        ev.origin = Origin::with_kubernetes(ev.origin.path.clone(), no_path_id, members(None));
+        assert_eq!(
+            doc(&ev)["container"],
+            json!({"image": {"name": "app:2"}, "runtime": "cri-o"})
+        );
+    }
+
+    #[test]
+    fn origin_flags_join_the_event_flags() {
+        let mut ev = event();
+        ev.flags.insert(Flags::PARTIAL);
+        let meta = ev.origin.metadata.clone();
+        ev.origin = Origin::flagged(
+            ev.origin.path.clone(),
+            meta,
+            Flags::KUBE_METADATA_MISSING,
+        );
+        let d = doc(&ev);
+        assert_eq!(d["log"]["flags"], json!(["partial", "kube_metadata_missing"]));
+        assert_eq!(d["kubernetes"]["pod"]["name"], "web-1");
+        assert_eq!(d["container"], json!({"id": "abc", "runtime": "containerd"}));
+        assert!(!ev.origin.has_kubernetes_metadata());
     }
 
     #[test]

@@ -49,6 +49,17 @@ impl LineParser {
         }
     }
 
+    /// The origin new events get.
+    pub fn origin(&self) -> &Arc<Origin> {
+        &self.origin
+    }
+
+    /// From now on, events (including a pending partial line, when it completes) get `origin`: the
+    /// file's pod metadata arrived or changed.
+    pub fn set_origin(&mut self, origin: Arc<Origin>) {
+        self.origin = origin;
+    }
+
     /// Parses one framed line; appends 0 or 1 (or 2 when a format switch flushes a pending partial) events.
     ///
     /// A line in neither format is never dropped: it is shipped raw, flagged UNPARSED, stamped with the

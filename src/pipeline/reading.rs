@@ -9,6 +9,8 @@ use super::source::{run_source, Batch, SourceConfig, SourceSummary};
 use super::state::State;
 use crate::config::{Config, StartAt};
 use crate::discover::{Changes, PatternError};
+use crate::enrich::kube::cache::PodCache;
+use crate::enrich::kube::KubeEnricher;
 use crate::registry::Checkpointer;
 use crate::tail::TailerConfig;
 
@@ -20,6 +22,8 @@ pub struct ReadOptions {
     /// Overrides `start_at`.
     pub start_at: Option<StartAt>,
     pub follow: bool,
+    /// Pod metadata from the Kubernetes API, when a cache runs.
+    pub kube: Option<PodCache>,
 }
 
 /// The reading thread, running, and the registry writer when state is kept.
@@ -76,6 +80,9 @@ impl Reading {
             inotify: true,
             known,
             tracker,
+            kube: options
+                .kube
+                .map(|cache| KubeEnricher::new(cache, config.kubernetes.metadata_wait)),
         };
         let (tx, batches) = mpsc::channel::<Batch>(channel_batches.max(1));
         let reader = std::thread::Builder::new()

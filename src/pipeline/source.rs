@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::discover::{Changes, DirWatcher, Globs, PatternError};
+use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
 use crate::parse::LineParser;
@@ -38,7 +39,7 @@ impl Batch {
 /// A batch is sent when it holds this many events, or when the reader has nothing more to read now.
 const BATCH_EVENTS: usize = 1024;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SourceConfig {
     pub paths: Vec<String>,
     pub tailer: TailerConfig,
@@ -53,6 +54,8 @@ pub struct SourceConfig {
     pub known: Vec<Entry>,
     /// Where delivered offsets are tracked; `None` keeps no state.
     pub tracker: Option<SharedTracker>,
+    /// Pod metadata from the Kubernetes API; `None` ships what the paths say.
+    pub kube: Option<KubeEnricher>,
 }
 
 /// What the reading thread did, for the summary at the end of a run.
@@ -62,6 +65,10 @@ pub struct SourceSummary {
     pub files_failed: u64,
     pub lines: u64,
     pub unparsed: u64,
+    /// Files whose pod the Kubernetes API described.
+    pub kube_found: u64,
+    /// Files shipped with path metadata only after `metadata_wait` (flagged kube_metadata_missing).
+    pub kube_missing: u64,
 }
 
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
@@ -93,6 +100,10 @@ pub fn run_source(
         now: Instant::now(),
         summary: SourceSummary::default(),
         closed: false,
+        kube: config.kube.map(|enricher| Enrichment {
+            enricher,
+            files: HashMap::new(),
+        }),
     };
 
     let mut scan = |tailer: &mut Tailer, watcher: &mut DirWatcher, sink: &mut ParsingSink| {
@@ -116,7 +127,7 @@ pub fn run_source(
         if sink.closed {
             break;
         }
-        if !config.follow && !more {
+        if !config.follow && !more && !tailer.has_held() {
             if sink.tracker.is_some() {
                 // Unterminated last lines and half-joined lines are left for the next run to read
                 // whole; the registry's offsets stop before them.
@@ -177,6 +188,11 @@ pub fn run_source(
     for parser in &parsers {
         sink.count(parser);
     }
+    if let Some(kube) = &sink.kube {
+        let stats = kube.enricher.stats();
+        sink.summary.kube_found = stats.found;
+        sink.summary.kube_missing = stats.missing;
+    }
     Ok(sink.summary)
 }
 
@@ -198,6 +214,13 @@ struct ParsingSink {
     summary: SourceSummary,
     /// The receiver is gone: nothing more can be delivered.
     closed: bool,
+    kube: Option<Enrichment>,
+}
+
+/// Kubernetes API metadata for the files being read.
+struct Enrichment {
+    enricher: KubeEnricher,
+    files: HashMap<FileKey, FileMetadata>,
 }
 
 impl ParsingSink {
@@ -308,10 +331,29 @@ impl LineSink for ParsingSink {
         }
     }
 
+    /// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so
+    /// they ship with the pod's metadata; other files are read meanwhile.
+    fn hold(&mut self, key: FileKey) -> Option<Instant> {
+        let kube = self.kube.as_mut()?;
+        let parser = self.parsers.get_mut(&key)?;
+        let file = kube.files.entry(key).or_default();
+        match kube.enricher.check(file, parser.origin(), Instant::now()) {
+            Decision::Proceed(Some(origin)) => {
+                parser.set_origin(origin);
+                None
+            }
+            Decision::Proceed(None) => None,
+            Decision::Hold(until) => Some(until),
+        }
+    }
+
     fn finished(&mut self, key: FileKey, end: u64) {
         self.with_parser(key, |p, out| p.flush_all(out));
         if let Some(parser) = self.parsers.remove(&key) {
             self.count(&parser);
+        }
+        if let Some(kube) = &mut self.kube {
+            kube.files.remove(&key);
         }
         if let Some(tracker) = &self.tracker {
             lock(tracker).retire(key, end);

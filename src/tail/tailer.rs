@@ -71,6 +71,11 @@ pub trait LineSink {
     fn finished(&mut self, key: FileKey, end: u64);
     /// The registry records the tailer started with are all matched to files, or known to be gone.
     fn known_resolved(&mut self);
+    /// Asked before each turn of reading a file: `Some(t)` leaves it unread until `t`, when it is asked
+    /// again (sooner if the file changes). Holding one file never holds up another.
+    fn hold(&mut self, _key: FileKey) -> Option<Instant> {
+        None
+    }
 }
 
 #[derive(Debug, Error)]
@@ -168,6 +173,8 @@ pub struct Tailer {
     vacated: HashMap<PathBuf, Vacated>,
     /// Vacated targets inotify saw a file appear at.
     reappeared: BTreeSet<PathBuf>,
+    /// Files the sink asked to leave unread, until when.
+    held: BTreeMap<FileKey, Instant>,
 }
 
 impl Tailer {
@@ -187,6 +194,7 @@ impl Tailer {
             finished_ids: HashSet::new(),
             vacated: HashMap::new(),
             reappeared: BTreeSet::new(),
+            held: BTreeMap::new(),
         }
     }
 
@@ -689,6 +697,17 @@ impl Tailer {
 
     /// Reads every ready file once, up to its budget. Returns `true` when some file has more to read.
     pub fn read_ready(&mut self, sink: &mut impl LineSink) -> bool {
+        let now = Instant::now();
+        let due: Vec<FileKey> = self
+            .held
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in due {
+            self.held.remove(&key);
+            self.ready.insert(key);
+        }
         let keys: Vec<FileKey> = std::mem::take(&mut self.ready).into_iter().collect();
         let mut more = false;
         for key in keys {
@@ -702,6 +721,11 @@ impl Tailer {
                     continue;
                 }
             }
+            if let Some(until) = sink.hold(key) {
+                self.held.insert(key, until);
+                continue;
+            }
+            self.held.remove(&key);
             if tailed.reader.is_none() && !self.reopen(key, sink) {
                 continue;
             }
@@ -898,6 +922,7 @@ impl Tailer {
             return;
         };
         self.ready.remove(&key);
+        self.held.remove(&key);
         if !tailed.gzip {
             self.finished_ids.insert(tailed.file.identity);
         }
@@ -935,7 +960,13 @@ impl Tailer {
         self.by_path.clear();
         self.by_target.clear();
         self.ready.clear();
+        self.held.clear();
         self.open = 0;
+    }
+
+    /// Whether the sink is holding some file unread.
+    pub fn has_held(&self) -> bool {
+        !self.held.is_empty()
     }
 
     pub fn len(&self) -> usize {
@@ -951,17 +982,15 @@ impl Tailer {
         self.open
     }
 
-    /// When a removed file next needs a look to be closed in time.
+    /// When a removed file next needs a look to be closed in time, or a held file is asked again.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.files
-            .values()
-            .filter_map(|t| match t.phase {
-                Phase::Rotated { since } | Phase::Removed { since } => {
-                    Some(since + self.config.close_removed_after)
-                }
-                _ => None,
-            })
-            .min()
+        let removed = self.files.values().filter_map(|t| match t.phase {
+            Phase::Rotated { since } | Phase::Removed { since } => {
+                Some(since + self.config.close_removed_after)
+            }
+            _ => None,
+        });
+        removed.chain(self.held.values().copied()).min()
     }
 }
 

@@ -9,6 +9,8 @@ struct Collect {
     lines: Vec<(FileKey, String)>,
     opened: HashMap<FileKey, OpenedFile>,
     finished: Vec<(FileKey, u64)>,
+    /// Files to hold unread, until when.
+    hold: HashMap<FileKey, Instant>,
 }
 
 impl LineSink for Collect {
@@ -29,6 +31,9 @@ impl LineSink for Collect {
         self.finished.push((key, end));
     }
     fn known_resolved(&mut self) {}
+    fn hold(&mut self, key: FileKey) -> Option<Instant> {
+        self.hold.get(&key).copied().filter(|t| *t > Instant::now())
+    }
 }
 
 impl Collect {
@@ -97,6 +102,45 @@ fn a_busy_file_does_not_starve_another() {
     assert!(sink.texts().contains(&"q"), "the quiet file got its turn");
     drain(&mut tailer, &mut sink);
     assert_eq!(sink.lines.len(), 10_001);
+}
+
+#[test]
+fn a_held_file_waits_alone_and_is_read_when_its_time_comes() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = dir.path().join("held.log");
+    let free = dir.path().join("free.log");
+    std::fs::write(&held, "h\n").unwrap();
+    std::fs::write(&free, "f\n").unwrap();
+    let mut tailer = Tailer::new(config(), Vec::new());
+    let mut sink = Collect::default();
+    tailer.sync(
+        &[held.clone(), free],
+        &mut DirWatcher::polling_only(),
+        &mut sink,
+    );
+    let held_key = *sink
+        .opened
+        .iter()
+        .find(|(_, f)| f.path == held)
+        .unwrap()
+        .0;
+    let until = Instant::now() + Duration::from_millis(200);
+    sink.hold.insert(held_key, until);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["f"], "the other file is not held up");
+    assert!(tailer.has_held());
+    assert_eq!(tailer.next_deadline(), Some(until), "woken when the hold ends");
+
+    // Growth reported meanwhile does not read it early.
+    append(&held, "h2\n");
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["f"]);
+
+    std::thread::sleep(until.saturating_duration_since(Instant::now()));
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["f", "h", "h2"]);
+    assert!(!tailer.has_held());
 }
 
 #[test]

@@ -26,7 +26,9 @@ pub fn loglynk() -> Command {
         .env_remove("LOGLYNK_CONTAINER_NAME")
         .env_remove("ELASTICSEARCH_PASSWORD")
         .env_remove("NODE_NAME")
-        .env_remove("LOGLYNK_LOG");
+        .env_remove("LOGLYNK_LOG")
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST");
     cmd
 }
 

@@ -10,10 +10,11 @@ pub use client::{client_from_env, KubeError};
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::{watcher as watch_api, WatchStreamExt};
@@ -29,8 +30,8 @@ use index::PodIndex;
 #[derive(Debug, Clone)]
 pub struct PodCacheConfig {
     /// Only pods scheduled here are watched: one small watch per node instead of every node
-    /// holding every pod of the cluster.
-    pub node_name: String,
+    /// holding every pod of the cluster. `None` watches every pod (the debug mode, off-cluster).
+    pub node_name: Option<String>,
     /// How long a deleted pod is still found (Filebeat's `cleanup_timeout`, 60 s).
     pub cleanup_timeout: Duration,
     /// Also watch namespaces (for `kubernetes.namespace_labels.*`).
@@ -47,7 +48,15 @@ pub struct PodCacheConfig {
 impl PodCacheConfig {
     pub fn new(node_name: impl Into<String>) -> PodCacheConfig {
         PodCacheConfig {
-            node_name: node_name.into(),
+            node_name: Some(node_name.into()),
+            ..PodCacheConfig::all_nodes()
+        }
+    }
+
+    /// Every pod of the cluster: for the debug mode off-cluster, not for an agent on each node.
+    pub fn all_nodes() -> PodCacheConfig {
+        PodCacheConfig {
+            node_name: None,
             cleanup_timeout: Duration::from_secs(60),
             watch_namespaces: true,
             stale_after: Duration::from_secs(30),
@@ -78,6 +87,10 @@ pub struct CacheStatus {
 
 struct Shared {
     index: RwLock<PodIndex>,
+    /// Bumped on every change a lookup could see, so a reader re-resolves a file only when it changed.
+    generation: AtomicU64,
+    node: RwLock<Option<Arc<Node>>>,
+    metadata: MetadataOptions,
     namespaces: Option<Store<Namespace>>,
     health: Health,
     cleanup_timeout: Duration,
@@ -94,9 +107,14 @@ impl Shared {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, PodIndex> {
+        self.changed();
         self.index
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -118,12 +136,23 @@ pub struct PodCache {
     _tasks: Arc<Tasks>,
 }
 
+impl std::fmt::Debug for PodCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PodCache")
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
 impl PodCache {
     /// Starts the watchers on the current tokio runtime (it must be inside one).
     pub fn start(client: Client, config: PodCacheConfig) -> PodCache {
         let (namespace_store, namespace_writer) = reflector::store::<Namespace>();
         let shared = Arc::new(Shared {
             index: RwLock::new(PodIndex::default()),
+            generation: AtomicU64::new(0),
+            node: RwLock::new(None),
+            metadata: config.metadata.clone(),
             namespaces: config.watch_namespaces.then_some(namespace_store),
             health: Health::new(config.stale_after),
             cleanup_timeout: config.cleanup_timeout,
@@ -132,12 +161,12 @@ impl PodCache {
         });
 
         let (pod_store, pod_writer) = reflector::store::<Pod>();
-        let selector = format!("spec.nodeName={}", config.node_name);
+        let mut watch_config = watcher::Config::default();
+        if let Some(node) = &config.node_name {
+            watch_config = watch_config.fields(&format!("spec.nodeName={node}"));
+        }
         let options = config.metadata.clone();
-        let pods = watch_api(
-            Api::<Pod>::all(client.clone()),
-            watcher::Config::default().fields(&selector),
-        )
+        let pods = watch_api(Api::<Pod>::all(client.clone()), watch_config)
         .default_backoff()
         .modify(move |pod| trim_pod(pod, &options))
         .reflect(pod_writer);
@@ -154,6 +183,13 @@ impl PodCache {
                 .reflect(namespace_writer);
             tasks.push(tokio::spawn(run_namespaces(
                 Box::pin(namespaces),
+                shared.clone(),
+            )));
+        }
+        if let (true, Some(node)) = (config.metadata.node_metadata, &config.node_name) {
+            tasks.push(tokio::spawn(fetch_node(
+                Api::<Node>::all(client.clone()),
+                node.clone(),
                 shared.clone(),
             )));
         }
@@ -186,6 +222,25 @@ impl PodCache {
     /// `None` also when namespaces are not watched.
     pub fn namespace(&self, name: &str) -> Option<Arc<Namespace>> {
         self.shared.namespaces.as_ref()?.get(&ObjectRef::new(name))
+    }
+
+    /// This node, when node metadata is on and the API server returned it.
+    pub fn node(&self) -> Option<Arc<Node>> {
+        self.shared
+            .node
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Changes whenever a lookup's answer may have changed (a pod, namespace or node changed).
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// What the cache keeps of each pod, and so what the enrichment can write.
+    pub fn metadata_options(&self) -> &MetadataOptions {
+        &self.shared.metadata
     }
 
     /// Waits until the first list completed, at most `timeout`.
@@ -271,9 +326,14 @@ where
             Ok(Event::Init) => {}
             Ok(Event::InitDone) => {
                 shared.health.success("namespaces");
+                shared.changed();
                 shared.namespaces_ready.send_replace(true);
             }
-            Ok(_) => shared.health.success("namespaces"),
+            Ok(Event::InitApply(_)) => shared.health.success("namespaces"),
+            Ok(Event::Apply(_) | Event::Delete(_)) => {
+                shared.health.success("namespaces");
+                shared.changed();
+            }
             Err(error) => shared.health.error("namespaces", &error),
         }
     }
@@ -284,9 +344,25 @@ async fn maintain(client: Client, shared: Arc<Shared>, probe_interval: Duration)
     let tick =
         (shared.cleanup_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
     let mut last_probe: Option<Instant> = None;
+    let mut was_stale = false;
     loop {
         tokio::time::sleep(tick).await;
-        shared.write().purge(Instant::now(), shared.cleanup_timeout);
+        shared
+            .index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .purge(Instant::now(), shared.cleanup_timeout);
+        let health = shared.health.snapshot();
+        if health.stale && !was_stale {
+            tracing::warn!(
+                failing_secs = health.failing_for.map_or(0.0, |d| d.as_secs_f64()),
+                errors = health.errors,
+                last_error = health.last_error.as_deref().unwrap_or(""),
+                "Kubernetes metadata cache is stale: events get the last known pod metadata until the \
+                 API server answers again"
+            );
+        }
+        was_stale = health.stale;
         if !shared.health.failing() || last_probe.is_some_and(|at| at.elapsed() < probe_interval) {
             continue;
         }
@@ -295,6 +371,40 @@ async fn maintain(client: Client, shared: Arc<Shared>, probe_interval: Duration)
         let probe = tokio::time::timeout(probe_interval, client.apiserver_version()).await;
         if matches!(probe, Ok(Ok(_))) {
             shared.health.probe_succeeded(sent);
+        }
+    }
+}
+
+/// This node's object, for `kubernetes.node.{uid,labels}`: one GET, repeated now and then for label
+/// changes, rather than a watch (nodes change rarely, and one watch per node on every node is costly).
+async fn fetch_node(api: Api<Node>, name: String, shared: Arc<Shared>) {
+    const REFRESH: Duration = Duration::from_secs(600);
+    let mut retry = Duration::from_secs(1);
+    loop {
+        match api.get(&name).await {
+            Ok(node) => {
+                let trimmed = Node {
+                    metadata: kube::api::ObjectMeta {
+                        name: node.metadata.name,
+                        uid: node.metadata.uid,
+                        labels: node.metadata.labels,
+                        ..Default::default()
+                    },
+                    ..Node::default()
+                };
+                *shared
+                    .node
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(trimmed));
+                shared.changed();
+                retry = Duration::from_secs(1);
+                tokio::time::sleep(REFRESH).await;
+            }
+            Err(error) => {
+                tracing::warn!(node = %name, %error, "cannot read this node's metadata; retrying");
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(Duration::from_secs(60));
+            }
         }
     }
 }

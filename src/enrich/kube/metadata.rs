@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::{
 use serde_json::{json, Map, Value};
 
 use super::{dedot, owners};
+use crate::event::KubernetesMembers;
 
 /// What the enrichment adds, as Filebeat's add_kubernetes_metadata options of the same names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,15 +58,8 @@ pub struct ContainerMetadata {
     pub runtime: Option<String>,
 }
 
-/// The `,"kubernetes":{…}` and `,"container":{…}` members for one container, in one allocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Fragment {
-    bytes: Box<[u8]>,
-    kubernetes_len: usize,
-}
-
 /// What the enrichment adds for the containers of one pod, pre-serialized once (the encoder appends it
-/// per event, like an `Origin`'s fragment).
+/// per event, like any other part of an `Origin`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodMetadata {
     pub uid: String,
@@ -73,8 +67,8 @@ pub struct PodMetadata {
     pub namespace: String,
     pub node_name: Option<String>,
     pub containers: Vec<ContainerMetadata>,
-    /// Parallel to `containers`.
-    fragments: Vec<Fragment>,
+    /// `,"kubernetes":{…}` for each of `containers`, in the same order.
+    kubernetes: Vec<Box<[u8]>>,
 }
 
 impl PodMetadata {
@@ -144,33 +138,29 @@ impl PodMetadata {
         }
 
         let containers = containers(spec, pod.status.as_ref());
-        let fragments = containers.iter().map(|c| fragment(&kube, c)).collect();
+        let kubernetes = containers.iter().map(|c| kubernetes_member(&kube, c)).collect();
         Some(PodMetadata {
             uid,
             name,
             namespace: ns,
             node_name,
             containers,
-            fragments,
+            kubernetes,
         })
     }
 
-    /// The `,"kubernetes":{…}` member and the `,"container":{…}` one for a container, ready to append.
-    /// The `kubernetes` object is complete (pod name and UID, namespace, container name), so it replaces
-    /// the one read from the log path rather than merging with it; `container` carries the ID, the image
-    /// and the runtime from the ID, which corrects the format-based guess. `None` for an unknown container.
-    pub fn fragment(&self, container_name: &str) -> Option<&[u8]> {
+    /// What a container's events carry: the complete `kubernetes` object (pod, namespace, owners,
+    /// labels, container name and image), and the `container` values the API knows. `None` for a
+    /// container the pod does not have.
+    pub fn members(&self, container_name: &str) -> Option<KubernetesMembers<'_>> {
         let i = self.position(container_name)?;
-        Some(&self.fragments[i].bytes)
-    }
-
-    /// [`fragment`](Self::fragment) split into its `kubernetes` and `container` members. The second is
-    /// empty when neither an image nor an ID is known; it has no `runtime` while the container has not
-    /// started (no ID yet), so an encoder may still write its format-based guess then.
-    pub fn fragment_parts(&self, container_name: &str) -> Option<(&[u8], &[u8])> {
-        let i = self.position(container_name)?;
-        let f = &self.fragments[i];
-        Some(f.bytes.split_at(f.kubernetes_len))
+        let c = &self.containers[i];
+        Some(KubernetesMembers {
+            kubernetes: &self.kubernetes[i],
+            container_id: c.id.as_deref(),
+            image: c.image.as_deref(),
+            runtime: c.runtime.as_deref(),
+        })
     }
 
     /// The container whose runtime ID this is, given bare (as in a log file name) or with its prefix.
@@ -234,7 +224,7 @@ fn containers(spec: Option<&PodSpec>, status: Option<&PodStatus>) -> Vec<Contain
     regular.chain(init).chain(ephemeral).collect()
 }
 
-fn fragment(pod_level: &Map<String, Value>, c: &ContainerMetadata) -> Fragment {
+fn kubernetes_member(pod_level: &Map<String, Value>, c: &ContainerMetadata) -> Box<[u8]> {
     let mut kube = pod_level.clone();
     let mut kube_container = Map::new();
     kube_container.insert("name".into(), json!(c.name));
@@ -242,28 +232,9 @@ fn fragment(pod_level: &Map<String, Value>, c: &ContainerMetadata) -> Fragment {
         kube_container.insert("image".into(), json!(image));
     }
     kube.insert("container".into(), Value::Object(kube_container));
-
-    let mut container = Map::new();
-    if let Some(id) = &c.id {
-        container.insert("id".into(), json!(id));
-    }
-    if let Some(image) = &c.image {
-        container.insert("image".into(), json!({ "name": image }));
-    }
-    if let Some(runtime) = &c.runtime {
-        container.insert("runtime".into(), json!(runtime));
-    }
-
     let mut bytes = Vec::with_capacity(512);
     member(&mut bytes, "kubernetes", &Value::Object(kube));
-    let kubernetes_len = bytes.len();
-    if !container.is_empty() {
-        member(&mut bytes, "container", &Value::Object(container));
-    }
-    Fragment {
-        bytes: bytes.into_boxed_slice(),
-        kubernetes_len,
-    }
+    bytes.into_boxed_slice()
 }
 
 /// `,"name":<value>`. Writing a `Value` into a `Vec` cannot fail (no I/O, string keys only), so the

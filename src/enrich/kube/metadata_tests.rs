@@ -15,14 +15,22 @@ fn pod(name: &str) -> Pod {
     fixture(&format!("pod-{name}"))
 }
 
-/// The fragment parsed back: `{"kubernetes":…,"container":…}`.
+/// What a container's events carry, as JSON: `{"kubernetes":…,"container":…}`.
 fn doc(meta: &PodMetadata, container: &str) -> Value {
-    let bytes = meta.fragment(container).unwrap();
-    assert!(bytes.starts_with(b",\"kubernetes\":{"));
-    let mut text = b"{".to_vec();
-    text.extend_from_slice(&bytes[1..]);
-    text.push(b'}');
-    serde_json::from_slice(&text).unwrap()
+    let members = meta.members(container).unwrap();
+    assert!(members.kubernetes.starts_with(b",\"kubernetes\":{"));
+    let kubernetes: Value = serde_json::from_slice(&members.kubernetes[14..]).unwrap();
+    let mut container = Map::new();
+    if let Some(id) = members.container_id {
+        container.insert("id".into(), json!(id));
+    }
+    if let Some(image) = members.image {
+        container.insert("image".into(), json!({ "name": image }));
+    }
+    if let Some(runtime) = members.runtime {
+        container.insert("runtime".into(), json!(runtime));
+    }
+    json!({"kubernetes": kubernetes, "container": container})
 }
 
 fn meta(pod_name: &str, ns: Option<&str>, options: &MetadataOptions) -> PodMetadata {
@@ -63,9 +71,7 @@ fn deployment_pod() {
             },
         })
     );
-    assert_eq!(m.fragment("sidecar"), None);
-    let (kube, container) = m.fragment_parts("nginx").unwrap();
-    assert!(kube.starts_with(b",\"kubernetes\":") && container.starts_with(b",\"container\":"));
+    assert!(m.members("sidecar").is_none());
 }
 
 #[test]

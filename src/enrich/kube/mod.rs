@@ -3,7 +3,11 @@
 
 pub mod cache;
 mod dedot;
+mod enricher;
 mod metadata;
 mod owners;
+mod setup;
 
 pub use metadata::{split_container_id, trim_pod, ContainerMetadata, MetadataOptions, PodMetadata};
+pub use enricher::{Decision, EnrichStats, FileMetadata, KubeEnricher};
+pub use setup::{start_pod_cache, NodeScope};

@@ -20,6 +20,11 @@ pub enum KubeError {
          usable kubeconfig in $KUBECONFIG or ~/.kube/config: {0}"
     )]
     NoConfig(#[source] KubeconfigError),
+    #[error(
+        "no node name for the pod watch: set kubernetes.node_name, or NODE_NAME from the downward \
+         API (fieldRef spec.nodeName)"
+    )]
+    NoNodeName,
     #[error("Kubernetes client could not be created: {0}")]
     Client(#[source] kube::Error),
 }

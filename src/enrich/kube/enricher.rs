@@ -1,0 +1,231 @@
+//! Per-file enrichment on the reading thread: which pod wrote a file, asked of the [`PodCache`] once per
+//! file and again only when the cache changed, and how long a file waits for a pod not cached yet.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+
+use super::cache::PodCache;
+use super::PodMetadata;
+use crate::event::{Flags, Origin, PathMetadata};
+
+/// While a file waits for its pod, it is asked about again this often, so lines ship soon after the
+/// watch delivers the pod rather than at the end of the wait.
+const RECHECK: Duration = Duration::from_millis(100);
+
+/// What the reader should do with a file's lines now.
+#[derive(Debug)]
+pub enum Decision {
+    /// Read on; with `Some`, the file's events carry this origin from now on.
+    Proceed(Option<Arc<Origin>>),
+    /// Do not read the file before this instant: its pod is not cached yet, and the wait is not over.
+    Hold(Instant),
+}
+
+/// Where one file stands. Start each file with `FileMetadata::default()`.
+#[derive(Debug, Default)]
+pub struct FileMetadata {
+    /// The cache generation last resolved against; `None` before the first look.
+    generation: Option<u64>,
+    state: State,
+}
+
+#[derive(Debug, Default)]
+enum State {
+    #[default]
+    New,
+    Waiting {
+        until: Instant,
+    },
+    Found(Arc<PodMetadata>),
+    /// Shipped with path metadata and flagged; found later if the pod shows up.
+    Missing,
+    /// Not a Kubernetes container log (no pod UID or container ID in its path): nothing to look up.
+    NotAPod,
+}
+
+/// A pod's metadata, built once and shared by its files for as long as the pod, its namespace and the
+/// node are the objects it was built from.
+struct Memo {
+    pod: Arc<Pod>,
+    namespace: Option<Arc<Namespace>>,
+    node: Option<Arc<Node>>,
+    metadata: Arc<PodMetadata>,
+}
+
+/// Counts for the run's summary and the agent's monitoring.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EnrichStats {
+    /// Files whose pod was found.
+    pub found: u64,
+    /// Files shipped without API metadata after their wait.
+    pub missing: u64,
+}
+
+impl std::fmt::Debug for KubeEnricher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeEnricher")
+            .field("wait", &self.wait)
+            .field("pods_memoized", &self.memo.len())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+pub struct KubeEnricher {
+    cache: PodCache,
+    wait: Duration,
+    memo: HashMap<String, Memo>,
+    /// Past this many memo entries, those of pods the cache no longer holds are dropped.
+    memo_limit: usize,
+    stats: EnrichStats,
+}
+
+impl KubeEnricher {
+    /// `wait`: how long a file whose pod is not cached waits before shipping without API metadata
+    /// (`metadata_wait`).
+    pub fn new(cache: PodCache, wait: Duration) -> KubeEnricher {
+        KubeEnricher {
+            cache,
+            wait,
+            memo: HashMap::new(),
+            memo_limit: 256,
+            stats: EnrichStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> EnrichStats {
+        self.stats
+    }
+
+    /// Decides for a file whose current origin is `origin`, at `now`. Cheap when nothing changed: one
+    /// atomic load.
+    pub fn check(&mut self, file: &mut FileMetadata, origin: &Origin, now: Instant) -> Decision {
+        let generation = self.cache.generation();
+        let unchanged = file.generation == Some(generation);
+        match file.state {
+            State::NotAPod => return Decision::Proceed(None),
+            State::Waiting { until } if unchanged && now < until => {
+                return Decision::Hold(until.min(now + RECHECK))
+            }
+            State::Found(_) | State::Missing if unchanged => return Decision::Proceed(None),
+            _ => {}
+        }
+        file.generation = Some(generation);
+        let meta = &origin.metadata;
+        if meta.pod_uid.is_none() && meta.container_id.is_none() {
+            file.state = State::NotAPod;
+            return Decision::Proceed(None);
+        }
+        if let Some((pod, container)) = self.lookup(meta) {
+            if let State::Found(previous) = &file.state {
+                if Arc::ptr_eq(previous, &pod) {
+                    return Decision::Proceed(None);
+                }
+            }
+            let Some(members) = pod.members(&container) else {
+                return self.not_found(file, origin, now);
+            };
+            let enriched =
+                Origin::with_kubernetes(origin.path.clone(), meta.clone(), members);
+            if !matches!(file.state, State::Found(_)) {
+                self.stats.found += 1;
+            }
+            file.state = State::Found(pod);
+            return Decision::Proceed(Some(enriched));
+        }
+        self.not_found(file, origin, now)
+    }
+
+    fn not_found(&mut self, file: &mut FileMetadata, origin: &Origin, now: Instant) -> Decision {
+        match file.state {
+            // Purged after its deletion: the last metadata known is still the truest.
+            State::Found(_) | State::Missing | State::NotAPod => Decision::Proceed(None),
+            State::New if !self.wait.is_zero() => {
+                let until = now + self.wait;
+                file.state = State::Waiting { until };
+                Decision::Hold(until.min(now + RECHECK))
+            }
+            State::Waiting { until } if now < until => Decision::Hold(until.min(now + RECHECK)),
+            State::New | State::Waiting { .. } => {
+                file.state = State::Missing;
+                self.stats.missing += 1;
+                tracing::debug!(path = %origin.path, "no pod metadata in time; shipping with the path's");
+                Decision::Proceed(Some(Origin::flagged(
+                    origin.path.clone(),
+                    origin.metadata.clone(),
+                    Flags::KUBE_METADATA_MISSING,
+                )))
+            }
+        }
+    }
+
+    /// The pod (by UID, else by container ID) and the container name the file belongs to.
+    fn lookup(&mut self, meta: &PathMetadata) -> Option<(Arc<PodMetadata>, String)> {
+        let pod = match meta.pod_uid.as_deref().and_then(|uid| self.cache.pod(uid)) {
+            Some(pod) => pod,
+            None => self.cache.pod_by_container_id(meta.container_id.as_deref()?)?,
+        };
+        let uid = pod.metadata.uid.clone()?;
+        let namespace = pod
+            .metadata
+            .namespace
+            .as_deref()
+            .and_then(|ns| self.cache.namespace(ns));
+        let node = self.cache.node();
+        let fresh = |memo: &Memo| {
+            Arc::ptr_eq(&memo.pod, &pod)
+                && same(&memo.namespace, &namespace)
+                && same(&memo.node, &node)
+        };
+        let metadata = match self.memo.get(&uid) {
+            Some(memo) if fresh(memo) => Arc::clone(&memo.metadata),
+            _ => {
+                let built = PodMetadata::from_pod(
+                    &pod,
+                    namespace.as_deref(),
+                    node.as_deref(),
+                    self.cache.metadata_options(),
+                )?;
+                let metadata = Arc::new(built);
+                self.remember(
+                    uid,
+                    Memo {
+                        pod,
+                        namespace,
+                        node,
+                        metadata: Arc::clone(&metadata),
+                    },
+                );
+                metadata
+            }
+        };
+        let container = match &meta.container_name {
+            Some(name) => name.clone(),
+            None => metadata
+                .container_by_id(meta.container_id.as_deref()?)?
+                .name
+                .clone(),
+        };
+        Some((metadata, container))
+    }
+
+    fn remember(&mut self, uid: String, memo: Memo) {
+        self.memo.insert(uid, memo);
+        if self.memo.len() > self.memo_limit {
+            let cache = &self.cache;
+            self.memo.retain(|uid, _| cache.pod(uid).is_some());
+            self.memo_limit = (self.memo.len() * 2).max(256);
+        }
+    }
+}
+
+fn same<T>(a: &Option<Arc<T>>, b: &Option<Arc<T>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
