@@ -4,12 +4,11 @@
 #[path = "support/kubernetes/mod.rs"]
 mod kubernetes;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Pod;
-use kubernetes::{KubeOptions, KubeServer};
+use kubernetes::{fixture, KubeOptions, KubeServer, PODS};
 use loglynk::enrich::kube::cache::{client_from_env, KubeError, PodCache, PodCacheConfig};
 use serde_json::{json, Value};
 
@@ -18,31 +17,8 @@ const WEB_UID: &str = "0b6f3c1e-8d2a-4c39-9a51-3f1d2e7c8b90";
 const WORKER_UID: &str = "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d";
 const WORKER_CONTAINER: &str = "9919c56d6727d2a38eb911f7b02fbde93fdf51e8789caba29cd3be787f96991d";
 
-const PODS: [&str; 5] = [
-    "pod-shop-web-7d9f8b6c5-x2x4q.json",
-    "pod-shop-api-5c8d9f7b6-k8s2p.json",
-    "pod-payments-worker-0.json",
-    "pod-batch-report-28391234-xk2jd.json",
-    "pod-kube-system-loglynk-7xk2p.json",
-];
-
-fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/kubernetes")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 fn seeded() -> KubeServer {
-    let server = KubeServer::start(KubeOptions::with_token(TOKEN));
-    for name in ["namespace-shop.json", "namespace-payments.json"] {
-        server.add_namespace(fixture(name)).expect("namespace");
-    }
-    for name in PODS {
-        server.add_pod(fixture(name)).expect("pod");
-    }
-    server
+    kubernetes::seeded(KubeOptions::with_token(TOKEN))
 }
 
 /// A copy of the web pod under another name, uid and container ID.

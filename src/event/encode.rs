@@ -378,7 +378,8 @@ mod tests {
             runtime: Some("cri-o"),
         };
         let mut ev = event();
-        ev.origin = Origin::with_kubernetes(ev.origin.path.clone(), path.clone(), members(Some("new")));
+        ev.origin =
+            Origin::with_kubernetes(ev.origin.path.clone(), path.clone(), members(Some("new")));
         let d = doc(&ev);
         assert_eq!(d["kubernetes"]["deployment"]["name"], "web");
         assert_eq!(d["kubernetes"]["pod"]["uid"], "u-1");
@@ -404,15 +405,17 @@ mod tests {
         let mut ev = event();
         ev.flags.insert(Flags::PARTIAL);
         let meta = ev.origin.metadata.clone();
-        ev.origin = Origin::flagged(
-            ev.origin.path.clone(),
-            meta,
-            Flags::KUBE_METADATA_MISSING,
-        );
+        ev.origin = Origin::flagged(ev.origin.path.clone(), meta, Flags::KUBE_METADATA_MISSING);
         let d = doc(&ev);
-        assert_eq!(d["log"]["flags"], json!(["partial", "kube_metadata_missing"]));
+        assert_eq!(
+            d["log"]["flags"],
+            json!(["partial", "kube_metadata_missing"])
+        );
         assert_eq!(d["kubernetes"]["pod"]["name"], "web-1");
-        assert_eq!(d["container"], json!({"id": "abc", "runtime": "containerd"}));
+        assert_eq!(
+            d["container"],
+            json!({"id": "abc", "runtime": "containerd"})
+        );
         assert!(!ev.origin.has_kubernetes_metadata());
     }
 

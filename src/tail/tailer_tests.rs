@@ -118,18 +118,17 @@ fn a_held_file_waits_alone_and_is_read_when_its_time_comes() {
         &mut DirWatcher::polling_only(),
         &mut sink,
     );
-    let held_key = *sink
-        .opened
-        .iter()
-        .find(|(_, f)| f.path == held)
-        .unwrap()
-        .0;
+    let held_key = *sink.opened.iter().find(|(_, f)| f.path == held).unwrap().0;
     let until = Instant::now() + Duration::from_millis(200);
     sink.hold.insert(held_key, until);
     drain(&mut tailer, &mut sink);
     assert_eq!(sink.texts(), ["f"], "the other file is not held up");
     assert!(tailer.has_held());
-    assert_eq!(tailer.next_deadline(), Some(until), "woken when the hold ends");
+    assert_eq!(
+        tailer.next_deadline(),
+        Some(until),
+        "woken when the hold ends"
+    );
 
     // Growth reported meanwhile does not read it early.
     append(&held, "h2\n");

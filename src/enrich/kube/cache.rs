@@ -167,9 +167,9 @@ impl PodCache {
         }
         let options = config.metadata.clone();
         let pods = watch_api(Api::<Pod>::all(client.clone()), watch_config)
-        .default_backoff()
-        .modify(move |pod| trim_pod(pod, &options))
-        .reflect(pod_writer);
+            .default_backoff()
+            .modify(move |pod| trim_pod(pod, &options))
+            .reflect(pod_writer);
         let mut tasks = vec![tokio::spawn(run_pods(
             Box::pin(pods),
             pod_store,

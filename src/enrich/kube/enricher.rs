@@ -128,8 +128,7 @@ impl KubeEnricher {
             let Some(members) = pod.members(&container) else {
                 return self.not_found(file, origin, now);
             };
-            let enriched =
-                Origin::with_kubernetes(origin.path.clone(), meta.clone(), members);
+            let enriched = Origin::with_kubernetes(origin.path.clone(), meta.clone(), members);
             if !matches!(file.state, State::Found(_)) {
                 self.stats.found += 1;
             }
@@ -166,7 +165,9 @@ impl KubeEnricher {
     fn lookup(&mut self, meta: &PathMetadata) -> Option<(Arc<PodMetadata>, String)> {
         let pod = match meta.pod_uid.as_deref().and_then(|uid| self.cache.pod(uid)) {
             Some(pod) => pod,
-            None => self.cache.pod_by_container_id(meta.container_id.as_deref()?)?,
+            None => self
+                .cache
+                .pod_by_container_id(meta.container_id.as_deref()?)?,
         };
         let uid = pod.metadata.uid.clone()?;
         let namespace = pod

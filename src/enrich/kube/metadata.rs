@@ -138,7 +138,10 @@ impl PodMetadata {
         }
 
         let containers = containers(spec, pod.status.as_ref());
-        let kubernetes = containers.iter().map(|c| kubernetes_member(&kube, c)).collect();
+        let kubernetes = containers
+            .iter()
+            .map(|c| kubernetes_member(&kube, c))
+            .collect();
         Some(PodMetadata {
             uid,
             name,

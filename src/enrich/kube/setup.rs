@@ -63,7 +63,10 @@ pub async fn start_pod_cache(
     let cache = PodCache::start(client, cache_config);
     let watching = cache.clone();
     tokio::spawn(async move {
-        if watching.wait_ready(std::time::Duration::from_secs(3600)).await {
+        if watching
+            .wait_ready(std::time::Duration::from_secs(3600))
+            .await
+        {
             let status = watching.status();
             tracing::info!(
                 pods = status.pods,

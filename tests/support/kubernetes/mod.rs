@@ -21,6 +21,7 @@
 
 mod body;
 mod faults;
+mod fixtures;
 #[path = "../http_server.rs"]
 mod http_server;
 mod routes;
@@ -30,6 +31,7 @@ mod store;
 mod watch;
 
 pub use faults::KubeFaults;
+pub use fixtures::{fixture, seeded, PODS};
 pub use server::KubeServer;
 
 use std::time::Duration;
