@@ -2,6 +2,13 @@
 //!
 //! Input is a realistic mix of CRI lines: 70% JSON messages of about 200 bytes, 25% plain text, 5% partial
 //! lines (split in two parts). Target: at least 250 MiB/s.
+//!
+//! The `enrichment` group reads the same lines as 200 files of 200 pods, once with the metadata their
+//! paths give and once with Kubernetes API metadata from a pod cache filled by a real watch (against
+//! the test API server): the cost of enrichment per line, which must stay within 10%.
+
+#[path = "../tests/support/kubernetes/mod.rs"]
+mod kubernetes;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -9,7 +16,10 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use loglynk::config::Config;
-use loglynk::event::{Encoder, Origin, StaticFields};
+use loglynk::enrich::kube::cache::{client_from_env, PodCache, PodCacheConfig};
+use loglynk::enrich::kube::{Decision, FileMetadata, KubeEnricher};
+use loglynk::enrich::path_metadata;
+use loglynk::event::{Encoder, Event, Origin, StaticFields};
 use loglynk::parse::LineParser;
 use loglynk::process::Processors;
 use loglynk::tail::Framer;
@@ -140,6 +150,172 @@ impl Pipeline {
     }
 }
 
+/// Pods (and so files) in the enrichment benchmark: a busy node.
+const PODS: usize = 200;
+
+/// One tailed file: its lines, its framer and parser state, and where its enrichment stands.
+struct File {
+    lines: Vec<u8>,
+    parser: LineParser,
+    kube: FileMetadata,
+}
+
+/// `input` cut at line ends into one file per pod, each named as kubelet names it.
+fn files(input: &[u8], config: &Config) -> Vec<File> {
+    let piece = input.len() / PODS + 1;
+    let mut rest = input;
+    (0..PODS)
+        .map(|i| {
+            let mut end = piece.min(rest.len());
+            while end < rest.len() && rest[end - 1] != b'\n' {
+                end += 1;
+            }
+            let (lines, tail) = rest.split_at(end);
+            rest = tail;
+            let (uid, id) = pod_ids(i);
+            let link = format!("/var/log/containers/web-{i}_shop_nginx-{id}.log");
+            let target = format!("/var/log/pods/shop_web-{i}_{uid}/nginx/0.log");
+            let meta = path_metadata(link.as_ref(), Some(target.as_ref()));
+            File {
+                lines: lines.to_vec(),
+                parser: LineParser::new(
+                    Origin::new(link, meta),
+                    config.max_line_bytes as usize,
+                    config.partial_timeout,
+                ),
+                kube: FileMetadata::default(),
+            }
+        })
+        .collect()
+}
+
+fn pod_ids(i: usize) -> (String, String) {
+    (
+        format!("00000000-0000-4000-8000-{i:012x}"),
+        format!("{i:064x}"),
+    )
+}
+
+/// A test API server holding `PODS` pods like the web fixture, each with a dozen labels, and a pod
+/// cache on `runtime` that has listed them.
+fn pod_cache(
+    runtime: &tokio::runtime::Runtime,
+) -> (kubernetes::KubeServer, PodCache, tempfile::TempDir) {
+    let server = kubernetes::seeded(kubernetes::KubeOptions::default());
+    for i in 0..PODS {
+        let (uid, id) = pod_ids(i);
+        let mut pod = kubernetes::fixture("pod-shop-web-7d9f8b6c5-x2x4q.json");
+        pod["metadata"]["name"] = serde_json::json!(format!("web-{i}"));
+        pod["metadata"]["uid"] = serde_json::json!(uid);
+        for l in 0..7 {
+            pod["metadata"]["labels"][format!("example.com/label-{l}")] =
+                serde_json::json!(format!("value-{l}"));
+        }
+        pod["status"]["containerStatuses"][0]["containerID"] =
+            serde_json::json!(format!("containerd://{id}"));
+        server.add_pod(pod).expect("pod");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let cache = runtime.block_on(async {
+        let client = client_from_env(Some(&kubeconfig)).await.expect("client");
+        let cache = PodCache::start(client, PodCacheConfig::new("node-a1"));
+        assert!(
+            cache.wait_ready(Duration::from_secs(30)).await,
+            "cache not ready"
+        );
+        cache
+    });
+    assert!(cache.status().pods >= PODS, "{:?}", cache.status());
+    (server, cache, dir)
+}
+
+impl Pipeline {
+    /// Each file's lines in turn, 64 KiB reads as the reader makes them; with `enricher`, each turn
+    /// first asks it about the file, as the reading thread does.
+    fn run_files(
+        &self,
+        files: &mut [File],
+        mut enricher: Option<&mut KubeEnricher>,
+        events: &mut Vec<Event>,
+        out: &mut Vec<u8>,
+    ) -> usize {
+        let now = Instant::now();
+        let mut written = 0;
+        for file in files.iter_mut() {
+            let mut framer = Framer::new(0, self.config.max_line_bytes as usize);
+            for chunk in file.lines.chunks(64 * 1024) {
+                if let Some(enricher) = enricher.as_deref_mut() {
+                    match enricher.check(&mut file.kube, file.parser.origin(), now) {
+                        Decision::Proceed(Some(origin)) => file.parser.set_origin(origin),
+                        Decision::Proceed(None) => {}
+                        Decision::Hold(_) => panic!("every pod is cached"),
+                    }
+                }
+                framer.extend(chunk);
+                while let Some(line) = framer.next_line() {
+                    file.parser.push(line, now, events);
+                }
+                self.processors.run_batch(events);
+                for event in events.drain(..) {
+                    self.encoder.encode(&event, out);
+                    out.push(b'\n');
+                }
+                written += out.len();
+                out.clear();
+            }
+        }
+        written
+    }
+}
+
+fn enrichment(c: &mut Criterion) {
+    let (input, lines) = workload(16 * 1024 * 1024);
+    let pipeline = Pipeline::new();
+    let mut events = Vec::with_capacity(4096);
+    let mut out = Vec::with_capacity(1024 * 1024);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (_server, cache, _dir) = pod_cache(&runtime);
+    let mut enricher = KubeEnricher::new(cache, Duration::from_secs(2));
+
+    let mut plain = files(&input, &pipeline.config);
+    let mut enriched = files(&input, &pipeline.config);
+    let plain_bytes = pipeline.run_files(&mut plain, None, &mut events, &mut out);
+    let enriched_bytes =
+        pipeline.run_files(&mut enriched, Some(&mut enricher), &mut events, &mut out);
+    assert_eq!(
+        enricher.stats().found,
+        PODS as u64,
+        "{:?}",
+        enricher.stats()
+    );
+    eprintln!(
+        "enrichment: {lines} lines; documents {:.0} bytes/line with path metadata, {:.0} with API metadata",
+        plain_bytes as f64 / lines as f64,
+        enriched_bytes as f64 / lines as f64
+    );
+
+    let mut group = c.benchmark_group("enrichment");
+    group
+        .measurement_time(Duration::from_secs(10))
+        .sample_size(20)
+        .throughput(Throughput::Elements(lines as u64));
+    group.bench_function("path_metadata/200_files", |b| {
+        b.iter(|| black_box(pipeline.run_files(&mut plain, None, &mut events, &mut out)))
+    });
+    group.bench_function("kube_metadata/200_pods", |b| {
+        b.iter(|| {
+            black_box(pipeline.run_files(&mut enriched, Some(&mut enricher), &mut events, &mut out))
+        })
+    });
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let (input, lines) = workload(16 * 1024 * 1024);
     let pipeline = Pipeline::new();
@@ -161,5 +337,5 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, enrichment);
 criterion_main!(benches);
