@@ -17,7 +17,7 @@ use loglynk::enrich::{AgentMetadata, HostMetadata};
 use loglynk::event::{Encoder, StaticFields};
 use loglynk::pipeline::{self, ReadOptions, State};
 use loglynk::registry::{import_filebeat, read_filebeat_registry, Store};
-use loglynk::telemetry::{init_logging, LogFormat};
+use loglynk::telemetry::{init_logging, serve_http, LogFormat, Metrics};
 
 /// Where the agent looks for its configuration when `--config` is not given.
 const DEFAULT_CONFIG_PATH: &str = "/etc/loglynk/loglynk.yml";
@@ -335,6 +335,13 @@ fn run(config: &Config) -> anyhow::Result<()> {
     let pipeline = async move {
         options.kube =
             start_pod_cache(&config.kubernetes, node_name_env(), NodeScope::Required).await?;
+        let mut metrics = Metrics::new();
+        if let Some(cache) = &options.kube {
+            metrics.register_kube(cache.clone());
+        }
+        if config.http.enabled {
+            serve_http(&config.http.host, config.http.port, Arc::new(metrics)).await?;
+        }
         let summary = pipeline::run(&config, options, state, encoder, pipeline_changes).await?;
         anyhow::Ok(summary)
     };

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::Pod;
 use kubernetes::{fixture, KubeOptions, KubeServer, PODS};
 use loglynk::enrich::kube::cache::{client_from_env, KubeError, PodCache, PodCacheConfig};
+use loglynk::telemetry::Metrics;
 use serde_json::{json, Value};
 
 const TOKEN: &str = "s3cret";
@@ -251,6 +252,21 @@ async fn a_recreated_statefulset_pod_never_gets_the_old_labels() {
 async fn outage_serves_the_last_state_then_recovers() {
     let server = seeded();
     let (cache, _dir) = start(&server, config(Duration::from_secs(60))).await;
+    let mut metrics = Metrics::new();
+    metrics.register_kube(cache.clone());
+    let gauge = |metrics: &Metrics, name: &str| {
+        let text = metrics.encode();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+            .to_owned();
+        line[name.len() + 1..].parse::<f64>().expect("a number")
+    };
+    assert_eq!(gauge(&metrics, "loglynk_kube_cache_stale"), 0.0);
+    assert_eq!(gauge(&metrics, "loglynk_kube_cache_pods"), 5.0);
+    assert_eq!(gauge(&metrics, "loglynk_kube_cache_ready"), 1.0);
+
     server.faults().set_down(true);
     eventually("stale", Duration::from_secs(15), || cache.status().stale).await;
     let status = cache.status();
@@ -258,6 +274,13 @@ async fn outage_serves_the_last_state_then_recovers() {
         status.errors > 0 && status.failing_for.is_some(),
         "{status:?}"
     );
+    assert_eq!(
+        gauge(&metrics, "loglynk_kube_cache_stale"),
+        1.0,
+        "the metric says so"
+    );
+    assert!(gauge(&metrics, "loglynk_kube_watch_failing_seconds") >= 0.5);
+    assert!(gauge(&metrics, "loglynk_kube_watch_errors_total") >= 1.0);
     assert!(
         cache.pod(WEB_UID).is_some(),
         "lookups answer during the outage"
@@ -278,6 +301,8 @@ async fn outage_serves_the_last_state_then_recovers() {
         status.failing_for.is_none() && status.pods == 6,
         "{status:?}"
     );
+    assert_eq!(gauge(&metrics, "loglynk_kube_cache_stale"), 0.0);
+    assert_eq!(gauge(&metrics, "loglynk_kube_watch_failing_seconds"), 0.0);
 
     // A second outage with nothing changing: the resumed watch says nothing, the probe sees it.
     let errors = status.errors;

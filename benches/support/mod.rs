@@ -24,6 +24,8 @@ pub fn spawn_run(addr: SocketAddr, root: &Path, state: &Path, stderr: File) -> C
     Command::new(env!("CARGO_BIN_EXE_loglynk"))
         .arg("run")
         .arg("-E")
+        .arg("http.port=0")
+        .arg("-E")
         .arg(format!("output.elasticsearch.hosts=[\"http://{addr}\"]"))
         .arg("-E")
         .arg("output.elasticsearch.ssl.certificate_authorities=[]")

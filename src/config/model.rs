@@ -86,6 +86,10 @@ pub const DEFAULT_KUBE_METADATA_WAIT: Duration = Duration::from_secs(2);
 /// Environment variable the node name comes from when `kubernetes.node_name` is not set: the
 /// DaemonSet sets it from the downward API (spec.nodeName).
 pub const NODE_NAME_ENV: &str = "NODE_NAME";
+/// Filebeat's HTTP monitoring port, so scrape annotations and firewall rules carry over.
+pub const DEFAULT_HTTP_PORT: u16 = 5066;
+/// Every interface: Prometheus scrapes the pod IP, and the kubelet probes it.
+pub const DEFAULT_HTTP_HOST: &str = "0.0.0.0";
 /// Memory for events between reading and Elasticsearch's acknowledgement; beyond it, reading pauses
 /// and the files on disk are the buffer.
 pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 32 * 1024 * 1024;
@@ -126,7 +130,18 @@ pub struct Config {
     pub add_host_metadata: bool,
     pub kubernetes: Kubernetes,
     pub output: Output,
+    pub http: Http,
     pub logging: Logging,
+}
+
+/// The agent's `/metrics` and `/healthz` endpoint (Filebeat's `http.*` monitoring settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    pub enabled: bool,
+    pub host: String,
+    /// 0 picks a free port (logged at start).
+    pub port: u16,
 }
 
 /// Pod metadata from the Kubernetes API, as Filebeat's add_kubernetes_metadata adds it.
@@ -323,6 +338,7 @@ impl Default for Config {
             add_host_metadata: true,
             kubernetes: Kubernetes::default(),
             output: Output::default(),
+            http: Http::default(),
             logging: Logging::default(),
         }
     }
@@ -439,6 +455,16 @@ impl<'de> Deserialize<'de> for KubernetesMode {
             }
         }
         deserializer.deserialize_any(ModeVisitor)
+    }
+}
+
+impl Default for Http {
+    fn default() -> Http {
+        Http {
+            enabled: true,
+            host: DEFAULT_HTTP_HOST.to_owned(),
+            port: DEFAULT_HTTP_PORT,
+        }
     }
 }
 

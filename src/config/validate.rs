@@ -86,13 +86,6 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
             );
         }
     }
-    if kube.node_name.as_deref().is_some_and(str::is_empty) {
-        problem(
-            "kubernetes.node_name".into(),
-            "must not be empty (leave it out to use $NODE_NAME)".into(),
-        );
-    }
-
     if config.max_open_files < 1 {
         problem("max_open_files".into(), "must be at least 1".into());
     }

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use crate::elasticsearch::EsServer;
 use crate::kubernetes::{fixture, KubeOptions, KubeServer, PODS};
 use crate::support::{
-    documents, loglynk, run_to_end, seq_of, wait_until, Container, KubeTree, Running,
+    documents, http_get, loglynk, metrics_address, run_to_end, sample, seq_of, wait_until,
+    Container, KubeTree, Running,
 };
 
 const TOKEN: &str = "kube-t0ken";
@@ -205,6 +206,10 @@ fn run_cmd(tree: &KubeTree, es: &EsServer, kube: &[String]) -> Command {
             "-E",
             "shutdown_timeout=3s",
             "-E",
+            "http.host=127.0.0.1",
+            "-E",
+            "http.port=0",
+            "-E",
         ])
         .arg(format!("state_dir={}", tree.state_dir().display()))
         .arg("-E")
@@ -271,6 +276,24 @@ fn run_enriches_and_keeps_shipping_through_an_api_outage() {
         "the outage is not in the agent's log:\n{}",
         running.stderr_so_far()
     );
+    let address = metrics_address(&running.stderr_so_far()).expect("the metrics address");
+    let scrape = || {
+        let (status, body) = http_get(&address, "/metrics");
+        assert_eq!(status, 200, "{body}");
+        body
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let metrics = scrape();
+            sample(&metrics, "loglynk_kube_watch_failing_seconds").unwrap_or(0.0) > 0.0
+                && sample(&metrics, "loglynk_kube_watch_errors_total").unwrap_or(0.0) >= 1.0
+        }),
+        "the outage is not in the metrics:\n{}",
+        scrape()
+    );
+    assert_eq!(sample(&scrape(), "loglynk_kube_cache_pods"), Some(1.0));
+    assert_eq!(http_get(&address, "/healthz"), (200, "ok\n".to_owned()));
+    assert_eq!(http_get(&address, "/").0, 404);
 
     // Back, with a changed label: later lines carry it.
     kube.faults().set_down(false);
@@ -289,6 +312,14 @@ fn run_enriches_and_keeps_shipping_through_an_api_outage() {
     assert!(running
         .stderr_so_far()
         .contains("Kubernetes API watch recovered"));
+    assert!(
+        wait_until(Duration::from_secs(10), || sample(
+            &scrape(),
+            "loglynk_kube_watch_failing_seconds"
+        ) == Some(0.0)),
+        "{}",
+        scrape()
+    );
 
     let stopped = running.stop("TERM", Duration::from_secs(10));
     assert_eq!(stopped.code, Some(0), "stderr:\n{}", stopped.stderr);

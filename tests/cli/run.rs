@@ -29,6 +29,8 @@ fn run_cmd(tree: &KubeTree, url: &str) -> Command {
         "-E",
         "shutdown_timeout=3s",
         "-E",
+        "http.port=0",
+        "-E",
     ])
     .arg(format!("state_dir={}", tree.state_dir().display()))
     .arg("-E")

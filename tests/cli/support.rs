@@ -32,6 +32,47 @@ pub fn loglynk() -> Command {
     cmd
 }
 
+/// `GET path` over plain HTTP/1.1: the status code and the body.
+pub fn http_get(address: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a header");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    (status, body.to_owned())
+}
+
+/// The value of a sample in a Prometheus text exposition.
+pub fn sample(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Where the agent's metrics endpoint listens, from its JSON log on stderr.
+pub fn metrics_address(stderr: &str) -> Option<String> {
+    stderr.lines().find_map(|line| {
+        let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+        if entry["message"] != "serving /metrics and /healthz" {
+            return None;
+        }
+        entry["address"].as_str().map(str::to_owned)
+    })
+}
+
 /// Parses NDJSON output, failing with the offending line.
 pub fn documents(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8(stdout.to_vec())

@@ -253,3 +253,66 @@ fn masked_yaml_loads_back_to_the_same_config() {
     let yaml = c.to_masked_yaml();
     assert_eq!(load_with(&yaml, &[], &[]).unwrap(), c, "{yaml}");
 }
+
+#[test]
+fn kubernetes_settings_load_and_round_trip() {
+    let c = ok("");
+    assert_eq!(c.kubernetes.enabled, KubernetesMode::Auto);
+    assert_eq!(c.kubernetes.metadata_wait, DEFAULT_KUBE_METADATA_WAIT);
+    assert_eq!(c.kubernetes.cleanup_timeout, DEFAULT_KUBE_CLEANUP_TIMEOUT);
+    assert!(c.kubernetes.dedot && c.kubernetes.namespace_labels && !c.kubernetes.node_metadata);
+    for (text, mode) in [
+        ("auto", KubernetesMode::Auto),
+        ("true", KubernetesMode::On),
+        ("false", KubernetesMode::Off),
+        ("\"true\"", KubernetesMode::On),
+    ] {
+        let c = ok(&format!("kubernetes.enabled: {text}\n"));
+        assert_eq!(c.kubernetes.enabled, mode, "{text}");
+        // What `config check` prints loads back into the same value.
+        assert_eq!(ok(&c.to_masked_yaml()).kubernetes.enabled, mode, "{text}");
+    }
+    let c = load_with(
+        "kubernetes:\n  enabled: ${KUBE:auto}\n  node_name: ${NODE}\n  metadata_wait: 500ms\n  \
+         include_annotations: [team, \"example.com/*\"]\n",
+        &[],
+        &[("KUBE", "false"), ("NODE", "node-a1")],
+    )
+    .unwrap();
+    assert_eq!(c.kubernetes.enabled, KubernetesMode::Off);
+    assert_eq!(c.kubernetes.node_name.as_deref(), Some("node-a1"));
+    assert_eq!(c.kubernetes.metadata_wait, Duration::from_millis(500));
+    assert_eq!(c.kubernetes.include_annotations, ["team", "example.com/*"]);
+}
+
+#[test]
+fn kubernetes_settings_are_checked() {
+    let problems = |yaml: &str| -> Vec<String> {
+        load_with(yaml, &[], &[])
+            .unwrap_err()
+            .problems()
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    };
+    let found = problems("kubernetes.enabled: maybe\n");
+    assert!(
+        found[0].contains("kubernetes.enabled") && found[0].contains("auto, true or false"),
+        "{found:?}"
+    );
+    let found = problems(
+        "kubernetes: {metadata_wait: 5m, include_annotations: [\"*\"], node_name: \"\"}\n",
+    );
+    let joined = found.join("\n");
+    for key in [
+        "kubernetes.metadata_wait",
+        "kubernetes.include_annotations.0",
+    ] {
+        assert!(joined.contains(key), "{key} not in {joined}");
+    }
+    // An empty node name (`${NODE_NAME:}`) is no node name: $NODE_NAME, else a start-up error.
+    assert_eq!(
+        ok("kubernetes.node_name: \"\"\n").kubernetes.node_name,
+        None
+    );
+}

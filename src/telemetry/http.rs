@@ -1,0 +1,102 @@
+//! The agent's HTTP endpoint: `GET /metrics` for Prometheus and `GET /healthz` for the liveness
+//! probe. Nothing else is served.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use super::Metrics;
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {address} for /metrics and /healthz: {source}")]
+pub struct HttpError {
+    address: String,
+    #[source]
+    source: std::io::Error,
+}
+
+/// Binds `host:port` (port 0 picks a free one) and serves on the current runtime until it shuts down.
+/// Returns the bound address.
+pub async fn serve_http(
+    host: &str,
+    port: u16,
+    metrics: Arc<Metrics>,
+) -> Result<SocketAddr, HttpError> {
+    let error = |source| HttpError {
+        address: format!("{host}:{port}"),
+        source,
+    };
+    let listener = TcpListener::bind((host, port)).await.map_err(error)?;
+    let address = listener.local_addr().map_err(error)?;
+    tracing::info!(%address, "serving /metrics and /healthz");
+    tokio::spawn(async move {
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of descriptors, typically: back off rather than spin.
+                    tracing::warn!(%error, "metrics endpoint: accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let metrics = Arc::clone(&metrics);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let response = respond(&request, &metrics);
+                    async move { Ok::<_, Infallible>(response) }
+                });
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service);
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "metrics endpoint: connection ended with an error");
+                }
+            });
+        }
+    });
+    Ok(address)
+}
+
+fn respond(request: &Request<Incoming>, metrics: &Metrics) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    if !matches!(path, "/metrics" | "/healthz") {
+        return plain(StatusCode::NOT_FOUND, "not found\n");
+    }
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET\n");
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    match path {
+        "/metrics" => {
+            let mut response = Response::new(Full::new(Bytes::from(metrics.encode())));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
+            response
+        }
+        _ => plain(StatusCode::OK, "ok\n"),
+    }
+}
+
+fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
