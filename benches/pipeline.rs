@@ -115,12 +115,7 @@ impl Pipeline {
     }
 
     /// Runs the hot path over `input` as a reader would see it (64 KiB reads); returns bytes written.
-    fn run(
-        &self,
-        input: &[u8],
-        events: &mut Vec<loglynk::event::Event>,
-        out: &mut Vec<u8>,
-    ) -> usize {
+    fn run(&self, input: &[u8], events: &mut Vec<Event>, out: &mut Vec<u8>) -> usize {
         let origin = Origin::new(
             "/var/log/containers/api-5c8d9f7b6-k8s2p_shop_api-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log".into(),
             Default::default(),
@@ -132,20 +127,33 @@ impl Pipeline {
             self.config.partial_timeout,
         );
         let now = Instant::now();
-        let mut written = 0;
-        for chunk in input.chunks(64 * 1024) {
-            framer.extend(chunk);
-            while let Some(line) = framer.next_line() {
-                parser.push(line, now, events);
-            }
-            self.processors.run_batch(events);
-            for event in events.drain(..) {
-                self.encoder.encode(&event, out);
-                out.push(b'\n');
-            }
-            written += out.len();
-            out.clear();
+        input
+            .chunks(64 * 1024)
+            .map(|chunk| self.read(chunk, &mut framer, &mut parser, now, events, out))
+            .sum()
+    }
+
+    /// One read's worth of a file through the hot path; returns the bytes it became.
+    fn read(
+        &self,
+        chunk: &[u8],
+        framer: &mut Framer,
+        parser: &mut LineParser,
+        now: Instant,
+        events: &mut Vec<Event>,
+        out: &mut Vec<u8>,
+    ) -> usize {
+        framer.extend(chunk);
+        while let Some(line) = framer.next_line() {
+            parser.push(line, now, events);
         }
+        self.processors.run_batch(events);
+        for event in events.drain(..) {
+            self.encoder.encode(&event, out);
+            out.push(b'\n');
+        }
+        let written = out.len();
+        out.clear();
         written
     }
 }
@@ -253,17 +261,7 @@ impl Pipeline {
                         Decision::Hold(_) => panic!("every pod is cached"),
                     }
                 }
-                framer.extend(chunk);
-                while let Some(line) = framer.next_line() {
-                    file.parser.push(line, now, events);
-                }
-                self.processors.run_batch(events);
-                for event in events.drain(..) {
-                    self.encoder.encode(&event, out);
-                    out.push(b'\n');
-                }
-                written += out.len();
-                out.clear();
+                written += self.read(chunk, &mut framer, &mut file.parser, now, events, out);
             }
         }
         written

@@ -71,6 +71,7 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         loglynk tail --no-follow 'fixtures/var/log/containers/*.log'\n  \
         loglynk tail --from-end /var/log/containers/web-*.log\n  \
+        loglynk tail --kube --no-follow /var/log/containers/web-*.log\n  \
         loglynk tail --no-follow app.log | jq -c '{t: .[\"@timestamp\"], m: .message}'")]
     Tail(TailArgs),
 

@@ -193,27 +193,8 @@ fn pod_for(container: &Container, namespace: &str, name: &str, container_name: &
 }
 
 fn run_cmd(tree: &KubeTree, es: &EsServer, kube: &[String]) -> Command {
-    let mut cmd = loglynk();
-    cmd.arg("run")
-        .args(kube)
-        .args([
-            "-E",
-            &format!("output.elasticsearch.hosts=[\"{}\"]", es.url()),
-            "-E",
-            "output.elasticsearch.ssl.certificate_authorities=[]",
-            "-E",
-            "output.elasticsearch.flush_interval=100ms",
-            "-E",
-            "shutdown_timeout=3s",
-            "-E",
-            "http.host=127.0.0.1",
-            "-E",
-            "http.port=0",
-            "-E",
-        ])
-        .arg(format!("state_dir={}", tree.state_dir().display()))
-        .arg("-E")
-        .arg(format!("paths=[\"{}\"]", tree.glob()));
+    let mut cmd = crate::support::run_cmd(tree, &es.url());
+    cmd.args(kube);
     cmd
 }
 

@@ -3,40 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::elasticsearch::{EsOptions, EsServer};
-use crate::support::{seq_of, wait_until, write_steadily, KubeTree, Running};
-
-/// `loglynk run` shipping `tree`'s logs to `url`, with retries fast enough for a test.
-fn run_cmd(tree: &KubeTree, url: &str) -> Command {
-    let mut cmd = crate::support::loglynk();
-    cmd.args([
-        "run",
-        "-E",
-        &format!("output.elasticsearch.hosts=[\"{url}\"]"),
-        "-E",
-        "output.elasticsearch.ssl.certificate_authorities=[]",
-        "-E",
-        "output.elasticsearch.flush_interval=100ms",
-        "-E",
-        "output.elasticsearch.backoff.init=20ms",
-        "-E",
-        "output.elasticsearch.backoff.max=200ms",
-        "-E",
-        "registry_flush=100ms",
-        "-E",
-        "shutdown_timeout=3s",
-        "-E",
-        "http.port=0",
-        "-E",
-    ])
-    .arg(format!("state_dir={}", tree.state_dir().display()))
-    .arg("-E")
-    .arg(format!("paths=[\"{}\"]", tree.glob()));
-    cmd
-}
+use crate::support::{run_cmd, seq_of, wait_until, write_steadily, KubeTree, Running};
 
 /// Sequence numbers in the server's documents, and how often each was indexed.
 fn indexed(server: &EsServer) -> BTreeMap<u64, u32> {

@@ -32,6 +32,38 @@ pub fn loglynk() -> Command {
     cmd
 }
 
+/// `loglynk run` shipping `tree`'s logs to `url`, with retries fast enough for a test, and its metrics
+/// endpoint on a free loopback port (see [`metrics_address`]).
+pub fn run_cmd(tree: &KubeTree, url: &str) -> Command {
+    let mut cmd = loglynk();
+    cmd.args([
+        "run",
+        "-E",
+        &format!("output.elasticsearch.hosts=[\"{url}\"]"),
+        "-E",
+        "output.elasticsearch.ssl.certificate_authorities=[]",
+        "-E",
+        "output.elasticsearch.flush_interval=100ms",
+        "-E",
+        "output.elasticsearch.backoff.init=20ms",
+        "-E",
+        "output.elasticsearch.backoff.max=200ms",
+        "-E",
+        "registry_flush=100ms",
+        "-E",
+        "shutdown_timeout=3s",
+        "-E",
+        "http.host=127.0.0.1",
+        "-E",
+        "http.port=0",
+        "-E",
+    ])
+    .arg(format!("state_dir={}", tree.state_dir().display()))
+    .arg("-E")
+    .arg(format!("paths=[\"{}\"]", tree.glob()));
+    cmd
+}
+
 /// `GET path` over plain HTTP/1.1: the status code and the body.
 pub fn http_get(address: &str, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
