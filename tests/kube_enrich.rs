@@ -225,10 +225,20 @@ async fn label_changes_reach_the_files_next_events() {
     let first = proceed(enricher.check(&mut file, &web, Instant::now())).expect("found");
     assert_eq!(doc(&first)["kubernetes"]["labels"]["tier"], "frontend");
 
+    // A change to what is not shipped (a status condition) keeps the file's origin.
     let mut pod = c
         .server
         .pod("shop", "web-7d9f8b6c5-x2x4q")
         .expect("stored pod");
+    let before = c.cache.generation();
+    pod["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
+    c.server.update_pod(pod.clone()).expect("update");
+    eventually("the status change", Duration::from_secs(10), || {
+        (c.cache.generation() != before).then_some(())
+    })
+    .await;
+    assert!(proceed(enricher.check(&mut file, &first, Instant::now())).is_none());
+
     pod["metadata"]["labels"]["tier"] = json!("edge");
     c.server.update_pod(pod).expect("update");
     let changed = eventually("the new label", Duration::from_secs(10), || {

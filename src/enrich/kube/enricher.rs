@@ -121,7 +121,10 @@ impl KubeEnricher {
         }
         if let Some((pod, container)) = self.lookup(meta) {
             if let State::Found(previous) = &file.state {
-                if Arc::ptr_eq(previous, &pod) {
+                // Most pod updates change only what is not shipped (status conditions, the
+                // resourceVersion): the file keeps its origin.
+                if Arc::ptr_eq(previous, &pod) || **previous == *pod {
+                    file.state = State::Found(pod);
                     return Decision::Proceed(None);
                 }
             }
