@@ -2,8 +2,10 @@
 //!
 //! Data flows one way through the modules: `discover` finds files, `tail` reads and frames them, `parse`
 //! turns lines into [`event::Event`]s, `enrich` says where they came from, `process` decodes and drops,
-//! `output` ships. `pipeline` wires those stages together; `config` and `telemetry` serve them all.
+//! `output` ships. `pipeline` wires those stages together; `config` and `telemetry` serve them all;
+//! `bootstrap` prepares the cluster `output` ships to.
 
+pub mod bootstrap;
 pub mod config;
 pub mod discover;
 pub mod enrich;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
+use loglynk::bootstrap::BootstrapOptions;
 use loglynk::config::{
     self, Config, Kubernetes, KubernetesMode, ProcessEnv, StartAt, NODE_NAME_ENV,
 };
@@ -26,6 +27,8 @@ const DEFAULT_CONFIG_PATH: &str = "/etc/loglynk/loglynk.yml";
 const EXIT_INVALID: u8 = 2;
 /// Exit code for a failure at run time.
 const EXIT_FAILURE: u8 = 1;
+/// `bootstrap`: an object in the cluster differs from loglynk's and was left as it is.
+const EXIT_DIFFERS: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,9 +40,11 @@ const EXIT_FAILURE: u8 = 1;
         docker json-file lines, adds the pod's metadata (from the Kubernetes API, else its log path) and host metadata, decodes JSON \
         messages into json.*, and \
         writes documents with Filebeat's ECS field names.",
-    after_help = "Exit codes: 0 success, 1 failure at run time, 2 invalid configuration or usage.\n\n\
+    after_help = "Exit codes: 0 success, 1 failure at run time, 2 invalid configuration or usage, 3 \
+        (bootstrap) an object differs and was left as it is.\n\n\
         Examples:\n  \
         loglynk tail --no-follow 'fixtures/var/log/containers/*.log'\n  \
+        loglynk bootstrap --dry-run\n  \
         loglynk config check /etc/loglynk/loglynk.yml\n  \
         loglynk -E 'output.elasticsearch.hosts=[\"http://127.0.0.1:9200\"]' config check"
 )]
@@ -84,6 +89,30 @@ enum Command {
         loglynk run --config /etc/loglynk/loglynk.yml\n  \
         loglynk run -E 'output.elasticsearch.hosts=[\"http://127.0.0.1:9200\"]' -E state_dir=/tmp/loglynk")]
     Run,
+
+    /// Install the ILM policy and index template `run` relies on (idempotent).
+    ///
+    /// Uses output.elasticsearch's hosts, TLS and credentials. Each object is read back first: missing
+    /// ones are created, equal ones reported `unchanged`, and one that differs is shown as a diff and
+    /// overwritten only with --force. setup.mode picks the layout `run` writes: daily indices (the
+    /// default; no rollover, aged by the date in their name), a data stream, or a rollover alias.
+    #[command(
+        after_help = "Exit codes: 0 installed or unchanged; 1 failure (connection, TLS, \
+        credentials, an object refused); 2 invalid configuration or usage; 3 an object differs and \
+        was left as it is (run again with --force to overwrite it).\n\n\
+        Examples:\n  \
+        loglynk bootstrap --dry-run\n  \
+        loglynk bootstrap --config /etc/loglynk/loglynk.yml\n  \
+        loglynk bootstrap -E setup.mode=data_stream --force"
+    )]
+    Bootstrap {
+        /// Print the requests and their exact JSON bodies; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite objects that differ from what loglynk installs.
+        #[arg(long)]
+        force: bool,
+    },
 
     /// Inspect the configuration.
     #[command(subcommand)]
@@ -167,6 +196,13 @@ fn main() -> ExitCode {
             };
             report(tail(&config, args))
         }
+        Command::Bootstrap { dry_run, force } => {
+            let config = match load_config(cli.config.as_deref(), &cli.set) {
+                Ok(config) => config,
+                Err(code) => return code,
+            };
+            bootstrap(&config, BootstrapOptions { dry_run, force })
+        }
         Command::Run => {
             let config = match load_config(cli.config.as_deref(), &cli.set) {
                 Ok(config) => config,
@@ -186,6 +222,32 @@ fn main() -> ExitCode {
                 .clone()
                 .unwrap_or_else(|| config.state_dir.clone());
             report(import(path, &dir))
+        }
+    }
+}
+
+fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
+    if let Err(error) = init_logging(&config.logging.level, LogFormat::Text) {
+        eprintln!("loglynk: {error}");
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("loglynk: starting the runtime: {error}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match runtime.block_on(loglynk::bootstrap::bootstrap(config, options, &mut out)) {
+        Ok(report) if report.differs() => ExitCode::from(EXIT_DIFFERS),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("loglynk: bootstrap: {error}");
+            ExitCode::from(EXIT_FAILURE)
         }
     }
 }

@@ -86,6 +86,20 @@ pub const DEFAULT_KUBE_METADATA_WAIT: Duration = Duration::from_secs(2);
 /// Environment variable the node name comes from when `kubernetes.node_name` is not set: the
 /// DaemonSet sets it from the downward API (spec.nodeName).
 pub const NODE_NAME_ENV: &str = "NODE_NAME";
+/// The seed's template, policy and index names.
+pub const DEFAULT_SETUP_NAME: &str = "funlynk-logs";
+/// One shard: a node's daily logs are far below the ~50 GB a shard should stay under.
+pub const DEFAULT_SETUP_SHARDS: u32 = 1;
+pub const DEFAULT_SETUP_REPLICAS: u32 = 1;
+/// Logs are searched seconds after they happen, not milliseconds; a longer interval makes indexing
+/// cheaper than the 1 s default.
+pub const DEFAULT_SETUP_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+/// The seed's policy: warm at 7 days (no replicas), deleted at 30, hot rollover at 5 GB or a day.
+pub const DEFAULT_ILM_WARM_AFTER: Duration = Duration::from_secs(7 * 86_400);
+pub const DEFAULT_ILM_WARM_REPLICAS: u32 = 0;
+pub const DEFAULT_ILM_DELETE_AFTER: Duration = Duration::from_secs(30 * 86_400);
+pub const DEFAULT_ILM_ROLLOVER_MAX_SIZE: &str = "5gb";
+pub const DEFAULT_ILM_ROLLOVER_MAX_AGE: Duration = Duration::from_secs(86_400);
 /// Filebeat's HTTP monitoring port, so scrape annotations and firewall rules carry over.
 pub const DEFAULT_HTTP_PORT: u16 = 5066;
 /// Every interface: Prometheus scrapes the pod IP, and the kubelet probes it.
@@ -130,8 +144,69 @@ pub struct Config {
     pub add_host_metadata: bool,
     pub kubernetes: Kubernetes,
     pub output: Output,
+    pub setup: Setup,
     pub http: Http,
     pub logging: Logging,
+}
+
+/// What `loglynk bootstrap` installs, and so where `loglynk run` writes (Filebeat's `setup.template.*`
+/// and `setup.ilm.*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Setup {
+    /// `false`: templates and policies are managed elsewhere; `bootstrap` refuses to run and `run`
+    /// writes to `output.elasticsearch.index` as it is.
+    pub enabled: bool,
+    pub mode: IndexMode,
+    /// The index template's and ILM policy's name; in `data_stream` mode the data stream's, in
+    /// `rollover` mode the write alias's.
+    pub name: String,
+    pub shards: u32,
+    pub replicas: u32,
+    #[serde(with = "duration")]
+    pub refresh_interval: Duration,
+    pub json_mapping: JsonMapping,
+    pub ilm: Ilm,
+}
+
+/// How logs are laid out in indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexMode {
+    /// `output.elasticsearch.index` (`funlynk-logs-%{+yyyy.MM.dd}`): one index a day, aged by the date
+    /// in its name, no rollover.
+    Daily,
+    /// A data stream named `setup.name`, written with bulk `create`, rolled over by ILM.
+    DataStream,
+    /// A write alias `setup.name` over `<name-{now/d}-000001>` indices, rolled over by ILM.
+    Rollover,
+}
+
+/// How the decoded `json` object is mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonMapping {
+    /// One `flattened` field: any application's keys, of any type, never conflict.
+    Flattened,
+    /// Ordinary objects: searchable by type, but the first application to write `json.status` as a
+    /// string makes another's object there fail to index.
+    Dynamic,
+}
+
+/// The ILM policy's phases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ilm {
+    #[serde(with = "duration")]
+    pub warm_after: Duration,
+    /// Replicas once warm (`allocate.number_of_replicas`).
+    pub warm_replicas: u32,
+    #[serde(with = "duration")]
+    pub delete_after: Duration,
+    /// Hot rollover, in the `data_stream` and `rollover` modes: an ES byte size.
+    pub rollover_max_size: String,
+    #[serde(with = "duration")]
+    pub rollover_max_age: Duration,
 }
 
 /// The agent's `/metrics` and `/healthz` endpoint (Filebeat's `http.*` monitoring settings).
@@ -338,6 +413,7 @@ impl Default for Config {
             add_host_metadata: true,
             kubernetes: Kubernetes::default(),
             output: Output::default(),
+            setup: Setup::default(),
             http: Http::default(),
             logging: Logging::default(),
         }
@@ -455,6 +531,34 @@ impl<'de> Deserialize<'de> for KubernetesMode {
             }
         }
         deserializer.deserialize_any(ModeVisitor)
+    }
+}
+
+impl Default for Setup {
+    fn default() -> Setup {
+        Setup {
+            enabled: true,
+            // The seed's daily indices, made to work: see IndexMode::Daily.
+            mode: IndexMode::Daily,
+            name: DEFAULT_SETUP_NAME.to_owned(),
+            shards: DEFAULT_SETUP_SHARDS,
+            replicas: DEFAULT_SETUP_REPLICAS,
+            refresh_interval: DEFAULT_SETUP_REFRESH_INTERVAL,
+            json_mapping: JsonMapping::Flattened,
+            ilm: Ilm::default(),
+        }
+    }
+}
+
+impl Default for Ilm {
+    fn default() -> Ilm {
+        Ilm {
+            warm_after: DEFAULT_ILM_WARM_AFTER,
+            warm_replicas: DEFAULT_ILM_WARM_REPLICAS,
+            delete_after: DEFAULT_ILM_DELETE_AFTER,
+            rollover_max_size: DEFAULT_ILM_ROLLOVER_MAX_SIZE.to_owned(),
+            rollover_max_age: DEFAULT_ILM_ROLLOVER_MAX_AGE,
+        }
     }
 }
 

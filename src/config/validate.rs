@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use super::model::Config;
+use super::model::{Config, IndexMode};
 use crate::event::field::TYPED_TOP_LEVEL;
+use crate::event::{Event, Origin, Text, Timestamp};
 use crate::output::elasticsearch::index::IndexPattern;
 
 /// 1 KiB: below this, ordinary log lines would be cut.
@@ -181,10 +182,113 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     if let Err(e) = IndexPattern::parse(&es.index) {
         problem("output.elasticsearch.index".into(), e.to_string());
     }
+    if config.setup.enabled {
+        validate_setup(config, &mut problem);
+    }
     if config.logging.level.trim().is_empty() {
         problem("logging.level".into(), "must not be empty".into());
     }
     found
+}
+
+/// What `loglynk bootstrap` installs must fit what `loglynk run` writes, or the template never
+/// applies and ILM fails on the indices.
+fn validate_setup(config: &Config, problem: &mut impl FnMut(String, String)) {
+    let setup = &config.setup;
+    match IndexPattern::parse(&setup.name) {
+        Ok(name) if name.is_static() => {}
+        Ok(_) => problem(
+            "setup.name".into(),
+            "must be a fixed name, without %{…}".into(),
+        ),
+        Err(e) => problem("setup.name".into(), e.to_string()),
+    }
+    if setup.shards < 1 {
+        problem("setup.shards".into(), "must be at least 1".into());
+    }
+    if setup.refresh_interval == Duration::ZERO {
+        problem(
+            "setup.refresh_interval".into(),
+            "must be greater than 0".into(),
+        );
+    }
+    let ilm = &setup.ilm;
+    if ilm.delete_after <= ilm.warm_after {
+        problem(
+            "setup.ilm.delete_after".into(),
+            format!(
+                "{} must be longer than warm_after ({})",
+                humantime::format_duration(ilm.delete_after),
+                humantime::format_duration(ilm.warm_after)
+            ),
+        );
+    }
+    if !is_byte_size(&ilm.rollover_max_size) {
+        problem(
+            "setup.ilm.rollover_max_size".into(),
+            format!(
+                "{:?} is not an Elasticsearch byte size like 5gb or 500mb",
+                ilm.rollover_max_size
+            ),
+        );
+    }
+    if ilm.rollover_max_age == Duration::ZERO {
+        problem(
+            "setup.ilm.rollover_max_age".into(),
+            "must be greater than 0".into(),
+        );
+    }
+    if setup.mode == IndexMode::Daily {
+        let index = &config.output.elasticsearch.index;
+        if let Some(reason) = daily_index_problem(index, &setup.name) {
+            problem("output.elasticsearch.index".into(), reason);
+        }
+    }
+}
+
+/// In daily mode the template matches `<name>-*` and ILM reads the index's age from its name
+/// (`parse_origination_date`), which must end in `-yyyy.MM.dd`.
+fn daily_index_problem(index: &str, name: &str) -> Option<String> {
+    let pattern = IndexPattern::parse(index).ok()?;
+    let event = Event::new(
+        Origin::new(String::new(), Default::default()),
+        Timestamp::parse_rfc3339("2026-11-24T00:00:00Z")?,
+        Text::from(""),
+        0,
+    );
+    let mut rendered = String::new();
+    if pattern.render(&event, &mut rendered).is_err() {
+        return Some(format!(
+            "{index:?} names a field; in setup.mode daily the index must be {name}-%{{+yyyy.MM.dd}}"
+        ));
+    }
+    let Some(date) = rendered.strip_prefix(&format!("{name}-")) else {
+        return Some(format!(
+            "{index:?} does not start with \"{name}-\", so the {name} template (pattern {name}-*) \
+             would not apply to it"
+        ));
+    };
+    // Rendered for 2026-11-24: year, month and day in that order, any one-character separators.
+    let dated = date.len() == 10
+        && date.get(0..4) == Some("2026")
+        && date.get(5..7) == Some("11")
+        && date.get(8..10) == Some("24");
+    (!dated).then(|| {
+        format!(
+            "{index:?} must end in -%{{+yyyy.MM.dd}}: ILM ages daily indices by the date in \
+             their name (index.lifecycle.parse_origination_date)"
+        )
+    })
+}
+
+/// An Elasticsearch byte size: a whole number and a unit (`5gb`, `500MB`, `1024b`).
+fn is_byte_size(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &lower[digits.len()..];
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && matches!(unit, "b" | "kb" | "mb" | "gb" | "tb" | "pb")
 }
 
 #[cfg(test)]

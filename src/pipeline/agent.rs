@@ -8,7 +8,7 @@ use tokio::sync::Mutex;
 use super::reading::{ReadOptions, ReaderFailed, Reading};
 use super::source::SourceSummary;
 use super::state::State;
-use crate::config::Config;
+use crate::config::{Config, IndexMode};
 use crate::discover::{Changes, PatternError};
 use crate::event::Encoder;
 use crate::output::elasticsearch::batcher::{run_batcher, BatcherConfig, BatcherSummary};
@@ -45,6 +45,22 @@ pub enum RunError {
     Reader(#[from] ReaderFailed),
 }
 
+/// Where `run` writes, as `loglynk bootstrap` set the cluster up for: daily indices by name, or the
+/// data stream (which takes only `create`), or the rollover write alias.
+pub fn write_target(config: &Config) -> Result<(IndexPattern, BulkAction), IndexPatternError> {
+    let setup = &config.setup;
+    match (setup.enabled, setup.mode) {
+        (true, IndexMode::DataStream) => {
+            Ok((IndexPattern::parse(&setup.name)?, BulkAction::Create))
+        }
+        (true, IndexMode::Rollover) => Ok((IndexPattern::parse(&setup.name)?, BulkAction::Index)),
+        (false, _) | (true, IndexMode::Daily) => Ok((
+            IndexPattern::parse(&config.output.elasticsearch.index)?,
+            BulkAction::Index,
+        )),
+    }
+}
+
 /// Reader batches waiting for the batcher: a few, so reading overlaps with building requests.
 const CHANNEL_BATCHES: usize = 4;
 
@@ -59,7 +75,7 @@ pub async fn run(
 ) -> Result<RunSummary, RunError> {
     let es = &config.output.elasticsearch;
     let client = EsClient::new(es)?;
-    let pattern = IndexPattern::parse(&es.index)?;
+    let (pattern, action) = write_target(config)?;
     let dead_letters = DeadLetters::open(
         &config.state_dir,
         es.dead_letter.max_bytes,
@@ -104,7 +120,7 @@ pub async fn run(
         compression_level: es.compression_level,
     };
     let processors = Processors::new(&config.decode_json_fields, &config.drop_own_logs);
-    let builder = BulkBuilder::new(pattern, BulkAction::Index, encoder.clone());
+    let builder = BulkBuilder::new(pattern, action, encoder.clone());
     let mut reading = Reading::start(config, options, Some(state), changes, CHANNEL_BATCHES)?;
     let batches = std::mem::replace(&mut reading.batches, tokio::sync::mpsc::channel(1).1);
     let batched = run_batcher(batches, processors, builder, encoder, deliverer, batcher).await;

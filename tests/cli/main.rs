@@ -11,6 +11,7 @@
 #[path = "../support/elasticsearch/mod.rs"]
 mod elasticsearch;
 
+mod bootstrap;
 mod config_check;
 mod filebeat_import;
 mod kube;

@@ -70,11 +70,13 @@ output.elasticsearch:
 #[test]
 fn dotted_and_nested_keys_merge() {
     let dotted =
-        ok("output.elasticsearch.username: bob\noutput:\n  elasticsearch:\n    index: logs\n");
-    let nested = ok("output: {elasticsearch: {username: bob, index: logs}}\n");
+        ok("output.elasticsearch.username: bob\noutput:\n  elasticsearch:\n    index: logs-%{+yyyy.MM.dd}\nsetup.name: logs\n");
+    let nested = ok(
+        "output: {elasticsearch: {username: bob, index: \"logs-%{+yyyy.MM.dd}\"}}\nsetup: {name: logs}\n",
+    );
     assert_eq!(dotted, nested);
     assert_eq!(dotted.output.elasticsearch.username.as_deref(), Some("bob"));
-    assert_eq!(dotted.output.elasticsearch.index, "logs");
+    assert_eq!(dotted.output.elasticsearch.index, "logs-%{+yyyy.MM.dd}");
 }
 
 #[test]
@@ -110,6 +112,7 @@ add_host_metadata: ${HOSTMETA:true}
 scan_frequency: ${SCAN:30s}
 paths: ${PATHS}
 output.elasticsearch.index: literal-$${not_a_var}
+setup.enabled: false
 ";
     let c = load_with(
         yaml,

@@ -47,7 +47,8 @@ pub struct ServerInfo {
 }
 
 #[derive(Debug, Clone)]
-pub struct BulkReply {
+/// An answer of any HTTP status, for the caller to classify.
+pub struct Reply {
     pub status: u16,
     pub body: Bytes,
     pub host: String,
@@ -145,11 +146,7 @@ impl EsClient {
     }
 
     /// `POST /_bulk`; any HTTP status comes back as a reply, for the caller to classify.
-    pub async fn bulk(
-        &self,
-        request: &BulkRequest,
-        timeout: Duration,
-    ) -> Result<BulkReply, SendError> {
+    pub async fn bulk(&self, request: &BulkRequest, timeout: Duration) -> Result<Reply, SendError> {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(NDJSON));
         headers.insert(ACCEPT, HeaderValue::from_static(JSON));
@@ -165,7 +162,26 @@ impl EsClient {
                 timeout,
             )
             .await?;
-        Ok(BulkReply { status, body, host })
+        Ok(Reply { status, body, host })
+    }
+
+    /// A JSON API call (`GET`, `PUT`, `HEAD`, …) other than a bulk: `path` is already percent-encoded.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<Reply, SendError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(JSON));
+        if body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+        }
+        let (status, body, host) = self
+            .send(method, path, headers, body.map(Bytes::from), timeout)
+            .await?;
+        Ok(Reply { status, body, host })
     }
 
     /// Tries the live hosts in round-robin order, moving on only when nothing was sent (connection
