@@ -285,8 +285,9 @@ fn rejected(reply: &Reply, object: &Object, status: u16) -> BootstrapError {
             let error = v.get("error")?;
             let reason = error.get("reason").and_then(Value::as_str);
             let kind = error.get("type").and_then(Value::as_str);
-            Some(match (kind, reason) {
-                (Some(kind), Some(reason)) => format!("{kind}: {reason}"),
+            Some(match (kind, reason, error.as_str()) {
+                (Some(kind), Some(reason), _) => format!("{kind}: {reason}"),
+                (_, _, Some(text)) => text.to_owned(),
                 _ => error.to_string(),
             })
         })
