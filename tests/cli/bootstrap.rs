@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::elasticsearch::{EsOptions, EsServer};
+use crate::elasticsearch::{EsOptions, EsServer, TestCa};
 use crate::support::{loglynk, repo_root, run_to_end, Stopped};
 
 const MODES: [&str; 3] = ["daily", "data_stream", "rollover"];
@@ -131,4 +131,53 @@ fn setup_disabled_refuses_to_run() {
         run.stderr
     );
     assert_eq!(server.requests().records.len(), 0);
+}
+
+#[test]
+fn a_certificate_from_another_ca_fails_closed_naming_the_host() {
+    let server_ca = TestCa::new("cluster CA");
+    let server = EsServer::start_with(EsOptions {
+        tls: Some(server_ca.server_identity()),
+        ..EsOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other-ca.pem");
+    std::fs::write(&other, TestCa::new("some other CA").cert_pem()).unwrap();
+    let mut cmd = loglynk();
+    cmd.arg("bootstrap")
+        .args([
+            "-E",
+            &format!("output.elasticsearch.hosts=[\"{}\"]", server.url()),
+        ])
+        .arg("-E")
+        .arg(format!(
+            "output.elasticsearch.ssl.certificate_authorities=[\"{}\"]",
+            other.display()
+        ));
+    let run = run_to_end(cmd, Duration::from_secs(60));
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("TLS handshake with {} failed", server.url())),
+        "{}",
+        run.stderr
+    );
+
+    // The right CA: the same command gets through.
+    let right = dir.path().join("ca.pem");
+    std::fs::write(&right, server_ca.cert_pem()).unwrap();
+    let mut cmd = loglynk();
+    cmd.arg("bootstrap")
+        .args([
+            "-E",
+            &format!("output.elasticsearch.hosts=[\"{}\"]", server.url()),
+        ])
+        .arg("-E")
+        .arg(format!(
+            "output.elasticsearch.ssl.certificate_authorities=[\"{}\"]",
+            right.display()
+        ));
+    let run = run_to_end(cmd, Duration::from_secs(60));
+    assert!(!run.stderr.contains("TLS"), "{}", run.stderr);
+    assert_eq!(server.requests().count_status("/", 200), 1);
 }
