@@ -327,6 +327,7 @@ fn tail(config: &Config, args: &TailArgs) -> anyhow::Result<()> {
         start_at,
         follow: !args.no_follow,
         kube: None,
+        telemetry: Arc::default(),
     };
     let kube = args.kube.then(|| Kubernetes {
         enabled: KubernetesMode::On,
@@ -393,17 +394,19 @@ fn run(config: &Config) -> anyhow::Result<()> {
         start_at: None,
         follow: true,
         kube: None,
+        telemetry: Arc::default(),
     };
     let pipeline_changes = Arc::clone(&changes);
     let pipeline = async move {
         options.kube =
             start_pod_cache(&config.kubernetes, node_name_env(), NodeScope::Required).await?;
-        let mut metrics = Metrics::new();
+        let mut metrics = Metrics::new(&options.telemetry);
         if let Some(cache) = &options.kube {
             metrics.register_kube(cache.clone());
         }
         if config.http.enabled {
-            serve_http(&config.http.host, config.http.port, Arc::new(metrics)).await?;
+            let telemetry = Arc::clone(&options.telemetry);
+            serve_http(&config.http.host, config.http.port, Arc::new(metrics), telemetry).await?;
         }
         let summary = pipeline::run(&config, options, state, encoder, pipeline_changes).await?;
         anyhow::Ok(summary)

@@ -252,7 +252,7 @@ async fn a_recreated_statefulset_pod_never_gets_the_old_labels() {
 async fn outage_serves_the_last_state_then_recovers() {
     let server = seeded();
     let (cache, _dir) = start(&server, config(Duration::from_secs(60))).await;
-    let mut metrics = Metrics::new();
+    let mut metrics = Metrics::new(&std::sync::Arc::default());
     metrics.register_kube(cache.clone());
     let gauge = |metrics: &Metrics, name: &str| {
         let text = metrics.encode();

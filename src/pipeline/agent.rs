@@ -18,6 +18,8 @@ use crate::output::elasticsearch::dead_letter::DeadLetters;
 use crate::output::elasticsearch::delivery::{Deliverer, DeliveryStats};
 use crate::output::elasticsearch::index::{IndexPattern, IndexPatternError};
 use crate::process::Processors;
+use crate::telemetry::Telemetry;
+use std::time::Duration;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RunSummary {
@@ -61,6 +63,48 @@ pub fn write_target(config: &Config) -> Result<(IndexPattern, BulkAction), Index
     }
 }
 
+/// While nothing else reaches Elasticsearch this long, `GET /` is sent so readiness reflects the
+/// cluster, not the node's quietness.
+const PROBE_EVERY: Duration = Duration::from_secs(15);
+
+/// Checks Elasticsearch alongside shipping, never before it: an unreachable or stalled cluster must not
+/// hold up reading (which pauses by itself once the queue is full).
+async fn probe_elasticsearch(client: EsClient, telemetry: Arc<Telemetry>) {
+    let mut reachable = None;
+    loop {
+        let quiet = telemetry
+            .since_es_answered()
+            .is_none_or(|since| since >= PROBE_EVERY);
+        if quiet {
+            match client.info().await {
+                Ok(info) => {
+                    telemetry.es_answered();
+                    if reachable != Some(true) {
+                        tracing::info!(version = %info.version, host = %info.host, "connected to Elasticsearch");
+                    }
+                    reachable = Some(true);
+                }
+                Err(error) => {
+                    if reachable != Some(false) {
+                        tracing::warn!(%error, "Elasticsearch is not reachable; retrying while running");
+                    }
+                    reachable = Some(false);
+                }
+            }
+        }
+        tokio::time::sleep(PROBE_EVERY).await;
+    }
+}
+
+/// Stops the probe with the run.
+struct Probe(tokio::task::JoinHandle<()>);
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Reader batches waiting for the batcher: a few, so reading overlaps with building requests.
 const CHANNEL_BATCHES: usize = 4;
 
@@ -85,24 +129,17 @@ pub async fn run(
         dir: config.state_dir.display().to_string(),
         source,
     })?;
-    // Checked alongside shipping, never before it: an unreachable or stalled cluster must not hold up
-    // reading (which pauses by itself once the queue is full).
-    let probe = client.clone();
-    tokio::spawn(async move {
-        match probe.info().await {
-            Ok(info) => {
-                tracing::info!(version = %info.version, host = %info.host, "connected to Elasticsearch")
-            }
-            Err(error) => {
-                tracing::warn!(%error, "Elasticsearch is not reachable yet; retrying while running")
-            }
-        }
-    });
+    let telemetry = Arc::clone(&options.telemetry);
+    let probe = Probe(tokio::spawn(probe_elasticsearch(
+        client.clone(),
+        Arc::clone(&telemetry),
+    )));
     let stats = Arc::new(DeliveryStats::default());
     let deliverer = Deliverer {
         client,
         dead_letters: Arc::new(Mutex::new(dead_letters)),
         stats: Arc::clone(&stats),
+        telemetry: Arc::clone(&telemetry),
         compression_level: es.compression_level,
         timeout: es.timeout,
         backoff_init: es.backoff.init,
@@ -122,8 +159,11 @@ pub async fn run(
     let processors = Processors::new(&config.decode_json_fields, &config.drop_own_logs);
     let builder = BulkBuilder::new(pattern, action, encoder.clone());
     let mut reading = Reading::start(config, options, Some(state), changes, CHANNEL_BATCHES)?;
+    telemetry.set_pipeline_running(true);
     let batches = std::mem::replace(&mut reading.batches, tokio::sync::mpsc::channel(1).1);
     let batched = run_batcher(batches, processors, builder, encoder, deliverer, batcher).await;
+    telemetry.set_pipeline_running(false);
+    drop(probe);
     let source = tokio::task::spawn_blocking(move || reading.finish())
         .await
         .map_err(|_| ReaderFailed)???;

@@ -13,6 +13,7 @@ use crate::enrich::kube::cache::PodCache;
 use crate::enrich::kube::KubeEnricher;
 use crate::registry::Checkpointer;
 use crate::tail::TailerConfig;
+use crate::telemetry::Telemetry;
 
 /// Which files to read and how, where the command differs from the configuration.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +25,8 @@ pub struct ReadOptions {
     pub follow: bool,
     /// Pod metadata from the Kubernetes API, when a cache runs.
     pub kube: Option<PodCache>,
+    /// Where the reading side records what it did.
+    pub telemetry: Arc<Telemetry>,
 }
 
 /// The reading thread, running, and the registry writer when state is kept.
@@ -50,10 +53,12 @@ impl Reading {
         let (known, tracker, checkpointer) = match state {
             Some(state) => {
                 let tracker = Arc::clone(&state.tracker);
+                let telemetry = Arc::clone(&options.telemetry);
                 let checkpointer = Checkpointer::start(
                     state.store,
                     Arc::clone(&state.tracker),
                     config.registry_flush,
+                    move |took| telemetry.registry_flush.observe(took.as_secs_f64()),
                 );
                 (state.known, Some(tracker), Some(checkpointer))
             }
@@ -83,6 +88,7 @@ impl Reading {
             kube: options
                 .kube
                 .map(|cache| KubeEnricher::new(cache, config.kubernetes.metadata_wait)),
+            telemetry: options.telemetry,
         };
         let (tx, batches) = mpsc::channel::<Batch>(channel_batches.max(1));
         let reader = std::thread::Builder::new()

@@ -17,6 +17,7 @@ use crate::event::{Event, Origin};
 use crate::parse::LineParser;
 use crate::registry::{lock, BatchAck, Entry, Fingerprint, SharedTracker};
 use crate::tail::{FileKey, Line, LineSink, OpenedFile, Tailer, TailerConfig};
+use crate::telemetry::Telemetry;
 
 /// Events handed downstream together, so the channel and the output see a few large units rather than
 /// many small ones. Its acknowledgement (when a registry is kept) moves the files' offsets forward, so
@@ -56,6 +57,7 @@ pub struct SourceConfig {
     pub tracker: Option<SharedTracker>,
     /// Pod metadata from the Kubernetes API; `None` ships what the paths say.
     pub kube: Option<KubeEnricher>,
+    pub telemetry: Arc<Telemetry>,
 }
 
 /// What the reading thread did, for the summary at the end of a run.
@@ -104,6 +106,7 @@ pub fn run_source(
             enricher,
             files: HashMap::new(),
         }),
+        telemetry: Arc::clone(&config.telemetry),
     };
 
     let mut scan = |tailer: &mut Tailer, watcher: &mut DirWatcher, sink: &mut ParsingSink| {
@@ -182,6 +185,7 @@ pub fn run_source(
         if now >= next_poll {
             tailer.poll_all();
             next_poll = now + config.poll_interval;
+            record_files(&tailer, &config.telemetry);
         }
     }
     let parsers: Vec<LineParser> = sink.parsers.drain().map(|(_, p)| p).collect();
@@ -194,6 +198,15 @@ pub fn run_source(
         sink.summary.kube_missing = stats.missing;
     }
     Ok(sink.summary)
+}
+
+/// Files tailed and open, and how far behind their ends reading is; once per poll.
+fn record_files(tailer: &Tailer, telemetry: &Telemetry) {
+    let (behind, max) = tailer.bytes_behind();
+    telemetry.files_tailed.set(tailer.len() as i64);
+    telemetry.files_open.set(tailer.open_files() as i64);
+    telemetry.bytes_behind.set(behind as i64);
+    telemetry.bytes_behind_max.set(max as i64);
 }
 
 /// Turns tailed lines into events, one parser per file, and sends them downstream in batches.
@@ -215,6 +228,7 @@ struct ParsingSink {
     /// The receiver is gone: nothing more can be delivered.
     closed: bool,
     kube: Option<Enrichment>,
+    telemetry: Arc<Telemetry>,
 }
 
 /// Kubernetes API metadata for the files being read.
@@ -237,6 +251,7 @@ impl ParsingSink {
             .tracker
             .as_ref()
             .map(|tracker| BatchAck::new(tracker, checkpoints));
+        self.telemetry.ledger.read(events.len() as u64);
         // Blocks while the channel is full: the output's pace sets the reading pace, and unread lines wait
         // in their files rather than in memory.
         if self.tx.blocking_send(Batch { events, ack }).is_err() {

@@ -14,7 +14,13 @@ pub struct Checkpointer {
 }
 
 impl Checkpointer {
-    pub fn start(store: Store, tracker: SharedTracker, every: Duration) -> Checkpointer {
+    /// `flushed` hears how long each write of the registry took.
+    pub fn start(
+        store: Store,
+        tracker: SharedTracker,
+        every: Duration,
+        flushed: impl Fn(Duration) + Send + 'static,
+    ) -> Checkpointer {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("loglynk-registry".into())
@@ -29,7 +35,10 @@ impl Checkpointer {
                     lock(&tracker).take_snapshot()
                 };
                 if let Some(snapshot) = snapshot {
-                    if let Err(error) = store.save(&snapshot) {
+                    let started = std::time::Instant::now();
+                    let saved = store.save(&snapshot);
+                    flushed(started.elapsed());
+                    if let Err(error) = saved {
                         // Offsets stay in memory and are written at the next flush: a full disk delays
                         // the registry, it does not stop shipping.
                         tracing::warn!(%error, "cannot write the registry");

@@ -964,6 +964,29 @@ impl Tailer {
         self.open = 0;
     }
 
+    /// Bytes written and not read yet: summed over files, and of the file furthest behind. A file
+    /// not open is measured by its path; a compressed one is not counted.
+    pub fn bytes_behind(&self) -> (u64, u64) {
+        let mut sum = 0u64;
+        let mut max = 0u64;
+        for tailed in self.files.values().filter(|t| !t.gzip) {
+            let (size, position) = match &tailed.reader {
+                Some(reader) => (
+                    reader.file().and_then(|f| f.metadata().ok()).map(|m| m.len()),
+                    reader.position(),
+                ),
+                None => (
+                    std::fs::metadata(&tailed.file.target).ok().map(|m| m.len()),
+                    tailed.resume,
+                ),
+            };
+            let behind = size.unwrap_or(position).saturating_sub(position);
+            sum += behind;
+            max = max.max(behind);
+        }
+        (sum, max)
+    }
+
     /// Whether the sink is holding some file unread.
     pub fn has_held(&self) -> bool {
         !self.held.is_empty()

@@ -1,5 +1,6 @@
-//! The agent's HTTP endpoint: `GET /metrics` for Prometheus and `GET /healthz` for the liveness
-//! probe. Nothing else is served.
+//! The agent's HTTP endpoint: `GET /metrics` for Prometheus, `GET /healthz` for the liveness probe
+//! (the process answers) and `GET /readyz` for the readiness probe (the pipeline runs and
+//! Elasticsearch answered lately). Nothing else is served.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,7 +14,11 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use super::Metrics;
+use super::{Metrics, Telemetry};
+
+/// `/readyz` fails when Elasticsearch has not answered for this long. The agent probes it when no
+/// request went out for a while, so a quiet node stays ready.
+pub const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -31,6 +36,7 @@ pub async fn serve_http(
     host: &str,
     port: u16,
     metrics: Arc<Metrics>,
+    telemetry: Arc<Telemetry>,
 ) -> Result<SocketAddr, HttpError> {
     let error = |source| HttpError {
         address: format!("{host}:{port}"),
@@ -38,7 +44,7 @@ pub async fn serve_http(
     };
     let listener = TcpListener::bind((host, port)).await.map_err(error)?;
     let address = listener.local_addr().map_err(error)?;
-    tracing::info!(%address, "serving /metrics and /healthz");
+    tracing::info!(%address, "serving /metrics, /healthz and /readyz");
     tokio::spawn(async move {
         loop {
             let stream = match listener.accept().await {
@@ -51,9 +57,10 @@ pub async fn serve_http(
                 }
             };
             let metrics = Arc::clone(&metrics);
+            let telemetry = Arc::clone(&telemetry);
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request| {
-                    let response = respond(&request, &metrics);
+                    let response = respond(&request, &metrics, &telemetry);
                     async move { Ok::<_, Infallible>(response) }
                 });
                 let connection = hyper::server::conn::http1::Builder::new()
@@ -67,9 +74,13 @@ pub async fn serve_http(
     Ok(address)
 }
 
-fn respond(request: &Request<Incoming>, metrics: &Metrics) -> Response<Full<Bytes>> {
+fn respond(
+    request: &Request<Incoming>,
+    metrics: &Metrics,
+    telemetry: &Telemetry,
+) -> Response<Full<Bytes>> {
     let path = request.uri().path();
-    if !matches!(path, "/metrics" | "/healthz") {
+    if !matches!(path, "/metrics" | "/healthz" | "/readyz") {
         return plain(StatusCode::NOT_FOUND, "not found\n");
     }
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
@@ -87,8 +98,32 @@ fn respond(request: &Request<Incoming>, metrics: &Metrics) -> Response<Full<Byte
                 .insert(CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
             response
         }
+        "/readyz" => match not_ready(telemetry) {
+            Some(reason) => plain_owned(StatusCode::SERVICE_UNAVAILABLE, reason),
+            None => plain(StatusCode::OK, "ok\n"),
+        },
         _ => plain(StatusCode::OK, "ok\n"),
     }
+}
+
+fn not_ready(telemetry: &Telemetry) -> Option<String> {
+    if !telemetry.pipeline_running() {
+        return Some("the pipeline is not running\n".into());
+    }
+    match telemetry.since_es_answered() {
+        None => Some("Elasticsearch has not answered yet\n".into()),
+        Some(since) if since > READY_WITHIN => Some(format!(
+            "Elasticsearch last answered {}s ago\n",
+            since.as_secs()
+        )),
+        Some(_) => None,
+    }
+}
+
+fn plain_owned(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut response = plain(status, "");
+    *response.body_mut() = Full::new(Bytes::from(body));
+    response
 }
 
 fn plain(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {

@@ -1,7 +1,8 @@
-//! The agent's own metrics, in the Prometheus text format: build information, and the Kubernetes
-//! metadata cache's health read at each scrape.
+//! The agent's own metrics, in the Prometheus text format: the loss ledger, delivery, files, the
+//! registry, and the Kubernetes metadata cache, read at each scrape.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -10,6 +11,8 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
+use super::ledger::DropReason;
+use super::Telemetry;
 use crate::enrich::kube::cache::PodCache;
 
 /// Every metric starts with `loglynk_`.
@@ -21,19 +24,66 @@ pub struct Metrics {
     registry: Registry,
 }
 
-impl Default for Metrics {
-    fn default() -> Metrics {
-        Metrics::new()
-    }
-}
-
 impl Metrics {
-    pub fn new() -> Metrics {
+    pub fn new(telemetry: &Arc<Telemetry>) -> Metrics {
         let mut registry = Registry::with_prefix(PREFIX);
         registry.register(
             "build",
             "loglynk's version",
             Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
+        registry.register_collector(Box::new(LedgerCollector {
+            telemetry: Arc::clone(telemetry),
+        }));
+        let t = telemetry;
+        registry.register(
+            "bulk_requests",
+            "Bulk requests by HTTP status (\"error\": no answer)",
+            t.bulk_requests.clone(),
+        );
+        registry.register_with_unit(
+            "bulk_request_duration",
+            "Time from sending a bulk request to its answer",
+            Unit::Seconds,
+            t.bulk_duration.clone(),
+        );
+        registry.register(
+            "bulk_retries",
+            "Bulk requests sent again, whole or in part",
+            t.bulk_retries.clone(),
+        );
+        registry.register(
+            "queued_bytes",
+            "Bulk request bodies built and not yet delivered",
+            t.queued_bytes.clone(),
+        );
+        registry.register("files_tailed", "Files being tailed", t.files_tailed.clone());
+        registry.register(
+            "files_open",
+            "Tailed files with an open descriptor",
+            t.files_open.clone(),
+        );
+        registry.register(
+            "files_bytes_behind",
+            "Bytes written to tailed files and not read yet, summed over files",
+            t.bytes_behind.clone(),
+        );
+        registry.register(
+            "files_bytes_behind_max",
+            "Bytes not read yet in the file furthest behind",
+            t.bytes_behind_max.clone(),
+        );
+        registry.register_with_unit(
+            "registry_flush_duration",
+            "Time to write the registry of delivered offsets",
+            Unit::Seconds,
+            t.registry_flush.clone(),
+        );
+        registry.register_with_unit(
+            "elasticsearch_last_success_timestamp",
+            "When a bulk request last succeeded",
+            Unit::Seconds,
+            t.es_last_success.clone(),
         );
         Metrics { registry }
     }
@@ -56,6 +106,57 @@ impl Metrics {
     }
 }
 
+/// The ledger from one reading, so its lines balance in every scrape.
+#[derive(Debug)]
+struct LedgerCollector {
+    telemetry: Arc<Telemetry>,
+}
+
+impl Collector for LedgerCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let counts = self.telemetry.ledger.counts();
+        let counters = [
+            (
+                "lines_read",
+                "Log lines handed to the pipeline (a joined partial line counts once)",
+                counts.read,
+            ),
+            (
+                "events_shipped",
+                "Events Elasticsearch acknowledged",
+                counts.shipped,
+            ),
+            (
+                "events_dead_lettered",
+                "Events Elasticsearch refused for good, kept in the dead-letter file",
+                counts.dead_lettered,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)?;
+        }
+        let mut dropped = encoder.encode_descriptor(
+            "events_dropped",
+            "Events dropped, by reason",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for reason in DropReason::ALL {
+            let counter = ConstCounter::new(counts.dropped(reason));
+            counter.encode(dropped.encode_family(&[("reason", reason.as_str())])?)?;
+        }
+        let in_flight = ConstGauge::new(counts.in_flight());
+        in_flight.encode(encoder.encode_descriptor(
+            "events_in_flight",
+            "Lines read and not yet shipped, dropped or dead-lettered",
+            None,
+            in_flight.metric_type(),
+        )?)?;
+        Ok(())
+    }
+}
+
 #[derive(Debug)]
 struct KubeCollector {
     cache: PodCache,
@@ -65,40 +166,31 @@ impl Collector for KubeCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let status = self.cache.status();
         let flag = |b: bool| i64::from(b);
-        let gauges: [(&str, &str, Option<Unit>, i64); 4] = [
+        let gauges: [(&str, &str, i64); 4] = [
             (
                 "kube_cache_ready",
                 "1 once the first list of pods (and namespaces) completed",
-                None,
                 flag(status.ready),
             ),
             (
                 "kube_cache_stale",
                 "1 while the watch has failed for longer than 30 s: events get the last known metadata",
-                None,
                 flag(status.stale),
             ),
             (
                 "kube_cache_pods",
                 "Pods of this node in the metadata cache",
-                None,
                 status.pods as i64,
             ),
             (
                 "kube_cache_deleted_pods",
                 "Deleted pods still answered for (cleanup_timeout)",
-                None,
                 status.recently_deleted as i64,
             ),
         ];
-        for (name, help, unit, value) in gauges {
+        for (name, help, value) in gauges {
             let gauge = ConstGauge::new(value);
-            gauge.encode(encoder.encode_descriptor(
-                name,
-                help,
-                unit.as_ref(),
-                gauge.metric_type(),
-            )?)?;
+            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
         }
         let failing = ConstGauge::new(status.failing_for.map_or(0.0, |d| d.as_secs_f64()));
         failing.encode(encoder.encode_descriptor(

@@ -1,10 +1,14 @@
-//! The agent's own signals: its logs (structured JSON through `tracing`), its metrics and its health
-//! endpoint.
+//! The agent's own signals: its logs (structured JSON through `tracing`), its metrics (the loss ledger
+//! among them) and its health endpoints.
 
 mod http;
+mod instruments;
+mod ledger;
 mod logging;
 mod metrics;
 
-pub use http::{serve_http, HttpError};
+pub use http::{serve_http, HttpError, READY_WITHIN};
+pub use instruments::Telemetry;
+pub use ledger::{Counts, DropReason, Ledger};
 pub use logging::{init_logging, LogFormat};
 pub use metrics::Metrics;

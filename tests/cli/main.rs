@@ -17,6 +17,7 @@ mod filebeat_import;
 mod kube;
 #[path = "../support/kubernetes/mod.rs"]
 mod kubernetes;
+mod metrics;
 mod restart;
 mod rotation;
 mod run;

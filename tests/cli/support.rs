@@ -98,7 +98,7 @@ pub fn sample(metrics: &str, name: &str) -> Option<f64> {
 pub fn metrics_address(stderr: &str) -> Option<String> {
     stderr.lines().find_map(|line| {
         let entry: serde_json::Value = serde_json::from_str(line).ok()?;
-        if entry["message"] != "serving /metrics and /healthz" {
+        if entry["message"] != "serving /metrics, /healthz and /readyz" {
             return None;
         }
         entry["address"].as_str().map(str::to_owned)

@@ -18,6 +18,7 @@ use crate::event::Encoder;
 use crate::pipeline::Batch;
 use crate::process::Processors;
 use crate::registry::BatchAck;
+use crate::telemetry::DropReason;
 
 /// A request and the reader batches it completes.
 struct Flight {
@@ -66,7 +67,9 @@ pub async fn run_batcher(
                     break;
                 };
                 seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                let bytes = flight.request.body.len() as i64;
                 deliverer.deliver(flight.request, seed).await;
+                deliverer.telemetry.queued_bytes.dec_by(bytes);
                 for ack in flight.acks {
                     ack.ack();
                 }
@@ -90,6 +93,10 @@ pub async fn run_batcher(
             Some(Some(mut batch)) => {
                 let outcome = processors.run_batch(&mut batch.events);
                 summary.dropped += outcome.dropped_own_logs;
+                let telemetry = &deliverer.telemetry;
+                telemetry
+                    .ledger
+                    .dropped(DropReason::OwnLogs, outcome.dropped_own_logs);
                 summary.events += batch.events.len() as u64;
                 let unroutable_before = summary.unroutable;
                 for event in &batch.events {
@@ -98,14 +105,20 @@ pub async fn run_batcher(
                         document.clear();
                         encoder.encode(event, &mut document);
                         let mut dead = deliverer.dead_letters.lock().await;
-                        if let Err(error) = dead.write(
+                        match dead.write(
                             "",
                             400,
                             "index_pattern_field_missing",
                             &missing.to_string(),
                             &document,
                         ) {
-                            tracing::error!(%error, "cannot write the dead-letter file");
+                            Ok(()) => telemetry.ledger.dead_lettered(1),
+                            Err(error) => {
+                                telemetry
+                                    .ledger
+                                    .dropped(DropReason::DeadLetterWriteFailed, 1);
+                                tracing::error!(%error, "cannot write the dead-letter file");
+                            }
                         }
                     }
                 }
@@ -119,18 +132,20 @@ pub async fn run_batcher(
                 }
                 deadline.get_or_insert_with(|| Instant::now() + config.flush_interval);
                 if builder.len_bytes() >= config.bulk_max_bytes {
-                    send(&mut builder, &mut acks, &to_workers, &config, &mut summary).await;
+                    send(&mut builder, &mut acks, &to_workers, &deliverer, &config, &mut summary)
+                        .await;
                     deadline = None;
                 }
             }
             Some(None) => break,
             None => {
-                send(&mut builder, &mut acks, &to_workers, &config, &mut summary).await;
+                send(&mut builder, &mut acks, &to_workers, &deliverer, &config, &mut summary)
+                    .await;
                 deadline = None;
             }
         }
     }
-    send(&mut builder, &mut acks, &to_workers, &config, &mut summary).await;
+    send(&mut builder, &mut acks, &to_workers, &deliverer, &config, &mut summary).await;
     drop(to_workers);
     for worker in workers {
         let _ = worker.await;
@@ -142,6 +157,7 @@ async fn send(
     builder: &mut BulkBuilder,
     acks: &mut Vec<BatchAck>,
     to_workers: &mpsc::Sender<Flight>,
+    deliverer: &Deliverer,
     config: &BatcherConfig,
     summary: &mut BatcherSummary,
 ) {
@@ -156,9 +172,16 @@ async fn send(
     }
     let request = builder.finish(config.compression_level);
     summary.requests += 1;
+    deliverer
+        .telemetry
+        .queued_bytes
+        .inc_by(request.body.len() as i64);
     // Waits while the workers are busy and the queue is full: backpressure towards the reader.
     if let Err(mpsc::error::SendError(flight)) = to_workers.send(Flight { request, acks }).await {
         // Workers gone only at the very end; the batches stay unacknowledged and are read again.
-        drop(flight);
+        deliverer
+            .telemetry
+            .queued_bytes
+            .dec_by(flight.request.body.len() as i64);
     }
 }

@@ -16,6 +16,7 @@ use super::client::EsClient;
 use super::dead_letter::DeadLetters;
 use super::request::BulkRequest;
 use super::response::{classify_status, parse_bulk_response, ItemOutcome, RequestOutcome};
+use crate::telemetry::{DropReason, Telemetry};
 
 /// What delivery did, for the run's summary and (later) the agent's metrics.
 #[derive(Debug, Default)]
@@ -39,6 +40,7 @@ pub struct Deliverer {
     pub client: EsClient,
     pub dead_letters: Arc<Mutex<DeadLetters>>,
     pub stats: Arc<DeliveryStats>,
+    pub telemetry: Arc<Telemetry>,
     pub compression_level: u32,
     pub timeout: Duration,
     pub backoff_init: Duration,
@@ -57,12 +59,17 @@ impl Deliverer {
                 continue;
             }
             DeliveryStats::add(&self.stats.requests, 1);
+            let sent = std::time::Instant::now();
             let reply = match self.client.bulk(&request, self.timeout).await {
-                Ok(reply) => reply,
+                Ok(reply) => {
+                    self.telemetry.bulk_answered(reply.status, sent.elapsed());
+                    reply
+                }
                 Err(error) => {
+                    self.telemetry.bulk_failed(sent.elapsed());
                     DeliveryStats::add(&self.stats.failed_requests, 1);
                     tracing::warn!(%error, "bulk request failed; retrying");
-                    work.push(request);
+                    self.retry(&mut work, request);
                     tokio::time::sleep(backoff.next_delay()).await;
                     continue;
                 }
@@ -98,7 +105,7 @@ impl Deliverer {
                     } else {
                         tracing::warn!(status = reply.status, host = %reply.host, "bulk request rejected; retrying");
                     }
-                    work.push(request);
+                    self.retry(&mut work, request);
                     tokio::time::sleep(backoff.next_delay()).await;
                     continue;
                 }
@@ -109,7 +116,7 @@ impl Deliverer {
                     DeliveryStats::add(&self.stats.failed_requests, 1);
                     // Which items landed is unknown: sending all again duplicates at worst.
                     tracing::warn!(%error, "unreadable bulk response; sending the request again");
-                    work.push(request);
+                    self.retry(&mut work, request);
                     tokio::time::sleep(backoff.next_delay()).await;
                     continue;
                 }
@@ -132,9 +139,10 @@ impl Deliverer {
                 }
             }
             DeliveryStats::add(&self.stats.acked, acked);
+            self.telemetry.ledger.shipped(acked);
             if !retry.is_empty() {
                 DeliveryStats::add(&self.stats.retried_items, retry.len() as u64);
-                work.push(request.subset(&retry, self.compression_level));
+                self.retry(&mut work, request.subset(&retry, self.compression_level));
                 tokio::time::sleep(backoff.next_delay()).await;
             } else {
                 backoff.reset();
@@ -168,6 +176,11 @@ fn request_error(body: &[u8], status: u16) -> (String, String) {
 }
 
 impl Deliverer {
+    fn retry(&self, work: &mut Vec<BulkRequest>, request: BulkRequest) {
+        self.telemetry.bulk_retries.inc();
+        work.push(request);
+    }
+
     async fn dead_letter(
         &self,
         request: &BulkRequest,
@@ -182,9 +195,13 @@ impl Deliverer {
         match dead_letters.write(&index, status, error_type, reason, document) {
             Ok(()) => {
                 DeliveryStats::add(&self.stats.dead_lettered, 1);
+                self.telemetry.ledger.dead_lettered(1);
                 tracing::warn!(%index, status, error_type, reason, "document refused; dead-lettered");
             }
             Err(error) => {
+                self.telemetry
+                    .ledger
+                    .dropped(DropReason::DeadLetterWriteFailed, 1);
                 tracing::error!(%error, "cannot write the dead-letter file; the document is lost");
             }
         }

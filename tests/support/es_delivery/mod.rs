@@ -144,6 +144,7 @@ impl Harness {
             client: EsClient::new(config).expect("client"),
             dead_letters: Arc::new(Mutex::new(dead_letters)),
             stats: Arc::new(DeliveryStats::default()),
+            telemetry: Arc::default(),
             compression_level,
             timeout,
             backoff_init: Duration::from_millis(10),

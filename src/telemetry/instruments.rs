@@ -1,0 +1,109 @@
+//! The agent's instruments: what each stage records, shared by `Arc` and read by `/metrics`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+
+use super::ledger::Ledger;
+
+/// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
+pub type StatusLabels = Vec<(&'static str, String)>;
+
+#[derive(Debug)]
+pub struct Telemetry {
+    pub ledger: Ledger,
+    pub bulk_requests: Family<StatusLabels, Counter>,
+    pub bulk_duration: Histogram,
+    /// Requests sent again, in whole or in part.
+    pub bulk_retries: Counter,
+    /// Bulk request bodies built and not yet delivered.
+    pub queued_bytes: Gauge,
+    pub files_tailed: Gauge,
+    pub files_open: Gauge,
+    pub bytes_behind: Gauge,
+    pub bytes_behind_max: Gauge,
+    pub registry_flush: Histogram,
+    pub es_last_success: Gauge<f64, AtomicU64>,
+    /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
+    es_last_answer_ms: AtomicU64,
+    pipeline_running: AtomicBool,
+}
+
+impl Default for Telemetry {
+    fn default() -> Telemetry {
+        Telemetry {
+            ledger: Ledger::default(),
+            bulk_requests: Family::default(),
+            // 5 ms to ~80 s: a local cluster answers in milliseconds, a struggling one in seconds,
+            // and the request timeout is 90 s.
+            bulk_duration: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
+            bulk_retries: Counter::default(),
+            queued_bytes: Gauge::default(),
+            files_tailed: Gauge::default(),
+            files_open: Gauge::default(),
+            bytes_behind: Gauge::default(),
+            bytes_behind_max: Gauge::default(),
+            // 1 ms to ~4 s: an fsync on a healthy disk takes milliseconds.
+            registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
+            es_last_success: Gauge::default(),
+            es_last_answer_ms: AtomicU64::new(0),
+            pipeline_running: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Telemetry {
+    /// A bulk request got an HTTP answer after `took`.
+    pub fn bulk_answered(&self, status: u16, took: Duration) {
+        self.bulk_requests
+            .get_or_create(&vec![("status", status.to_string())])
+            .inc();
+        self.bulk_duration.observe(took.as_secs_f64());
+        self.es_answered();
+        if (200..300).contains(&status) {
+            self.es_last_success.set(unix_seconds(SystemTime::now()));
+        }
+    }
+
+    /// A bulk request got no answer (connection, TLS, timeout).
+    pub fn bulk_failed(&self, took: Duration) {
+        self.bulk_requests
+            .get_or_create(&vec![("status", "error".to_owned())])
+            .inc();
+        self.bulk_duration.observe(took.as_secs_f64());
+    }
+
+    /// Elasticsearch answered something: it is up, whatever it thought of the request.
+    pub fn es_answered(&self) {
+        let now = unix_seconds(SystemTime::now());
+        self.es_last_answer_ms
+            .store((now * 1000.0) as u64, Ordering::Relaxed);
+    }
+
+    /// How long since Elasticsearch last answered; `None` before it ever did.
+    pub fn since_es_answered(&self) -> Option<Duration> {
+        let ms = self.es_last_answer_ms.load(Ordering::Relaxed);
+        if ms == 0 {
+            return None;
+        }
+        let then = UNIX_EPOCH + Duration::from_millis(ms);
+        Some(SystemTime::now().duration_since(then).unwrap_or_default())
+    }
+
+    pub fn set_pipeline_running(&self, running: bool) {
+        self.pipeline_running.store(running, Ordering::Relaxed);
+    }
+
+    pub fn pipeline_running(&self) -> bool {
+        self.pipeline_running.load(Ordering::Relaxed)
+    }
+}
+
+fn unix_seconds(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
