@@ -18,6 +18,7 @@ mod kube;
 #[path = "../support/kubernetes/mod.rs"]
 mod kubernetes;
 mod metrics;
+mod prometheus;
 mod restart;
 mod rotation;
 mod run;
