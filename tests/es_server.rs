@@ -12,6 +12,16 @@ mod client;
 mod faults;
 #[path = "support/es_server/rules.rs"]
 mod rules;
+#[path = "support/es_server/setup.rs"]
+mod setup;
+#[path = "support/es_server/setup_documents.rs"]
+mod setup_documents;
+#[path = "support/es_server/setup_explain.rs"]
+mod setup_explain;
+#[path = "support/es_server/setup_streams.rs"]
+mod setup_streams;
+#[path = "support/es_server/setup_templates.rs"]
+mod setup_templates;
 
 use std::time::Duration;
 

@@ -51,10 +51,10 @@ impl EsError {
         Value::Object(object)
     }
 
-    /// The request-level body: the exception, repeated as its own root cause (the root cause drops
-    /// `caused_by`, as Elasticsearch's does), and the status.
+    /// The request-level body: the exception, its root cause (without `caused_by`, as Elasticsearch's
+    /// is), and the status.
     pub fn body(&self, status: u16) -> Value {
-        let mut root = self.to_json();
+        let mut root = root_cause(&self.to_json());
         if let Value::Object(root) = &mut root {
             root.remove("caused_by");
         }
@@ -66,6 +66,45 @@ impl EsError {
             *error = ordered;
         }
         json!({ "error": error, "status": status })
+    }
+}
+
+/// Exceptions that are plain Java (or Jackson) ones rather than Elasticsearch's own: the root-cause
+/// search stops at them.
+const JAVA_EXCEPTIONS: [&str; 6] = [
+    "illegal_argument_exception",
+    "illegal_state_exception",
+    "json_parse_exception",
+    "number_format_exception",
+    "date_time_parse_exception",
+    "arithmetic_exception",
+];
+
+fn is_parse_exception(kind: &str) -> bool {
+    kind == "x_content_parse_exception" || kind == "named_object_not_found_exception"
+}
+
+/// `ElasticsearchException.guessRootCauses`: an Elasticsearch exception hands over to an Elasticsearch
+/// cause, and a parse exception to a parse or Elasticsearch cause (so a nested request-body error
+/// names its innermost field); anything else is its own root cause.
+fn root_cause(error: &Value) -> Value {
+    let kind = error["type"].as_str().unwrap_or_default();
+    let Some(cause) = error.get("caused_by") else {
+        return error.clone();
+    };
+    let cause_kind = cause["type"].as_str().unwrap_or_default();
+    let cause_is_es = !JAVA_EXCEPTIONS.contains(&cause_kind) && !is_parse_exception(cause_kind);
+    let follows = if is_parse_exception(kind) {
+        cause_is_es || is_parse_exception(cause_kind)
+    } else if JAVA_EXCEPTIONS.contains(&kind) {
+        false
+    } else {
+        cause_is_es
+    };
+    if follows {
+        root_cause(cause)
+    } else {
+        error.clone()
     }
 }
 

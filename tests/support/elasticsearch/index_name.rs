@@ -6,6 +6,15 @@ const INVALID_CHARS: [char; 10] = ['\\', '/', '*', '?', '"', '<', '>', '|', ' ',
 
 /// `Err(reason)` is the text after "Invalid index name [name], ".
 pub fn check(index: &str) -> Result<(), String> {
+    check_alias(index)?;
+    if index.to_lowercase() != index {
+        return Err("must be lowercase".to_string());
+    }
+    Ok(())
+}
+
+/// The rules index names share with alias names (`validateIndexOrAliasName`): all but lowercase.
+pub fn check_alias(index: &str) -> Result<(), String> {
     if index.chars().any(|c| INVALID_CHARS.contains(&c)) {
         let listed: Vec<String> = INVALID_CHARS.iter().map(|c| format!("'{c}'")).collect();
         return Err(format!(
@@ -33,9 +42,6 @@ pub fn check(index: &str) -> Result<(), String> {
     }
     if index == "." || index == ".." {
         return Err("must not be '.' or '..'".to_string());
-    }
-    if index.to_lowercase() != index {
-        return Err("must be lowercase".to_string());
     }
     Ok(())
 }

@@ -5,9 +5,10 @@ use serde_json::{json, Value};
 use super::bulk::{Kind, Op};
 use super::errors::{rejected_execution, EsError};
 use super::faults::Faults;
-use super::index_name;
+use super::indices;
 use super::source::{self, Node};
 use super::store::{new_id, Store};
+use super::targets;
 
 /// Runs every item; returns the `items` array and whether any failed.
 pub fn execute(ops: &[Op], store: &mut Store, faults: &Faults) -> (Vec<Value>, bool) {
@@ -15,8 +16,9 @@ pub fn execute(ops: &[Op], store: &mut Store, faults: &Faults) -> (Vec<Value>, b
     let items = ops
         .iter()
         .map(|op| {
-            let index = op.index.as_deref().unwrap_or_default();
-            let outcome = run(op, index, store, faults);
+            let requested = op.index.as_deref().unwrap_or_default();
+            let mut index = requested.to_string();
+            let outcome = run(op, &mut index, store, faults);
             let body = match outcome {
                 Ok(success) => success,
                 Err((id, status, error)) => {
@@ -32,18 +34,25 @@ pub fn execute(ops: &[Op], store: &mut Store, faults: &Faults) -> (Vec<Value>, b
 
 type ItemFailure = (Option<String>, u16, EsError);
 
-fn run(op: &Op, index: &str, store: &mut Store, faults: &Faults) -> Result<Value, ItemFailure> {
-    if let Err(rule) = index_name::check(index) {
-        let error = EsError::new(
-            "invalid_index_name_exception",
-            index_name::reason(index, &rule),
-        )
-        .on_index(index, "_na_");
-        return Err((op.id.clone(), 400, error));
-    }
+/// Runs one item; `index` starts as the requested name and ends as the one the answer reports (the
+/// concrete index once resolved).
+fn run(
+    op: &Op,
+    index: &mut String,
+    store: &mut Store,
+    faults: &Faults,
+) -> Result<Value, ItemFailure> {
+    let name = targets::name(index).map_err(|(status, error)| (op.id.clone(), status, error))?;
+    *index = name.clone();
     if op.kind == Kind::Delete {
         let id = op.id.clone().unwrap_or_default();
-        let Some(idx) = store.indices.get_mut(index) else {
+        let resolved = targets::resolve(store, &name, op.kind)
+            .map_err(|(status, error)| (Some(id.clone()), status, error))?;
+        if let Some(concrete) = &resolved {
+            *index = concrete.clone();
+        }
+        let index = index.as_str();
+        let Some(idx) = resolved.and_then(|r| store.indices.get_mut(&r)) else {
             let error = EsError::new(
                 "index_not_found_exception",
                 format!("no such index [{index}]"),
@@ -66,7 +75,16 @@ fn run(op: &Op, index: &str, store: &mut Store, faults: &Faults) -> Result<Value
     }
     let id = op.id.clone().unwrap_or_else(|| new_id(20));
     let fail = |status: u16, error: EsError| Err((Some(id.clone()), status, error));
-    let idx = store.index_mut(index);
+    let concrete = match targets::resolve(store, &name, op.kind) {
+        Ok(Some(concrete)) => concrete,
+        Ok(None) => name.clone(),
+        Err((status, error)) => return fail(status, error),
+    };
+    *index = concrete.clone();
+    let index = index.as_str();
+    let Some(idx) = store.indices.get_mut(&concrete) else {
+        return fail(404, indices::not_found(&concrete));
+    };
     let (text, document) = match op.kind {
         Kind::Update => {
             let Some(update) = op.update.as_ref() else {

@@ -5,36 +5,74 @@
 //! Include it from an integration test with
 //! `#[path = "support/elasticsearch/mod.rs"] mod elasticsearch;`.
 //!
-//! What it serves: `GET|HEAD /`, `POST|PUT /_bulk` and `/{index}/_bulk`, `GET|HEAD|PUT|DELETE /{index}`.
-//! Every answer carries `X-Elastic-Product: Elasticsearch`. Everything else gets the answers a real node
-//! gives to a path it has no handler for (400 `no handler found…`) or to a wrong method (405).
+//! What it serves (every answer carries `X-Elastic-Product: Elasticsearch`):
+//! - `GET|HEAD /`, `POST|PUT /_bulk` and `/{index}/_bulk`;
+//! - `GET|HEAD|PUT|DELETE /{index}` (`PUT` with `settings`, `mappings`, `aliases`; date math names
+//!   such as `<logs-{now/d}-000001>` resolved);
+//! - `PUT|GET|DELETE /_ilm/policy/{name}`, `GET /_ilm/policy`, `GET /{index}/_ilm/explain`;
+//! - `PUT|POST|GET|HEAD|DELETE /_index_template/{name}`, `GET /_index_template`;
+//! - `GET|HEAD /_alias[/{name}]`, `/{index}/_alias[/{name}]`, `PUT|DELETE /{index}/_alias/{name}`,
+//!   `POST /_aliases`;
+//! - `PUT|GET|DELETE /_data_stream/{name}`, `GET /_data_stream`.
 //!
-//! Deliberate simplifications, each safe for a shipper's tests: one node, one shard per index; strings
-//! map to `keyword` (what Filebeat's template does, not the bare `text` + `.keyword` default) and there
-//! is no date detection; no scripts in updates; mapping settings sent with `PUT /{index}` are ignored.
+//! Everything else gets the answers a real node gives to a path it has no handler for
+//! (400 `no handler found…`) or to a wrong method (405).
 //!
-//! Extension point: index templates and ILM (`PUT /_index_template/{name}`, `PUT /_ilm/policy/{name}`,
-//! `GET /{index}/_ilm/explain`) belong in `routes.rs` as new `Route` variants, with their state next
-//! to the indices in `store::Store`.
+//! New indices take the highest-priority matching template's settings, mappings and aliases; a
+//! `create` to a name whose template has `data_stream` creates the data stream. Explicit mappings
+//! are enforced on documents alongside the dynamic rules (`mapping.rs`).
+//!
+//! Deliberate simplifications, each safe for a shipper's tests: one node, one shard per index
+//! (whatever `number_of_shards` says); dynamic strings map to `keyword` (what Filebeat's template
+//! does, not the bare `text` + `.keyword` default) and there is no date detection; no scripts in
+//! updates; no component templates; of the built-in templates only `logs` (`logs-*-*`, priority 100),
+//! and only for the overlap check; no built-in ILM policies; ILM is shown as it stands once it has
+//! run, and rollover never happens; no snapshot repositories. Each module's header says what it
+//! leaves out.
 
 // Each test binary that includes this uses a different part of it.
 #![allow(dead_code, unused_imports)]
 
+mod aliases;
 mod auth;
 mod bulk;
+mod data_streams;
+mod date_math;
+mod dates;
+mod dynamic_templates;
 mod errors;
+mod explain;
 mod faults;
+mod field_types;
+mod field_values;
 mod filter_path;
+mod handlers;
 #[path = "../http_server.rs"]
 mod http_server;
+mod ilm;
+mod ilm_actions;
+mod ilm_policy;
+mod ilm_rules;
 mod index_name;
+mod indices;
 mod items;
 mod mapping;
+mod mapping_json;
+mod mapping_walk;
+mod patterns;
+mod request_body;
+mod route_params;
 mod routes;
 mod server;
+mod setting_rules;
+mod settings;
 mod source;
 mod store;
+mod targets;
+mod template_checks;
+mod templates;
 mod tls;
+mod units;
 
 pub use faults::{FaultConfig, Faults};
 pub use server::EsServer;

@@ -10,42 +10,50 @@ use hyper::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::errors::{flat, rejected_execution, EsError};
+use super::route_params::{params_of, GLOBAL_PARAMS};
 use super::server::{lock, Shared};
-use super::{auth, bulk, filter_path, index_name, items, mapping};
+use super::{aliases, auth, bulk, explain, filter_path, items};
 
 pub type Answer = Response<Full<Bytes>>;
+
+/// A handler's outcome: a status and body, or an error answered with its status.
+pub type Handled = Result<(u16, Value), EsError>;
+
+/// The status Elasticsearch answers an exception with.
+fn status_of(error: &EsError) -> u16 {
+    match error.kind.as_str() {
+        "index_not_found_exception"
+        | "resource_not_found_exception"
+        | "index_template_missing_exception"
+        | "aliases_not_found_exception" => 404,
+        _ => 400,
+    }
+}
 
 pub enum Reply {
     Json(Value),
     Empty,
 }
 
-/// The endpoints served. Templates and ILM go here when an output needs them
-/// (`IndexTemplate(name)` for `PUT /_index_template/{name}`, `IlmPolicy(name)` for
-/// `PUT /_ilm/policy/{name}`, `IlmExplain(index)` for `GET /{index}/_ilm/explain`), each with its
-/// allowed methods in `route` and its handler in `Context::dispatch`.
-enum Route {
+/// The endpoints served, each with its allowed methods in `route`, its parameters in
+/// `route_params.rs` and its handler in `Context::dispatch`.
+pub(super) enum Route {
     Root,
     Bulk(Option<String>),
     Index(String),
+    /// `/_ilm/policy[/{name}]`.
+    IlmPolicy(Option<String>),
+    /// `/{index}/_ilm/explain`.
+    IlmExplain(String),
+    /// `/_index_template[/{name}]`.
+    IndexTemplate(Option<String>),
+    /// `/_alias[/{name}]`, `/{index}/_alias[/{name}]`.
+    Alias(Option<String>, Option<String>),
+    /// `POST /_aliases`.
+    Aliases,
+    /// `/_data_stream[/{name}]`.
+    DataStream(Option<String>),
 }
-
-/// Parameters every endpoint takes.
-const GLOBAL_PARAMS: [&str; 4] = ["pretty", "human", "error_trace", "filter_path"];
-const BULK_PARAMS: [&str; 12] = [
-    "timeout",
-    "refresh",
-    "routing",
-    "pipeline",
-    "wait_for_active_shards",
-    "require_alias",
-    "require_data_stream",
-    "_source",
-    "_source_includes",
-    "_source_excludes",
-    "list_executed_pipelines",
-    "include_source_on_error",
-];
 
 fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
@@ -55,18 +63,46 @@ fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
     } else {
         trimmed.split('/').map(percent_decode).collect()
     };
-    match segments.as_slice() {
-        [] => Some((Route::Root, &["GET", "HEAD"])),
-        [bulk] if bulk == "_bulk" => Some((Route::Bulk(None), &["POST", "PUT"])),
-        [index, bulk] if bulk == "_bulk" && !index.starts_with('_') => {
-            Some((Route::Bulk(Some(index.clone())), &["POST", "PUT"]))
+    let user = |name: &String| !name.starts_with('_');
+    let one = |name: &String| Some(name.clone());
+    Some(match segments.as_slice() {
+        [] => (Route::Root, &["GET", "HEAD"]),
+        [bulk] if bulk == "_bulk" => (Route::Bulk(None), &["POST", "PUT"]),
+        [index, bulk] if bulk == "_bulk" && user(index) => {
+            (Route::Bulk(one(index)), &["POST", "PUT"])
         }
-        [index] if !index.starts_with('_') => Some((
+        [ilm, policy] if ilm == "_ilm" && policy == "policy" => (Route::IlmPolicy(None), &["GET"]),
+        [ilm, policy, name] if ilm == "_ilm" && policy == "policy" => {
+            (Route::IlmPolicy(one(name)), &["PUT", "GET", "DELETE"])
+        }
+        [index, ilm, explain] if ilm == "_ilm" && explain == "explain" && user(index) => {
+            (Route::IlmExplain(index.clone()), &["GET"])
+        }
+        [t] if t == "_index_template" => (Route::IndexTemplate(None), &["GET", "HEAD"]),
+        [t, name] if t == "_index_template" => (
+            Route::IndexTemplate(one(name)),
+            &["PUT", "POST", "GET", "HEAD", "DELETE"],
+        ),
+        [a] if a == "_alias" => (Route::Alias(None, None), &["GET", "HEAD"]),
+        [a, name] if a == "_alias" => (Route::Alias(None, one(name)), &["GET", "HEAD"]),
+        [index, a] if a == "_alias" && user(index) => {
+            (Route::Alias(one(index), None), &["GET", "HEAD"])
+        }
+        [index, a, name] if (a == "_alias" || a == "_aliases") && user(index) => (
+            Route::Alias(one(index), one(name)),
+            &["GET", "HEAD", "PUT", "POST", "DELETE"],
+        ),
+        [a] if a == "_aliases" => (Route::Aliases, &["POST"]),
+        [d] if d == "_data_stream" => (Route::DataStream(None), &["GET"]),
+        [d, name] if d == "_data_stream" => {
+            (Route::DataStream(one(name)), &["GET", "PUT", "DELETE"])
+        }
+        [index] if user(index) => (
             Route::Index(index.clone()),
             &["PUT", "DELETE", "GET", "HEAD"],
-        )),
-        _ => None,
-    }
+        ),
+        _ => return None,
+    })
 }
 
 pub struct Context<'a> {
@@ -92,7 +128,7 @@ impl Context<'_> {
         }
     }
 
-    fn params(&self) -> Vec<(String, String)> {
+    pub(super) fn params(&self) -> Vec<(String, String)> {
         self.query
             .unwrap_or_default()
             .split('&')
@@ -126,11 +162,7 @@ impl Context<'_> {
             );
             return (405, Reply::Json(flat(message, 405)));
         }
-        let accepted: &[&str] = if matches!(route, Route::Bulk(_)) {
-            &BULK_PARAMS
-        } else {
-            &[]
-        };
+        let accepted = params_of(&route);
         for (name, _) in self.params() {
             if !GLOBAL_PARAMS.contains(&name.as_str()) && !accepted.contains(&name.as_str()) {
                 let error = EsError::new(
@@ -150,10 +182,35 @@ impl Context<'_> {
             };
             return (406, Reply::Json(flat(message, 406)));
         }
-        match route {
-            Route::Root => (200, Reply::Json(self.info())),
-            Route::Bulk(default_index) => self.bulk(default_index.as_deref(), body),
-            Route::Index(name) => self.index(&name),
+        let answer = match route {
+            Route::Root => return (200, Reply::Json(self.info())),
+            Route::Bulk(default_index) => return self.bulk(default_index.as_deref(), body),
+            Route::Index(name) => self.index(&name, body),
+            Route::IlmPolicy(name) => self.ilm_policy(name.as_deref(), body),
+            Route::IlmExplain(index) => {
+                let store = lock(&self.shared.store);
+                explain::explain(
+                    &store,
+                    &index,
+                    self.flag("only_managed"),
+                    self.flag("only_errors"),
+                )
+                .map(|v| (200, v))
+            }
+            Route::IndexTemplate(name) => self.index_template(name.as_deref(), body),
+            Route::Alias(index, name) => self.alias(index.as_deref(), name.as_deref(), body),
+            Route::Aliases => {
+                let mut store = lock(&self.shared.store);
+                aliases::update(&mut store, body).map(|v| (200, v))
+            }
+            Route::DataStream(name) => self.data_stream(name.as_deref()),
+        };
+        match answer {
+            Ok((status, value)) => (status, Reply::Json(value)),
+            Err(error) => {
+                let status = status_of(&error);
+                (status, Reply::Json(error.body(status)))
+            }
         }
     }
 
@@ -177,7 +234,15 @@ impl Context<'_> {
         }
     }
 
+    /// What `GET /` says; a 7.x version is answered with a 7.17 node's Lucene and compatibility
+    /// versions.
     fn info(&self) -> Value {
+        let seven = self.shared.options.version.starts_with("7.");
+        let (lucene, wire, index) = if seven {
+            ("8.11.3", "6.8.0", "6.0.0-beta1")
+        } else {
+            ("9.11.1", "7.17.0", "7.0.0")
+        };
         json!({
             "name": "es-test-node",
             "cluster_name": "es-test-cluster",
@@ -189,9 +254,9 @@ impl Context<'_> {
                 "build_hash": "1a77947f34deddb41af25e6f0ddb8e830159c179",
                 "build_date": "2024-08-05T10:05:34.233336849Z",
                 "build_snapshot": false,
-                "lucene_version": "9.11.1",
-                "minimum_wire_compatibility_version": "7.17.0",
-                "minimum_index_compatibility_version": "7.0.0"
+                "lucene_version": lucene,
+                "minimum_wire_compatibility_version": wire,
+                "minimum_index_compatibility_version": index
             },
             "tagline": "You Know, for Search"
         })
@@ -225,62 +290,6 @@ impl Context<'_> {
             200,
             Reply::Json(json!({ "took": took, "errors": errors, "items": items })),
         )
-    }
-
-    fn index(&self, name: &str) -> (u16, Reply) {
-        let mut store = lock(&self.shared.store);
-        let not_found = || {
-            let error = EsError::new(
-                "index_not_found_exception",
-                format!("no such index [{name}]"),
-            )
-            .with("resource.type", json!("index_or_alias"))
-            .with("resource.id", json!(name))
-            .on_index(name, "_na_");
-            (404, Reply::Json(error.body(404)))
-        };
-        match *self.method {
-            Method::GET | Method::HEAD => match store.indices.get(name) {
-                None => not_found(),
-                Some(index) => {
-                    let settings = json!({ "index": {
-                        "number_of_shards": "1",
-                        "number_of_replicas": "1",
-                        "uuid": index.uuid,
-                        "provided_name": name,
-                    }});
-                    let mappings = mapping::describe(&index.mapping);
-                    let body = json!({ name: { "aliases": {}, "mappings": mappings, "settings": settings } });
-                    (200, Reply::Json(body))
-                }
-            },
-            Method::DELETE => match store.indices.remove(name) {
-                None => not_found(),
-                Some(_) => (200, Reply::Json(json!({ "acknowledged": true }))),
-            },
-            _ => {
-                if let Err(rule) = index_name::check(name) {
-                    let error = EsError::new(
-                        "invalid_index_name_exception",
-                        index_name::reason(name, &rule),
-                    )
-                    .on_index(name, "_na_");
-                    return (400, Reply::Json(error.body(400)));
-                }
-                if let Some(existing) = store.indices.get(name) {
-                    let error = EsError::new(
-                        "resource_already_exists_exception",
-                        format!("index [{name}/{}] already exists", existing.uuid),
-                    )
-                    .on_index(name, &existing.uuid.clone());
-                    return (400, Reply::Json(error.body(400)));
-                }
-                store.index_mut(name);
-                let body =
-                    json!({ "acknowledged": true, "shards_acknowledged": true, "index": name });
-                (200, Reply::Json(body))
-            }
-        }
     }
 
     /// Builds the answer: the product header on everything, `filter_path` applied, the versioned

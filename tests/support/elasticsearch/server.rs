@@ -19,7 +19,7 @@ use super::errors::EsError;
 use super::http_server::{self, ServerThread};
 use super::routes::{Answer, Context, Reply};
 use super::store::{new_id, Store};
-use super::{mapping, EsOptions, Faults, RequestLog, RequestRecord};
+use super::{indices, mapping, settings, templates, EsOptions, Faults, RequestLog, RequestRecord};
 
 /// A running test cluster; dropping it stops the server.
 pub struct EsServer {
@@ -92,17 +92,19 @@ impl EsServer {
             .collect()
     }
 
+    /// `index` may also be an alias or a data stream: then the documents of the indices behind it.
     pub fn documents_with_ids(&self, index: &str) -> Vec<(String, Value)> {
         let store = lock(&self.shared.store);
-        store
-            .indices
-            .get(index)
-            .map(|idx| {
-                idx.docs()
-                    .map(|d| (d.id.clone(), d.source.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let names = if store.indices.contains_key(index) {
+            vec![index.to_string()]
+        } else {
+            indices::resolve(&store, index).unwrap_or_default()
+        };
+        names
+            .iter()
+            .filter_map(|name| store.indices.get(name))
+            .flat_map(|idx| idx.docs().map(|d| (d.id.clone(), d.source.clone())))
+            .collect()
     }
 
     /// Every index that exists (created by a write, even one whose documents all failed), sorted.
@@ -127,6 +129,56 @@ impl EsServer {
             .indices
             .get(index)
             .map(|idx| mapping::describe(&idx.mapping))
+    }
+
+    /// One index as `GET /{index}` shows it (`aliases`, `mappings`, `settings` with string values,
+    /// `data_stream` for a backing index), or `None` when it does not exist.
+    pub fn index(&self, name: &str) -> Option<Value> {
+        let store = lock(&self.shared.store);
+        if !store.indices.contains_key(name) {
+            return None;
+        }
+        indices::get(&store, name, false)
+            .ok()
+            .map(|v| v[name].clone())
+    }
+
+    /// Every index with its settings (nested, as `GET /{index}` shows them), sorted by name.
+    pub fn indices_with_settings(&self) -> Vec<(String, Value)> {
+        let store = lock(&self.shared.store);
+        store
+            .indices
+            .iter()
+            .map(|(name, idx)| (name.clone(), settings::expand(&idx.settings)))
+            .collect()
+    }
+
+    /// The data streams, sorted, each with its backing indices (oldest first).
+    pub fn data_streams(&self) -> Vec<(String, Vec<String>)> {
+        let store = lock(&self.shared.store);
+        store
+            .data_streams
+            .values()
+            .map(|ds| (ds.name.clone(), ds.indices.clone()))
+            .collect()
+    }
+
+    /// An ILM policy as `GET /_ilm/policy/{name}` shows it under `policy`.
+    pub fn ilm_policy(&self, name: &str) -> Option<Value> {
+        let store = lock(&self.shared.store);
+        store.policies.get(name).map(|p| p.body.clone())
+    }
+
+    /// A composable template as `GET /_index_template/{name}` shows it under `index_template`.
+    pub fn index_template(&self, name: &str) -> Option<Value> {
+        let store = lock(&self.shared.store);
+        templates::get(&store, Some(name), false)
+            .ok()
+            .and_then(|v| {
+                v["index_templates"]
+                    .get(0)
+                    .map(|t| t["index_template"].clone())
+            })
     }
 
     pub fn requests(&self) -> RequestLog {

@@ -1,11 +1,17 @@
-//! The cluster's state: indices with their documents (in the order they were first written) and
-//! their mappings.
+//! The cluster's state: indices with their documents (in the order they were first written), their
+//! mappings, settings and aliases (aliases live on their indices, as in Elasticsearch's metadata);
+//! and beside them the ILM policies, composable index templates and data streams.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use super::aliases::AliasMeta;
+use super::data_streams::DataStream;
+use super::ilm::Policy;
 use super::mapping::Mapping;
+use super::settings::{self, Settings};
+use super::templates::Template;
 
 #[derive(Debug)]
 pub struct Doc {
@@ -18,6 +24,12 @@ pub struct Doc {
 pub struct Index {
     pub uuid: String,
     pub mapping: Mapping,
+    /// Normalized (`index.`-prefixed, string values), including the ones Elasticsearch sets itself
+    /// (`index.uuid`, `index.creation_date`, `index.provided_name`, …).
+    pub settings: Settings,
+    pub aliases: BTreeMap<String, AliasMeta>,
+    /// The data stream this is a backing index of.
+    pub data_stream: Option<String>,
     /// Deleted documents leave a `None`, so the others keep their order and positions.
     slots: Vec<Option<Doc>>,
     by_id: HashMap<String, usize>,
@@ -25,10 +37,13 @@ pub struct Index {
 }
 
 impl Index {
-    fn new() -> Index {
+    pub fn with(uuid: String, mapping: Mapping, settings: Settings) -> Index {
         Index {
-            uuid: new_id(22),
-            mapping: Mapping::default(),
+            uuid,
+            mapping,
+            settings,
+            aliases: BTreeMap::new(),
+            data_stream: None,
             slots: Vec::new(),
             by_id: HashMap::new(),
             next_seq_no: 0,
@@ -71,20 +86,57 @@ impl Index {
     pub fn docs(&self) -> impl Iterator<Item = &Doc> {
         self.slots.iter().flatten()
     }
+
+    pub fn creation_millis(&self) -> i64 {
+        settings::get(&self.settings, "index.creation_date")
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_default()
+    }
+
+    pub fn hidden(&self) -> bool {
+        settings::get_bool(&self.settings, "index.hidden", false)
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Store {
     pub indices: BTreeMap<String, Index>,
+    pub policies: BTreeMap<String, Policy>,
+    pub templates: BTreeMap<String, Template>,
+    pub data_streams: BTreeMap<String, DataStream>,
 }
 
 impl Store {
-    /// The index, created on first use as `action.auto_create_index` does.
-    pub fn index_mut(&mut self, name: &str) -> &mut Index {
+    /// The indices an alias points to, with its settings on each.
+    pub fn alias(&self, alias: &str) -> Vec<(&String, &AliasMeta)> {
         self.indices
-            .entry(name.to_string())
-            .or_insert_with(Index::new)
+            .iter()
+            .filter_map(|(name, idx)| idx.aliases.get(alias).map(|meta| (name, meta)))
+            .collect()
     }
+
+    pub fn is_alias(&self, name: &str) -> bool {
+        self.indices
+            .values()
+            .any(|idx| idx.aliases.contains_key(name))
+    }
+
+    /// Every alias name, sorted.
+    pub fn alias_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .indices
+            .values()
+            .flat_map(|idx| idx.aliases.keys().cloned())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// The cluster's clock, in epoch milliseconds.
+pub fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// An id like Elasticsearch's auto-generated ones: URL-safe base64 without padding.
