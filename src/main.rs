@@ -241,7 +241,7 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::stdout();
     match runtime.block_on(loglynk::bootstrap::bootstrap(config, options, &mut out)) {
         Ok(report) if report.differs() => ExitCode::from(EXIT_DIFFERS),
         Ok(_) => ExitCode::SUCCESS,
@@ -406,7 +406,13 @@ fn run(config: &Config) -> anyhow::Result<()> {
         }
         if config.http.enabled {
             let telemetry = Arc::clone(&options.telemetry);
-            serve_http(&config.http.host, config.http.port, Arc::new(metrics), telemetry).await?;
+            serve_http(
+                &config.http.host,
+                config.http.port,
+                Arc::new(metrics),
+                telemetry,
+            )
+            .await?;
         }
         let summary = pipeline::run(&config, options, state, encoder, pipeline_changes).await?;
         anyhow::Ok(summary)

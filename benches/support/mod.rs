@@ -25,6 +25,9 @@ pub fn spawn_run(addr: SocketAddr, root: &Path, state: &Path, stderr: File) -> C
         .arg("run")
         .arg("-E")
         .arg("http.port=0")
+        // The endpoint answers bulk requests only: nothing to set up.
+        .arg("-E")
+        .arg("setup.enabled=false")
         .arg("-E")
         .arg(format!("output.elasticsearch.hosts=[\"http://{addr}\"]"))
         .arg("-E")

@@ -66,7 +66,7 @@ impl Report {
 pub async fn bootstrap(
     config: &Config,
     options: BootstrapOptions,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Report, BootstrapError> {
     let setup = &config.setup;
     if !setup.enabled {
@@ -131,7 +131,7 @@ async fn install(
     client: &EsClient,
     object: &Object,
     force: bool,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Outcome, BootstrapError> {
     let reply = call(client, Method::Get, &object.path, None, object).await?;
     let outcome = match reply.status {
@@ -201,7 +201,7 @@ fn comparable(object: &Object, answer: &Value) -> Option<(Value, Value)> {
 async fn write_index(
     client: &EsClient,
     object: &Object,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<Outcome, BootstrapError> {
     let alias = format!("/_alias/{}", object.name);
     let reply = call(client, Method::Get, &alias, None, object).await?;
@@ -301,7 +301,7 @@ fn rejected(reply: &Reply, object: &Object, status: u16) -> BootstrapError {
 }
 
 fn report_line(
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     object: &Object,
     outcome: Outcome,
 ) -> Result<(), BootstrapError> {
@@ -311,7 +311,10 @@ fn report_line(
     )
 }
 
-fn write(out: &mut dyn Write, text: std::fmt::Arguments<'_>) -> Result<(), BootstrapError> {
+fn write(
+    out: &mut (dyn Write + Send),
+    text: std::fmt::Arguments<'_>,
+) -> Result<(), BootstrapError> {
     out.write_fmt(text).map_err(BootstrapError::Output)
 }
 

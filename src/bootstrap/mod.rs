@@ -58,6 +58,17 @@ pub enum BootstrapError {
 }
 
 impl BootstrapError {
+    /// Worth trying again: the cluster is unreachable or busy, not refusing.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            BootstrapError::Send(SendError::Status { status, .. }) => *status >= 500,
+            BootstrapError::Send(SendError::Tls { .. }) => false,
+            BootstrapError::Send(_) => true,
+            BootstrapError::Rejected { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
     /// `GET /` answering 401 or 403 is a credentials problem, said as one.
     fn from_send(error: SendError) -> BootstrapError {
         match error {

@@ -47,6 +47,12 @@ pub fn policy(policy: &Value) -> Value {
 /// A composable index template (the inside of `index_template` in a `GET`).
 pub fn template(template: &Value) -> Value {
     let mut template = template.clone();
+    // Elasticsearch prints an empty `composed_of` on every template.
+    if let Some(object) = template.as_object_mut() {
+        object
+            .entry("composed_of")
+            .or_insert_with(|| Value::Array(Vec::new()));
+    }
     if let Some(settings) = template.pointer_mut("/template/settings") {
         *settings = settings_tree(settings);
     }

@@ -8,6 +8,7 @@ use tokio::sync::Mutex;
 use super::reading::{ReadOptions, ReaderFailed, Reading};
 use super::source::SourceSummary;
 use super::state::State;
+use crate::bootstrap::{bootstrap, BootstrapOptions};
 use crate::config::{Config, IndexMode};
 use crate::discover::{Changes, PatternError};
 use crate::event::Encoder;
@@ -96,6 +97,54 @@ async fn probe_elasticsearch(client: EsClient, telemetry: Arc<Telemetry>) {
     }
 }
 
+/// What `loglynk bootstrap` installs, created if missing before the first bulk request, as Filebeat's
+/// `setup.template`/`setup.ilm` do at start: otherwise an agent that reaches the cluster before the
+/// bootstrap Job creates the day's index without its mappings and policy. Never overwrites: an object
+/// that differs is reported, and `loglynk bootstrap --force` is the way to replace it.
+async fn set_up_cluster(config: Config, ready: tokio::sync::watch::Sender<bool>) {
+    let mut delay = Duration::from_secs(1);
+    let mut warned = false;
+    loop {
+        let mut report = Vec::new();
+        match bootstrap(&config, BootstrapOptions::default(), &mut report).await {
+            Ok(outcome) => {
+                for line in String::from_utf8_lossy(&report).lines() {
+                    tracing::info!(step = line.trim(), "cluster set-up");
+                }
+                if outcome.differs() {
+                    tracing::warn!(
+                        "the cluster's index template or ILM policy differs from loglynk's; \
+                         `loglynk bootstrap` shows how, `--force` replaces them"
+                    );
+                }
+                break;
+            }
+            Err(error) if error.is_transient() => {
+                if !warned {
+                    tracing::warn!(%error, "cannot set up the cluster yet; retrying before shipping");
+                    warned = true;
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot set up the cluster; shipping without it");
+                break;
+            }
+        }
+    }
+    ready.send_replace(true);
+}
+
+/// Stops the cluster set-up with the run.
+struct SetUp(tokio::task::JoinHandle<()>);
+
+impl Drop for SetUp {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Stops the probe with the run.
 struct Probe(tokio::task::JoinHandle<()>);
 
@@ -145,6 +194,7 @@ pub async fn run(
         backoff_init: es.backoff.init,
         backoff_max: es.backoff.max,
     };
+    let mut setup = None;
     let bulk_max = es.bulk_max_bytes as usize;
     // Requests in memory (built, queued, in flight) stay within max_queued_bytes; what does not fit
     // waits unread in the files.
@@ -155,6 +205,11 @@ pub async fn run(
         workers: es.workers,
         queued_requests: requests_in_memory.saturating_sub(es.workers + 1).max(1),
         compression_level: es.compression_level,
+        start: config.setup.enabled.then(|| {
+            let (ready, start) = tokio::sync::watch::channel(false);
+            setup = Some(SetUp(tokio::spawn(set_up_cluster(config.clone(), ready))));
+            start
+        }),
     };
     let processors = Processors::new(&config.decode_json_fields, &config.drop_own_logs);
     let builder = BulkBuilder::new(pattern, action, encoder.clone());
@@ -164,6 +219,7 @@ pub async fn run(
     let batched = run_batcher(batches, processors, builder, encoder, deliverer, batcher).await;
     telemetry.set_pipeline_running(false);
     drop(probe);
+    drop(setup);
     let source = tokio::task::spawn_blocking(move || reading.finish())
         .await
         .map_err(|_| ReaderFailed)???;

@@ -972,7 +972,10 @@ impl Tailer {
         for tailed in self.files.values().filter(|t| !t.gzip) {
             let (size, position) = match &tailed.reader {
                 Some(reader) => (
-                    reader.file().and_then(|f| f.metadata().ok()).map(|m| m.len()),
+                    reader
+                        .file()
+                        .and_then(|f| f.metadata().ok())
+                        .map(|m| m.len()),
                     reader.position(),
                 ),
                 None => (

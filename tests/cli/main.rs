@@ -12,6 +12,7 @@
 mod elasticsearch;
 
 mod bootstrap;
+mod bootstrap_install;
 mod config_check;
 mod filebeat_import;
 mod kube;

@@ -333,20 +333,30 @@ fn setup_must_fit_what_run_writes() {
     };
     // Daily indices must be matched by the template and carry their date for ILM.
     let found = problems("output.elasticsearch.index: \"logs-%{+yyyy.MM.dd}\"\n");
-    assert!(found.contains("does not start with \"funlynk-logs-\""), "{found}");
+    assert!(
+        found.contains("does not start with \"funlynk-logs-\""),
+        "{found}"
+    );
     let found = problems("output.elasticsearch.index: \"funlynk-logs-%{+yyyy.MM}\"\n");
     assert!(found.contains("must end in -%{+yyyy.MM.dd}"), "{found}");
-    let found = problems("output.elasticsearch.index: \"funlynk-logs-%{[kubernetes.namespace]}\"\n");
+    let found =
+        problems("output.elasticsearch.index: \"funlynk-logs-%{[kubernetes.namespace]}\"\n");
     assert!(found.contains("names a field"), "{found}");
     assert_eq!(
-        ok("output.elasticsearch.index: \"funlynk-logs-%{+yyyy-MM-dd}\"\n").setup.mode,
+        ok("output.elasticsearch.index: \"funlynk-logs-%{+yyyy-MM-dd}\"\n")
+            .setup
+            .mode,
         IndexMode::Daily
     );
     // Other modes write to setup.name; the index setting is not used.
     let c = ok("setup.mode: data_stream\noutput.elasticsearch.index: anything\n");
     assert_eq!(c.setup.mode, IndexMode::DataStream);
     // Turned off, nothing is checked.
-    assert!(!ok("setup.enabled: false\noutput.elasticsearch.index: anything\n").setup.enabled);
+    assert!(
+        !ok("setup.enabled: false\noutput.elasticsearch.index: anything\n")
+            .setup
+            .enabled
+    );
 
     let found = problems(
         "setup: {name: Funlynk, ilm: {warm_after: 30d, delete_after: 7d, rollover_max_size: 5 gigs}}\n",

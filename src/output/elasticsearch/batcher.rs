@@ -33,6 +33,9 @@ pub struct BatcherConfig {
     /// Requests built and waiting for a worker.
     pub queued_requests: usize,
     pub compression_level: u32,
+    /// Nothing is sent before this says `true` (the cluster's template and policy are in place), so
+    /// the first index of the day is created with them. `None` sends at once.
+    pub start: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// What went through, for the run's summary.
@@ -60,7 +63,12 @@ pub async fn run_batcher(
     for worker in 0..config.workers.max(1) {
         let from_batcher = Arc::clone(&from_batcher);
         let deliverer = deliverer.clone();
+        let mut start = config.start.clone();
         workers.push(tokio::spawn(async move {
+            if let Some(start) = &mut start {
+                // A dropped sender means set-up ended without saying so: send anyway.
+                let _ = start.wait_for(|ready| *ready).await;
+            }
             let mut seed = 0x5eed_u64.wrapping_add(worker as u64);
             loop {
                 let Some(flight) = from_batcher.lock().await.recv().await else {
@@ -132,20 +140,42 @@ pub async fn run_batcher(
                 }
                 deadline.get_or_insert_with(|| Instant::now() + config.flush_interval);
                 if builder.len_bytes() >= config.bulk_max_bytes {
-                    send(&mut builder, &mut acks, &to_workers, &deliverer, &config, &mut summary)
-                        .await;
+                    send(
+                        &mut builder,
+                        &mut acks,
+                        &to_workers,
+                        &deliverer,
+                        &config,
+                        &mut summary,
+                    )
+                    .await;
                     deadline = None;
                 }
             }
             Some(None) => break,
             None => {
-                send(&mut builder, &mut acks, &to_workers, &deliverer, &config, &mut summary)
-                    .await;
+                send(
+                    &mut builder,
+                    &mut acks,
+                    &to_workers,
+                    &deliverer,
+                    &config,
+                    &mut summary,
+                )
+                .await;
                 deadline = None;
             }
         }
     }
-    send(&mut builder, &mut acks, &to_workers, &deliverer, &config, &mut summary).await;
+    send(
+        &mut builder,
+        &mut acks,
+        &to_workers,
+        &deliverer,
+        &config,
+        &mut summary,
+    )
+    .await;
     drop(to_workers);
     for worker in workers {
         let _ = worker.await;
