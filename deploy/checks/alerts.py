@@ -1,0 +1,55 @@
+"""Every alert has a severity Alertmanager routes, a runbook_url pointing at its runbook in
+deploy/runbooks/, and a promtool unit test that expects it firing and one that expects it silent;
+every runbook belongs to an alert.
+
+Usage: alerts.py RULES_DIR TESTS_DIR RUNBOOKS_DIR
+"""
+import pathlib
+import sys
+
+import yaml
+
+RUNBOOK_BASE = "https://github.com/funlynk/loglynk/blob/main/deploy/runbooks/"
+SEVERITIES = {"critical", "warning"}      # the routes in alertmanager/alertmanager.yml
+
+
+def main(rules_dir, tests_dir, runbooks_dir):
+    alerts = {}
+    for path in sorted(pathlib.Path(rules_dir).glob("*.yml")):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule:
+                    alerts[rule["alert"]] = rule
+
+    firing, silent = set(), set()
+    for path in sorted(pathlib.Path(tests_dir).glob("*.yml")):
+        for test in yaml.safe_load(path.read_text())["tests"]:
+            for case in test.get("alert_rule_test", []):
+                (firing if case.get("exp_alerts") else silent).add(case["alertname"])
+
+    errors = []
+    runbooks = pathlib.Path(runbooks_dir)
+    for name, rule in alerts.items():
+        if rule.get("labels", {}).get("severity") not in SEVERITIES:
+            errors.append(f"{name}: severity must be one of {sorted(SEVERITIES)}")
+        if rule.get("annotations", {}).get("runbook_url") != f"{RUNBOOK_BASE}{name}.md":
+            errors.append(f"{name}: runbook_url is not {RUNBOOK_BASE}{name}.md")
+        if not (runbooks / f"{name}.md").is_file():
+            errors.append(f"{name}: no runbook {runbooks_dir}/{name}.md")
+        if name not in firing:
+            errors.append(f"{name}: no unit test expects it to fire")
+        if name not in silent:
+            errors.append(f"{name}: no unit test expects it to stay silent")
+    for path in sorted(runbooks.glob("*.md")):
+        if path.stem not in alerts:
+            errors.append(f"{path.name}: a runbook for no alert")
+
+    for e in errors:
+        print("FAIL", e)
+    print(f"{len(alerts)} alerts: each routed, with a runbook and firing and silent tests"
+          if not errors else f"{len(errors)} problems")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
