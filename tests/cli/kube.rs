@@ -198,6 +198,29 @@ fn run_cmd(tree: &KubeTree, es: &EsServer, kube: &[String]) -> Command {
     cmd
 }
 
+/// Every sample name in an exposition.
+fn served_names(metrics: &str) -> std::collections::BTreeSet<String> {
+    metrics
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.split(['{', ' ']).next().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// loglynk's names in `deploy/checks/metrics.yaml`, the list `deploy/check` holds dashboards and
+/// alert rules to.
+fn listed_names() -> std::collections::BTreeSet<String> {
+    let path = crate::support::repo_root().join("deploy/checks/metrics.yaml");
+    let text = std::fs::read_to_string(&path).expect("deploy/checks/metrics.yaml");
+    let list: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("YAML");
+    list["loglynk"]["metrics"]
+        .as_sequence()
+        .expect("loglynk.metrics")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
 fn shipped(es: &EsServer) -> Vec<Value> {
     es.all_documents().into_iter().map(|(_, doc)| doc).collect()
 }
@@ -273,6 +296,11 @@ fn run_enriches_and_keeps_shipping_through_an_api_outage() {
         scrape()
     );
     assert_eq!(sample(&scrape(), "loglynk_kube_cache_pods"), Some(1.0));
+    assert_eq!(
+        served_names(&scrape()),
+        listed_names(),
+        "the names /metrics serves and the list deploy/ checks dashboards and rules against"
+    );
     assert_eq!(http_get(&address, "/healthz"), (200, "ok\n".to_owned()));
     assert_eq!(http_get(&address, "/").0, 404);
 
