@@ -41,44 +41,52 @@ impl Metrics {
             "Bulk requests by HTTP status (\"error\": no answer)",
             t.bulk_requests.clone(),
         );
-        registry.register_with_unit(
-            "bulk_request_duration",
-            "Time from sending a bulk request to its answer",
-            Unit::Seconds,
-            t.bulk_duration.clone(),
-        );
         registry.register(
             "bulk_retries",
             "Bulk requests sent again, whole or in part",
             t.bulk_retries.clone(),
         );
-        registry.register(
-            "queued_bytes",
-            "Bulk request bodies built and not yet delivered",
-            t.queued_bytes.clone(),
-        );
-        registry.register("files_tailed", "Files being tailed", t.files_tailed.clone());
-        registry.register(
-            "files_open",
-            "Tailed files with an open descriptor",
-            t.files_open.clone(),
-        );
-        registry.register(
-            "files_bytes_behind",
-            "Bytes written to tailed files and not read yet, summed over files",
-            t.bytes_behind.clone(),
-        );
-        registry.register(
-            "files_bytes_behind_max",
-            "Bytes not read yet in the file furthest behind",
-            t.bytes_behind_max.clone(),
-        );
-        registry.register_with_unit(
-            "registry_flush_duration",
-            "Time to write the registry of delivered offsets",
-            Unit::Seconds,
-            t.registry_flush.clone(),
-        );
+        let gauges = [
+            (
+                "queued_bytes",
+                "Bulk request bodies built and not yet delivered",
+                &t.queued_bytes,
+            ),
+            ("files_tailed", "Files being tailed", &t.files_tailed),
+            (
+                "files_open",
+                "Tailed files with an open descriptor",
+                &t.files_open,
+            ),
+            (
+                "files_bytes_behind",
+                "Bytes written to tailed files and not read yet, summed over files",
+                &t.bytes_behind,
+            ),
+            (
+                "files_bytes_behind_max",
+                "Bytes not read yet in the file furthest behind",
+                &t.bytes_behind_max,
+            ),
+        ];
+        for (name, help, gauge) in gauges {
+            registry.register(name, help, gauge.clone());
+        }
+        let histograms = [
+            (
+                "bulk_request_duration",
+                "Time from sending a bulk request to its answer",
+                &t.bulk_duration,
+            ),
+            (
+                "registry_flush_duration",
+                "Time to write the registry of delivered offsets",
+                &t.registry_flush,
+            ),
+        ];
+        for (name, help, histogram) in histograms {
+            registry.register_with_unit(name, help, Unit::Seconds, histogram.clone());
+        }
         registry.register_with_unit(
             "elasticsearch_last_success_timestamp",
             "When a bulk request last succeeded",

@@ -141,20 +141,23 @@ fn a_certificate_from_another_ca_fails_closed_naming_the_host() {
         ..EsOptions::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let other = dir.path().join("other-ca.pem");
-    std::fs::write(&other, TestCa::new("some other CA").cert_pem()).unwrap();
-    let mut cmd = loglynk();
-    cmd.arg("bootstrap")
-        .args([
-            "-E",
-            &format!("output.elasticsearch.hosts=[\"{}\"]", server.url()),
-        ])
-        .arg("-E")
-        .arg(format!(
-            "output.elasticsearch.ssl.certificate_authorities=[\"{}\"]",
-            other.display()
-        ));
-    let run = run_to_end(cmd, Duration::from_secs(60));
+    let trusting = |name: &str, ca: &TestCa| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, ca.cert_pem()).unwrap();
+        let mut cmd = loglynk();
+        cmd.arg("bootstrap")
+            .args([
+                "-E",
+                &format!("output.elasticsearch.hosts=[\"{}\"]", server.url()),
+            ])
+            .arg("-E")
+            .arg(format!(
+                "output.elasticsearch.ssl.certificate_authorities=[\"{}\"]",
+                path.display()
+            ));
+        run_to_end(cmd, Duration::from_secs(60))
+    };
+    let run = trusting("other-ca.pem", &TestCa::new("some other CA"));
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(
         run.stderr
@@ -164,20 +167,7 @@ fn a_certificate_from_another_ca_fails_closed_naming_the_host() {
     );
 
     // The right CA: the same command gets through.
-    let right = dir.path().join("ca.pem");
-    std::fs::write(&right, server_ca.cert_pem()).unwrap();
-    let mut cmd = loglynk();
-    cmd.arg("bootstrap")
-        .args([
-            "-E",
-            &format!("output.elasticsearch.hosts=[\"{}\"]", server.url()),
-        ])
-        .arg("-E")
-        .arg(format!(
-            "output.elasticsearch.ssl.certificate_authorities=[\"{}\"]",
-            right.display()
-        ));
-    let run = run_to_end(cmd, Duration::from_secs(60));
+    let run = trusting("ca.pem", &server_ca);
     assert!(!run.stderr.contains("TLS"), "{}", run.stderr);
     assert_eq!(server.requests().count_status("/", 200), 1);
 }

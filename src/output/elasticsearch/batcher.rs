@@ -86,7 +86,12 @@ pub async fn run_batcher(
     }
 
     let mut summary = BatcherSummary::default();
-    let mut acks = Vec::new();
+    let mut outbox = Outbox {
+        acks: Vec::new(),
+        to_workers,
+        deliverer: &deliverer,
+        compression_level: config.compression_level,
+    };
     let mut deadline: Option<Instant> = None;
     let mut document = Vec::new();
     loop {
@@ -136,82 +141,60 @@ pub async fn run_batcher(
                     }
                 }
                 if let Some(ack) = batch.ack.take() {
-                    acks.push(ack);
+                    outbox.acks.push(ack);
                 }
                 deadline.get_or_insert_with(|| Instant::now() + config.flush_interval);
                 if builder.len_bytes() >= config.bulk_max_bytes {
-                    send(
-                        &mut builder,
-                        &mut acks,
-                        &to_workers,
-                        &deliverer,
-                        &config,
-                        &mut summary,
-                    )
-                    .await;
+                    outbox.send(&mut builder, &mut summary).await;
                     deadline = None;
                 }
             }
             Some(None) => break,
             None => {
-                send(
-                    &mut builder,
-                    &mut acks,
-                    &to_workers,
-                    &deliverer,
-                    &config,
-                    &mut summary,
-                )
-                .await;
+                outbox.send(&mut builder, &mut summary).await;
                 deadline = None;
             }
         }
     }
-    send(
-        &mut builder,
-        &mut acks,
-        &to_workers,
-        &deliverer,
-        &config,
-        &mut summary,
-    )
-    .await;
-    drop(to_workers);
+    outbox.send(&mut builder, &mut summary).await;
+    drop(outbox);
     for worker in workers {
         let _ = worker.await;
     }
     summary
 }
 
-async fn send(
-    builder: &mut BulkBuilder,
-    acks: &mut Vec<BatchAck>,
-    to_workers: &mpsc::Sender<Flight>,
-    deliverer: &Deliverer,
-    config: &BatcherConfig,
-    summary: &mut BatcherSummary,
-) {
-    let acks = std::mem::take(acks);
-    if builder.is_empty() {
-        // Every event was dropped (the agent's own logs) or dead-lettered: nothing to send, and the
-        // batches are done.
-        for ack in acks {
-            ack.ack();
+/// What the next request completes, and where requests go.
+struct Outbox<'a> {
+    /// The reader batches the events in the builder came from.
+    acks: Vec<BatchAck>,
+    to_workers: mpsc::Sender<Flight>,
+    deliverer: &'a Deliverer,
+    compression_level: u32,
+}
+
+impl Outbox<'_> {
+    /// Hands what the builder holds to the workers as one request.
+    async fn send(&mut self, builder: &mut BulkBuilder, summary: &mut BatcherSummary) {
+        let acks = std::mem::take(&mut self.acks);
+        if builder.is_empty() {
+            // Every event was dropped (the agent's own logs) or dead-lettered: nothing to send, and
+            // the batches are done.
+            for ack in acks {
+                ack.ack();
+            }
+            return;
         }
-        return;
-    }
-    let request = builder.finish(config.compression_level);
-    summary.requests += 1;
-    deliverer
-        .telemetry
-        .queued_bytes
-        .inc_by(request.body.len() as i64);
-    // Waits while the workers are busy and the queue is full: backpressure towards the reader.
-    if let Err(mpsc::error::SendError(flight)) = to_workers.send(Flight { request, acks }).await {
-        // Workers gone only at the very end; the batches stay unacknowledged and are read again.
-        deliverer
-            .telemetry
-            .queued_bytes
-            .dec_by(flight.request.body.len() as i64);
+        let request = builder.finish(self.compression_level);
+        summary.requests += 1;
+        let queued = &self.deliverer.telemetry.queued_bytes;
+        queued.inc_by(request.body.len() as i64);
+        // Waits while the workers are busy and the queue is full: backpressure towards the reader.
+        if let Err(mpsc::error::SendError(flight)) =
+            self.to_workers.send(Flight { request, acks }).await
+        {
+            // Workers gone only at the very end; the batches stay unacknowledged and are read again.
+            queued.dec_by(flight.request.body.len() as i64);
+        }
     }
 }
