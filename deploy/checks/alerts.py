@@ -9,17 +9,14 @@ import sys
 
 import yaml
 
+from common import report, rules
+
 RUNBOOK_BASE = "https://github.com/funlynk/loglynk/blob/main/deploy/runbooks/"
 SEVERITIES = {"critical", "warning"}      # the routes in alertmanager/alertmanager.yml
 
 
 def main(rules_dir, tests_dir, runbooks_dir):
-    alerts = {}
-    for path in sorted(pathlib.Path(rules_dir).glob("*.yml")):
-        for group in yaml.safe_load(path.read_text())["groups"]:
-            for rule in group["rules"]:
-                if "alert" in rule:
-                    alerts[rule["alert"]] = rule
+    alerts = {rule["alert"]: rule for _, rule in rules(rules_dir) if "alert" in rule}
 
     firing, silent = set(), set()
     for path in sorted(pathlib.Path(tests_dir).glob("*.yml")):
@@ -44,11 +41,8 @@ def main(rules_dir, tests_dir, runbooks_dir):
         if path.stem not in alerts:
             errors.append(f"{path.name}: a runbook for no alert")
 
-    for e in errors:
-        print("FAIL", e)
-    print(f"{len(alerts)} alerts: each routed, with a runbook and firing and silent tests"
-          if not errors else f"{len(errors)} problems")
-    return 1 if errors else 0
+    return report(errors,
+                  f"{len(alerts)} alerts: each routed, with a runbook and firing and silent tests")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ import sys
 
 import yaml
 
+from common import report, rules
+
 # PromQL words that look like metric names but are not.
 KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool",
             "and", "or", "unless", "inf", "nan"}
@@ -62,10 +64,8 @@ def main(metrics_yaml, rules_dir, dashboards_dir):
             if name not in known:
                 errors.append(f"{where}: {name} is served by nothing in checks/metrics.yaml")
 
-    for path in sorted(pathlib.Path(rules_dir).glob("*.yml")):
-        for group in yaml.safe_load(path.read_text())["groups"]:
-            for rule in group["rules"]:
-                check(f"{path.name} {rule.get('alert') or rule.get('record')}", rule["expr"])
+    for path, rule in rules(rules_dir):
+        check(f"{path.name} {rule.get('alert') or rule.get('record')}", rule["expr"])
 
     dashboards = sorted(pathlib.Path(dashboards_dir).glob("*.json"))
     for path in dashboards:
@@ -83,11 +83,8 @@ def main(metrics_yaml, rules_dir, dashboards_dir):
                 if name not in used:
                     errors.append(f"checks/metrics.yaml: {src} {name} is used by no rule or dashboard")
 
-    for e in errors:
-        print("FAIL", e)
-    print(f"{len(used)} metric names in {len(dashboards)} dashboards and the rules, all served"
-          if not errors else f"{len(errors)} problems")
-    return 1 if errors else 0
+    return report(errors,
+                  f"{len(used)} metric names in {len(dashboards)} dashboards and the rules, all served")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import sys
 
 import yaml
 
+from common import report
+
 CREDENTIAL_KEY = re.compile(r"(password|passwd|secret|token|api_?key|credentials)$", re.I)
 NAMES_A_SECRET = re.compile(r"^existing", re.I)        # existingSecret: the Secret's name
 CREDENTIAL_ENV = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|DATA_SOURCE_NAME|DSN", re.I)
@@ -51,10 +53,7 @@ def main(paths):
         with open(path) as f:
             for n, doc in enumerate(yaml.safe_load_all(f)):
                 walk(doc, f"{path}#{n}", errors)
-    for e in errors:
-        print("FAIL", e)
-    print(f"{len(paths)} files: no credential in plain text" if not errors else f"{len(errors)} problems")
-    return 1 if errors else 0
+    return report(errors, f"{len(paths)} files: no credential in plain text")
 
 
 if __name__ == "__main__":

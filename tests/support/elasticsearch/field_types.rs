@@ -85,20 +85,24 @@ const UNCHECKED: [&str; 22] = [
     "semantic_text",
 ];
 
-const NUMERIC: &[&str] = &[
-    "coerce",
-    "doc_values",
-    "ignore_malformed",
-    "index",
-    "null_value",
-    "on_script_error",
-    "script",
-    "store",
-    "time_series_dimension",
-    "time_series_metric",
-    "copy_to",
-    "meta",
-];
+/// The parameters of every leaf type that can take its values from a `script`: where it is indexed
+/// and stored, its null value, its script and what a failing script does, `copy_to` and `meta`.
+/// `scripted![…]` is those and the type's own.
+macro_rules! scripted {
+    ($($own:literal),* $(,)?) => {
+        &[
+            $($own,)*
+            "doc_values",
+            "index",
+            "null_value",
+            "on_script_error",
+            "script",
+            "store",
+            "copy_to",
+            "meta",
+        ]
+    };
+}
 
 impl FieldType {
     pub fn from_name(name: &str) -> Option<FieldType> {
@@ -129,6 +133,22 @@ impl FieldType {
         matches!(self, FieldType::Object | FieldType::Nested)
     }
 
+    /// A number type: its values parse as numbers (or numeric strings).
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            FieldType::Long
+                | FieldType::Integer
+                | FieldType::Short
+                | FieldType::Byte
+                | FieldType::UnsignedLong
+                | FieldType::Double
+                | FieldType::Float
+                | FieldType::HalfFloat
+                | FieldType::ScaledFloat
+        )
+    }
+
     /// The parameters a mapping of this type may carry besides `type`; `None` means any.
     pub fn params(self) -> Option<&'static [&'static str]> {
         Some(match self {
@@ -140,24 +160,16 @@ impl FieldType {
                 "include_in_parent",
                 "include_in_root",
             ],
-            FieldType::Keyword => &[
-                "doc_values",
+            FieldType::Keyword => scripted![
                 "eager_global_ordinals",
                 "fields",
                 "ignore_above",
-                "index",
                 "index_options",
                 "norms",
-                "null_value",
-                "on_script_error",
-                "script",
                 "similarity",
                 "normalizer",
                 "split_queries_on_whitespace",
-                "store",
                 "time_series_dimension",
-                "copy_to",
-                "meta",
             ],
             FieldType::ConstantKeyword => &["value", "meta"],
             FieldType::Wildcard => &["ignore_above", "null_value", "copy_to", "fields", "meta"],
@@ -189,58 +201,24 @@ impl FieldType {
             | FieldType::UnsignedLong
             | FieldType::Double
             | FieldType::Float
-            | FieldType::HalfFloat => NUMERIC,
-            FieldType::ScaledFloat => &[
+            | FieldType::HalfFloat => scripted![
+                "coerce",
+                "ignore_malformed",
+                "time_series_dimension",
+                "time_series_metric",
+            ],
+            FieldType::ScaledFloat => scripted![
                 "scaling_factor",
                 "coerce",
-                "doc_values",
                 "ignore_malformed",
-                "index",
-                "null_value",
-                "on_script_error",
-                "script",
-                "store",
                 "time_series_metric",
-                "copy_to",
-                "meta",
             ],
-            FieldType::Date | FieldType::DateNanos => &[
-                "doc_values",
-                "format",
-                "locale",
-                "ignore_malformed",
-                "index",
-                "null_value",
-                "on_script_error",
-                "script",
-                "store",
-                "copy_to",
-                "meta",
-            ],
-            FieldType::Boolean => &[
-                "doc_values",
-                "index",
-                "null_value",
-                "store",
-                "on_script_error",
-                "script",
-                "ignore_malformed",
-                "time_series_dimension",
-                "copy_to",
-                "meta",
-            ],
-            FieldType::Ip => &[
-                "doc_values",
-                "ignore_malformed",
-                "index",
-                "null_value",
-                "on_script_error",
-                "script",
-                "store",
-                "time_series_dimension",
-                "copy_to",
-                "meta",
-            ],
+            FieldType::Date | FieldType::DateNanos => {
+                scripted!["format", "locale", "ignore_malformed"]
+            }
+            FieldType::Boolean | FieldType::Ip => {
+                scripted!["ignore_malformed", "time_series_dimension"]
+            }
             FieldType::Flattened => &[
                 "depth_limit",
                 "doc_values",
@@ -254,18 +232,7 @@ impl FieldType {
                 "time_series_dimensions",
                 "meta",
             ],
-            FieldType::GeoPoint => &[
-                "ignore_malformed",
-                "ignore_z_value",
-                "index",
-                "null_value",
-                "doc_values",
-                "store",
-                "on_script_error",
-                "script",
-                "copy_to",
-                "meta",
-            ],
+            FieldType::GeoPoint => scripted!["ignore_malformed", "ignore_z_value"],
             FieldType::Alias => &["path"],
             FieldType::Other(_) => return None,
         })

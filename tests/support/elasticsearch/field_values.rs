@@ -25,23 +25,15 @@ pub fn accepts(
 }
 
 fn malformed_ignored(field: &Field, index_default: bool) -> bool {
-    let supports = matches!(
-        field.kind,
-        FieldType::Long
-            | FieldType::Integer
-            | FieldType::Short
-            | FieldType::Byte
-            | FieldType::UnsignedLong
-            | FieldType::Double
-            | FieldType::Float
-            | FieldType::HalfFloat
-            | FieldType::ScaledFloat
-            | FieldType::Date
-            | FieldType::DateNanos
-            | FieldType::Ip
-            | FieldType::GeoPoint
-            | FieldType::Boolean
-    );
+    let supports = field.kind.is_numeric()
+        || matches!(
+            field.kind,
+            FieldType::Date
+                | FieldType::DateNanos
+                | FieldType::Ip
+                | FieldType::GeoPoint
+                | FieldType::Boolean
+        );
     supports
         && field
             .param_bool("ignore_malformed")

@@ -3,13 +3,15 @@
 //! use each. Simplification: none of the built-in policies of a real cluster (`logs`, `metrics`, …)
 //! exist here.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Map, Value};
 
 use super::errors::EsError;
 use super::ilm_policy;
 use super::patterns::simple_match;
 use super::request_body;
-use super::settings;
+use super::settings::{self, Settings};
 use super::store::{now_millis, Store};
 
 #[derive(Clone, Debug)]
@@ -73,39 +75,37 @@ fn describe(store: &Store, name: &str, policy: &Policy) -> Value {
 }
 
 fn in_use_by(store: &Store, name: &str) -> Value {
-    let indices: Vec<&String> = store
-        .indices
-        .iter()
-        .filter(|(_, idx)| settings::get(&idx.settings, "index.lifecycle.name") == Some(name))
-        .map(|(n, _)| n)
-        .collect();
-    let data_streams: Vec<&String> = store
-        .data_streams
-        .iter()
-        .filter(|(_, ds)| ds.ilm_policy(store).as_deref() == Some(name))
-        .map(|(n, _)| n)
-        .collect();
-    let templates: Vec<&String> = store
-        .templates
-        .iter()
-        .filter(|(_, t)| settings::get(&t.settings, "index.lifecycle.name") == Some(name))
-        .map(|(n, _)| n)
-        .collect();
+    let data_streams = names_where(&store.data_streams, |ds| {
+        ds.ilm_policy(store).as_deref() == Some(name)
+    });
     json!({
-        "indices": indices,
+        "indices": indices_using(store, name),
         "data_streams": data_streams,
-        "composable_templates": templates,
+        "composable_templates": names_where(&store.templates, |t| names_policy(&t.settings, name)),
     })
+}
+
+/// The indices whose settings name the policy.
+fn indices_using<'a>(store: &'a Store, name: &str) -> Vec<&'a String> {
+    names_where(&store.indices, |idx| names_policy(&idx.settings, name))
+}
+
+fn names_policy(settings: &Settings, name: &str) -> bool {
+    settings::get(settings, "index.lifecycle.name") == Some(name)
+}
+
+/// The names of the entries `pick` picks, in name order.
+fn names_where<T>(entries: &BTreeMap<String, T>, pick: impl Fn(&T) -> bool) -> Vec<&String> {
+    entries
+        .iter()
+        .filter(|(_, entry)| pick(entry))
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Refused while an index still names the policy, as `TransportDeleteLifecycleAction` does.
 pub fn delete(store: &mut Store, name: &str) -> Result<Value, EsError> {
-    let users: Vec<&String> = store
-        .indices
-        .iter()
-        .filter(|(_, idx)| settings::get(&idx.settings, "index.lifecycle.name") == Some(name))
-        .map(|(n, _)| n)
-        .collect();
+    let users = indices_using(store, name);
     if !users.is_empty() {
         let listed: Vec<&str> = users.iter().map(|s| s.as_str()).collect();
         return Err(EsError::new(

@@ -328,19 +328,7 @@ impl Walk<'_> {
         shown: String,
     ) -> EsError {
         let col = column(self.text, at.offset);
-        let numeric = matches!(
-            field.kind,
-            FieldType::Long
-                | FieldType::Integer
-                | FieldType::Short
-                | FieldType::Byte
-                | FieldType::UnsignedLong
-                | FieldType::Float
-                | FieldType::Double
-                | FieldType::HalfFloat
-                | FieldType::ScaledFloat
-        );
-        let cause = if numeric {
+        let cause = if field.kind.is_numeric() {
             EsError::new(
                 "x_content_parse_exception",
                 format!(

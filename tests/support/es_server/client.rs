@@ -145,3 +145,13 @@ pub fn items(reply: &Reply) -> Vec<(u64, String, String)> {
         })
         .collect()
 }
+
+/// A bulk of one action that the server must refuse with `status` and error `kind`; the reason.
+pub fn bulk_refused(server: &EsServer, body: &str, status: u64, kind: &str) -> String {
+    let (got_status, got_kind, reason) = items(&bulk(server, body))
+        .into_iter()
+        .next()
+        .expect("one item");
+    assert_eq!((got_status, got_kind.as_str()), (status, kind), "{reason}");
+    reason
+}

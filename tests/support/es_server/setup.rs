@@ -77,6 +77,28 @@ pub fn rollover_policy() -> Value {
     }}})
 }
 
+/// A data stream template like a bootstrap's, `funlynk-logs`: `@timestamp` in nanoseconds, and the
+/// rollover policy as `logs`.
+pub fn stream_template(server: &EsServer) {
+    ok(server, "PUT", "/_ilm/policy/logs", &rollover_policy());
+    let template = json!({"index_patterns": ["funlynk-logs"], "data_stream": {}, "priority": 200,
+        "template": {"settings": {"index.lifecycle.name": "logs", "number_of_replicas": 0},
+                     "mappings": {"properties": {"@timestamp": {"type": "date_nanos"}, "message": {"type": "text"}}}}});
+    ok(server, "PUT", "/_index_template/funlynk-logs", &template);
+}
+
+/// The first index of a rollover alias setup, as a bootstrap creates it:
+/// `<funlynk-logs-{now/d}-000001>` with `funlynk-logs` as its write alias. The answer to its `PUT`.
+pub fn first_rollover_index(server: &EsServer) -> Value {
+    let body = json!({"aliases": {"funlynk-logs": {"is_write_index": true}}});
+    ok(
+        server,
+        "PUT",
+        "/%3Cfunlynk-logs-%7Bnow%2Fd%7D-000001%3E",
+        &body,
+    )
+}
+
 #[test]
 fn ilm_policies_are_refused_as_timeseries_lifecycle_type_refuses_them() {
     let server = EsServer::start();

@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 
 use crate::client::*;
 use crate::elasticsearch::EsServer;
-use crate::setup::{call, daily_policy, days_ago, ok, rollover_policy, today};
+use crate::setup::{
+    call, daily_policy, days_ago, first_rollover_index, ok, rollover_policy, stream_template, today,
+};
 
 fn explain(server: &EsServer, target: &str) -> Value {
     ok(
@@ -124,16 +126,14 @@ fn daily_indices_under_a_policy_without_rollover_age_from_the_date_in_their_name
         "7d"
     );
     // ILM refuses to create an index whose name has no date to parse.
-    let undated = items(&bulk(
+    let undated = bulk_refused(
         &server,
         "{\"create\":{\"_index\":\"funlynk-logs-today\"}}\n{\"m\":1}\n",
-    ));
-    assert_eq!(
-        (undated[0].0, undated[0].1.as_str()),
-        (400, "illegal_argument_exception")
+        400,
+        "illegal_argument_exception",
     );
     assert_eq!(
-        undated[0].2,
+        undated,
         "index name [funlynk-logs-today] does not match pattern '^.*-(\\d{4}.\\d{2}.\\d{2})(-[\\d]+)?$'"
     );
     // Indices outside the policy are listed as unmanaged.
@@ -157,13 +157,7 @@ fn a_rollover_alias_setup_waits_for_its_rollover_conditions() {
         &server,
         json!({"index.lifecycle.name": "logs", "index.lifecycle.rollover_alias": "funlynk-logs"}),
     );
-    let body = json!({"aliases": {"funlynk-logs": {"is_write_index": true}}});
-    let created = ok(
-        &server,
-        "PUT",
-        "/%3Cfunlynk-logs-%7Bnow%2Fd%7D-000001%3E",
-        &body,
-    );
+    let created = first_rollover_index(&server);
     let name = created["index"].as_str().unwrap().to_string();
     let results = items(&bulk(
         &server,
@@ -198,10 +192,7 @@ fn a_rollover_alias_setup_waits_for_its_rollover_conditions() {
 #[test]
 fn a_data_stream_backing_index_waits_for_rollover_without_an_alias() {
     let server = EsServer::start();
-    ok(&server, "PUT", "/_ilm/policy/logs", &rollover_policy());
-    let template = json!({"index_patterns": ["funlynk-logs"], "data_stream": {}, "priority": 200,
-        "template": {"settings": {"index.lifecycle.name": "logs"}}});
-    ok(&server, "PUT", "/_index_template/funlynk-logs", &template);
+    stream_template(&server);
     let body =
         "{\"create\":{\"_index\":\"funlynk-logs\"}}\n{\"@timestamp\":\"2026-11-24T06:54:58Z\"}\n";
     assert_eq!(items(&bulk(&server, body))[0].0, 201);

@@ -4,18 +4,12 @@ use serde_json::{json, Value};
 
 use crate::client::*;
 use crate::elasticsearch::EsServer;
-use crate::setup::{call, days_ago, ok, today};
+use crate::setup::{call, days_ago, first_rollover_index, ok, stream_template, today};
 
 #[test]
 fn a_date_math_index_with_a_write_alias_takes_the_bulk_writes_to_the_alias() {
     let server = EsServer::start();
-    let body = json!({"aliases": {"funlynk-logs": {"is_write_index": true}}});
-    let created = ok(
-        &server,
-        "PUT",
-        "/%3Cfunlynk-logs-%7Bnow%2Fd%7D-000001%3E",
-        &body,
-    );
+    let created = first_rollover_index(&server);
     let name = format!("funlynk-logs-{}-000001", today());
     assert_eq!(
         created,
@@ -60,7 +54,8 @@ fn a_date_math_index_with_a_write_alias_takes_the_bulk_writes_to_the_alias() {
             "Invalid index name [funlynk-logs], already exists as alias".into()
         )
     );
-    let second = call(&server, "PUT", "/funlynk-logs-2", &body);
+    let write_alias = json!({"aliases": {"funlynk-logs": {"is_write_index": true}}});
+    let second = call(&server, "PUT", "/funlynk-logs-2", &write_alias);
     assert_eq!(
         error_reason(&second),
         "alias [funlynk-logs] has more than one write index [".to_string()
@@ -70,20 +65,15 @@ fn a_date_math_index_with_a_write_alias_takes_the_bulk_writes_to_the_alias() {
     // Two indices, none the write index: writes to the alias fail.
     ok(&server, "PUT", "/old-1", &json!({"aliases": {"old": {}}}));
     ok(&server, "PUT", "/old-2", &json!({"aliases": {"old": {}}}));
-    let results = items(&bulk(
+    let reason = bulk_refused(
         &server,
         "{\"index\":{\"_index\":\"old\"}}\n{\"m\":1}\n",
-    ));
-    assert_eq!(
-        (results[0].0, results[0].1.as_str()),
-        (400, "illegal_argument_exception")
+        400,
+        "illegal_argument_exception",
     );
     assert!(
-        results[0]
-            .2
-            .starts_with("no write index is defined for alias [old]."),
-        "{}",
-        results[0].2
+        reason.starts_with("no write index is defined for alias [old]."),
+        "{reason}"
     );
     // The other date math forms.
     let month = chrono::Utc::now().format("%Y.%m").to_string();
@@ -105,20 +95,6 @@ fn a_date_math_index_with_a_write_alias_takes_the_bulk_writes_to_the_alias() {
         via_bulk["items"][0]["index"]["_index"],
         format!("b-{}", today())
     );
-}
-
-/// A data stream template like a bootstrap's: `@timestamp` in nanoseconds, an ILM policy.
-fn stream_template(server: &EsServer) {
-    ok(
-        server,
-        "PUT",
-        "/_ilm/policy/logs",
-        &crate::setup::rollover_policy(),
-    );
-    let template = json!({"index_patterns": ["funlynk-logs"], "data_stream": {}, "priority": 200,
-        "template": {"settings": {"index.lifecycle.name": "logs", "number_of_replicas": 0},
-                     "mappings": {"properties": {"@timestamp": {"type": "date_nanos"}, "message": {"type": "text"}}}}});
-    ok(server, "PUT", "/_index_template/funlynk-logs", &template);
 }
 
 #[test]
