@@ -13,6 +13,8 @@ use super::{duration, hosts, size};
 
 /// The glob kubelet's container log symlinks live under; Filebeat's container input reads the same.
 pub const DEFAULT_PATHS: &str = "/var/log/containers/*.log";
+/// Where Docker's json-file logs are, which /var/log/pods links into on nodes running Docker.
+pub const DEFAULT_DOCKER_LOGS: &str = "/var/lib/docker/containers";
 /// A hostPath on the node, so offsets survive the agent's pod being replaced.
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/loglynk";
 /// 1 MiB: far above any sane log line, and it bounds memory per file (a line is buffered whole).
@@ -112,6 +114,9 @@ pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 32 * 1024 * 1024;
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub paths: Vec<String>,
+    /// Where else a discovered file may resolve to (besides the directories of `paths` and kubelet's
+    /// `pods` beside `containers`): a symlink pointing anywhere else is refused, never read.
+    pub log_roots: Vec<PathBuf>,
     pub state_dir: PathBuf,
     pub start_at: StartAt,
     #[serde(deserialize_with = "size::deserialize")]
@@ -393,6 +398,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             paths: vec![DEFAULT_PATHS.to_owned()],
+            log_roots: vec![PathBuf::from(DEFAULT_DOCKER_LOGS)],
             state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             // Filebeat reads a file it has no state for from its start, so nothing logged before the
             // agent came up is lost.
@@ -582,10 +588,15 @@ impl Default for Logging {
 
 impl Config {
     /// The effective configuration as YAML, for `--print-config`-style output: every secret is shown
-    /// as `********`, and the text loads back (secrets aside) into the same `Config`.
+    /// as `********`, and the text loads back (secrets aside) into the same `Config`: a literal `${` in
+    /// a value is written `$${`.
     pub fn to_masked_yaml(&self) -> String {
         // Every type here serializes infallibly; the fallback only keeps this total.
-        serde_yaml_ng::to_string(self)
+        serde_yaml_ng::to_value(self)
+            .and_then(|mut value| {
+                super::env::escape_yaml(&mut value);
+                serde_yaml_ng::to_string(&value)
+            })
             .unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"))
     }
 }

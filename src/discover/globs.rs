@@ -49,6 +49,27 @@ impl Globs {
         dirs
     }
 
+    /// Where a discovered file may be, symlinks resolved: each pattern's base directory, kubelet's
+    /// `pods` directory beside a `containers` one (where its symlinks point), and `extra`. Canonical
+    /// paths; roots that do not exist (yet) are left out until they do.
+    pub fn log_roots(&self, extra: &[PathBuf]) -> Vec<PathBuf> {
+        let mut roots: Vec<PathBuf> = Vec::new();
+        for base in self.base_dirs() {
+            if base.file_name().is_some_and(|n| n == "containers") {
+                roots.push(base.with_file_name("pods"));
+            }
+            roots.push(base);
+        }
+        roots.extend(extra.iter().cloned());
+        let mut roots: Vec<PathBuf> = roots
+            .iter()
+            .filter_map(|r| std::fs::canonicalize(r).ok())
+            .collect();
+        roots.sort();
+        roots.dedup();
+        roots
+    }
+
     /// Expands the patterns again. Only files (or links to files) count; a dangling link does not.
     pub fn scan(&mut self) -> ScanDelta {
         let mut now = BTreeSet::new();

@@ -77,6 +77,7 @@ impl Reading {
             } else {
                 options.paths
             },
+            log_roots: config.log_roots.clone(),
             tailer,
             scan_frequency: config.scan_frequency,
             poll_interval: config.poll_interval,

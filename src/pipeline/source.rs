@@ -43,6 +43,9 @@ const BATCH_EVENTS: usize = 1024;
 #[derive(Debug)]
 pub struct SourceConfig {
     pub paths: Vec<String>,
+    /// Where discovered files may resolve to besides the directories of `paths` (see
+    /// `Globs::log_roots`).
+    pub log_roots: Vec<std::path::PathBuf>,
     pub tailer: TailerConfig,
     pub scan_frequency: Duration,
     pub poll_interval: Duration,
@@ -109,8 +112,10 @@ pub fn run_source(
         telemetry: Arc::clone(&config.telemetry),
     };
 
+    let log_roots = config.log_roots.clone();
     let mut scan = |tailer: &mut Tailer, watcher: &mut DirWatcher, sink: &mut ParsingSink| {
         globs.scan();
+        tailer.set_roots(globs.log_roots(&log_roots));
         // Every matched name, not only new ones: a file that failed to open is tried again.
         let matched: Vec<std::path::PathBuf> = globs.matched().cloned().collect();
         for error in tailer.sync(&matched, watcher, sink) {
@@ -344,6 +349,16 @@ impl LineSink for ParsingSink {
         if let Some(tracker) = &self.tracker {
             lock(tracker).resolved();
         }
+    }
+
+    fn refused(&mut self, path: &std::path::Path, target: &std::path::Path) {
+        self.telemetry.files_refused.inc();
+        tracing::warn!(
+            path = %path.display(),
+            target = %target.display(),
+            "refusing a file that resolves outside the log roots (paths' directories, kubelet's pods, \
+             log_roots); it is not read"
+        );
     }
 
     /// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so

@@ -76,6 +76,9 @@ pub trait LineSink {
     fn hold(&mut self, _key: FileKey) -> Option<Instant> {
         None
     }
+    /// A discovered name resolves outside the log roots (a symlink to /etc/shadow, say): it is not
+    /// opened. Said once per name and target.
+    fn refused(&mut self, _path: &Path, _target: &Path) {}
 }
 
 #[derive(Debug, Error)]
@@ -98,6 +101,8 @@ pub struct TailerConfig {
     pub close_removed_after: Duration,
     pub close_inactive: Duration,
     pub max_open_files: usize,
+    /// Canonical directories a discovered file must resolve into; `None` allows any.
+    pub roots: Option<Vec<PathBuf>>,
 }
 
 impl TailerConfig {
@@ -111,6 +116,7 @@ impl TailerConfig {
             close_removed_after: crate::config::DEFAULT_CLOSE_REMOVED_AFTER,
             close_inactive: crate::config::DEFAULT_CLOSE_INACTIVE,
             max_open_files: crate::config::DEFAULT_MAX_OPEN_FILES,
+            roots: None,
         }
     }
 }
@@ -175,6 +181,8 @@ pub struct Tailer {
     reappeared: BTreeSet<PathBuf>,
     /// Files the sink asked to leave unread, until when.
     held: BTreeMap<FileKey, Instant>,
+    /// Names refused for resolving outside the log roots, with the target they resolved to.
+    refused: HashMap<PathBuf, PathBuf>,
 }
 
 impl Tailer {
@@ -195,6 +203,7 @@ impl Tailer {
             vacated: HashMap::new(),
             reappeared: BTreeSet::new(),
             held: BTreeMap::new(),
+            refused: HashMap::new(),
         }
     }
 
@@ -223,7 +232,18 @@ impl Tailer {
         sink: &mut impl LineSink,
     ) -> std::io::Result<()> {
         let target = std::fs::canonicalize(path)?;
+        if !self.within_roots(&target) {
+            return self.refuse(path, target, sink);
+        }
         let file = File::open(&target)?;
+        // The name was checked, then opened: make sure what is open is what was checked, should a
+        // directory on the way have been swapped for a link in between.
+        if let Some(opened) = opened_path(&file) {
+            if opened != target && !self.within_roots(&opened) {
+                return self.refuse(path, opened, sink);
+            }
+        }
+        self.refused.remove(path);
         let meta = file.metadata()?;
         let identity = FileIdentity::of(&meta);
         let fingerprint = Fingerprint::of_file(&file)?;
@@ -249,6 +269,32 @@ impl Tailer {
         };
         let key = self.insert(opened, Phase::Active, after, false, sink);
         self.attach_reader(key, Some(file));
+        Ok(())
+    }
+
+    fn within_roots(&self, target: &Path) -> bool {
+        match &self.config.roots {
+            None => true,
+            Some(roots) => roots.iter().any(|root| target.starts_with(root)),
+        }
+    }
+
+    /// The log roots now (they are found again at each scan, as directories appear).
+    pub fn set_roots(&mut self, roots: Vec<PathBuf>) {
+        self.config.roots = Some(roots);
+    }
+
+    /// Leaves a name resolving outside the log roots unopened, telling the sink once per target.
+    fn refuse(
+        &mut self,
+        path: &Path,
+        target: PathBuf,
+        sink: &mut impl LineSink,
+    ) -> std::io::Result<()> {
+        if self.refused.get(path) != Some(&target) {
+            sink.refused(path, &target);
+            self.refused.insert(path.to_path_buf(), target);
+        }
         Ok(())
     }
 
@@ -1018,6 +1064,12 @@ impl Tailer {
         });
         removed.chain(self.held.values().copied()).min()
     }
+}
+
+/// The path an open file has now, from the kernel (Linux's /proc).
+fn opened_path(file: &File) -> Option<PathBuf> {
+    use std::os::fd::AsRawFd;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
 }
 
 #[cfg(test)]

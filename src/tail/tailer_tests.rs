@@ -11,6 +11,7 @@ struct Collect {
     finished: Vec<(FileKey, u64)>,
     /// Files to hold unread, until when.
     hold: HashMap<FileKey, Instant>,
+    refused: Vec<(PathBuf, PathBuf)>,
 }
 
 impl LineSink for Collect {
@@ -33,6 +34,10 @@ impl LineSink for Collect {
     fn known_resolved(&mut self) {}
     fn hold(&mut self, key: FileKey) -> Option<Instant> {
         self.hold.get(&key).copied().filter(|t| *t > Instant::now())
+    }
+    fn refused(&mut self, path: &Path, target: &Path) {
+        self.refused
+            .push((path.to_path_buf(), target.to_path_buf()));
     }
 }
 
@@ -102,6 +107,44 @@ fn a_busy_file_does_not_starve_another() {
     assert!(sink.texts().contains(&"q"), "the quiet file got its turn");
     drain(&mut tailer, &mut sink);
     assert_eq!(sink.lines.len(), 10_001);
+}
+
+#[test]
+fn a_link_out_of_the_log_roots_is_refused_once_and_never_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("containers");
+    let outside = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    let secret = outside.join("secret.log");
+    std::fs::write(&secret, "TOPSECRET\n").unwrap();
+    let inside = logs.join("app.log");
+    std::fs::write(&inside, "fine\n").unwrap();
+    let link = logs.join("evil.log");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+
+    let mut tailer = Tailer::new(config(), Vec::new());
+    tailer.set_roots(vec![std::fs::canonicalize(&logs).unwrap()]);
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    for _ in 0..2 {
+        let errors = tailer.sync(&[link.clone(), inside.clone()], &mut watcher, &mut sink);
+        assert!(errors.is_empty(), "{errors:?}");
+        drain(&mut tailer, &mut sink);
+    }
+    assert_eq!(sink.texts(), ["fine"]);
+    let target = std::fs::canonicalize(&secret).unwrap();
+    assert_eq!(sink.refused, [(link.clone(), target)], "said once");
+    assert!(!tailer.is_tailed(&link));
+
+    // Pointed back inside, the same name is read.
+    std::fs::remove_file(&link).unwrap();
+    let ok = logs.join("ok.log");
+    std::fs::write(&ok, "now fine\n").unwrap();
+    std::os::unix::fs::symlink(&ok, &link).unwrap();
+    tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["fine", "now fine"]);
 }
 
 #[test]

@@ -24,6 +24,8 @@ pub struct Telemetry {
     pub queued_bytes: Gauge,
     pub files_tailed: Gauge,
     pub files_open: Gauge,
+    /// Discovered names refused for resolving outside the log roots.
+    pub files_refused: Counter,
     pub bytes_behind: Gauge,
     pub bytes_behind_max: Gauge,
     pub registry_flush: Histogram,
@@ -45,6 +47,7 @@ impl Default for Telemetry {
             queued_bytes: Gauge::default(),
             files_tailed: Gauge::default(),
             files_open: Gauge::default(),
+            files_refused: Counter::default(),
             bytes_behind: Gauge::default(),
             bytes_behind_max: Gauge::default(),
             // 1 ms to ~4 s: an fsync on a healthy disk takes milliseconds.

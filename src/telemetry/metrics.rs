@@ -41,11 +41,21 @@ impl Metrics {
             "Bulk requests by HTTP status (\"error\": no answer)",
             t.bulk_requests.clone(),
         );
-        registry.register(
-            "bulk_retries",
-            "Bulk requests sent again, whole or in part",
-            t.bulk_retries.clone(),
-        );
+        let counters = [
+            (
+                "bulk_retries",
+                "Bulk requests sent again, whole or in part",
+                &t.bulk_retries,
+            ),
+            (
+                "files_refused",
+                "Discovered files refused for resolving outside the log roots",
+                &t.files_refused,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
         let gauges = [
             (
                 "queued_bytes",

@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use crate::elasticsearch::EsServer;
 use crate::kubernetes::{fixture, KubeOptions, KubeServer, PODS};
 use crate::support::{
-    documents, http_get, loglynk, metrics_address, run_to_end, sample, seq_of, wait_until,
-    Container, KubeTree, Running,
+    documents, http_get, loglynk, metrics_address, pod_for, run_to_end, sample, seq_of, wait_until,
+    KubeTree, Running,
 };
 
 const TOKEN: &str = "kube-t0ken";
@@ -175,21 +175,6 @@ fn kubernetes_enabled_true_without_a_configuration_is_a_start_up_error() {
         assert_eq!(doc["kubernetes"]["pod"]["name"], "web-1");
         assert!(!flagged_missing(&doc), "no wait without a cache: {doc}");
     }
-}
-
-/// A pod for `container` on node-a1, made from the web fixture.
-fn pod_for(container: &Container, namespace: &str, name: &str, container_name: &str) -> Value {
-    let dir = container.pod_dir.file_name().unwrap().to_str().unwrap();
-    let uid = dir.rsplit('_').next().unwrap();
-    let mut pod = fixture("pod-shop-web-7d9f8b6c5-x2x4q.json");
-    pod["metadata"]["name"] = json!(name);
-    pod["metadata"]["namespace"] = json!(namespace);
-    pod["metadata"]["uid"] = json!(uid);
-    pod["spec"]["containers"][0]["name"] = json!(container_name);
-    pod["status"]["containerStatuses"][0]["name"] = json!(container_name);
-    pod["status"]["containerStatuses"][0]["containerID"] =
-        json!(format!("containerd://{}", container.id));
-    pod
 }
 
 fn run_cmd(tree: &KubeTree, es: &EsServer, kube: &[String]) -> Command {

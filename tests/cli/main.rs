@@ -23,6 +23,8 @@ mod prometheus;
 mod restart;
 mod rotation;
 mod run;
+mod security;
+mod soak;
 mod support;
 mod tail_fixtures;
 mod tail_follow;

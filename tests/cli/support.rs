@@ -32,6 +32,26 @@ pub fn loglynk() -> Command {
     cmd
 }
 
+/// A pod for `container` on node-a1, made from the web fixture.
+pub fn pod_for(
+    container: &Container,
+    namespace: &str,
+    name: &str,
+    container_name: &str,
+) -> serde_json::Value {
+    let dir = container.pod_dir.file_name().unwrap().to_str().unwrap();
+    let uid = dir.rsplit('_').next().unwrap();
+    let mut pod = crate::kubernetes::fixture("pod-shop-web-7d9f8b6c5-x2x4q.json");
+    pod["metadata"]["name"] = serde_json::json!(name);
+    pod["metadata"]["namespace"] = serde_json::json!(namespace);
+    pod["metadata"]["uid"] = serde_json::json!(uid);
+    pod["spec"]["containers"][0]["name"] = serde_json::json!(container_name);
+    pod["status"]["containerStatuses"][0]["name"] = serde_json::json!(container_name);
+    pod["status"]["containerStatuses"][0]["containerID"] =
+        serde_json::json!(format!("containerd://{}", container.id));
+    pod
+}
+
 /// `loglynk run` shipping `tree`'s logs to `url`, with retries fast enough for a test, and its metrics
 /// endpoint on a free loopback port (see [`metrics_address`]).
 pub fn run_cmd(tree: &KubeTree, url: &str) -> Command {
@@ -693,12 +713,26 @@ pub fn write_steadily(
     rotate_every: u64,
     over: Duration,
 ) -> JoinHandle<()> {
+    write_rotating(container, seqs, rotate_every, None, over)
+}
+
+/// [`write_steadily`], and every `gzip_every`-th rotation kubelet also compresses the file rotated
+/// the time before (`0.log.<n>` becomes `0.log.<n>.gz`), as it does with all but the newest.
+pub fn write_rotating(
+    container: Container,
+    seqs: Range<u64>,
+    rotate_every: u64,
+    gzip_every: Option<u64>,
+    over: Duration,
+) -> JoinHandle<()> {
     const BATCH: u64 = 25;
     std::thread::spawn(move || {
         let start = Instant::now();
         let total = seqs.end - seqs.start;
         let mut writer = container.open_append();
         let mut n = seqs.start;
+        let mut rotations = 0u64;
+        let mut previous: Option<PathBuf> = None;
         while n < seqs.end {
             let due = start + over.mul_f64((n - seqs.start) as f64 / total as f64);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -708,8 +742,21 @@ pub fn write_steadily(
             write_seqs(&mut writer, n..end);
             n = end;
             if (n - seqs.start).is_multiple_of(rotate_every) && n < seqs.end {
-                container.rotate(&format!("20261124-{:06}", n));
+                let rotated = container.rotate(&format!("20261124-{:06}", n));
                 writer = container.open_append();
+                rotations += 1;
+                if let (Some(every), Some(older)) = (gzip_every, previous.take()) {
+                    if rotations.is_multiple_of(every) {
+                        let data = std::fs::read(&older).unwrap();
+                        let gz = older.with_extension(format!(
+                            "{}.gz",
+                            older.extension().unwrap().to_string_lossy()
+                        ));
+                        std::fs::write(&gz, gzip(&data)).unwrap();
+                        std::fs::remove_file(&older).unwrap();
+                    }
+                }
+                previous = Some(rotated);
             }
         }
     })

@@ -182,7 +182,7 @@ fn load_reads_a_file_and_reports_a_missing_one() {
     assert_eq!(
         e,
         format!(
-            "config error in {} line 2: unknown key bogus (expected one of: paths, state_dir, start_at, \
+            "config error in {} line 2: unknown key bogus (expected one of: paths, log_roots, state_dir, start_at, \
              max_line_bytes, scan_frequency, poll_interval, partial_timeout, close_removed_after, \
              close_inactive, max_open_files, registry_flush, shutdown_timeout, max_queued_bytes, \
              decode_json_fields, \
