@@ -4,7 +4,7 @@
 //! started again. At the end every line is indexed or dead-lettered, none lost; duplicates are counted
 //! and bounded by what was in flight at each kill; the last agent's loss ledger balances.
 //!
-//! About two and a half minutes; `LOGLYNK_SOAK_SECS` makes it longer (README, "Guarantees").
+//! About two minutes; `LOGLYNK_SOAK_SECS` (default 100) makes it longer (README, "Guarantees").
 
 use std::collections::BTreeMap;
 use std::ops::Range;
