@@ -74,6 +74,9 @@ fn main() {
             doc["log"]
         ));
     }
+    if peak_kib == 0 {
+        problems.push("exited before its memory could be sampled".to_owned());
+    }
     if peak_mib > LIMIT_MIB {
         problems.push(format!("peak RSS {peak_mib:.1} MiB, over {LIMIT_MIB} MiB"));
     }
