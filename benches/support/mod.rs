@@ -29,6 +29,8 @@ pub fn spawn_run(addr: SocketAddr, root: &Path, state: &Path, stderr: File) -> C
         .arg("-E")
         .arg("setup.enabled=false")
         .arg("-E")
+        .arg("kubernetes.enabled=false")
+        .arg("-E")
         .arg(format!("output.elasticsearch.hosts=[\"http://{addr}\"]"))
         .arg("-E")
         .arg("output.elasticsearch.ssl.certificate_authorities=[]")
