@@ -128,6 +128,33 @@ fn resolve(body: &str, env: &dyn Env, out: &mut String) -> Result<(), ExpandErro
     Ok(())
 }
 
+/// The inverse of [`expand_tree`] for a rendered configuration: every string written so that expanding it
+/// gives it back, so text that `config check` prints loads back to the same values.
+pub(crate) fn escape_yaml(value: &mut serde_yaml_ng::Value) {
+    use serde_yaml_ng::Value;
+    match value {
+        Value::String(s) => {
+            if let Cow::Owned(escaped) = escape(s) {
+                *s = escaped;
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(escape_yaml),
+        Value::Mapping(entries) => entries.values_mut().for_each(escape_yaml),
+        Value::Tagged(tagged) => escape_yaml(&mut tagged.value),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// `s` as it must be written for [`expand`] to give it back: a literal `${` (one written `$${`, or that
+/// came from a variable) becomes `$${` again.
+pub(crate) fn escape(s: &str) -> Cow<'_, str> {
+    if s.contains("${") {
+        Cow::Owned(s.replace("${", "$${"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 /// The index of the `}` closing a reference whose body starts `s`, skipping nested `${…}`.
 fn closing_brace(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
@@ -194,6 +221,24 @@ mod tests {
             expand("plain", &env()),
             Ok(Cow::Borrowed("plain"))
         ));
+    }
+
+    #[test]
+    fn escaped_text_expands_back_to_itself() {
+        for s in [
+            "plain",
+            "${A}",
+            "$${A}",
+            "$$",
+            "a$",
+            "${${",
+            "$",
+            "x${NOPE:y}z",
+            "$$${A}",
+        ] {
+            assert_eq!(expand(&escape(s), &env()).unwrap(), s, "{s}");
+        }
+        assert!(matches!(escape("cost $5"), Cow::Borrowed("cost $5")));
     }
 
     #[test]
