@@ -127,10 +127,12 @@ fn main() {
         lines as f64 / active_elapsed.as_secs_f64(),
     );
     println!(
-        "          peak RSS {:.1} MiB (VmHWM {:.1} MiB), max open fds {}",
+        "          peak RSS {:.1} MiB (VmHWM {:.1} MiB), max open fds {} ({} on log files; \
+         max_open_files is 1024)",
         mib(peak.rss_kib),
         mib(peak.hwm_kib),
-        peak.fds
+        peak.fds,
+        peak.log_fds
     );
     println!(
         "  idle:   CPU {:.2} % of one core over {:.1} s",

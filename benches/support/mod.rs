@@ -107,6 +107,8 @@ pub struct Sample {
     pub rss_kib: u64,
     pub hwm_kib: u64,
     pub fds: usize,
+    /// Of `fds`, those open on `.log` files (the tailed ones, as opposed to sockets, pipes, inotify).
+    pub log_fds: usize,
 }
 
 impl Sample {
@@ -114,6 +116,7 @@ impl Sample {
         self.rss_kib = self.rss_kib.max(other.rss_kib);
         self.hwm_kib = self.hwm_kib.max(other.hwm_kib);
         self.fds = self.fds.max(other.fds);
+        self.log_fds = self.log_fds.max(other.log_fds);
     }
 }
 
@@ -132,6 +135,7 @@ pub fn sample(agent: &mut Child, stderr: &dyn Fn() -> String) -> Sample {
         rss_kib: status_kib(pid, "VmRSS:").unwrap_or(0),
         hwm_kib: status_kib(pid, "VmHWM:").unwrap_or(0),
         fds: 0,
+        log_fds: 0,
     }
 }
 
@@ -147,6 +151,14 @@ pub fn sample_with_fds(agent: &mut Child, stderr: &dyn Fn() -> String) -> Sample
         hwm_kib: status_field_kib(&status, "VmHWM:").unwrap_or(0),
         fds: std::fs::read_dir(format!("/proc/{pid}/fd"))
             .map(|d| d.count())
+            .unwrap_or(0),
+        log_fds: std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| std::fs::read_link(e.path()).ok())
+                    .filter(|target| target.to_string_lossy().contains(".log"))
+                    .count()
+            })
             .unwrap_or(0),
     }
 }
