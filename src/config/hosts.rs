@@ -1,11 +1,12 @@
 //! `output.elasticsearch.hosts`, read as Filebeat reads it: a host without a scheme gets `https://` when
 //! a CA is configured (else `http://`), and one without a port gets 9200.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::Serializer;
-use url::Url;
+use url::{Position, Url};
 
 use super::de::split_list;
 use super::model::{Ssl, DEFAULT_ES_HOST, DEFAULT_ES_PORT};
@@ -80,7 +81,20 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
 }
 
 pub(crate) fn serialize<S: Serializer>(hosts: &[Url], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(hosts.iter().map(Url::as_str))
+    serializer.collect_seq(hosts.iter().map(|url| with_port(url)))
+}
+
+/// The URL with its port written out. The URL crate leaves out a port equal to the scheme's default
+/// (`https://es:443` is `https://es/`), which [`parse_host`] would read back as port 9200.
+fn with_port(url: &Url) -> Cow<'_, str> {
+    match (url.port(), url.port_or_known_default()) {
+        (None, Some(port)) => Cow::Owned(format!(
+            "{}:{port}{}",
+            &url[..Position::AfterHost],
+            &url[Position::BeforePath..]
+        )),
+        _ => Cow::Borrowed(url.as_str()),
+    }
 }
 
 /// One element, so an error names the element's index.
@@ -159,5 +173,24 @@ mod tests {
             default_host().as_str(),
             "https://funlynk-logs-es-http:9200/"
         );
+    }
+
+    /// Found by fuzz/fuzz_targets/config_load.rs (fuzz/regressions/config_load/): a scheme's default
+    /// port, written or left empty, was printed without it and read back as 9200.
+    #[test]
+    fn a_printed_host_reads_back_as_the_same_url() {
+        for (written, printed) in [
+            ("https://es:443", "https://es:443/"),
+            (
+                "https://https:/\u{fffd}/es:8400",
+                "https://https:443/%EF%BF%BD/es:8400",
+            ),
+            ("http://user@[::1]:80/p?q#f", "http://user@[::1]:80/p?q#f"),
+            ("https://es", "https://es:9200/"),
+        ] {
+            let url = parse_host(written).unwrap();
+            assert_eq!(with_port(&url), printed);
+            assert_eq!(parse_host(printed).unwrap(), url, "{written}");
+        }
     }
 }

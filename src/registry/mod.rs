@@ -19,7 +19,9 @@ mod migrate;
 mod path_bytes;
 mod store;
 
-pub use filebeat::{read_filebeat_registry, FilebeatError, FilebeatImport, FilebeatState};
+pub use filebeat::{
+    parse_filebeat_registry, read_filebeat_registry, FilebeatError, FilebeatImport, FilebeatState,
+};
 pub use identity::{FileIdentity, Fingerprint, FINGERPRINT_BYTES};
 pub use store::{Entry, Loaded, RegistryError, Snapshot, Store};
 mod tracker;

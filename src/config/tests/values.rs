@@ -257,6 +257,17 @@ fn masked_yaml_loads_back_to_the_same_config() {
     assert_eq!(load_with(&yaml, &[], &[]).unwrap(), c, "{yaml}");
 }
 
+/// Found by fuzz/fuzz_targets/config_load.rs (fuzz/regressions/config_load/): a literal `${`, from an
+/// escape or a variable, was printed as is and expanded again when the text was loaded back.
+#[test]
+fn masked_yaml_keeps_a_literal_reference_literal() {
+    let vars = [("LOGLYNK_CONTAINER_NAME", "poretut:age ${PORT:0}")];
+    let c = load_with("paths: [\"/logs/$${x}/*.log\"]\n", &[], &vars).unwrap();
+    assert_eq!(c.paths, ["/logs/${x}/*.log"]);
+    let yaml = c.to_masked_yaml();
+    assert_eq!(load_with(&yaml, &[], &vars).unwrap(), c, "{yaml}");
+}
+
 #[test]
 fn kubernetes_settings_load_and_round_trip() {
     let c = ok("");

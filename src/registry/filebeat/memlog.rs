@@ -32,13 +32,42 @@ const KEY_FIELD: &str = "_key";
 pub(super) fn load(home: &Path, warnings: &mut Vec<String>) -> Result<Table, FilebeatError> {
     let checkpoint = newest_checkpoint(home)?;
     check_active_marker(home, checkpoint.as_ref(), warnings)?;
+    let checkpoint = match checkpoint {
+        Some((path, id)) => {
+            let bytes = fs::read(&path).map_err(read_error(&path))?;
+            Some((path, id, bytes))
+        }
+        None => None,
+    };
+    let log_path = home.join(LOG_FILE);
+    let log = match fs::read(&log_path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(source) => return Err(read_error(&log_path)(source)),
+    };
+    let checkpoint = checkpoint
+        .as_ref()
+        .map(|(path, id, bytes)| (path.as_path(), *id, &bytes[..]));
+    parse(home, checkpoint, log.as_deref(), warnings)
+}
+
+/// The store from the contents of its newest checkpoint (path, id, bytes) and of `log.json`, when they
+/// exist. `home` and the checkpoint's path only name the files in errors and warnings.
+pub(super) fn parse(
+    home: &Path,
+    checkpoint: Option<(&Path, u64, &[u8])>,
+    log: Option<&[u8]>,
+    warnings: &mut Vec<String>,
+) -> Result<Table, FilebeatError> {
     let mut table = Table::new();
     let mut txid = 0;
-    if let Some((path, id)) = checkpoint {
-        read_checkpoint(&path, &mut table, warnings)?;
+    if let Some((path, id, bytes)) = checkpoint {
+        read_checkpoint(path, bytes, &mut table, warnings)?;
         txid = id;
     }
-    replay_log(&home.join(LOG_FILE), txid, &mut table, warnings)?;
+    if let Some(bytes) = log {
+        replay_log(&home.join(LOG_FILE), bytes, txid, &mut table, warnings)?;
+    }
     Ok(table)
 }
 
@@ -132,12 +161,12 @@ fn check_active_marker(
 
 fn read_checkpoint(
     path: &Path,
+    bytes: &[u8],
     table: &mut Table,
     warnings: &mut Vec<String>,
 ) -> Result<(), FilebeatError> {
-    let bytes = fs::read(path).map_err(read_error(path))?;
     let states: Vec<Map<String, Value>> =
-        serde_json::from_slice(&bytes).map_err(|e| corrupt(path, e.line(), json_reason(&e)))?;
+        serde_json::from_slice(bytes).map_err(|e| corrupt(path, e.line(), json_reason(&e)))?;
     for (index, mut state) in states.into_iter().enumerate() {
         match state.remove(KEY_FIELD) {
             Some(Value::String(key)) => {
@@ -161,15 +190,11 @@ enum Op {
 
 fn replay_log(
     path: &Path,
+    bytes: &[u8],
     mut txid: u64,
     table: &mut Table,
     warnings: &mut Vec<String>,
 ) -> Result<(), FilebeatError> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(read_error(path)(source)),
-    };
     let lines: Vec<(usize, &[u8])> = bytes
         .split(|&b| b == b'\n')
         .enumerate()

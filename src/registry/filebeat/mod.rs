@@ -80,6 +80,31 @@ pub fn read_filebeat_registry(path: &Path) -> Result<FilebeatImport, FilebeatErr
     check_meta(&home.join(META_FILE))?;
     let mut import = FilebeatImport::default();
     let table = memlog::load(&home, &mut import.warnings)?;
+    Ok(import_table(table, import))
+}
+
+/// [`read_filebeat_registry`] over contents already read, for callers that have the bytes rather than
+/// the directory (the fuzz targets): `meta.json`, the newest checkpoint (`<id>.json`) and `log.json` of
+/// the store directory `home`, which only names the files in errors and warnings.
+pub fn parse_filebeat_registry(
+    home: &Path,
+    meta: &[u8],
+    checkpoint: Option<(u64, &[u8])>,
+    log: Option<&[u8]>,
+) -> Result<FilebeatImport, FilebeatError> {
+    parse_meta(&home.join(META_FILE), meta)?;
+    let mut import = FilebeatImport::default();
+    let checkpoint_path = checkpoint.map(|(id, _)| home.join(format!("{id}.json")));
+    let checkpoint = checkpoint_path
+        .as_deref()
+        .zip(checkpoint)
+        .map(|(path, (id, bytes))| (path, id, bytes));
+    let table = memlog::parse(home, checkpoint, log, &mut import.warnings)?;
+    Ok(import_table(table, import))
+}
+
+/// The file states among the store's keys, one per file.
+fn import_table(table: memlog::Table, mut import: FilebeatImport) -> FilebeatImport {
     let mut by_identity: HashMap<FileIdentity, (String, FilebeatState)> = HashMap::new();
     for (key, value) in table {
         let state = match state::convert(&key, &value) {
@@ -118,7 +143,7 @@ pub fn read_filebeat_registry(path: &Path) -> Result<FilebeatImport, FilebeatErr
             b.identity.ino,
         ))
     });
-    Ok(import)
+    import
 }
 
 /// The store directory: `path/filebeat` when `path` is `data/registry`, else `path` itself.
@@ -164,7 +189,11 @@ fn check_meta(path: &Path) -> Result<(), FilebeatError> {
         path: path.to_owned(),
         source,
     })?;
-    let meta: Meta = serde_json::from_slice(&bytes).map_err(|e| FilebeatError::Corrupt {
+    parse_meta(path, &bytes)
+}
+
+fn parse_meta(path: &Path, bytes: &[u8]) -> Result<(), FilebeatError> {
+    let meta: Meta = serde_json::from_slice(bytes).map_err(|e| FilebeatError::Corrupt {
         path: path.to_owned(),
         line: e.line(),
         reason: memlog::json_reason(&e),

@@ -42,6 +42,19 @@ pub struct Snapshot {
     pub entries: Vec<Entry>,
 }
 
+impl Snapshot {
+    /// The snapshot in the bytes of a `registry.json`, or why they cannot be trusted: what
+    /// [`Store::load`] reads, for callers that have the bytes rather than the file (the fuzz targets).
+    pub fn decode(bytes: &[u8]) -> Result<Snapshot, String> {
+        format::decode(bytes)
+    }
+
+    /// The bytes [`Store::save`] writes for this snapshot.
+    pub fn encode(&self) -> serde_json::Result<Vec<u8>> {
+        format::encode(self)
+    }
+}
+
 /// What [`Store::load`] found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Loaded {
@@ -134,7 +147,7 @@ impl Store {
                 })
             }
         };
-        match format::decode(&bytes) {
+        match Snapshot::decode(&bytes) {
             Ok(snapshot) => Ok(Loaded {
                 snapshot,
                 ..Loaded::default()
