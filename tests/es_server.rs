@@ -1,8 +1,7 @@
 //! The test Elasticsearch server, exercised over real HTTP so its strictness is proven before an
 //! output is tested against it. The tests live next to the server in `tests/support/es_server/`.
 
-#[path = "support/elasticsearch/mod.rs"]
-mod elasticsearch;
+use testkit_elasticsearch as elasticsearch;
 
 #[path = "support/es_server/bulk.rs"]
 mod bulk;

@@ -1,8 +1,7 @@
 //! The test Kubernetes API server, exercised over real HTTP so its protocol is proven before a
 //! reflector is tested against it. Watch and fault tests live in `tests/support/kube_server/`.
 
-#[path = "support/kubernetes/mod.rs"]
-mod kubernetes;
+use testkit_kubernetes as kubernetes;
 
 #[path = "support/kube_server/client.rs"]
 mod client;
