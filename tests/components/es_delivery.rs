@@ -3,7 +3,6 @@
 
 use testkit_elasticsearch as elasticsearch;
 
-#[path = "support/es_delivery/mod.rs"]
 mod harness;
 
 use std::collections::BTreeSet;
