@@ -7,8 +7,7 @@
 //! paths give and once with Kubernetes API metadata from a pod cache filled by a real watch (against
 //! the test API server): the cost of enrichment per line, which must stay within 10%.
 
-#[path = "../tests/support/kubernetes/mod.rs"]
-mod kubernetes;
+use testkit_kubernetes as kubernetes;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -4,20 +4,15 @@
 
 // Sets of sequence numbers are written as slices of ranges, `&[0..500]` included.
 #![allow(clippy::single_range_in_vec_init)]
-// Both test servers include the shared HTTP plumbing (support/http_server.rs) so that each can be used
-// alone; here, where both run, it is compiled twice, harmlessly.
-#![allow(clippy::duplicate_mod)]
 
-#[path = "../support/elasticsearch/mod.rs"]
-mod elasticsearch;
+use testkit_elasticsearch as elasticsearch;
+use testkit_kubernetes as kubernetes;
 
 mod bootstrap;
 mod bootstrap_install;
 mod config_check;
 mod filebeat_import;
 mod kube;
-#[path = "../support/kubernetes/mod.rs"]
-mod kubernetes;
 mod metrics;
 mod prometheus;
 mod restart;

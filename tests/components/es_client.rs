@@ -1,10 +1,8 @@
 //! The Elasticsearch client against the test server, over real HTTP and HTTPS. TLS cases live in
-//! `tests/support/es_client/tls.rs`.
+//! `es_client/tls.rs`.
 
-#[path = "support/elasticsearch/mod.rs"]
-mod elasticsearch;
+use testkit_elasticsearch as elasticsearch;
 
-#[path = "support/es_client/tls.rs"]
 mod tls;
 
 use std::time::Duration;

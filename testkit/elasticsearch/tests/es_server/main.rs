@@ -1,26 +1,16 @@
 //! The test Elasticsearch server, exercised over real HTTP so its strictness is proven before an
-//! output is tested against it. The tests live next to the server in `tests/support/es_server/`.
+//! output is tested against it. One module per concern; `client.rs` is the raw HTTP client they share.
 
-#[path = "support/elasticsearch/mod.rs"]
-mod elasticsearch;
+use testkit_elasticsearch as elasticsearch;
 
-#[path = "support/es_server/bulk.rs"]
 mod bulk;
-#[path = "support/es_server/client.rs"]
 mod client;
-#[path = "support/es_server/faults.rs"]
 mod faults;
-#[path = "support/es_server/rules.rs"]
 mod rules;
-#[path = "support/es_server/setup.rs"]
 mod setup;
-#[path = "support/es_server/setup_documents.rs"]
 mod setup_documents;
-#[path = "support/es_server/setup_explain.rs"]
 mod setup_explain;
-#[path = "support/es_server/setup_streams.rs"]
 mod setup_streams;
-#[path = "support/es_server/setup_templates.rs"]
 mod setup_templates;
 
 use std::time::Duration;

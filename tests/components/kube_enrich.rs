@@ -1,8 +1,7 @@
 //! Per-file enrichment against the test API server: the documents a file's events become once its pod
 //! is known, the metadata wait, late pods, label changes, UID reuse and deletes.
 
-#[path = "support/kubernetes/mod.rs"]
-mod kubernetes;
+use testkit_kubernetes as kubernetes;
 
 use std::path::Path;
 use std::sync::Arc;

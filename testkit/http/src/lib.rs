@@ -1,7 +1,7 @@
 //! What the test servers (`elasticsearch`, `kubernetes`) share: a listener on 127.0.0.1:0 served on a
 //! thread and runtime of its own, and an accept loop that stops listening while the server is "down".
 //!
-//! Included by each server's `mod.rs` with `#[path = "../http_server.rs"] mod http_server;`.
+//! A crate of its own so that both servers depend on it and it is compiled once.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 
 /// The serving thread; dropping it stops the server and waits for the thread.
-pub(super) struct ServerThread {
+pub struct ServerThread {
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -21,7 +21,7 @@ impl ServerThread {
     /// Runs `serve()` to completion on a two-worker runtime of its own (workers with `stack_size`
     /// bytes of stack when given), on a thread named `name`. `shutdown` is what dropping the result
     /// sends `true` on; `serve` should return once it has. Tasks still running then get 100 ms.
-    pub(super) fn spawn<S, F>(
+    pub fn spawn<S, F>(
         name: String,
         stack_size: Option<usize>,
         shutdown: watch::Sender<bool>,
@@ -65,7 +65,7 @@ impl Drop for ServerThread {
 }
 
 /// A non-blocking listener on 127.0.0.1:0 (for [`accept_loop`]), and its address.
-pub(super) fn bind() -> (std::net::TcpListener, SocketAddr) {
+pub fn bind() -> (std::net::TcpListener, SocketAddr) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener
         .set_nonblocking(true)
@@ -76,7 +76,7 @@ pub(super) fn bind() -> (std::net::TcpListener, SocketAddr) {
 
 /// Accepts connections, handing each to `on_accept` with the shutdown receiver, until `shutdown` is
 /// true. While `down()` holds, the listener is closed; `changes` wakes the loop to check again.
-pub(super) async fn accept_loop(
+pub async fn accept_loop(
     listener: std::net::TcpListener,
     mut shutdown: watch::Receiver<bool>,
     mut changes: watch::Receiver<u64>,

@@ -1,20 +1,14 @@
 //! The test Kubernetes API server, exercised over real HTTP so its protocol is proven before a
-//! reflector is tested against it. Watch and fault tests live in `tests/support/kube_server/`.
+//! reflector is tested against it. Watch and fault tests live in `watches.rs` and `odd_input.rs`.
 
-#[path = "support/kubernetes/mod.rs"]
-mod kubernetes;
+use testkit_kubernetes as kubernetes;
 
-#[path = "support/kube_server/client.rs"]
 mod client;
-#[path = "support/kube_server/odd_input.rs"]
 mod odd_input;
-#[path = "support/kube_server/watches.rs"]
 mod watches;
 
-use std::path::PathBuf;
-
 use client::{get, request};
-pub use kubernetes::{fixture, seeded, PODS};
+pub use kubernetes::{fixture, fixtures_dir, seeded, PODS};
 use kubernetes::{KubeOptions, KubeServer};
 use serde_json::{json, Value};
 
@@ -38,7 +32,7 @@ fn names(list: &Value) -> Vec<String> {
 
 #[test]
 fn fixtures_match_the_log_tree() {
-    let containers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/var/log/containers");
+    let containers = fixtures_dir().join("var/log/containers");
     let files: Vec<String> = std::fs::read_dir(containers)
         .expect("fixture log tree")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -61,8 +55,7 @@ fn fixtures_match_the_log_tree() {
             "{name}: no log file for {id}"
         );
         let uid = pod["metadata"]["uid"].as_str().expect("uid");
-        let pod_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("fixtures/var/log/pods/{ns}_{pod_name}_{uid}"));
+        let pod_dir = fixtures_dir().join(format!("var/log/pods/{ns}_{pod_name}_{uid}"));
         assert!(pod_dir.is_dir(), "{}", pod_dir.display());
         assert_eq!(pod["spec"]["nodeName"], "node-a1");
         assert_eq!(pod["metadata"]["ownerReferences"][0]["controller"], true);

@@ -1,10 +1,8 @@
 //! Every response path of the delivery loop, through the real client against the strict test server:
 //! what ends up stored, dead-lettered, counted, and sent on the wire.
 
-#[path = "support/elasticsearch/mod.rs"]
-mod elasticsearch;
+use testkit_elasticsearch as elasticsearch;
 
-#[path = "support/es_delivery/mod.rs"]
 mod harness;
 
 use std::collections::BTreeSet;

@@ -1,4 +1,4 @@
-//! The harness of `tests/es_delivery.rs`: events and bulk requests built the way the output builds
+//! The harness of `es_delivery.rs`: events and bulk requests built the way the output builds
 //! them, a `Deliverer` wired to the test server through the real client, and readers for what the
 //! server stored, what it was sent, and what was dead-lettered.
 
@@ -19,7 +19,7 @@ use loglynk::output::elasticsearch::index::IndexPattern;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use crate::elasticsearch::{EsServer, RequestRecord};
+use testkit_elasticsearch::{EsServer, RequestRecord};
 
 pub const INDEX: &str = "logs-delivery";
 /// The seed of the deliverer's backoff jitter.

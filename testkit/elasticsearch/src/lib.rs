@@ -2,8 +2,8 @@
 //! strict as a real cluster about what it accepts, so a shipper that passes against it does not meet
 //! its first 400 in production.
 //!
-//! Include it from an integration test with
-//! `#[path = "support/elasticsearch/mod.rs"] mod elasticsearch;`.
+//! Use it as a dev-dependency (`testkit_elasticsearch`): `EsServer::start()` serves on 127.0.0.1 until
+//! dropped.
 //!
 //! What it serves (every answer carries `X-Elastic-Product: Elasticsearch`):
 //! - `GET|HEAD /`, `POST|PUT /_bulk` and `/{index}/_bulk`;
@@ -30,9 +30,6 @@
 //! run, and rollover never happens; no snapshot repositories. Each module's header says what it
 //! leaves out.
 
-// Each test binary that includes this uses a different part of it.
-#![allow(dead_code, unused_imports)]
-
 mod aliases;
 mod auth;
 mod bulk;
@@ -47,8 +44,6 @@ mod field_types;
 mod field_values;
 mod filter_path;
 mod handlers;
-#[path = "../http_server.rs"]
-mod http_server;
 mod ilm;
 mod ilm_actions;
 mod ilm_policy;
@@ -77,6 +72,9 @@ mod units;
 pub use faults::{FaultConfig, Faults};
 pub use server::EsServer;
 pub use tls::{Issued, TestCa, TlsIdentity};
+
+// The modules reach the shared plumbing as `super::http_server`.
+use testkit_http as http_server;
 
 use std::time::Duration;
 

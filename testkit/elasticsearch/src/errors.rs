@@ -124,12 +124,3 @@ pub fn rejected_execution(what: &str) -> EsError {
         ),
     )
 }
-
-pub fn coordinating_rejection() -> EsError {
-    EsError::new(
-        "es_rejected_execution_exception",
-        "rejected execution of coordinating operation [coordinating_and_primary_bytes=53687091, \
-         replica_bytes=0, all_bytes=53687091, coordinating_operation_bytes=1048576, \
-         max_coordinating_and_primary_bytes=53687091]",
-    )
-}

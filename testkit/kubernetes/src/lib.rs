@@ -3,8 +3,8 @@
 //! chunked watch streams with bookmarks, 410 Gone, Status errors) over plain HTTP, so a kube-rs
 //! reflector pointed at it with a kubeconfig behaves as it would against a cluster.
 //!
-//! Include it from an integration test with
-//! `#[path = "support/kubernetes/mod.rs"] mod kubernetes;`.
+//! Use it as a dev-dependency (`testkit_kubernetes`): `KubeServer::start(…)` serves on 127.0.0.1 until
+//! dropped, and `write_kubeconfig` points a client at it.
 //!
 //! What it serves (GET only, like a read-only RBAC role): `/version`, `/api`, `/api/v1/pods`,
 //! `/api/v1/namespaces/{ns}/pods[/{name}]`, `/api/v1/namespaces[/{name}]`, `/api/v1/nodes[/{name}]`.
@@ -16,14 +16,9 @@
 //! memory and only `KubeFaults::expire_before` compacts it; label selectors are equality-based only
 //! (`k=v`, `k==v`, `k!=v`, `k`, `!k`); there is no `sendInitialEvents` streaming list.
 
-// Each test binary that includes this uses a different part of it.
-#![allow(dead_code, unused_imports)]
-
 mod body;
 mod faults;
 mod fixtures;
-#[path = "../http_server.rs"]
-mod http_server;
 mod routes;
 mod selectors;
 mod server;
@@ -31,8 +26,11 @@ mod store;
 mod watch;
 
 pub use faults::KubeFaults;
-pub use fixtures::{fixture, seeded, PODS};
+pub use fixtures::{fixture, fixtures_dir, seeded, PODS};
 pub use server::KubeServer;
+
+// The modules reach the shared plumbing as `super::http_server`.
+use testkit_http as http_server;
 
 use std::time::Duration;
 

@@ -14,10 +14,14 @@ pub const PODS: [&str; 5] = [
     "pod-kube-system-loglynk-7xk2p.json",
 ];
 
+/// The repository's `fixtures/` (this crate is `testkit/kubernetes`): the objects stay beside the log
+/// tree they describe.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
 pub fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/kubernetes")
-        .join(name);
+    let path = fixtures_dir().join("kubernetes").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,8 +1,7 @@
 //! The node-scoped pod cache against the test API server: lists and watches over real HTTP with a
 //! bearer token, deletes kept for cleanup_timeout, UID reuse, outages, dropped watches and 410 Gone.
 
-#[path = "support/kubernetes/mod.rs"]
-mod kubernetes;
+use testkit_kubernetes as kubernetes;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -55,10 +55,6 @@ impl Mapping {
         self.fields.get(path)
     }
 
-    pub fn len(&self) -> usize {
-        self.fields.len()
-    }
-
     pub(super) fn insert(&mut self, path: String, field: Field) {
         self.fields.insert(path, field);
     }
