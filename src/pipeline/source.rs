@@ -93,6 +93,7 @@ pub fn run_source(
         watcher.watch(dir);
     }
     let mut tailer = Tailer::new(config.tailer.clone(), config.known);
+    tailer.report_to(Arc::clone(&config.telemetry.files));
     let mut sink = ParsingSink {
         parsers: HashMap::new(),
         batch: Vec::with_capacity(BATCH_EVENTS),
@@ -190,7 +191,6 @@ pub fn run_source(
         if now >= next_poll {
             tailer.poll_all();
             next_poll = now + config.poll_interval;
-            record_files(&tailer, &config.telemetry);
         }
     }
     let parsers: Vec<LineParser> = sink.parsers.drain().map(|(_, p)| p).collect();
@@ -203,15 +203,6 @@ pub fn run_source(
         sink.summary.kube_missing = stats.missing;
     }
     Ok(sink.summary)
-}
-
-/// Files tailed and open, and how far behind their ends reading is; once per poll.
-fn record_files(tailer: &Tailer, telemetry: &Telemetry) {
-    let (behind, max) = tailer.bytes_behind();
-    telemetry.files_tailed.set(tailer.len() as i64);
-    telemetry.files_open.set(tailer.open_files() as i64);
-    telemetry.bytes_behind.set(behind as i64);
-    telemetry.bytes_behind_max.set(max as i64);
 }
 
 /// Turns tailed lines into events, one parser per file, and sends them downstream in batches.

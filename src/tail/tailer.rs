@@ -11,10 +11,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use super::progress::{Mark, Progress};
 use super::reader::{FileReader, ReadStatus};
 use super::siblings::{find_rotated, Found};
 use super::Line;
@@ -155,6 +157,8 @@ struct Tailed {
     after: Option<FileKey>,
     reached_eof: bool,
     last_data: Instant,
+    /// What /metrics sees of it.
+    mark: Arc<Mark>,
 }
 
 /// Tails many files. Reading is driven from outside: `read_ready` reads the files that changed (or all,
@@ -183,6 +187,7 @@ pub struct Tailer {
     held: BTreeMap<FileKey, Instant>,
     /// Names refused for resolving outside the log roots, with the target they resolved to.
     refused: HashMap<PathBuf, PathBuf>,
+    progress: Arc<Progress>,
 }
 
 impl Tailer {
@@ -204,7 +209,13 @@ impl Tailer {
             reappeared: BTreeSet::new(),
             held: BTreeMap::new(),
             refused: HashMap::new(),
+            progress: Arc::default(),
         }
+    }
+
+    /// Publishes what is read of each file to `progress`, for /metrics. Set before the first `sync`.
+    pub fn report_to(&mut self, progress: Arc<Progress>) {
+        self.progress = progress;
     }
 
     /// Starts tailing a discovered file.
@@ -309,6 +320,9 @@ impl Tailer {
         let key = FileKey(self.next_key);
         self.next_key += 1;
         sink.opened(key, &file);
+        let mark = self.progress.track(key);
+        mark.place(None, &file.target, false, gzip);
+        mark.read_to(file.offset);
         if phase == Phase::Active {
             self.by_path.insert(file.path.clone(), key);
             self.by_target.insert(file.target.clone(), key);
@@ -324,10 +338,27 @@ impl Tailer {
                 after,
                 reached_eof: false,
                 last_data: Instant::now(),
+                mark,
             },
         );
         self.ready.insert(key);
         key
+    }
+
+    /// Tells /metrics where the file is now and how far it was read (see `Progress`).
+    fn publish(&self, key: FileKey) {
+        if let Some(tailed) = self.files.get(&key) {
+            let reader = tailed.reader.as_ref();
+            tailed.mark.place(
+                reader.and_then(FileReader::shared_file),
+                &tailed.file.target,
+                reader.is_some(),
+                tailed.gzip,
+            );
+            tailed
+                .mark
+                .read_to(reader.map_or(tailed.resume, FileReader::position));
+        }
     }
 
     /// The registry record for this file, if it has one: same identity and same first bytes (an inode
@@ -367,6 +398,7 @@ impl Tailer {
             Ok(reader) => {
                 tailed.reader = Some(reader);
                 self.open += 1;
+                self.publish(key);
                 true
             }
             Err(error) => {
@@ -403,6 +435,7 @@ impl Tailer {
                 self.open -= 1;
             }
         }
+        self.publish(key);
     }
 
     /// Called after each scan of the globs: new names are tailed, and every tailed name is checked
@@ -822,6 +855,7 @@ impl Tailer {
                     tailed.reached_eof = false;
                     self.forget_name(key);
                 }
+                self.publish(key);
             }
         }
         let opened = self.attach_reader(key, None);
@@ -855,6 +889,7 @@ impl Tailer {
             got_data = true;
             sink.line(key, line)
         });
+        tailed.mark.read_to(reader.position());
         let now = Instant::now();
         if got_data {
             tailed.last_data = now;
@@ -939,6 +974,7 @@ impl Tailer {
             tailed.reader = Some(reader);
             self.open += 1;
         }
+        self.publish(new_key);
         for k in waiting {
             if let Some(t) = self.files.get_mut(&k) {
                 t.after = Some(new_key);
@@ -967,6 +1003,7 @@ impl Tailer {
         let Some(mut tailed) = self.files.remove(&key) else {
             return;
         };
+        self.progress.forget(key);
         self.ready.remove(&key);
         self.held.remove(&key);
         if !tailed.gzip {
@@ -1003,37 +1040,12 @@ impl Tailer {
     /// after a restart (the registry's offsets stop before them).
     pub fn close_all(&mut self) {
         self.files.clear();
+        self.progress.forget_all();
         self.by_path.clear();
         self.by_target.clear();
         self.ready.clear();
         self.held.clear();
         self.open = 0;
-    }
-
-    /// Bytes written and not read yet: summed over files, and of the file furthest behind. A file
-    /// not open is measured by its path; a compressed one is not counted.
-    pub fn bytes_behind(&self) -> (u64, u64) {
-        let mut sum = 0u64;
-        let mut max = 0u64;
-        for tailed in self.files.values().filter(|t| !t.gzip) {
-            let (size, position) = match &tailed.reader {
-                Some(reader) => (
-                    reader
-                        .file()
-                        .and_then(|f| f.metadata().ok())
-                        .map(|m| m.len()),
-                    reader.position(),
-                ),
-                None => (
-                    std::fs::metadata(&tailed.file.target).ok().map(|m| m.len()),
-                    tailed.resume,
-                ),
-            };
-            let behind = size.unwrap_or(position).saturating_sub(position);
-            sum += behind;
-            max = max.max(behind);
-        }
-        (sum, max)
     }
 
     /// Whether the sink is holding some file unread.
