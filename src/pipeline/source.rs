@@ -352,6 +352,23 @@ impl LineSink for ParsingSink {
         );
     }
 
+    /// Events from now on carry the new name and what it says; the offset and a pending partial line
+    /// carry on.
+    fn renamed(&mut self, key: FileKey, file: &OpenedFile) {
+        if let Some(parser) = self.parsers.get_mut(&key) {
+            parser.set_origin(Origin::new(
+                file.path.display().to_string(),
+                path_metadata(&file.path, Some(&file.target)),
+            ));
+        }
+        if let Some(kube) = &mut self.kube {
+            kube.files.remove(&key);
+        }
+        if let Some(tracker) = &self.tracker {
+            lock(tracker).rename(key, &file.path, &file.target);
+        }
+    }
+
     /// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so
     /// they ship with the pod's metadata; other files are read meanwhile.
     fn hold(&mut self, key: FileKey) -> Option<Instant> {

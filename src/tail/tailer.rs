@@ -5,6 +5,9 @@
 //! new one, or the symlink was re-pointed), the old file is read to its end under its old identity and
 //! the new one is read from its start, after the old one has reached its end. Files whose name is gone
 //! are read to their end and closed `close_removed_after` later, so a deleted file's space is freed.
+//! A file whose name is gone while the file itself stays where it was (the symlink was removed, or hidden
+//! by a remount) is kept, with its offset, for as long as it exists: a name that leads to it again
+//! resumes it where reading stopped instead of reading it again from its start.
 //! Descriptors are bounded by `max_open_files`: idle files are closed and reopened (by identity) when they
 //! grow.
 
@@ -81,6 +84,9 @@ pub trait LineSink {
     /// A discovered name resolves outside the log roots (a symlink to /etc/shadow, say): it is not
     /// opened. Said once per name and target.
     fn refused(&mut self, _path: &Path, _target: &Path) {}
+    /// A file that had lost its name is tailed under another one now (`file.path`); lines for `key`
+    /// continue where they stopped.
+    fn renamed(&mut self, _key: FileKey, _file: &OpenedFile) {}
 }
 
 #[derive(Debug, Error)]
@@ -132,6 +138,10 @@ enum Phase {
     Rotated { since: Instant },
     /// Its name is gone: read to the end, closed once removed for `close_removed_after`.
     Removed { since: Instant },
+    /// Its name is gone but the file is not (still at its target): read as it grows, its descriptor
+    /// closed once it was idle for `close_removed_after`, and kept until the file is deleted, so that a
+    /// name leading to it again (kubelet recreates links) resumes it where reading stopped.
+    Unnamed { since: Instant },
     /// Found again after rotating while it was not open (see `siblings`): read to the end, then closed.
     Orphan,
 }
@@ -258,6 +268,10 @@ impl Tailer {
         let meta = file.metadata()?;
         let identity = FileIdentity::of(&meta);
         let fingerprint = Fingerprint::of_file(&file)?;
+        let file = match self.take_up_unnamed(identity, path, &target, file, watcher, sink) {
+            Some(file) => file,
+            None => return Ok(()),
+        };
         let offset = match self.take_known(identity, &file) {
             Some(entry) if entry.offset > meta.len() => {
                 tracing::warn!(path = %path.display(), offset = entry.offset, size = meta.len(),
@@ -281,6 +295,53 @@ impl Tailer {
         let key = self.insert(opened, Phase::Active, after, false, sink);
         self.attach_reader(key, Some(file));
         Ok(())
+    }
+
+    /// A file that lost its name, found again under `path`: tailed as that name from where reading
+    /// stopped. Returns `file` back when it is not such a file. One whose first bytes changed is another
+    /// file that reused the inode: the old one is finished, and `file` is read as new.
+    fn take_up_unnamed(
+        &mut self,
+        identity: FileIdentity,
+        path: &Path,
+        target: &Path,
+        file: File,
+        watcher: &mut DirWatcher,
+        sink: &mut impl LineSink,
+    ) -> Option<File> {
+        let found = self
+            .files
+            .iter_mut()
+            .find(|(_, t)| matches!(t.phase, Phase::Unnamed { .. }) && t.file.identity == identity);
+        let Some((&key, tailed)) = found else {
+            return Some(file);
+        };
+        if !tailed.file.fingerprint.matches_file(&file).unwrap_or(false) {
+            self.finish(key, sink);
+            return Some(file);
+        }
+        tracing::info!(path = %path.display(), offset = tailed.resume,
+            "a file whose name was gone has one again; resuming it where reading stopped");
+        let renamed = tailed.file.path != path;
+        tailed.file.path = path.to_path_buf();
+        tailed.file.target = target.to_path_buf();
+        tailed.phase = Phase::Active;
+        tailed.last_data = Instant::now();
+        self.by_path.insert(path.to_path_buf(), key);
+        self.by_target.insert(target.to_path_buf(), key);
+        self.ready.insert(key);
+        if let Some(dir) = target.parent() {
+            watcher.watch(dir);
+        }
+        if renamed {
+            sink.renamed(key, &self.files[&key].file);
+        }
+        if self.files[&key].reader.is_none() {
+            self.attach_reader(key, Some(file));
+        } else {
+            self.publish(key);
+        }
+        None
     }
 
     fn within_roots(&self, target: &Path) -> bool {
@@ -512,6 +573,14 @@ impl Tailer {
                 self.rotated_away(key);
                 self.take_up_vacated(&target, watcher, sink, errors);
             }
+            Err(_) if still_at(&tailed.file.target, tailed.file.identity) => {
+                // The name is gone, not the file: a removed (or hidden) link, not a rotation.
+                tailed.phase = Phase::Unnamed {
+                    since: Instant::now(),
+                };
+                self.forget_name(key);
+                self.ready.insert(key);
+            }
             Err(_) if tailed.reader.as_ref().is_some_and(|r| !r.is_deleted()) => {
                 // The name is gone but the file is not: renamed away, with the new file not created yet
                 // (kubelet renames, then the runtime reopens). The new one is taken up when it appears.
@@ -668,6 +737,7 @@ impl Tailer {
 
     /// Registry records that matched no discovered file: files rotated while loglynk was down. Each is
     /// looked for next to where it was, and the unread rest read, before the file now under its name.
+    /// A file still where it was whose name is gone lost its name, not its place: it is kept as such.
     fn resume_rotated(&mut self, sink: &mut impl LineSink) {
         // Find every record's file first, so none is mistaken for a rotation nobody saw.
         let mut found_all = Vec::new();
@@ -691,6 +761,7 @@ impl Tailer {
                 tracing::debug!(path = %entry.path.display(), "registry record of a file that is gone");
                 continue;
             };
+            let in_place = found == Found::Renamed(entry.target.clone());
             let (target, gzip) = match found {
                 Found::Renamed(p) => (p, false),
                 Found::Compressed(p) => (p, true),
@@ -702,6 +773,20 @@ impl Tailer {
                     (p, false)
                 }
             };
+            if in_place && entry.path.symlink_metadata().is_err() {
+                tracing::info!(path = %entry.path.display(), target = %target.display(),
+                    "a file's name is gone but the file is not; kept, to resume if a name leads to it again");
+                let opened = OpenedFile {
+                    path: entry.path,
+                    target,
+                    identity: entry.identity,
+                    fingerprint: entry.fingerprint,
+                    offset: entry.offset,
+                };
+                let since = Instant::now();
+                self.insert(opened, Phase::Unnamed { since }, None, false, sink);
+                continue;
+            }
             let modified = std::fs::metadata(&target).and_then(|m| m.modified()).ok();
             found_all.push((entry, target, gzip, modified));
         }
@@ -848,7 +933,7 @@ impl Tailer {
                         return false;
                     }
                 }
-                if tailed.phase == Phase::Active {
+                if matches!(tailed.phase, Phase::Active | Phase::Unnamed { .. }) {
                     tailed.phase = Phase::Rotated {
                         since: Instant::now(),
                     };
@@ -935,6 +1020,17 @@ impl Tailer {
                 self.finish(key, sink)
             }
             Phase::Rotated { .. } | Phase::Removed { .. } => {}
+            Phase::Unnamed { since }
+                if now.duration_since(since) >= self.config.close_removed_after =>
+            {
+                if reader.is_deleted() {
+                    self.finish(key, sink);
+                } else {
+                    // Kept, closed: `reopen` reads it if it grows, and finishes it once it is gone.
+                    self.detach_reader(key);
+                }
+            }
+            Phase::Unnamed { .. } => {}
             Phase::Active => {
                 if now.duration_since(tailed.last_data) >= self.config.close_inactive {
                     self.detach_reader(key);
@@ -1068,14 +1164,25 @@ impl Tailer {
 
     /// When a removed file next needs a look to be closed in time, or a held file is asked again.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let removed = self.files.values().filter_map(|t| match t.phase {
-            Phase::Rotated { since } | Phase::Removed { since } => {
-                Some(since + self.config.close_removed_after)
-            }
-            _ => None,
-        });
+        // Only open files: a closed one has nothing to close, and a deadline already past would spin
+        // the reading loop until the next poll.
+        let removed = self
+            .files
+            .values()
+            .filter(|t| t.reader.is_some())
+            .filter_map(|t| match t.phase {
+                Phase::Rotated { since } | Phase::Removed { since } | Phase::Unnamed { since } => {
+                    Some(since + self.config.close_removed_after)
+                }
+                _ => None,
+            });
         removed.chain(self.held.values().copied()).min()
     }
+}
+
+/// Whether `target` is still the file with `identity`.
+fn still_at(target: &Path, identity: FileIdentity) -> bool {
+    std::fs::metadata(target).is_ok_and(|m| FileIdentity::of(&m) == identity)
 }
 
 /// The path an open file has now, from the kernel (Linux's /proc).

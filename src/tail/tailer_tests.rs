@@ -382,3 +382,81 @@ fn inactive_files_are_closed_and_reopened_when_they_grow() {
         "closing for inactivity is not the end"
     );
 }
+
+/// `containers/pod_ns_c-0.log`, a link to `pods/ns_pod_uid/c/0.log`, as kubelet lays them out.
+fn linked(dir: &Path) -> (PathBuf, PathBuf) {
+    let log = dir.join("pods/ns_pod_uid/c/0.log");
+    let link = dir.join("containers/pod_ns_c-0.log");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::fs::write(&log, "1\n2\n").unwrap();
+    std::os::unix::fs::symlink(&log, &link).unwrap();
+    (link, log)
+}
+
+#[test]
+fn a_file_whose_link_is_gone_is_kept_and_resumed_when_a_link_leads_to_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, log) = linked(dir.path());
+    let mut tailer = Tailer::new(config(), Vec::new());
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+
+    std::fs::remove_file(&link).unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert!(sink.finished.is_empty(), "kept while the file exists");
+    assert_eq!(tailer.open_files(), 0, "closed after close_removed_after");
+    assert_eq!(tailer.next_deadline(), None, "nothing to wake up for");
+    append(&log, "3\n");
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+
+    std::os::unix::fs::symlink(&log, &link).unwrap();
+    tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    append(&log, "4\n");
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["1", "2", "3", "4"]);
+    assert_eq!(sink.opened.len(), 1, "one file, tailed all along");
+    assert!(tailer.is_tailed(&link));
+
+    // Gone for good: the link, then the file.
+    std::fs::remove_file(&link).unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert!(sink.finished.is_empty());
+    std::fs::remove_file(&log).unwrap();
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.finished, [(FileKey(0), 8)]);
+    assert!(tailer.is_empty());
+}
+
+#[test]
+fn a_record_whose_link_is_gone_at_a_restart_is_kept_for_when_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, log) = linked(dir.path());
+    let entry = record_at(&link, 4);
+    std::fs::remove_file(&link).unwrap();
+
+    let mut tailer = Tailer::new(config(), vec![entry]);
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert!(sink.texts().is_empty());
+    assert!(sink.finished.is_empty(), "kept while the file exists");
+
+    std::os::unix::fs::symlink(&log, &link).unwrap();
+    append(&log, "3\n");
+    tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["3"]);
+}

@@ -311,3 +311,48 @@ fn a_repointed_symlink_reads_the_new_target_from_its_start() {
     terminate(running, &mut seqs);
     seqs.assert_exactly(&[0..700], "re-pointed symlink");
 }
+
+/// f. The `/var/log/containers` link disappears for a while and comes back to the same file (kubelet
+/// recreates links; an overlay remount can hide them): the file's record outlives the missing name,
+/// so nothing is read twice, while running or across a restart made while the link was missing.
+#[test]
+fn a_link_that_disappears_and_comes_back_reads_nothing_twice() {
+    let budget = Budget::new(BUDGET);
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "checkout-7c9d8e6f5-qwert", "checkout");
+    c.append(0..1000);
+    let running = follow(&tree);
+    let mut seqs = Seqs::default();
+    expect(
+        &running,
+        &mut seqs,
+        &[0..1000],
+        "before removing the link",
+        &budget,
+    );
+
+    std::fs::remove_file(&c.link).unwrap();
+    // Well past close_removed_after (1 s) and a poll: the file was closed meanwhile.
+    std::thread::sleep(Duration::from_secs(3));
+    std::os::unix::fs::symlink(c.log(), &c.link).unwrap();
+    c.append(1000..1100);
+    expect(&running, &mut seqs, &[0..1100], "the link is back", &budget);
+
+    // Missing across a restart.
+    std::fs::remove_file(&c.link).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    terminate(running, &mut seqs);
+    let running = follow(&tree);
+    std::thread::sleep(Duration::from_secs(2)); // the restarted agent's first scans, without the link
+    std::os::unix::fs::symlink(c.log(), &c.link).unwrap();
+    c.append(1100..1200);
+    expect(
+        &running,
+        &mut seqs,
+        &[0..1200],
+        "after the restart",
+        &budget,
+    );
+    terminate(running, &mut seqs);
+    seqs.assert_exactly(&[0..1200], "a link that disappears and comes back");
+}
