@@ -872,6 +872,7 @@ impl Tailer {
             self.held.remove(&key);
             self.ready.insert(key);
         }
+        self.ready_to_close(now);
         let keys: Vec<FileKey> = std::mem::take(&mut self.ready).into_iter().collect();
         let mut more = false;
         for key in keys {
@@ -896,6 +897,22 @@ impl Tailer {
             more |= self.read_one(key, sink);
         }
         more
+    }
+
+    /// Open files whose name went `close_removed_after` ago get a look (closing happens at a file's
+    /// end), so the deadline `next_deadline` woke the loop for is acted on, not slept through in a
+    /// busy loop until the next poll.
+    fn ready_to_close(&mut self, now: Instant) {
+        let after = self.config.close_removed_after;
+        for (key, tailed) in &self.files {
+            let since = match tailed.phase {
+                Phase::Rotated { since } | Phase::Removed { since } | Phase::Unnamed { since } => since,
+                Phase::Active | Phase::Orphan => continue,
+            };
+            if tailed.reader.is_some() && now.duration_since(since) >= after {
+                self.ready.insert(*key);
+            }
+        }
     }
 
     /// A closed file is reopened when it grew (or was truncated); its rotation or removal while closed

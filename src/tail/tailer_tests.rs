@@ -232,6 +232,29 @@ fn a_deleted_file_is_read_to_its_end_and_closed() {
 }
 
 #[test]
+fn a_removed_file_is_closed_at_its_deadline_without_waiting_for_a_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    std::fs::write(&log, "1\n").unwrap();
+    let mut config = config();
+    config.close_removed_after = Duration::from_millis(50);
+    let mut tailer = Tailer::new(config, Vec::new());
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(std::slice::from_ref(&log), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    std::fs::remove_file(&log).unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    let deadline = tailer.next_deadline().expect("a deadline to close it");
+    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+    // What the reading loop does when it wakes at that deadline.
+    tailer.read_ready(&mut sink);
+    assert_eq!(tailer.open_files(), 0);
+    assert_eq!(tailer.next_deadline(), None, "nothing left to wake up for");
+}
+
+#[test]
 fn copytruncate_starts_the_file_over() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("a.log");
