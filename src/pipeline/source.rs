@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::handover::Handovers;
 use crate::discover::{Changes, DirWatcher, Globs, PatternError};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
@@ -99,6 +100,7 @@ pub fn run_source(
         batch: Vec::with_capacity(BATCH_EVENTS),
         checkpoints: HashMap::new(),
         current: None,
+        handovers: Handovers::default(),
         tracker: config.tracker,
         tx,
         max_line_bytes: config.tailer.max_line_bytes,
@@ -205,6 +207,12 @@ pub fn run_source(
     Ok(sink.summary)
 }
 
+/// Records `checkpoint` for `key` in a batch's checkpoints; a file's checkpoint never moves back.
+fn merge(checkpoints: &mut HashMap<FileKey, u64>, key: FileKey, checkpoint: u64) {
+    let value = checkpoints.entry(key).or_insert(checkpoint);
+    *value = (*value).max(checkpoint);
+}
+
 /// Turns tailed lines into events, one parser per file, and sends them downstream in batches.
 struct ParsingSink {
     parsers: HashMap<FileKey, LineParser>,
@@ -214,6 +222,8 @@ struct ParsingSink {
     /// The latest checkpoint of the file being read now: lines come a file's turn at a time, so the
     /// map is touched once per turn rather than once per line.
     current: Option<(FileKey, u64)>,
+    /// Partial lines a rotated file left to its successor.
+    handovers: Handovers,
     tracker: Option<SharedTracker>,
     tx: mpsc::Sender<Batch>,
     max_line_bytes: usize,
@@ -240,7 +250,7 @@ impl ParsingSink {
         }
         let events = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_EVENTS));
         if let Some((key, checkpoint)) = self.current.take() {
-            self.checkpoints.insert(key, checkpoint);
+            merge(&mut self.checkpoints, key, checkpoint);
         }
         let checkpoints: Vec<(FileKey, u64)> = self.checkpoints.drain().collect();
         let ack = self
@@ -269,11 +279,25 @@ impl ParsingSink {
                     Some((current, value)) if *current == key => *value = checkpoint,
                     slot => {
                         if let Some((k, c)) = slot.replace((key, checkpoint)) {
-                            self.checkpoints.insert(k, c);
+                            merge(&mut self.checkpoints, k, c);
                         }
                     }
                 }
             }
+        }
+        if !self.handovers.is_empty() {
+            let carries = self.parsers.get(&key).is_some_and(LineParser::carries);
+            if let Some((previous, checkpoint)) = self.handovers.parsed(key, carries) {
+                self.note(previous, checkpoint);
+            }
+        }
+    }
+
+    /// Adds a checkpoint for a file other than the one whose events are being added, to this batch.
+    fn note(&mut self, key: FileKey, checkpoint: u64) {
+        match &mut self.current {
+            Some((current, value)) if *current == key => *value = (*value).max(checkpoint),
+            _ => merge(&mut self.checkpoints, key, checkpoint),
         }
     }
 
@@ -385,8 +409,24 @@ impl LineSink for ParsingSink {
         }
     }
 
+    /// The partial lines `previous` left are completed by `next`'s.
+    fn continues(&mut self, next: FileKey, previous: FileKey, start: u64) {
+        let Some(mut before) = self.parsers.remove(&previous) else {
+            return;
+        };
+        if let Some(parser) = self.parsers.get_mut(&next) {
+            if let Some(release) = parser.take_over(&mut before, start) {
+                self.handovers.lend(previous, next, release);
+            }
+        }
+        self.parsers.insert(previous, before);
+    }
+
     fn finished(&mut self, key: FileKey, end: u64) {
         self.with_parser(key, |p, out| p.flush_all(out));
+        if let Some((key, checkpoint)) = self.handovers.finished(key, end) {
+            self.note(key, checkpoint);
+        }
         if let Some(parser) = self.parsers.remove(&key) {
             self.count(&parser);
         }

@@ -21,7 +21,7 @@ use thiserror::Error;
 
 use super::progress::{Mark, Progress};
 use super::reader::{FileReader, ReadStatus};
-use super::siblings::{find_rotated, Found};
+use super::siblings::{find_rotated, is_next_file, Found};
 use super::Line;
 use crate::config::StartAt;
 use crate::discover::DirWatcher;
@@ -87,6 +87,11 @@ pub trait LineSink {
     /// A file that had lost its name is tailed under another one now (`file.path`); lines for `key`
     /// continue where they stopped.
     fn renamed(&mut self, _key: FileKey, _file: &OpenedFile) {}
+    /// `next`, read from `start`, is the file that took `previous`'s place in a rotation (kubelet's
+    /// `0.log` after `0.log` became `0.log.<time>`), and `previous` has been read to its end: a line the
+    /// rotation split between them continues in `next`. Said once, before `next`'s first line (and
+    /// before `previous` is finished).
+    fn continues(&mut self, _next: FileKey, _previous: FileKey, _start: u64) {}
 }
 
 #[derive(Debug, Error)]
@@ -165,6 +170,9 @@ struct Tailed {
     gzip: bool,
     /// Not read until this file has been read to its end: the rotated predecessor of the same name.
     after: Option<FileKey>,
+    /// `after`, when this file took its place (same directory, kubelet's names), until the sink was
+    /// told that this file's lines continue it.
+    continues: Option<FileKey>,
     reached_eof: bool,
     last_data: Instant,
     /// What /metrics sees of it.
@@ -381,6 +389,7 @@ impl Tailer {
         let key = FileKey(self.next_key);
         self.next_key += 1;
         sink.opened(key, &file);
+        let continues = after.filter(|before| self.takes_place_of(&file.target, *before));
         let mark = self.progress.track(key);
         mark.place(None, &file.target, false, gzip);
         mark.read_to(file.offset);
@@ -397,6 +406,7 @@ impl Tailer {
                 reader: None,
                 gzip,
                 after,
+                continues,
                 reached_eof: false,
                 last_data: Instant::now(),
                 mark,
@@ -837,9 +847,15 @@ impl Tailer {
                 last = self.read_skipped_rotations(&dir, &base, since, &origin, last, sink);
             }
             let successor = self.by_path.get(&path).copied();
-            if let (Some(next), Some(last)) = (successor.and_then(|s| self.files.get_mut(&s)), last)
-            {
-                next.after = Some(last);
+            if let (Some(successor), Some(last)) = (successor, last) {
+                let continues = self
+                    .files
+                    .get(&successor)
+                    .is_some_and(|next| self.takes_place_of(&next.file.target, last));
+                if let Some(next) = self.files.get_mut(&successor) {
+                    next.after = Some(last);
+                    next.continues = continues.then_some(last);
+                }
             }
         }
     }
@@ -886,17 +902,59 @@ impl Tailer {
                     continue;
                 }
             }
+            self.hand_over(key, sink);
             if let Some(until) = sink.hold(key) {
                 self.held.insert(key, until);
                 continue;
             }
             self.held.remove(&key);
-            if tailed.reader.is_none() && !self.reopen(key, sink) {
+            let closed = self.files.get(&key).is_some_and(|t| t.reader.is_none());
+            if closed && !self.reopen(key, sink) {
                 continue;
             }
             more |= self.read_one(key, sink);
         }
         more
+    }
+
+    /// Whether a file at `target` took the place of `before` in a rotation (see `is_next_file`).
+    fn takes_place_of(&self, target: &Path, before: FileKey) -> bool {
+        self.files
+            .get(&before)
+            .is_some_and(|b| is_next_file(&b.file.target, target))
+    }
+
+    /// Before `next` is first read: tells the sink that it continues the file whose place it took.
+    /// That file is read to its end first: the runtime wrote all of it before it created `next`, so a
+    /// line split between them is complete on that side when `next` continues it.
+    fn hand_over(&mut self, next: FileKey, sink: &mut impl LineSink) {
+        let Some(previous) = self.files.get(&next).and_then(|t| t.continues) else {
+            return;
+        };
+        while self
+            .files
+            .get(&previous)
+            .is_some_and(|t| t.reader.is_some())
+            && self.read_one(previous, sink)
+        {}
+        // Finishing `previous` on the way has told the sink already (see `finish`).
+        self.announce(next, previous, sink);
+    }
+
+    /// Tells the sink that `next` continues `previous`, once.
+    fn announce(&mut self, next: FileKey, previous: FileKey, sink: &mut impl LineSink) {
+        let Some(tailed) = self.files.get_mut(&next) else {
+            return;
+        };
+        if tailed.continues != Some(previous) {
+            return;
+        }
+        tailed.continues = None;
+        let start = tailed
+            .reader
+            .as_ref()
+            .map_or(tailed.resume, FileReader::position);
+        sink.continues(next, previous, start);
     }
 
     /// Open files whose name went `close_removed_after` ago get a look (closing happens at a file's
@@ -906,7 +964,9 @@ impl Tailer {
         let after = self.config.close_removed_after;
         for (key, tailed) in &self.files {
             let since = match tailed.phase {
-                Phase::Rotated { since } | Phase::Removed { since } | Phase::Unnamed { since } => since,
+                Phase::Rotated { since } | Phase::Removed { since } | Phase::Unnamed { since } => {
+                    since
+                }
                 Phase::Active | Phase::Orphan => continue,
             };
             if tailed.reader.is_some() && now.duration_since(since) >= after {
@@ -1130,9 +1190,13 @@ impl Tailer {
             }
             end = reader.position();
         }
+        // Whatever it left unfinished goes to the file that took its place, before it is finished.
+        let waiting = self.waiting_for(key);
+        for k in &waiting {
+            self.announce(*k, key, sink);
+        }
         sink.finished(key, end);
         // Files that waited for this one may go now.
-        let waiting = self.waiting_for(key);
         for k in waiting {
             if let Some(t) = self.files.get_mut(&k) {
                 t.after = None;

@@ -12,6 +12,8 @@ struct Collect {
     /// Files to hold unread, until when.
     hold: HashMap<FileKey, Instant>,
     refused: Vec<(PathBuf, PathBuf)>,
+    /// `(next, previous, start)`
+    continues: Vec<(FileKey, FileKey, u64)>,
 }
 
 impl LineSink for Collect {
@@ -38,6 +40,17 @@ impl LineSink for Collect {
     fn refused(&mut self, path: &Path, target: &Path) {
         self.refused
             .push((path.to_path_buf(), target.to_path_buf()));
+    }
+    fn continues(&mut self, next: FileKey, previous: FileKey, start: u64) {
+        assert!(
+            !self.lines.iter().any(|(k, _)| *k == next),
+            "said before the next file's first line"
+        );
+        assert!(
+            !self.finished.iter().any(|(k, _)| *k == previous),
+            "said before the previous file is finished"
+        );
+        self.continues.push((next, previous, start));
     }
 }
 
@@ -482,4 +495,55 @@ fn a_record_whose_link_is_gone_at_a_restart_is_kept_for_when_it_returns() {
     tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
     drain(&mut tailer, &mut sink);
     assert_eq!(sink.texts(), ["3"]);
+}
+
+#[test]
+fn the_file_in_a_rotated_files_place_continues_it_and_a_repointed_link_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, log) = linked(dir.path());
+    let mut tailer = Tailer::new(config(), Vec::new());
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    std::fs::rename(&log, log.with_file_name("0.log.20261124-100000")).unwrap();
+    std::fs::write(&log, "3\n").unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["1", "2", "3"]);
+    assert_eq!(sink.continues, [(FileKey(1), FileKey(0), 0)]);
+
+    let other = log.with_file_name("1.log");
+    std::fs::write(&other, "4\n").unwrap();
+    let tmp = link.with_extension("tmp");
+    std::os::unix::fs::symlink(&other, &tmp).unwrap();
+    std::fs::rename(&tmp, &link).unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["1", "2", "3", "4"]);
+    assert_eq!(sink.continues.len(), 1, "another file, not a continuation");
+}
+
+#[test]
+fn a_file_rotated_while_down_is_continued_by_the_file_in_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, log) = linked(dir.path());
+    let entry = record_at(&link, 2);
+    std::fs::rename(&log, log.with_file_name("0.log.20261124-100000")).unwrap();
+    std::fs::write(&log, "3\n").unwrap();
+    let sink = run_once(&link, vec![entry]);
+    assert_eq!(sink.texts(), ["2", "3"]);
+    let rotated = sink
+        .opened
+        .iter()
+        .find(|(_, f)| f.target.ends_with("0.log.20261124-100000"))
+        .map(|(k, _)| *k)
+        .unwrap();
+    let current = sink
+        .opened
+        .iter()
+        .find(|(_, f)| f.target.ends_with("0.log"))
+        .map(|(k, _)| *k)
+        .unwrap();
+    assert_eq!(sink.continues, [(current, rotated, 0)]);
 }
