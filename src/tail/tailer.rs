@@ -902,7 +902,9 @@ impl Tailer {
                     continue;
                 }
             }
-            self.hand_over(key, sink);
+            if tailed.continues.is_some() {
+                self.hand_over(key, sink);
+            }
             if let Some(until) = sink.hold(key) {
                 self.held.insert(key, until);
                 continue;
