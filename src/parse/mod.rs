@@ -131,6 +131,19 @@ impl LineParser {
         self.stats.count(&out[first..]);
     }
 
+    /// The lines of this parser's file continue those of `previous` (the same container's next file
+    /// after a rotation, read from `start`): a line `previous` left partial is completed here. Returns
+    /// where `previous` may be checkpointed once what was taken over is shipped (`carries` turns false
+    /// in the call that ships it); `previous`'s checkpoint stays before the line until then.
+    pub fn take_over(&mut self, previous: &mut LineParser, start: u64) -> Option<u64> {
+        self.joiner.take_over(&mut previous.joiner, start)
+    }
+
+    /// Whether a line taken over from the file before is still pending.
+    pub fn carries(&self) -> bool {
+        self.joiner.carries()
+    }
+
     /// Offset of the earliest pending partial's first part, if any (the registry must not pass it).
     pub fn pending_offset(&self) -> Option<u64> {
         self.joiner.pending_offset()
@@ -289,6 +302,58 @@ mod tests {
                 truncated: 2,
             }
         );
+    }
+
+    #[test]
+    fn a_line_split_by_a_rotation_is_completed_by_the_next_file() {
+        let t0 = Instant::now();
+        let mut old = parser(1024);
+        let mut new = parser(1024);
+        let mut out = Vec::new();
+        old.push(line("2026-11-24T06:54:58Z stdout F whole", 0), t0, &mut out);
+        old.push(line("2026-11-24T06:54:58Z stdout P hal", 36), t0, &mut out);
+        assert_eq!(old.pending_offset(), Some(36));
+        assert_eq!(new.take_over(&mut old, 0), Some(70), "the old file's end");
+        assert!(new.carries());
+        assert_eq!(old.pending_offset(), Some(36), "still held back: lent");
+        assert_eq!(new.pending_offset(), Some(0), "the new file's start");
+        // A late line of the old file cannot move its checkpoint past the line lent.
+        old.push(line("2026-11-24T06:54:58Z stderr F late", 70), t0, &mut out);
+        assert_eq!(out[1].checkpoint, 36);
+
+        new.push(line("2026-11-24T06:54:58Z stdout F f", 0), t0, &mut out);
+        let joined = &out[2];
+        assert_eq!(joined.message.as_str(), "half");
+        assert_eq!(joined.flags, Flags::empty());
+        assert_eq!(
+            (joined.offset, joined.checkpoint),
+            (36, 32),
+            "its first piece's offset; the new file's checkpoint past its last"
+        );
+        assert!(!new.carries());
+    }
+
+    #[test]
+    fn a_line_taken_over_expires_with_its_first_deadline_and_holds_only_the_new_start() {
+        let t0 = Instant::now();
+        let mut old = parser(1024);
+        let mut new = parser(1024);
+        let mut out = Vec::new();
+        old.push(line("2026-11-24T06:54:58Z stdout P half", 10), t0, &mut out);
+        assert_eq!(new.take_over(&mut old, 500), Some(45));
+        assert_eq!(new.next_deadline(), Some(t0 + TIMEOUT));
+        assert_eq!(old.next_deadline(), None);
+        new.push(line("2026-11-24T06:54:58Z stderr F e", 500), t0, &mut out);
+        assert_eq!(out[0].checkpoint, 500, "held at the new file's start");
+        new.flush_expired(t0 + TIMEOUT, &mut out);
+        assert_eq!(out[1].message.as_str(), "half");
+        assert_eq!(out[1].flags, Flags::PARTIAL);
+        assert_eq!(out[1].checkpoint, 500, "never the old file's offsets");
+        assert!(!new.carries());
+
+        // Nothing pending: nothing taken over.
+        let mut third = parser(1024);
+        assert_eq!(third.take_over(&mut new, 0), None);
     }
 
     #[test]

@@ -3,6 +3,12 @@
 //! Runtimes split a long line into pieces (containerd and CRI-O tag all but the last `P`; docker leaves
 //! the newline off all but the last). Pieces of one stream are consecutive in the file, but the other
 //! stream's lines may come between them, so one line may be pending per stream.
+//!
+//! kubelet may rotate between two pieces: the first ends the rotated file and the rest starts the new
+//! one. The new file's joiner then takes the pending line over (`take_over`) and completes it. Offsets
+//! belong to one file, so a line taken over holds the new file's checkpoint at where that file starts,
+//! and the old file's checkpoint stays before the line (`lent`) until the line is shipped; the caller
+//! moves the old file's checkpoint past it in the same batch.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,16 +37,23 @@ pub(crate) struct Joiner {
     max_line_bytes: usize,
     timeout: Duration,
     pending: [Option<Pending>; 2],
+    /// Lines were taken over by the next file from this offset: this file's checkpoint stays before it.
+    lent: Option<u64>,
 }
 
 #[derive(Debug)]
 struct Pending {
     format: Format,
     timestamp: Timestamp,
-    /// The first piece's offset: the event's offset, and how far back a checkpoint must stay.
+    /// The first piece's offset: the event's offset.
     offset: u64,
-    /// The latest piece's end.
+    /// How far back this file's checkpoint must stay: `offset`, or where this file starts for a line
+    /// taken over from the file before it.
+    hold: u64,
+    /// The latest piece's end, in this file.
     end: u64,
+    /// Begun in the file before this one.
+    carried: bool,
     /// `None` when the timeout is too long to represent: never expires.
     deadline: Option<Instant>,
     message: Vec<u8>,
@@ -55,7 +68,36 @@ impl Joiner {
             max_line_bytes,
             timeout,
             pending: [None, None],
+            lent: None,
         }
+    }
+
+    /// This file continues `previous` (the same container's next file after a rotation, read from
+    /// `start`): `previous`'s pending lines are completed here. Returns where `previous` may be
+    /// checkpointed once they are shipped; `previous` stays held back until then. A stream already
+    /// pending here keeps its line, and `previous` keeps its own.
+    pub fn take_over(&mut self, previous: &mut Joiner, start: u64) -> Option<u64> {
+        let mut release = None;
+        for (mine, theirs) in self.pending.iter_mut().zip(previous.pending.iter_mut()) {
+            if mine.is_some() {
+                continue;
+            }
+            let Some(mut pending) = theirs.take() else {
+                continue;
+            };
+            previous.lent = Some(previous.lent.map_or(pending.hold, |l| l.min(pending.hold)));
+            release = Some(release.map_or(pending.end, |r: u64| r.max(pending.end)));
+            pending.hold = start;
+            pending.end = start;
+            pending.carried = true;
+            *mine = Some(pending);
+        }
+        release
+    }
+
+    /// Whether a line taken over from the file before is still pending.
+    pub fn carries(&self) -> bool {
+        self.pending.iter().flatten().any(|p| p.carried)
     }
 
     /// Emits the piece as an event when it completes a line, and keeps it otherwise. A pending line of the
@@ -93,7 +135,9 @@ impl Joiner {
                     format,
                     timestamp: parts.timestamp,
                     offset,
+                    hold: offset,
                     end,
+                    carried: false,
                     deadline: now.checked_add(self.timeout),
                     message: Vec::with_capacity(capacity.min(self.max_line_bytes)),
                     flags,
@@ -129,8 +173,13 @@ impl Joiner {
         }
     }
 
+    /// How far back the checkpoint must stay for the lines pending (or lent to the next file).
     pub fn pending_offset(&self) -> Option<u64> {
-        self.pending.iter().flatten().map(|p| p.offset).min()
+        let pending = self.pending.iter().flatten().map(|p| p.hold).min();
+        match (pending, self.lent) {
+            (Some(p), Some(l)) => Some(p.min(l)),
+            (p, l) => p.or(l),
+        }
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
@@ -153,7 +202,7 @@ impl Joiner {
         (0..self.pending.len())
             .filter_map(|slot| Some((slot, self.pending[slot].as_ref()?)))
             .filter(|(_, p)| matches(p))
-            .min_by_key(|(_, p)| p.offset)
+            .min_by_key(|(_, p)| (p.hold, p.offset))
             .map(|(slot, _)| slot)
     }
 
@@ -290,7 +339,9 @@ mod tests {
             format: Format::Cri,
             timestamp: Timestamp::from_nanos(0),
             offset: 0,
+            hold: 0,
             end: 0,
+            carried: false,
             deadline: None,
             message: Vec::new(),
             flags: Flags::empty(),

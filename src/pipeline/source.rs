@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::handover::Handovers;
 use crate::discover::{Changes, DirWatcher, Globs, PatternError};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
@@ -93,11 +94,13 @@ pub fn run_source(
         watcher.watch(dir);
     }
     let mut tailer = Tailer::new(config.tailer.clone(), config.known);
+    tailer.report_to(Arc::clone(&config.telemetry.files));
     let mut sink = ParsingSink {
         parsers: HashMap::new(),
         batch: Vec::with_capacity(BATCH_EVENTS),
         checkpoints: HashMap::new(),
         current: None,
+        handovers: Handovers::default(),
         tracker: config.tracker,
         tx,
         max_line_bytes: config.tailer.max_line_bytes,
@@ -190,7 +193,6 @@ pub fn run_source(
         if now >= next_poll {
             tailer.poll_all();
             next_poll = now + config.poll_interval;
-            record_files(&tailer, &config.telemetry);
         }
     }
     let parsers: Vec<LineParser> = sink.parsers.drain().map(|(_, p)| p).collect();
@@ -205,13 +207,10 @@ pub fn run_source(
     Ok(sink.summary)
 }
 
-/// Files tailed and open, and how far behind their ends reading is; once per poll.
-fn record_files(tailer: &Tailer, telemetry: &Telemetry) {
-    let (behind, max) = tailer.bytes_behind();
-    telemetry.files_tailed.set(tailer.len() as i64);
-    telemetry.files_open.set(tailer.open_files() as i64);
-    telemetry.bytes_behind.set(behind as i64);
-    telemetry.bytes_behind_max.set(max as i64);
+/// Records `checkpoint` for `key` in a batch's checkpoints; a file's checkpoint never moves back.
+fn merge(checkpoints: &mut HashMap<FileKey, u64>, key: FileKey, checkpoint: u64) {
+    let value = checkpoints.entry(key).or_insert(checkpoint);
+    *value = (*value).max(checkpoint);
 }
 
 /// Turns tailed lines into events, one parser per file, and sends them downstream in batches.
@@ -223,6 +222,8 @@ struct ParsingSink {
     /// The latest checkpoint of the file being read now: lines come a file's turn at a time, so the
     /// map is touched once per turn rather than once per line.
     current: Option<(FileKey, u64)>,
+    /// Partial lines a rotated file left to its successor.
+    handovers: Handovers,
     tracker: Option<SharedTracker>,
     tx: mpsc::Sender<Batch>,
     max_line_bytes: usize,
@@ -249,7 +250,7 @@ impl ParsingSink {
         }
         let events = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_EVENTS));
         if let Some((key, checkpoint)) = self.current.take() {
-            self.checkpoints.insert(key, checkpoint);
+            merge(&mut self.checkpoints, key, checkpoint);
         }
         let checkpoints: Vec<(FileKey, u64)> = self.checkpoints.drain().collect();
         let ack = self
@@ -278,11 +279,25 @@ impl ParsingSink {
                     Some((current, value)) if *current == key => *value = checkpoint,
                     slot => {
                         if let Some((k, c)) = slot.replace((key, checkpoint)) {
-                            self.checkpoints.insert(k, c);
+                            merge(&mut self.checkpoints, k, c);
                         }
                     }
                 }
             }
+        }
+        if !self.handovers.is_empty() {
+            let carries = self.parsers.get(&key).is_some_and(LineParser::carries);
+            if let Some((previous, checkpoint)) = self.handovers.parsed(key, carries) {
+                self.note(previous, checkpoint);
+            }
+        }
+    }
+
+    /// Adds a checkpoint for a file other than the one whose events are being added, to this batch.
+    fn note(&mut self, key: FileKey, checkpoint: u64) {
+        match &mut self.current {
+            Some((current, value)) if *current == key => *value = (*value).max(checkpoint),
+            _ => merge(&mut self.checkpoints, key, checkpoint),
         }
     }
 
@@ -361,6 +376,23 @@ impl LineSink for ParsingSink {
         );
     }
 
+    /// Events from now on carry the new name and what it says; the offset and a pending partial line
+    /// carry on.
+    fn renamed(&mut self, key: FileKey, file: &OpenedFile) {
+        if let Some(parser) = self.parsers.get_mut(&key) {
+            parser.set_origin(Origin::new(
+                file.path.display().to_string(),
+                path_metadata(&file.path, Some(&file.target)),
+            ));
+        }
+        if let Some(kube) = &mut self.kube {
+            kube.files.remove(&key);
+        }
+        if let Some(tracker) = &self.tracker {
+            lock(tracker).rename(key, &file.path, &file.target);
+        }
+    }
+
     /// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so
     /// they ship with the pod's metadata; other files are read meanwhile.
     fn hold(&mut self, key: FileKey) -> Option<Instant> {
@@ -377,8 +409,24 @@ impl LineSink for ParsingSink {
         }
     }
 
+    /// The partial lines `previous` left are completed by `next`'s.
+    fn continues(&mut self, next: FileKey, previous: FileKey, start: u64) {
+        let Some(mut before) = self.parsers.remove(&previous) else {
+            return;
+        };
+        if let Some(parser) = self.parsers.get_mut(&next) {
+            if let Some(release) = parser.take_over(&mut before, start) {
+                self.handovers.lend(previous, next, release);
+            }
+        }
+        self.parsers.insert(previous, before);
+    }
+
     fn finished(&mut self, key: FileKey, end: u64) {
         self.with_parser(key, |p, out| p.flush_all(out));
+        if let Some((key, checkpoint)) = self.handovers.finished(key, end) {
+            self.note(key, checkpoint);
+        }
         if let Some(parser) = self.parsers.remove(&key) {
             self.count(&parser);
         }

@@ -7,6 +7,7 @@
 //! never loss).
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Entry, Fingerprint, Snapshot};
@@ -74,6 +75,15 @@ impl Tracker {
             },
         );
         self.dirty = true;
+    }
+
+    /// A tracked file is tailed under another name now (it had lost its name); its offset stands.
+    pub fn rename(&mut self, key: FileKey, path: &Path, target: &Path) {
+        if let Some(tracked) = self.files.get_mut(&key) {
+            tracked.entry.path = path.to_path_buf();
+            tracked.entry.target = target.to_path_buf();
+            self.dirty = true;
+        }
     }
 
     /// The fingerprint grew with the file (files shorter than the fingerprint length at open).

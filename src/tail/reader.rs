@@ -3,8 +3,8 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
-
 use std::path::Path;
+use std::sync::{Arc, Weak};
 
 use flate2::read::MultiGzDecoder;
 
@@ -12,7 +12,8 @@ use super::{Framer, Line};
 use crate::registry::Fingerprint;
 
 enum Input {
-    Plain(File),
+    /// Shared so that /metrics can measure the file through the same descriptor (see `Progress`).
+    Plain(Arc<File>),
     /// Read once to its end: a compressed file no longer grows.
     Gzip(Box<MultiGzDecoder<File>>),
 }
@@ -20,7 +21,7 @@ enum Input {
 impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Input::Plain(file) => file.read(buf),
+            Input::Plain(file) => (&**file).read(buf),
             Input::Gzip(decoder) => decoder.read(buf),
         }
     }
@@ -63,7 +64,7 @@ impl FileReader {
     pub fn plain(mut file: File, offset: u64, max_line_bytes: usize) -> io::Result<FileReader> {
         let start = file.seek(SeekFrom::Start(offset))?;
         Ok(FileReader {
-            input: Input::Plain(file),
+            input: Input::Plain(Arc::new(file)),
             framer: Framer::new(start, max_line_bytes),
             max_line_bytes,
             checked_mtime: (0, 0),
@@ -148,8 +149,8 @@ impl FileReader {
 
     /// Starts over from the first byte, dropping any partly read line.
     pub fn restart(&mut self) -> io::Result<()> {
-        if let Input::Plain(file) = &mut self.input {
-            file.seek(SeekFrom::Start(0))?;
+        if let Input::Plain(file) = &self.input {
+            (&**file).seek(SeekFrom::Start(0))?;
         }
         self.framer = Framer::new(0, self.max_line_bytes);
         Ok(())
@@ -159,6 +160,14 @@ impl FileReader {
     pub fn file(&self) -> Option<&File> {
         match &self.input {
             Input::Plain(file) => Some(file),
+            Input::Gzip(_) => None,
+        }
+    }
+
+    /// The open file for another thread to measure, as long as this reader keeps it open.
+    pub fn shared_file(&self) -> Option<Weak<File>> {
+        match &self.input {
+            Input::Plain(file) => Some(Arc::downgrade(file)),
             Input::Gzip(_) => None,
         }
     }

@@ -66,6 +66,25 @@ pub fn find_rotated(
         .or(rewritten.map(Found::Rewritten))
 }
 
+/// Whether `next` took the place of `previous` in a rotation, so that a line the rotation split between
+/// them continues in `next`: in the same directory, `previous` being `next`'s name (renamed away, not
+/// found since) or that name plus a suffix (kubelet's `0.log.20261124-071500`, `.gz` included). A
+/// symlink re-pointed at another file (`1.log`, another container's) is not a continuation.
+pub fn is_next_file(previous: &Path, next: &Path) -> bool {
+    let (Some(dir), Some(name)) = (next.parent(), next.file_name()) else {
+        return false;
+    };
+    let Some(old) = previous.file_name() else {
+        return false;
+    };
+    let (old, name) = (old.as_encoded_bytes(), name.as_encoded_bytes());
+    previous.parent() == Some(dir)
+        && (old == name
+            || old
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(b".")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +124,22 @@ mod tests {
         );
         let skip_gz = |p: &Path| p == gz_path;
         assert_eq!(find_rotated(d, identity, fingerprint, &skip_gz), None);
+    }
+
+    #[test]
+    fn the_next_file_is_the_one_in_the_rotated_files_place() {
+        let dir = Path::new("/var/log/pods/ns_pod_uid/app");
+        let log = dir.join("0.log");
+        assert!(is_next_file(&log, &log));
+        assert!(is_next_file(&dir.join("0.log.20261124-071500"), &log));
+        assert!(is_next_file(&dir.join("0.log.20261124-071500.gz"), &log));
+        assert!(!is_next_file(&dir.join("1.log"), &log), "a restart's file");
+        assert!(!is_next_file(&log, &dir.join("1.log")), "a re-pointed link");
+        assert!(!is_next_file(&dir.join("0.logx"), &log));
+        assert!(!is_next_file(
+            Path::new("/var/log/pods/ns_pod_uid/sidecar/0.log.1"),
+            &log
+        ));
     }
 
     #[test]

@@ -5,18 +5,23 @@
 //! new one, or the symlink was re-pointed), the old file is read to its end under its old identity and
 //! the new one is read from its start, after the old one has reached its end. Files whose name is gone
 //! are read to their end and closed `close_removed_after` later, so a deleted file's space is freed.
+//! A file whose name is gone while the file itself stays where it was (the symlink was removed, or hidden
+//! by a remount) is kept, with its offset, for as long as it exists: a name that leads to it again
+//! resumes it where reading stopped instead of reading it again from its start.
 //! Descriptors are bounded by `max_open_files`: idle files are closed and reopened (by identity) when they
 //! grow.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use super::progress::{Mark, Progress};
 use super::reader::{FileReader, ReadStatus};
-use super::siblings::{find_rotated, Found};
+use super::siblings::{find_rotated, is_next_file, Found};
 use super::Line;
 use crate::config::StartAt;
 use crate::discover::DirWatcher;
@@ -79,6 +84,14 @@ pub trait LineSink {
     /// A discovered name resolves outside the log roots (a symlink to /etc/shadow, say): it is not
     /// opened. Said once per name and target.
     fn refused(&mut self, _path: &Path, _target: &Path) {}
+    /// A file that had lost its name is tailed under another one now (`file.path`); lines for `key`
+    /// continue where they stopped.
+    fn renamed(&mut self, _key: FileKey, _file: &OpenedFile) {}
+    /// `next`, read from `start`, is the file that took `previous`'s place in a rotation (kubelet's
+    /// `0.log` after `0.log` became `0.log.<time>`), and `previous` has been read to its end: a line the
+    /// rotation split between them continues in `next`. Said once, before `next`'s first line (and
+    /// before `previous` is finished).
+    fn continues(&mut self, _next: FileKey, _previous: FileKey, _start: u64) {}
 }
 
 #[derive(Debug, Error)]
@@ -130,6 +143,10 @@ enum Phase {
     Rotated { since: Instant },
     /// Its name is gone: read to the end, closed once removed for `close_removed_after`.
     Removed { since: Instant },
+    /// Its name is gone but the file is not (still at its target): read as it grows, its descriptor
+    /// closed once it was idle for `close_removed_after`, and kept until the file is deleted, so that a
+    /// name leading to it again (kubelet recreates links) resumes it where reading stopped.
+    Unnamed { since: Instant },
     /// Found again after rotating while it was not open (see `siblings`): read to the end, then closed.
     Orphan,
 }
@@ -153,8 +170,13 @@ struct Tailed {
     gzip: bool,
     /// Not read until this file has been read to its end: the rotated predecessor of the same name.
     after: Option<FileKey>,
+    /// `after`, when this file took its place (same directory, kubelet's names), until the sink was
+    /// told that this file's lines continue it.
+    continues: Option<FileKey>,
     reached_eof: bool,
     last_data: Instant,
+    /// What /metrics sees of it.
+    mark: Arc<Mark>,
 }
 
 /// Tails many files. Reading is driven from outside: `read_ready` reads the files that changed (or all,
@@ -183,6 +205,7 @@ pub struct Tailer {
     held: BTreeMap<FileKey, Instant>,
     /// Names refused for resolving outside the log roots, with the target they resolved to.
     refused: HashMap<PathBuf, PathBuf>,
+    progress: Arc<Progress>,
 }
 
 impl Tailer {
@@ -204,7 +227,13 @@ impl Tailer {
             reappeared: BTreeSet::new(),
             held: BTreeMap::new(),
             refused: HashMap::new(),
+            progress: Arc::default(),
         }
+    }
+
+    /// Publishes what is read of each file to `progress`, for /metrics. Set before the first `sync`.
+    pub fn report_to(&mut self, progress: Arc<Progress>) {
+        self.progress = progress;
     }
 
     /// Starts tailing a discovered file.
@@ -247,6 +276,10 @@ impl Tailer {
         let meta = file.metadata()?;
         let identity = FileIdentity::of(&meta);
         let fingerprint = Fingerprint::of_file(&file)?;
+        let file = match self.take_up_unnamed(identity, path, &target, file, watcher, sink) {
+            Some(file) => file,
+            None => return Ok(()),
+        };
         let offset = match self.take_known(identity, &file) {
             Some(entry) if entry.offset > meta.len() => {
                 tracing::warn!(path = %path.display(), offset = entry.offset, size = meta.len(),
@@ -270,6 +303,53 @@ impl Tailer {
         let key = self.insert(opened, Phase::Active, after, false, sink);
         self.attach_reader(key, Some(file));
         Ok(())
+    }
+
+    /// A file that lost its name, found again under `path`: tailed as that name from where reading
+    /// stopped. Returns `file` back when it is not such a file. One whose first bytes changed is another
+    /// file that reused the inode: the old one is finished, and `file` is read as new.
+    fn take_up_unnamed(
+        &mut self,
+        identity: FileIdentity,
+        path: &Path,
+        target: &Path,
+        file: File,
+        watcher: &mut DirWatcher,
+        sink: &mut impl LineSink,
+    ) -> Option<File> {
+        let found = self
+            .files
+            .iter_mut()
+            .find(|(_, t)| matches!(t.phase, Phase::Unnamed { .. }) && t.file.identity == identity);
+        let Some((&key, tailed)) = found else {
+            return Some(file);
+        };
+        if !tailed.file.fingerprint.matches_file(&file).unwrap_or(false) {
+            self.finish(key, sink);
+            return Some(file);
+        }
+        tracing::info!(path = %path.display(), offset = tailed.resume,
+            "a file whose name was gone has one again; resuming it where reading stopped");
+        let renamed = tailed.file.path != path;
+        tailed.file.path = path.to_path_buf();
+        tailed.file.target = target.to_path_buf();
+        tailed.phase = Phase::Active;
+        tailed.last_data = Instant::now();
+        self.by_path.insert(path.to_path_buf(), key);
+        self.by_target.insert(target.to_path_buf(), key);
+        self.ready.insert(key);
+        if let Some(dir) = target.parent() {
+            watcher.watch(dir);
+        }
+        if renamed {
+            sink.renamed(key, &self.files[&key].file);
+        }
+        if self.files[&key].reader.is_none() {
+            self.attach_reader(key, Some(file));
+        } else {
+            self.publish(key);
+        }
+        None
     }
 
     fn within_roots(&self, target: &Path) -> bool {
@@ -309,6 +389,10 @@ impl Tailer {
         let key = FileKey(self.next_key);
         self.next_key += 1;
         sink.opened(key, &file);
+        let continues = after.filter(|before| self.takes_place_of(&file.target, *before));
+        let mark = self.progress.track(key);
+        mark.place(None, &file.target, false, gzip);
+        mark.read_to(file.offset);
         if phase == Phase::Active {
             self.by_path.insert(file.path.clone(), key);
             self.by_target.insert(file.target.clone(), key);
@@ -322,12 +406,30 @@ impl Tailer {
                 reader: None,
                 gzip,
                 after,
+                continues,
                 reached_eof: false,
                 last_data: Instant::now(),
+                mark,
             },
         );
         self.ready.insert(key);
         key
+    }
+
+    /// Tells /metrics where the file is now and how far it was read (see `Progress`).
+    fn publish(&self, key: FileKey) {
+        if let Some(tailed) = self.files.get(&key) {
+            let reader = tailed.reader.as_ref();
+            tailed.mark.place(
+                reader.and_then(FileReader::shared_file),
+                &tailed.file.target,
+                reader.is_some(),
+                tailed.gzip,
+            );
+            tailed
+                .mark
+                .read_to(reader.map_or(tailed.resume, FileReader::position));
+        }
     }
 
     /// The registry record for this file, if it has one: same identity and same first bytes (an inode
@@ -367,6 +469,7 @@ impl Tailer {
             Ok(reader) => {
                 tailed.reader = Some(reader);
                 self.open += 1;
+                self.publish(key);
                 true
             }
             Err(error) => {
@@ -403,6 +506,7 @@ impl Tailer {
                 self.open -= 1;
             }
         }
+        self.publish(key);
     }
 
     /// Called after each scan of the globs: new names are tailed, and every tailed name is checked
@@ -478,6 +582,14 @@ impl Tailer {
                 let target = tailed.file.target.clone();
                 self.rotated_away(key);
                 self.take_up_vacated(&target, watcher, sink, errors);
+            }
+            Err(_) if still_at(&tailed.file.target, tailed.file.identity) => {
+                // The name is gone, not the file: a removed (or hidden) link, not a rotation.
+                tailed.phase = Phase::Unnamed {
+                    since: Instant::now(),
+                };
+                self.forget_name(key);
+                self.ready.insert(key);
             }
             Err(_) if tailed.reader.as_ref().is_some_and(|r| !r.is_deleted()) => {
                 // The name is gone but the file is not: renamed away, with the new file not created yet
@@ -635,6 +747,7 @@ impl Tailer {
 
     /// Registry records that matched no discovered file: files rotated while loglynk was down. Each is
     /// looked for next to where it was, and the unread rest read, before the file now under its name.
+    /// A file still where it was whose name is gone lost its name, not its place: it is kept as such.
     fn resume_rotated(&mut self, sink: &mut impl LineSink) {
         // Find every record's file first, so none is mistaken for a rotation nobody saw.
         let mut found_all = Vec::new();
@@ -658,6 +771,7 @@ impl Tailer {
                 tracing::debug!(path = %entry.path.display(), "registry record of a file that is gone");
                 continue;
             };
+            let in_place = found == Found::Renamed(entry.target.clone());
             let (target, gzip) = match found {
                 Found::Renamed(p) => (p, false),
                 Found::Compressed(p) => (p, true),
@@ -669,6 +783,20 @@ impl Tailer {
                     (p, false)
                 }
             };
+            if in_place && entry.path.symlink_metadata().is_err() {
+                tracing::info!(path = %entry.path.display(), target = %target.display(),
+                    "a file's name is gone but the file is not; kept, to resume if a name leads to it again");
+                let opened = OpenedFile {
+                    path: entry.path,
+                    target,
+                    identity: entry.identity,
+                    fingerprint: entry.fingerprint,
+                    offset: entry.offset,
+                };
+                let since = Instant::now();
+                self.insert(opened, Phase::Unnamed { since }, None, false, sink);
+                continue;
+            }
             let modified = std::fs::metadata(&target).and_then(|m| m.modified()).ok();
             found_all.push((entry, target, gzip, modified));
         }
@@ -719,9 +847,15 @@ impl Tailer {
                 last = self.read_skipped_rotations(&dir, &base, since, &origin, last, sink);
             }
             let successor = self.by_path.get(&path).copied();
-            if let (Some(next), Some(last)) = (successor.and_then(|s| self.files.get_mut(&s)), last)
-            {
-                next.after = Some(last);
+            if let (Some(successor), Some(last)) = (successor, last) {
+                let continues = self
+                    .files
+                    .get(&successor)
+                    .is_some_and(|next| self.takes_place_of(&next.file.target, last));
+                if let Some(next) = self.files.get_mut(&successor) {
+                    next.after = Some(last);
+                    next.continues = continues.then_some(last);
+                }
             }
         }
     }
@@ -754,6 +888,7 @@ impl Tailer {
             self.held.remove(&key);
             self.ready.insert(key);
         }
+        self.ready_to_close(now);
         let keys: Vec<FileKey> = std::mem::take(&mut self.ready).into_iter().collect();
         let mut more = false;
         for key in keys {
@@ -767,17 +902,79 @@ impl Tailer {
                     continue;
                 }
             }
+            if tailed.continues.is_some() {
+                self.hand_over(key, sink);
+            }
             if let Some(until) = sink.hold(key) {
                 self.held.insert(key, until);
                 continue;
             }
             self.held.remove(&key);
-            if tailed.reader.is_none() && !self.reopen(key, sink) {
+            let closed = self.files.get(&key).is_some_and(|t| t.reader.is_none());
+            if closed && !self.reopen(key, sink) {
                 continue;
             }
             more |= self.read_one(key, sink);
         }
         more
+    }
+
+    /// Whether a file at `target` took the place of `before` in a rotation (see `is_next_file`).
+    fn takes_place_of(&self, target: &Path, before: FileKey) -> bool {
+        self.files
+            .get(&before)
+            .is_some_and(|b| is_next_file(&b.file.target, target))
+    }
+
+    /// Before `next` is first read: tells the sink that it continues the file whose place it took.
+    /// That file is read to its end first: the runtime wrote all of it before it created `next`, so a
+    /// line split between them is complete on that side when `next` continues it.
+    fn hand_over(&mut self, next: FileKey, sink: &mut impl LineSink) {
+        let Some(previous) = self.files.get(&next).and_then(|t| t.continues) else {
+            return;
+        };
+        while self
+            .files
+            .get(&previous)
+            .is_some_and(|t| t.reader.is_some())
+            && self.read_one(previous, sink)
+        {}
+        // Finishing `previous` on the way has told the sink already (see `finish`).
+        self.announce(next, previous, sink);
+    }
+
+    /// Tells the sink that `next` continues `previous`, once.
+    fn announce(&mut self, next: FileKey, previous: FileKey, sink: &mut impl LineSink) {
+        let Some(tailed) = self.files.get_mut(&next) else {
+            return;
+        };
+        if tailed.continues != Some(previous) {
+            return;
+        }
+        tailed.continues = None;
+        let start = tailed
+            .reader
+            .as_ref()
+            .map_or(tailed.resume, FileReader::position);
+        sink.continues(next, previous, start);
+    }
+
+    /// Open files whose name went `close_removed_after` ago get a look (closing happens at a file's
+    /// end), so the deadline `next_deadline` woke the loop for is acted on, not slept through in a
+    /// busy loop until the next poll.
+    fn ready_to_close(&mut self, now: Instant) {
+        let after = self.config.close_removed_after;
+        for (key, tailed) in &self.files {
+            let since = match tailed.phase {
+                Phase::Rotated { since } | Phase::Removed { since } | Phase::Unnamed { since } => {
+                    since
+                }
+                Phase::Active | Phase::Orphan => continue,
+            };
+            if tailed.reader.is_some() && now.duration_since(since) >= after {
+                self.ready.insert(*key);
+            }
+        }
     }
 
     /// A closed file is reopened when it grew (or was truncated); its rotation or removal while closed
@@ -815,13 +1012,14 @@ impl Tailer {
                         return false;
                     }
                 }
-                if tailed.phase == Phase::Active {
+                if matches!(tailed.phase, Phase::Active | Phase::Unnamed { .. }) {
                     tailed.phase = Phase::Rotated {
                         since: Instant::now(),
                     };
                     tailed.reached_eof = false;
                     self.forget_name(key);
                 }
+                self.publish(key);
             }
         }
         let opened = self.attach_reader(key, None);
@@ -855,6 +1053,7 @@ impl Tailer {
             got_data = true;
             sink.line(key, line)
         });
+        tailed.mark.read_to(reader.position());
         let now = Instant::now();
         if got_data {
             tailed.last_data = now;
@@ -900,6 +1099,17 @@ impl Tailer {
                 self.finish(key, sink)
             }
             Phase::Rotated { .. } | Phase::Removed { .. } => {}
+            Phase::Unnamed { since }
+                if now.duration_since(since) >= self.config.close_removed_after =>
+            {
+                if reader.is_deleted() {
+                    self.finish(key, sink);
+                } else {
+                    // Kept, closed: `reopen` reads it if it grows, and finishes it once it is gone.
+                    self.detach_reader(key);
+                }
+            }
+            Phase::Unnamed { .. } => {}
             Phase::Active => {
                 if now.duration_since(tailed.last_data) >= self.config.close_inactive {
                     self.detach_reader(key);
@@ -939,6 +1149,7 @@ impl Tailer {
             tailed.reader = Some(reader);
             self.open += 1;
         }
+        self.publish(new_key);
         for k in waiting {
             if let Some(t) = self.files.get_mut(&k) {
                 t.after = Some(new_key);
@@ -967,6 +1178,7 @@ impl Tailer {
         let Some(mut tailed) = self.files.remove(&key) else {
             return;
         };
+        self.progress.forget(key);
         self.ready.remove(&key);
         self.held.remove(&key);
         if !tailed.gzip {
@@ -980,9 +1192,13 @@ impl Tailer {
             }
             end = reader.position();
         }
+        // Whatever it left unfinished goes to the file that took its place, before it is finished.
+        let waiting = self.waiting_for(key);
+        for k in &waiting {
+            self.announce(*k, key, sink);
+        }
         sink.finished(key, end);
         // Files that waited for this one may go now.
-        let waiting = self.waiting_for(key);
         for k in waiting {
             if let Some(t) = self.files.get_mut(&k) {
                 t.after = None;
@@ -1003,37 +1219,12 @@ impl Tailer {
     /// after a restart (the registry's offsets stop before them).
     pub fn close_all(&mut self) {
         self.files.clear();
+        self.progress.forget_all();
         self.by_path.clear();
         self.by_target.clear();
         self.ready.clear();
         self.held.clear();
         self.open = 0;
-    }
-
-    /// Bytes written and not read yet: summed over files, and of the file furthest behind. A file
-    /// not open is measured by its path; a compressed one is not counted.
-    pub fn bytes_behind(&self) -> (u64, u64) {
-        let mut sum = 0u64;
-        let mut max = 0u64;
-        for tailed in self.files.values().filter(|t| !t.gzip) {
-            let (size, position) = match &tailed.reader {
-                Some(reader) => (
-                    reader
-                        .file()
-                        .and_then(|f| f.metadata().ok())
-                        .map(|m| m.len()),
-                    reader.position(),
-                ),
-                None => (
-                    std::fs::metadata(&tailed.file.target).ok().map(|m| m.len()),
-                    tailed.resume,
-                ),
-            };
-            let behind = size.unwrap_or(position).saturating_sub(position);
-            sum += behind;
-            max = max.max(behind);
-        }
-        (sum, max)
     }
 
     /// Whether the sink is holding some file unread.
@@ -1056,14 +1247,25 @@ impl Tailer {
 
     /// When a removed file next needs a look to be closed in time, or a held file is asked again.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let removed = self.files.values().filter_map(|t| match t.phase {
-            Phase::Rotated { since } | Phase::Removed { since } => {
-                Some(since + self.config.close_removed_after)
-            }
-            _ => None,
-        });
+        // Only open files: a closed one has nothing to close, and a deadline already past would spin
+        // the reading loop until the next poll.
+        let removed = self
+            .files
+            .values()
+            .filter(|t| t.reader.is_some())
+            .filter_map(|t| match t.phase {
+                Phase::Rotated { since } | Phase::Removed { since } | Phase::Unnamed { since } => {
+                    Some(since + self.config.close_removed_after)
+                }
+                _ => None,
+            });
         removed.chain(self.held.values().copied()).min()
     }
+}
+
+/// Whether `target` is still the file with `identity`.
+fn still_at(target: &Path, identity: FileIdentity) -> bool {
+    std::fs::metadata(target).is_ok_and(|m| FileIdentity::of(&m) == identity)
 }
 
 /// The path an open file has now, from the kernel (Linux's /proc).

@@ -12,6 +12,8 @@ struct Collect {
     /// Files to hold unread, until when.
     hold: HashMap<FileKey, Instant>,
     refused: Vec<(PathBuf, PathBuf)>,
+    /// `(next, previous, start)`
+    continues: Vec<(FileKey, FileKey, u64)>,
 }
 
 impl LineSink for Collect {
@@ -38,6 +40,17 @@ impl LineSink for Collect {
     fn refused(&mut self, path: &Path, target: &Path) {
         self.refused
             .push((path.to_path_buf(), target.to_path_buf()));
+    }
+    fn continues(&mut self, next: FileKey, previous: FileKey, start: u64) {
+        assert!(
+            !self.lines.iter().any(|(k, _)| *k == next),
+            "said before the next file's first line"
+        );
+        assert!(
+            !self.finished.iter().any(|(k, _)| *k == previous),
+            "said before the previous file is finished"
+        );
+        self.continues.push((next, previous, start));
     }
 }
 
@@ -232,6 +245,29 @@ fn a_deleted_file_is_read_to_its_end_and_closed() {
 }
 
 #[test]
+fn a_removed_file_is_closed_at_its_deadline_without_waiting_for_a_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    std::fs::write(&log, "1\n").unwrap();
+    let mut config = config();
+    config.close_removed_after = Duration::from_millis(50);
+    let mut tailer = Tailer::new(config, Vec::new());
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(std::slice::from_ref(&log), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    std::fs::remove_file(&log).unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    let deadline = tailer.next_deadline().expect("a deadline to close it");
+    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+    // What the reading loop does when it wakes at that deadline.
+    tailer.read_ready(&mut sink);
+    assert_eq!(tailer.open_files(), 0);
+    assert_eq!(tailer.next_deadline(), None, "nothing left to wake up for");
+}
+
+#[test]
 fn copytruncate_starts_the_file_over() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("a.log");
@@ -381,4 +417,133 @@ fn inactive_files_are_closed_and_reopened_when_they_grow() {
         sink.finished.is_empty(),
         "closing for inactivity is not the end"
     );
+}
+
+/// `containers/pod_ns_c-0.log`, a link to `pods/ns_pod_uid/c/0.log`, as kubelet lays them out.
+fn linked(dir: &Path) -> (PathBuf, PathBuf) {
+    let log = dir.join("pods/ns_pod_uid/c/0.log");
+    let link = dir.join("containers/pod_ns_c-0.log");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::fs::write(&log, "1\n2\n").unwrap();
+    std::os::unix::fs::symlink(&log, &link).unwrap();
+    (link, log)
+}
+
+#[test]
+fn a_file_whose_link_is_gone_is_kept_and_resumed_when_a_link_leads_to_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, log) = linked(dir.path());
+    let mut tailer = Tailer::new(config(), Vec::new());
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+
+    std::fs::remove_file(&link).unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert!(sink.finished.is_empty(), "kept while the file exists");
+    assert_eq!(tailer.open_files(), 0, "closed after close_removed_after");
+    assert_eq!(tailer.next_deadline(), None, "nothing to wake up for");
+    append(&log, "3\n");
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+
+    std::os::unix::fs::symlink(&log, &link).unwrap();
+    tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    append(&log, "4\n");
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["1", "2", "3", "4"]);
+    assert_eq!(sink.opened.len(), 1, "one file, tailed all along");
+    assert!(tailer.is_tailed(&link));
+
+    // Gone for good: the link, then the file.
+    std::fs::remove_file(&link).unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert!(sink.finished.is_empty());
+    std::fs::remove_file(&log).unwrap();
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.finished, [(FileKey(0), 8)]);
+    assert!(tailer.is_empty());
+}
+
+#[test]
+fn a_record_whose_link_is_gone_at_a_restart_is_kept_for_when_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, log) = linked(dir.path());
+    let entry = record_at(&link, 4);
+    std::fs::remove_file(&link).unwrap();
+
+    let mut tailer = Tailer::new(config(), vec![entry]);
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    tailer.poll_all();
+    drain(&mut tailer, &mut sink);
+    assert!(sink.texts().is_empty());
+    assert!(sink.finished.is_empty(), "kept while the file exists");
+
+    std::os::unix::fs::symlink(&log, &link).unwrap();
+    append(&log, "3\n");
+    tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["3"]);
+}
+
+#[test]
+fn the_file_in_a_rotated_files_place_continues_it_and_a_repointed_link_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, log) = linked(dir.path());
+    let mut tailer = Tailer::new(config(), Vec::new());
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(std::slice::from_ref(&link), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    std::fs::rename(&log, log.with_file_name("0.log.20261124-100000")).unwrap();
+    std::fs::write(&log, "3\n").unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["1", "2", "3"]);
+    assert_eq!(sink.continues, [(FileKey(1), FileKey(0), 0)]);
+
+    let other = log.with_file_name("1.log");
+    std::fs::write(&other, "4\n").unwrap();
+    let tmp = link.with_extension("tmp");
+    std::os::unix::fs::symlink(&other, &tmp).unwrap();
+    std::fs::rename(&tmp, &link).unwrap();
+    tailer.sync(&[], &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(sink.texts(), ["1", "2", "3", "4"]);
+    assert_eq!(sink.continues.len(), 1, "another file, not a continuation");
+}
+
+#[test]
+fn a_file_rotated_while_down_is_continued_by_the_file_in_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let (link, log) = linked(dir.path());
+    let entry = record_at(&link, 2);
+    std::fs::rename(&log, log.with_file_name("0.log.20261124-100000")).unwrap();
+    std::fs::write(&log, "3\n").unwrap();
+    let sink = run_once(&link, vec![entry]);
+    assert_eq!(sink.texts(), ["2", "3"]);
+    let rotated = sink
+        .opened
+        .iter()
+        .find(|(_, f)| f.target.ends_with("0.log.20261124-100000"))
+        .map(|(k, _)| *k)
+        .unwrap();
+    let current = sink
+        .opened
+        .iter()
+        .find(|(_, f)| f.target.ends_with("0.log"))
+        .map(|(k, _)| *k)
+        .unwrap();
+    assert_eq!(sink.continues, [(current, rotated, 0)]);
 }

@@ -1,6 +1,7 @@
 //! The agent's instruments: what each stage records, shared by `Arc` and read by `/metrics`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::counter::Counter;
@@ -9,6 +10,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
 use super::ledger::Ledger;
+use crate::tail::Progress;
 
 /// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
 pub type StatusLabels = Vec<(&'static str, String)>;
@@ -22,12 +24,10 @@ pub struct Telemetry {
     pub bulk_retries: Counter,
     /// Bulk request bodies built and not yet delivered.
     pub queued_bytes: Gauge,
-    pub files_tailed: Gauge,
-    pub files_open: Gauge,
+    /// The tailed files, measured at each scrape (tailed, open, bytes behind).
+    pub files: Arc<Progress>,
     /// Discovered names refused for resolving outside the log roots.
     pub files_refused: Counter,
-    pub bytes_behind: Gauge,
-    pub bytes_behind_max: Gauge,
     pub registry_flush: Histogram,
     pub es_last_success: Gauge<f64, AtomicU64>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
@@ -45,11 +45,8 @@ impl Default for Telemetry {
             bulk_duration: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
             bulk_retries: Counter::default(),
             queued_bytes: Gauge::default(),
-            files_tailed: Gauge::default(),
-            files_open: Gauge::default(),
+            files: Arc::default(),
             files_refused: Counter::default(),
-            bytes_behind: Gauge::default(),
-            bytes_behind_max: Gauge::default(),
             // 1 ms to ~4 s: an fsync on a healthy disk takes milliseconds.
             registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
             es_last_success: Gauge::default(),

@@ -14,6 +14,7 @@ use prometheus_client::registry::{Registry, Unit};
 use super::ledger::DropReason;
 use super::Telemetry;
 use crate::enrich::kube::cache::PodCache;
+use crate::tail::Progress;
 
 /// Every metric starts with `loglynk_`.
 const PREFIX: &str = "loglynk";
@@ -34,6 +35,9 @@ impl Metrics {
         );
         registry.register_collector(Box::new(LedgerCollector {
             telemetry: Arc::clone(telemetry),
+        }));
+        registry.register_collector(Box::new(FilesCollector {
+            files: Arc::clone(&telemetry.files),
         }));
         let t = telemetry;
         registry.register(
@@ -56,29 +60,11 @@ impl Metrics {
         for (name, help, counter) in counters {
             registry.register(name, help, counter.clone());
         }
-        let gauges = [
-            (
-                "queued_bytes",
-                "Bulk request bodies built and not yet delivered",
-                &t.queued_bytes,
-            ),
-            ("files_tailed", "Files being tailed", &t.files_tailed),
-            (
-                "files_open",
-                "Tailed files with an open descriptor",
-                &t.files_open,
-            ),
-            (
-                "files_bytes_behind",
-                "Bytes written to tailed files and not read yet, summed over files",
-                &t.bytes_behind,
-            ),
-            (
-                "files_bytes_behind_max",
-                "Bytes not read yet in the file furthest behind",
-                &t.bytes_behind_max,
-            ),
-        ];
+        let gauges = [(
+            "queued_bytes",
+            "Bulk request bodies built and not yet delivered",
+            &t.queued_bytes,
+        )];
         for (name, help, gauge) in gauges {
             registry.register(name, help, gauge.clone());
         }
@@ -176,6 +162,42 @@ impl Collector for LedgerCollector {
             None,
             in_flight.metric_type(),
         )?)?;
+        Ok(())
+    }
+}
+
+/// The file gauges, measured at the scrape: they must move while the reading thread is blocked in a
+/// stalled output (see `Progress`).
+#[derive(Debug)]
+struct FilesCollector {
+    files: Arc<Progress>,
+}
+
+impl Collector for FilesCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let now = self.files.measure();
+        let gauges = [
+            ("files_tailed", "Files being tailed", now.tailed),
+            (
+                "files_open",
+                "Tailed files with an open descriptor",
+                now.open,
+            ),
+            (
+                "files_bytes_behind",
+                "Bytes written to tailed files and not read yet, summed over files",
+                now.behind,
+            ),
+            (
+                "files_bytes_behind_max",
+                "Bytes not read yet in the file furthest behind",
+                now.behind_max,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
+            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+        }
         Ok(())
     }
 }

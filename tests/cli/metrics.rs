@@ -1,10 +1,13 @@
 //! `loglynk run`'s /metrics, /healthz and /readyz: the loss ledger balances at every scrape and,
-//! once everything is delivered, matches what Elasticsearch and the dead-letter file hold.
+//! once everything is delivered, matches what Elasticsearch and the dead-letter file hold; the file
+//! gauges measure the files even while reading is paused.
 
 use std::time::Duration;
 
 use crate::elasticsearch::EsServer;
-use crate::support::{http_get, metrics_address, run_cmd, sample, wait_until, KubeTree, Running};
+use crate::support::{
+    bytes_of, http_get, metrics_address, run_cmd, sample, wait_until, Container, KubeTree, Running,
+};
 
 /// The ledger's lines in one scrape.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,6 +138,95 @@ fn readiness_follows_elasticsearch_and_liveness_the_process() {
     );
     // Nothing but these three paths is served.
     assert_eq!(http_get(&address, "/debug/pprof").0, 404);
+    let stopped = running.stop("TERM", Duration::from_secs(15));
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+}
+
+/// While Elasticsearch stalls the reading thread waits in its send, and that is exactly when
+/// `files_bytes_behind` must grow: an alert on it has to fire during an outage. The file gauges are
+/// measured at each scrape, not left at what the reading thread last recorded.
+#[test]
+fn file_gauges_keep_measuring_while_reading_is_paused() {
+    let server = EsServer::start();
+    server.faults().set_stall(true);
+    let tree = KubeTree::new();
+    let files: Vec<Container> = (0..5)
+        .map(|i| tree.container("shop", &format!("web-{i}"), "app"))
+        .collect();
+    for (i, c) in files.iter().enumerate() {
+        let first = i as u64 * 100_000;
+        c.append(first..first + 4_000);
+    }
+    let mut cmd = run_cmd(&tree, &server.url());
+    // Little may wait in memory, so reading pauses after a few batches with most lines unread.
+    cmd.args([
+        "-E",
+        "setup.enabled=false",
+        "-E",
+        "output.elasticsearch.bulk_max_bytes=64KiB",
+        "-E",
+        "max_queued_bytes=128KiB",
+    ]);
+    let running = Running::spawn(cmd);
+    assert!(wait_until(Duration::from_secs(20), || metrics_address(
+        &running.stderr_so_far()
+    )
+    .is_some()));
+    let address = metrics_address(&running.stderr_so_far()).unwrap();
+    let scrape = || http_get(&address, "/metrics").1;
+    let get = |body: &str, name: &str| sample(body, name).unwrap_or_else(|| panic!("no {name}"));
+
+    // Paused: nothing more is read over a second and a half of scrapes.
+    let mut last_read = -1.0;
+    let mut steady_since = std::time::Instant::now();
+    let paused = wait_until(Duration::from_secs(30), || {
+        let read = get(&scrape(), "loglynk_lines_read_total");
+        if read != last_read {
+            last_read = read;
+            steady_since = std::time::Instant::now();
+        }
+        read > 0.0 && steady_since.elapsed() >= Duration::from_millis(1500)
+    });
+    assert!(paused, "reading never paused: {last_read} lines read");
+    assert!(last_read < 20_000.0, "everything was read: {last_read}");
+
+    let body = scrape();
+    assert_eq!(get(&body, "loglynk_files_tailed"), 5.0, "{body}");
+    assert_eq!(get(&body, "loglynk_files_open"), 5.0, "{body}");
+    let before = get(&body, "loglynk_files_bytes_behind");
+    assert!(before > 0.0, "{body}");
+
+    // Written while reading is paused: the gauge counts it at the next scrape.
+    files[0].append(50_000..51_000);
+    let added = bytes_of(50_000..51_000) as f64;
+    let mut seen = before;
+    let grew = wait_until(Duration::from_secs(10), || {
+        seen = get(&scrape(), "loglynk_files_bytes_behind");
+        seen >= before + added
+    });
+    assert!(
+        grew,
+        "bytes behind went from {before} to {seen}, {added} written"
+    );
+    assert_eq!(
+        get(&scrape(), "loglynk_lines_read_total"),
+        last_read,
+        "still paused"
+    );
+    let body = scrape();
+    assert!(
+        get(&body, "loglynk_files_bytes_behind_max") >= added,
+        "{body}"
+    );
+
+    // Once the cluster answers, everything is read and the gauges come back to nothing behind.
+    server.faults().set_stall(false);
+    let caught_up = wait_until(Duration::from_secs(60), || {
+        let body = scrape();
+        get(&body, "loglynk_lines_read_total") == 21_000.0
+            && get(&body, "loglynk_files_bytes_behind") == 0.0
+    });
+    assert!(caught_up, "{}", scrape());
     let stopped = running.stop("TERM", Duration::from_secs(15));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
 }

@@ -3,6 +3,7 @@
 //!
 //! Each test writes lines `seq=<n>` into a kubelet-like tree and checks the numbers loglynk printed.
 
+use std::io::Write;
 use std::time::Duration;
 
 use crate::support::{
@@ -310,4 +311,152 @@ fn a_repointed_symlink_reads_the_new_target_from_its_start() {
     );
     terminate(running, &mut seqs);
     seqs.assert_exactly(&[0..700], "re-pointed symlink");
+}
+
+/// f. The `/var/log/containers` link disappears for a while and comes back to the same file (kubelet
+/// recreates links; an overlay remount can hide them): the file's record outlives the missing name,
+/// so nothing is read twice, while running or across a restart made while the link was missing.
+#[test]
+fn a_link_that_disappears_and_comes_back_reads_nothing_twice() {
+    let budget = Budget::new(BUDGET);
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "checkout-7c9d8e6f5-qwert", "checkout");
+    c.append(0..1000);
+    let running = follow(&tree);
+    let mut seqs = Seqs::default();
+    expect(
+        &running,
+        &mut seqs,
+        &[0..1000],
+        "before removing the link",
+        &budget,
+    );
+
+    std::fs::remove_file(&c.link).unwrap();
+    // Well past close_removed_after (1 s) and a poll: the file was closed meanwhile.
+    std::thread::sleep(Duration::from_secs(3));
+    std::os::unix::fs::symlink(c.log(), &c.link).unwrap();
+    c.append(1000..1100);
+    expect(&running, &mut seqs, &[0..1100], "the link is back", &budget);
+
+    // Missing across a restart.
+    std::fs::remove_file(&c.link).unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    terminate(running, &mut seqs);
+    let running = follow(&tree);
+    std::thread::sleep(Duration::from_secs(2)); // the restarted agent's first scans, without the link
+    std::os::unix::fs::symlink(c.log(), &c.link).unwrap();
+    c.append(1100..1200);
+    expect(
+        &running,
+        &mut seqs,
+        &[0..1200],
+        "after the restart",
+        &budget,
+    );
+    terminate(running, &mut seqs);
+    seqs.assert_exactly(&[0..1200], "a link that disappears and comes back");
+}
+
+/// g. containerd splits a long line into `P` pieces and a last `F`. When kubelet rotates between two
+/// pieces, the `P` ends the rotated file and the `F` starts the new one: they are joined into one
+/// line, as within one file, and the rotated file's record still goes once the line is delivered.
+#[test]
+fn a_line_split_by_a_rotation_is_joined_across_it() {
+    let budget = Budget::new(BUDGET);
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "indexer-5f6g7h8i9j-lmnop", "indexer");
+    let mut writer = c.open_append();
+    write_seqs(&mut writer, 0..10);
+    writer
+        .write_all(b"2026-11-24T10:00:00.000000000Z stdout P seq=10\n")
+        .unwrap();
+    // A long partial_timeout: the join must not depend on the rotation coming soon enough.
+    let running = Running::spawn(tree.tail(&[
+        "-E",
+        "registry_flush=200ms",
+        "-E",
+        "close_removed_after=1s",
+        "-E",
+        "partial_timeout=30s",
+    ]));
+    let mut seqs = Seqs::default();
+    expect(&running, &mut seqs, &[0..10], "before rotating", &budget);
+
+    c.rotate(STAMP);
+    let mut writer = c.open_append();
+    writer
+        .write_all(b"2026-11-24T10:00:00.000000000Z stdout F 00\n")
+        .unwrap();
+    write_seqs(&mut writer, 11..20);
+    let mut documents = Vec::new();
+    while documents.len() < 10 {
+        match running.next_document(budget.left()) {
+            Some(doc) => documents.push(doc),
+            None => break,
+        }
+    }
+    let shown: Vec<String> = documents
+        .iter()
+        .map(|d| format!("{} {}", d["message"], d["log"]["flags"]))
+        .collect();
+    assert_eq!(
+        documents[0]["message"], "seq=1000",
+        "the two halves as one line first: {shown:?}"
+    );
+    assert!(
+        documents.iter().all(|d| d["log"]["flags"].is_null()),
+        "nothing flagged: {shown:?}"
+    );
+    for doc in &documents {
+        seqs.add_line(&doc.to_string());
+    }
+
+    // Both files' offsets recorded, and then the rotated file's record gone: nothing is held back.
+    let size = std::fs::metadata(c.log()).unwrap().len();
+    let registry = || -> Vec<(String, u64)> {
+        let text = std::fs::read_to_string(tree.registry()).unwrap_or_default();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        value["files"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| (f["target"].to_string(), f["offset"].as_u64().unwrap_or(0)))
+            .collect()
+    };
+    let settled = wait_until(budget.left(), || {
+        let files = registry();
+        files.len() == 1 && files[0].1 == size
+    });
+    assert!(settled, "registry: {:?}", registry());
+    terminate(running, &mut seqs);
+    seqs.assert_exactly(&[0..10, 1000..1001, 11..20], "a line split by a rotation");
+}
+
+/// g, while loglynk is down: the rest of the rotated file starts with the `P` piece (the registry's
+/// offset stopped before it) and the new file with the `F`; they are joined after the restart.
+#[test]
+fn a_line_split_by_a_rotation_while_down_is_joined_after_the_restart() {
+    let budget = Budget::new(BUDGET);
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "indexer-5f6g7h8i9j-vwxyz", "indexer");
+    let mut writer = c.open_append();
+    write_seqs(&mut writer, 0..10);
+    writer
+        .write_all(b"2026-11-24T10:00:00.000000000Z stdout P seq=10\n")
+        .unwrap();
+    let (first, _) = read_once(&tree, "first run", &budget);
+    first.assert_exactly(&[0..10], "first run");
+
+    c.rotate(STAMP);
+    let mut writer = c.open_append();
+    writer
+        .write_all(b"2026-11-24T10:00:00.000000000Z stdout F 00\n")
+        .unwrap();
+    write_seqs(&mut writer, 11..20);
+    let (second, _) = read_once(&tree, "second run", &budget);
+    second.assert_exactly(
+        &[1000..1001, 11..20],
+        "a line split by a rotation while down",
+    );
 }
