@@ -1,6 +1,7 @@
 //! The agent's instruments: what each stage records, shared by `Arc` and read by `/metrics`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::counter::Counter;
@@ -9,6 +10,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
 use super::ledger::Ledger;
+use crate::registry::{RegistryError, SaveReport};
 
 /// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
 pub type StatusLabels = Vec<(&'static str, String)>;
@@ -29,6 +31,10 @@ pub struct Telemetry {
     pub bytes_behind: Gauge,
     pub bytes_behind_max: Gauge,
     pub registry_flush: Histogram,
+    /// Writes of the registry that failed (each is retried).
+    pub registry_flush_failures: Counter,
+    /// Why the last write of the registry failed, until one succeeds; readiness reports it.
+    registry_failing: Mutex<Option<String>>,
     pub es_last_success: Gauge<f64, AtomicU64>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
@@ -52,6 +58,8 @@ impl Default for Telemetry {
             bytes_behind_max: Gauge::default(),
             // 1 ms to ~4 s: an fsync on a healthy disk takes milliseconds.
             registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
+            registry_flush_failures: Counter::default(),
+            registry_failing: Mutex::new(None),
             es_last_success: Gauge::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
@@ -103,6 +111,34 @@ impl Telemetry {
 
     pub fn pipeline_running(&self) -> bool {
         self.pipeline_running.load(Ordering::Relaxed)
+    }
+
+    /// Why the registry cannot be written, while it cannot.
+    pub fn registry_failing(&self) -> Option<String> {
+        self.registry_failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_registry_failing(&self, why: Option<String>) {
+        *self
+            .registry_failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = why;
+    }
+}
+
+impl SaveReport for Telemetry {
+    fn saved(&self, took: Duration) {
+        self.registry_flush.observe(took.as_secs_f64());
+        self.set_registry_failing(None);
+    }
+
+    fn failed(&self, took: Duration, error: &RegistryError) {
+        self.registry_flush.observe(took.as_secs_f64());
+        self.registry_flush_failures.inc();
+        self.set_registry_failing(Some(error.to_string()));
     }
 }
 

@@ -52,6 +52,11 @@ impl Metrics {
                 "Discovered files refused for resolving outside the log roots",
                 &t.files_refused,
             ),
+            (
+                "registry_flush_failures",
+                "Writes of the registry that failed; each is retried until one succeeds",
+                &t.registry_flush_failures,
+            ),
         ];
         for (name, help, counter) in counters {
             registry.register(name, help, counter.clone());

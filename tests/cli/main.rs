@@ -20,6 +20,7 @@ mod kube;
 mod kubernetes;
 mod metrics;
 mod prometheus;
+mod registry_save;
 mod restart;
 mod rotation;
 mod run;

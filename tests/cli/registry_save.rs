@@ -1,0 +1,241 @@
+//! Saving the registry under `loglynk run`: a save that fails (a full disk) is retried until it
+//! succeeds, shows in the metrics and readiness, and makes a stop exit 1.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::elasticsearch::EsServer;
+use crate::support::{
+    bytes_of, http_get, metrics_address, run_cmd, sample, seq_of, wait_until, KubeTree, Running,
+};
+
+/// Every wait in these tests: far above the second or so each step takes.
+const STEP: Duration = Duration::from_secs(30);
+
+/// Sequence numbers in the server's documents, and how often each was indexed.
+fn indexed(es: &EsServer) -> BTreeMap<u64, u32> {
+    let mut seen = BTreeMap::new();
+    for (_, doc) in es.all_documents() {
+        if let Some(n) = seq_of(&doc) {
+            *seen.entry(n).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+/// The offset the registry on disk holds for its only file.
+fn saved_offset(tree: &KubeTree) -> Option<u64> {
+    let bytes = std::fs::read(tree.registry()).ok()?;
+    let registry: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    registry["files"][0]["offset"].as_u64()
+}
+
+fn metrics_of(running: &Running) -> String {
+    assert!(
+        wait_until(STEP, || metrics_address(&running.stderr_so_far()).is_some()),
+        "no metrics address; stderr:\n{}",
+        running.stderr_so_far()
+    );
+    metrics_address(&running.stderr_so_far()).unwrap()
+}
+
+/// One scrape's numbers, absent ones as NaN so a comparison with them fails.
+struct Scrape(String);
+
+impl Scrape {
+    fn of(address: &str) -> Scrape {
+        Scrape(http_get(address, "/metrics").1)
+    }
+
+    fn get(&self, name: &str) -> f64 {
+        sample(&self.0, name).unwrap_or(f64::NAN)
+    }
+}
+
+/// The state directory on a 64 KiB tmpfs that the test fills and frees. Where no tmpfs can be mounted
+/// (not root), a directory without write permission fails the same writes; where neither works, the
+/// test is skipped with the reason printed.
+enum FullDisk {
+    Tmpfs(PathBuf),
+    ReadOnly(PathBuf),
+}
+
+const FILLER: &str = "filler";
+
+impl FullDisk {
+    fn under(dir: &Path) -> Option<FullDisk> {
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            .arg(dir)
+            .output();
+        match mounted {
+            Ok(out) if out.status.success() => return Some(FullDisk::Tmpfs(dir.to_owned())),
+            Ok(out) => println!(
+                "cannot mount a tmpfs ({}); trying a read-only state directory",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            Err(e) => println!("cannot run mount ({e}); trying a read-only state directory"),
+        }
+        let disk = FullDisk::ReadOnly(dir.to_owned());
+        disk.fill();
+        let probe = dir.join("probe");
+        if std::fs::write(&probe, b"x").is_ok() {
+            // Root writes through permissions: nothing here can make the write fail.
+            let _ = std::fs::remove_file(&probe);
+            disk.free();
+            println!("SKIPPED: no tmpfs can be mounted and permissions do not stop this user");
+            return None;
+        }
+        disk.free();
+        Some(disk)
+    }
+
+    fn fill(&self) {
+        match self {
+            FullDisk::Tmpfs(dir) => {
+                use std::io::Write;
+                let mut filler = std::fs::File::create(dir.join(FILLER)).unwrap();
+                let chunk = [0u8; 4096];
+                // Bounded: the tmpfs holds 16 such chunks.
+                for _ in 0..64 {
+                    if filler.write_all(&chunk).is_err() {
+                        return;
+                    }
+                }
+                panic!("64 KiB tmpfs at {} never filled up", dir.display());
+            }
+            FullDisk::ReadOnly(dir) => chmod(dir, 0o500),
+        }
+    }
+
+    fn free(&self) {
+        match self {
+            FullDisk::Tmpfs(dir) => std::fs::remove_file(dir.join(FILLER)).unwrap(),
+            FullDisk::ReadOnly(dir) => chmod(dir, 0o700),
+        }
+    }
+}
+
+impl Drop for FullDisk {
+    fn drop(&mut self) {
+        match self {
+            FullDisk::Tmpfs(dir) => {
+                let _ = Command::new("umount").arg("-l").arg(&*dir).status();
+            }
+            FullDisk::ReadOnly(dir) => chmod(dir, 0o700),
+        }
+    }
+}
+
+fn chmod(dir: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The scenario: the state directory fills up while lines are shipped, then space comes back.
+#[test]
+fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1() {
+    let es = EsServer::start();
+    let tree = KubeTree::new();
+    // Declared after the tree, so it is unmounted before the tree's directory is removed.
+    let Some(disk) = FullDisk::under(&tree.state_dir()) else {
+        return;
+    };
+    let c = tree.container("shop", "checkout-7f8e9d6c5b-q1w2e", "checkout");
+    let mut running = Running::spawn(run_cmd(&tree, &es.url()));
+    let mut address = metrics_of(&running);
+    c.append(0..1000);
+    assert!(
+        wait_until(STEP, || saved_offset(&tree) == Some(bytes_of(0..1000))),
+        "registry {:?}; stderr:\n{}",
+        saved_offset(&tree),
+        running.stderr_so_far()
+    );
+
+    disk.fill();
+    c.append(1000..5000);
+    // Shipping goes on; the registry cannot follow, and says so.
+    let shipped = wait_until(STEP, || {
+        let m = Scrape::of(&address);
+        indexed(&es).len() == 5000
+            && m.get("loglynk_events_in_flight") == 0.0
+            && m.get("loglynk_registry_flush_failures_total") >= 2.0
+    });
+    assert!(
+        shipped,
+        "indexed {}; metrics:\n{}\nstderr:\n{}",
+        indexed(&es).len(),
+        Scrape::of(&address).0,
+        running.stderr_so_far()
+    );
+    assert_eq!(saved_offset(&tree), Some(bytes_of(0..1000)));
+    let (status, body) = http_get(&address, "/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("registry"), "{body}");
+
+    // Space comes back: the next retry saves, with no new line to prompt it.
+    let failures_before = Scrape::of(&address).get("loglynk_registry_flush_failures_total");
+    disk.free();
+    assert!(
+        wait_until(Duration::from_secs(10), || saved_offset(&tree)
+            == Some(bytes_of(0..5000))),
+        "registry still at {:?} of {} bytes, 10 s after space came back; stderr:\n{}",
+        saved_offset(&tree),
+        bytes_of(0..5000),
+        running.stderr_so_far()
+    );
+    assert!(
+        wait_until(STEP, || http_get(&address, "/readyz").0 == 200),
+        "{:?}",
+        http_get(&address, "/readyz")
+    );
+    let m = Scrape::of(&address);
+    assert!(m.get("loglynk_registry_flush_failures_total") >= failures_before);
+
+    // A SIGKILL now sends nothing again.
+    let killed = running.kill();
+    assert_eq!(killed.code, None);
+    running = Running::spawn(run_cmd(&tree, &es.url()));
+    address = metrics_of(&running);
+    c.append(5000..5010);
+    assert!(
+        wait_until(STEP, || indexed(&es).len() == 5010
+            && saved_offset(&tree) == Some(bytes_of(0..5010))),
+        "indexed {}; stderr:\n{}",
+        indexed(&es).len(),
+        running.stderr_so_far()
+    );
+    let twice: Vec<u64> = indexed(&es)
+        .into_iter()
+        .filter(|(_, count)| *count > 1)
+        .map(|(n, _)| n)
+        .collect();
+    assert!(twice.is_empty(), "sent again after the kill: {twice:?}");
+
+    // SIGTERM while the disk is full: the last save fails, and the exit says so.
+    disk.fill();
+    c.append(5010..5100);
+    assert!(
+        wait_until(STEP, || indexed(&es).len() == 5100
+            && Scrape::of(&address).get("loglynk_events_in_flight") == 0.0),
+        "indexed {}; metrics:\n{}\nstderr:\n{}",
+        indexed(&es).len(),
+        Scrape::of(&address).0,
+        running.stderr_so_far()
+    );
+    let stopped = running.stop("TERM", STEP);
+    assert_eq!(stopped.code, Some(1), "stderr:\n{}", stopped.stderr);
+    let registry = tree.registry().display().to_string();
+    let said = stopped.stderr.lines().find(|line| {
+        line.contains("\"level\":\"ERROR\"") && line.contains(&registry) && line.contains("90")
+    });
+    assert!(
+        said.is_some(),
+        "an error naming {registry} and the 90 events; stderr:\n{}",
+        stopped.stderr
+    );
+    println!("at SIGTERM with the disk full: {}", said.unwrap());
+    assert_eq!(saved_offset(&tree), Some(bytes_of(0..5010)));
+}
