@@ -1,7 +1,7 @@
 //! The agent's instruments: what each stage records, shared by `Arc` and read by `/metrics`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::counter::Counter;
@@ -10,7 +10,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
 use super::ledger::Ledger;
-use crate::registry::{RegistryError, SaveReport};
+use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
 
 /// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
 pub type StatusLabels = Vec<(&'static str, String)>;
@@ -35,6 +35,8 @@ pub struct Telemetry {
     pub registry_flush_failures: Counter,
     /// Why the last write of the registry failed, until one succeeds; readiness reports it.
     registry_failing: Mutex<Option<String>>,
+    /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
+    registry: OnceLock<SharedTracker>,
     pub es_last_success: Gauge<f64, AtomicU64>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
@@ -60,6 +62,7 @@ impl Default for Telemetry {
             registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
             registry_flush_failures: Counter::default(),
             registry_failing: Mutex::new(None),
+            registry: OnceLock::new(),
             es_last_success: Gauge::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
@@ -111,6 +114,19 @@ impl Telemetry {
 
     pub fn pipeline_running(&self) -> bool {
         self.pipeline_running.load(Ordering::Relaxed)
+    }
+
+    /// Reports the unsaved events of `tracker` from now on (the first tracker of a run; a second is
+    /// ignored).
+    pub fn watch_registry(&self, tracker: SharedTracker) {
+        let _ = self.registry.set(tracker);
+    }
+
+    /// Events read whose offsets the registry on disk lacks, in flight or not; 0 without a registry.
+    pub fn events_not_in_registry(&self) -> u64 {
+        self.registry
+            .get()
+            .map_or(0, |tracker| lock(tracker).unsaved_events())
     }
 
     /// Why the registry cannot be written, while it cannot.

@@ -1,5 +1,6 @@
 //! Saving the registry under `loglynk run`: a save that fails (a full disk) is retried until it
-//! succeeds, shows in the metrics and readiness, and makes a stop exit 1.
+//! succeeds, shows in the metrics and readiness, and makes a stop exit 1; what a crash sends again is
+//! what the metrics called in flight or unsaved just before it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -161,6 +162,7 @@ fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1()
         let m = Scrape::of(&address);
         indexed(&es).len() == 5000
             && m.get("loglynk_events_in_flight") == 0.0
+            && m.get("loglynk_registry_unsaved_events") == 4000.0
             && m.get("loglynk_registry_flush_failures_total") >= 2.0
     });
     assert!(
@@ -192,6 +194,7 @@ fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1()
         http_get(&address, "/readyz")
     );
     let m = Scrape::of(&address);
+    assert_eq!(m.get("loglynk_registry_unsaved_events"), 0.0, "{}", m.0);
     assert!(m.get("loglynk_registry_flush_failures_total") >= failures_before);
 
     // A SIGKILL now sends nothing again.
@@ -219,7 +222,8 @@ fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1()
     c.append(5010..5100);
     assert!(
         wait_until(STEP, || indexed(&es).len() == 5100
-            && Scrape::of(&address).get("loglynk_events_in_flight") == 0.0),
+            && Scrape::of(&address).get("loglynk_registry_unsaved_events")
+                == 90.0),
         "indexed {}; metrics:\n{}\nstderr:\n{}",
         indexed(&es).len(),
         Scrape::of(&address).0,
@@ -238,4 +242,86 @@ fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1()
     );
     println!("at SIGTERM with the disk full: {}", said.unwrap());
     assert_eq!(saved_offset(&tree), Some(bytes_of(0..5010)));
+}
+
+/// README's bound on duplicates after a crash: the events in flight plus those acknowledged and not yet
+/// saved, both read from /metrics just before the SIGKILL.
+#[test]
+fn what_a_crash_sends_again_is_bounded_by_in_flight_plus_unsaved() {
+    let es = EsServer::start();
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "checkout-7f8e9d6c5b-q1w2e", "checkout");
+
+    // A first run saves 0..500 and stops cleanly.
+    c.append(0..500);
+    let first = Running::spawn(run_cmd(&tree, &es.url()));
+    assert!(wait_until(STEP, || indexed(&es).len() == 500));
+    let stopped = first.stop("TERM", STEP);
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert_eq!(saved_offset(&tree), Some(bytes_of(0..500)));
+
+    // A second run saves nothing for ten minutes: all it ships stays unsaved.
+    let mut cmd = run_cmd(&tree, &es.url());
+    cmd.args(["-E", "registry_flush=10m"]);
+    let second = Running::spawn(cmd);
+    let address = metrics_of(&second);
+    c.append(500..3000);
+    assert!(
+        wait_until(STEP, || {
+            let m = Scrape::of(&address);
+            indexed(&es).len() == 3000 && m.get("loglynk_events_in_flight") == 0.0
+        }),
+        "indexed {}",
+        indexed(&es).len()
+    );
+    // Then Elasticsearch stops answering, so the next lines stay in flight.
+    es.faults().set_stall(true);
+    c.append(3000..3600);
+    assert!(
+        wait_until(STEP, || Scrape::of(&address)
+            .get("loglynk_lines_read_total")
+            == 3100.0),
+        "{}",
+        Scrape::of(&address).0
+    );
+    let m = Scrape::of(&address);
+    let in_flight = m.get("loglynk_events_in_flight");
+    let unsaved = m.get("loglynk_registry_unsaved_events");
+    assert_eq!(in_flight, 600.0, "{}", m.0);
+    assert_eq!(unsaved, 2500.0, "acknowledged since the last save: {}", m.0);
+    let killed = second.kill();
+    assert_eq!(killed.code, None);
+    es.faults().set_stall(false);
+
+    // The third run reads again everything after the saved offset.
+    let third = Running::spawn(run_cmd(&tree, &es.url()));
+    let address = metrics_of(&third);
+    assert!(
+        wait_until(STEP, || {
+            let m = Scrape::of(&address);
+            m.get("loglynk_lines_read_total") == 3100.0 && m.get("loglynk_events_in_flight") == 0.0
+        }),
+        "{}",
+        Scrape::of(&address).0
+    );
+    let counts = indexed(&es);
+    assert_eq!(counts.len(), 3600, "every line indexed");
+    let sent_again: f64 = counts.values().map(|c| f64::from(c - 1)).sum();
+    println!(
+        "in flight {in_flight}, unsaved {unsaved} at the kill; {sent_again} documents sent again"
+    );
+    assert!(
+        sent_again <= in_flight + unsaved,
+        "{sent_again} sent again, more than in flight ({in_flight}) + unsaved ({unsaved})"
+    );
+    assert!(
+        sent_again >= unsaved,
+        "every unsaved event is sent again: {sent_again} < {unsaved}"
+    );
+    assert!(
+        sent_again > in_flight,
+        "in flight alone ({in_flight}) does not bound it ({sent_again})"
+    );
+    let stopped = third.stop("TERM", STEP);
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
 }
