@@ -207,11 +207,15 @@ mod tests {
         );
         assert_eq!(report.saved.load(Relaxed), 0);
         std::fs::create_dir(&dir).unwrap();
-        while !file.exists() && Instant::now() < deadline {
+        // The report comes after the file is in place (renamed, directory synced).
+        while report.saved.load(Relaxed) == 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(file.exists(), "not saved once the directory was back");
-        assert!(report.saved.load(Relaxed) >= 1);
+        assert!(
+            report.saved.load(Relaxed) >= 1 && file.exists(),
+            "not saved once the directory was back"
+        );
+        assert_eq!(lock(&tracker).unsaved_events(), 0);
         assert!(checkpointer.stop().is_ok());
     }
 
