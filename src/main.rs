@@ -473,8 +473,8 @@ fn drive<T: Send + 'static>(
     result
 }
 
-/// SIGTERM is how Kubernetes asks a pod to stop: finish what is in flight, then exit 0. SIGINT is the same
-/// from a terminal.
+/// SIGTERM is how Kubernetes asks a pod to stop: finish what is in flight, then exit 0 (1 when the
+/// registry cannot be written). SIGINT is the same from a terminal.
 ///
 /// The handlers are installed when this is called (it needs the runtime's context); the returned future
 /// waits for a signal.

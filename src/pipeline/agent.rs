@@ -5,7 +5,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use tokio::sync::Mutex;
 
-use super::reading::{ReadOptions, ReaderFailed, Reading};
+use super::reading::{FinishError, ReadOptions, ReaderFailed, Reading};
 use super::source::SourceSummary;
 use super::state::State;
 use crate::bootstrap::{bootstrap, BootstrapOptions};
@@ -46,6 +46,19 @@ pub enum RunError {
     Pattern(#[from] PatternError),
     #[error(transparent)]
     Reader(#[from] ReaderFailed),
+    /// The registry could not be written at exit: a restart sends some events again.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::SaveFailed),
+}
+
+impl From<FinishError> for RunError {
+    fn from(error: FinishError) -> RunError {
+        match error {
+            FinishError::Reader(e) => RunError::Reader(e),
+            FinishError::Pattern(e) => RunError::Pattern(e),
+            FinishError::Registry(e) => RunError::Registry(e),
+        }
+    }
 }
 
 /// Where `run` writes, as `loglynk bootstrap` set the cluster up for: daily indices by name, or the
@@ -222,7 +235,7 @@ pub async fn run(
     drop(setup);
     let source = tokio::task::spawn_blocking(move || reading.finish())
         .await
-        .map_err(|_| ReaderFailed)???;
+        .map_err(|_| ReaderFailed)??;
     use std::sync::atomic::Ordering::Relaxed;
     Ok(RunSummary {
         source,

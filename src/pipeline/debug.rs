@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::reading::{ReadOptions, Reading};
+use super::reading::{FinishError, ReadOptions, Reading};
 use super::source::SourceSummary;
 use super::state::State;
 use crate::config::Config;
@@ -29,6 +29,8 @@ pub enum TailError {
     Output(#[source] std::io::Error),
     #[error("the reading thread failed")]
     Reader,
+    #[error(transparent)]
+    Registry(#[from] crate::registry::SaveFailed),
 }
 
 /// Batches in flight between the reader and the writer: enough to overlap reading with writing, few
@@ -72,7 +74,11 @@ pub fn tail(
         summary.events_written += batch.events.len() as u64;
         batch.acknowledge();
     }
-    summary.source = reading.finish().map_err(|_| TailError::Reader)??;
+    summary.source = reading.finish().map_err(|error| match error {
+        FinishError::Reader(_) => TailError::Reader,
+        FinishError::Pattern(e) => TailError::Pattern(e),
+        FinishError::Registry(e) => TailError::Registry(e),
+    })?;
     match write_error {
         Some(error) => Err(TailError::Output(error)),
         None => Ok(summary),

@@ -12,6 +12,6 @@ mod state;
 
 pub use agent::{run, RunError, RunSummary};
 pub use debug::{tail, TailError, TailSummary};
-pub use reading::{ReadOptions, Reading};
+pub use reading::{FinishError, ReadOptions, Reading};
 pub use source::{run_source, Batch, SourceConfig, SourceSummary};
 pub use state::State;

@@ -11,7 +11,7 @@ use crate::config::{Config, StartAt};
 use crate::discover::{Changes, PatternError};
 use crate::enrich::kube::cache::PodCache;
 use crate::enrich::kube::KubeEnricher;
-use crate::registry::Checkpointer;
+use crate::registry::{Checkpointer, SaveFailed};
 use crate::tail::TailerConfig;
 use crate::telemetry::Telemetry;
 
@@ -41,6 +41,17 @@ pub struct Reading {
 #[error("the reading thread failed")]
 pub struct ReaderFailed;
 
+/// Why the reading side did not end cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum FinishError {
+    #[error(transparent)]
+    Reader(#[from] ReaderFailed),
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    #[error(transparent)]
+    Registry(#[from] SaveFailed),
+}
+
 impl Reading {
     /// Starts the reading thread; batches arrive on `batches`, at most `channel_batches` waiting.
     pub fn start(
@@ -53,12 +64,12 @@ impl Reading {
         let (known, tracker, checkpointer) = match state {
             Some(state) => {
                 let tracker = Arc::clone(&state.tracker);
-                let telemetry = Arc::clone(&options.telemetry);
+                options.telemetry.watch_registry(Arc::clone(&tracker));
                 let checkpointer = Checkpointer::start(
                     state.store,
                     Arc::clone(&state.tracker),
                     config.registry_flush,
-                    move |took| telemetry.registry_flush.observe(took.as_secs_f64()),
+                    Arc::clone(&options.telemetry) as _,
                 );
                 (state.known, Some(tracker), Some(checkpointer))
             }
@@ -104,13 +115,17 @@ impl Reading {
     }
 
     /// Waits for the reading thread (which stops at shutdown, or when `batches` was dropped) and writes
-    /// the registry a last time.
-    pub fn finish(self) -> Result<Result<SourceSummary, PatternError>, ReaderFailed> {
+    /// the registry a last time. A reading error is reported before a failed save, which the
+    /// checkpointer has logged already.
+    pub fn finish(self) -> Result<SourceSummary, FinishError> {
         drop(self.batches);
         let source = self.reader.join().map_err(|_| ReaderFailed);
-        if let Some(checkpointer) = self.checkpointer {
-            checkpointer.stop();
-        }
-        source
+        let saved = match self.checkpointer {
+            Some(checkpointer) => checkpointer.stop(),
+            None => Ok(()),
+        };
+        let summary = source??;
+        saved?;
+        Ok(summary)
     }
 }

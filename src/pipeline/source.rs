@@ -253,10 +253,12 @@ impl ParsingSink {
             merge(&mut self.checkpoints, key, checkpoint);
         }
         let checkpoints: Vec<(FileKey, u64)> = self.checkpoints.drain().collect();
+        // Registered before it is counted read: a scrape in between overstates the unsaved events
+        // (registered minus in flight) rather than understating what a crash would send again.
         let ack = self
             .tracker
             .as_ref()
-            .map(|tracker| BatchAck::new(tracker, checkpoints));
+            .map(|tracker| BatchAck::new(tracker, checkpoints, events.len() as u64));
         self.telemetry.ledger.read(events.len() as u64);
         // Blocks while the channel is full: the output's pace sets the reading pace, and unread lines wait
         // in their files rather than in memory.

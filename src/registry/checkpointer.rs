@@ -1,60 +1,265 @@
 //! Writes acknowledged offsets to disk every `registry_flush`, and once more at the end.
 
-use std::sync::mpsc;
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::{lock, SharedTracker, Store};
+use thiserror::Error;
 
-/// Saving runs on its own thread so an fsync never stalls reading or delivery. At most one flush
-/// interval of acknowledged lines is read again after a crash.
+use super::{lock, RegistryError, SharedTracker, Store};
+
+/// A failed save is tried again this soon (or after `registry_flush`, when that is shorter), whether
+/// or not anything was acknowledged since: once a full disk has room again, the registry catches up
+/// by itself rather than at the next acknowledgement.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// While saves keep failing, the warning is repeated this often; every failure is counted.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
+/// Where the outcome of each save goes (the agent's metrics and readiness).
+pub trait SaveReport: Send + Sync {
+    /// The registry was written, in `took`.
+    fn saved(&self, took: Duration);
+    /// Writing it failed after `took`; it is tried again.
+    fn failed(&self, took: Duration, error: &RegistryError);
+}
+
+/// The last save, at exit, failed: what a restart reads again is more than it should be.
+#[derive(Debug, Error)]
+#[error(
+    "cannot save the registry {}: {source}; {unsaved} events read since the last save will be sent \
+     again at the next start",
+    path.display()
+)]
+pub struct SaveFailed {
+    pub path: PathBuf,
+    #[source]
+    pub source: RegistryError,
+    /// Events whose offsets the registry on disk lacks.
+    pub unsaved: u64,
+}
+
+/// Saving runs on its own thread so an fsync never stalls reading or delivery. After a crash, what is
+/// read again is what the registry on disk lacks: one flush interval of acknowledged events, or more
+/// while saves fail.
 pub struct Checkpointer {
     stop: mpsc::Sender<()>,
-    thread: JoinHandle<()>,
+    thread: JoinHandle<Result<(), SaveFailed>>,
 }
 
 impl Checkpointer {
-    /// `flushed` hears how long each write of the registry took.
     pub fn start(
         store: Store,
         tracker: SharedTracker,
         every: Duration,
-        flushed: impl Fn(Duration) + Send + 'static,
+        report: Arc<dyn SaveReport>,
     ) -> Checkpointer {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("loglynk-registry".into())
-            .spawn(move || loop {
-                let last = !matches!(
-                    stopped.recv_timeout(every),
-                    Err(mpsc::RecvTimeoutError::Timeout)
-                );
-                let snapshot = if last {
-                    Some(lock(&tracker).snapshot())
-                } else {
-                    lock(&tracker).take_snapshot()
-                };
-                if let Some(snapshot) = snapshot {
-                    let started = std::time::Instant::now();
-                    let saved = store.save(&snapshot);
-                    flushed(started.elapsed());
-                    if let Err(error) = saved {
-                        // Offsets stay in memory and are written at the next flush: a full disk delays
-                        // the registry, it does not stop shipping.
-                        tracing::warn!(%error, "cannot write the registry");
+            .spawn(move || {
+                let mut failing = Failing::default();
+                loop {
+                    let wait = if failing.since.is_some() {
+                        every.min(RETRY_AFTER)
+                    } else {
+                        every
+                    };
+                    let last = !matches!(
+                        stopped.recv_timeout(wait),
+                        Err(mpsc::RecvTimeoutError::Timeout)
+                    );
+                    let checkpoint = if last {
+                        Some(lock(&tracker).checkpoint())
+                    } else {
+                        lock(&tracker).changed_checkpoint()
+                    };
+                    if let Some(checkpoint) = checkpoint {
+                        let started = Instant::now();
+                        match store.save(&checkpoint.snapshot) {
+                            Ok(()) => {
+                                lock(&tracker).saved(&checkpoint);
+                                report.saved(started.elapsed());
+                                failing.recovered();
+                            }
+                            Err(error) => {
+                                report.failed(started.elapsed(), &error);
+                                let unsaved = lock(&tracker).unsaved_events();
+                                if last {
+                                    let failed = SaveFailed {
+                                        path: store.path().to_owned(),
+                                        source: error,
+                                        unsaved,
+                                    };
+                                    tracing::error!(
+                                        registry = %failed.path.display(),
+                                        unsaved,
+                                        error = %failed.source,
+                                        "{failed}"
+                                    );
+                                    return Err(failed);
+                                }
+                                failing.failed(&error, unsaved);
+                            }
+                        }
                     }
-                }
-                if last {
-                    break;
+                    if last {
+                        return Ok(());
+                    }
                 }
             })
             .expect("spawning a thread");
         Checkpointer { stop, thread }
     }
 
-    /// Writes the registry a last time and stops.
-    pub fn stop(self) {
+    /// Writes the registry a last time and stops; an error when that write failed.
+    pub fn stop(self) -> Result<(), SaveFailed> {
         let _ = self.stop.send(());
-        let _ = self.thread.join();
+        self.thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
+/// Saves failing in a row, for the log.
+#[derive(Default)]
+struct Failing {
+    since: Option<Instant>,
+    count: u64,
+    warned: Option<Instant>,
+}
+
+impl Failing {
+    fn failed(&mut self, error: &RegistryError, unsaved: u64) {
+        self.count += 1;
+        let since = *self.since.get_or_insert_with(Instant::now);
+        // Offsets stay in memory and shipping goes on: a full disk delays the registry, and each
+        // retry may write it. Said once, then again now and then rather than at every retry.
+        if self.warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+            self.warned = Some(Instant::now());
+            tracing::warn!(
+                %error,
+                failures = self.count,
+                failing_for_secs = since.elapsed().as_secs(),
+                unsaved,
+                "cannot write the registry; retrying (a crash now sends the unsaved events again)"
+            );
+        }
+    }
+
+    fn recovered(&mut self) {
+        if let Some(since) = self.since.take() {
+            tracing::info!(
+                failures = self.count,
+                failed_for_secs = since.elapsed().as_secs(),
+                "the registry is written again"
+            );
+        }
+        *self = Failing::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{Entry, FileIdentity, Fingerprint, Tracker};
+    use crate::tail::FileKey;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    use std::sync::{Arc, Mutex};
+
+    fn entry(offset: u64) -> Entry {
+        Entry {
+            identity: FileIdentity { dev: 1, ino: 7 },
+            fingerprint: Fingerprint::of_bytes(b"x"),
+            path: PathBuf::from("/var/log/containers/a.log"),
+            target: PathBuf::from("/var/log/pods/p/c/0.log"),
+            offset,
+            updated: 0,
+        }
+    }
+
+    #[test]
+    fn a_failed_save_is_retried_until_it_succeeds() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("state");
+        let store = Store::open(&dir).unwrap();
+        let file = store.path().to_owned();
+        let tracker: SharedTracker = Arc::new(Mutex::new(Tracker::new(None)));
+        lock(&tracker).track(FileKey::new(0), entry(42));
+        // Every write fails while the directory is gone, as on a full disk.
+        std::fs::remove_dir(&dir).unwrap();
+        let report = Arc::new(Outcomes::default());
+        let checkpointer = Checkpointer::start(
+            store,
+            Arc::clone(&tracker),
+            Duration::from_millis(20),
+            Arc::clone(&report) as Arc<dyn SaveReport>,
+        );
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while report.failed.load(Relaxed) < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            report.failed.load(Relaxed) >= 3,
+            "retried with nothing new acknowledged"
+        );
+        assert_eq!(report.saved.load(Relaxed), 0);
+        std::fs::create_dir(&dir).unwrap();
+        // The report comes after the file is in place (renamed, directory synced).
+        while report.saved.load(Relaxed) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            report.saved.load(Relaxed) >= 1 && file.exists(),
+            "not saved once the directory was back"
+        );
+        assert_eq!(lock(&tracker).unsaved_events(), 0);
+        assert!(checkpointer.stop().is_ok());
+    }
+
+    #[test]
+    fn a_failed_last_save_is_an_error_with_the_events_it_leaves_unsaved() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("state");
+        let store = Store::open(&dir).unwrap();
+        let tracker: SharedTracker = Arc::new(Mutex::new(Tracker::new(None)));
+        let a = FileKey::new(0);
+        lock(&tracker).track(a, entry(0));
+        let id = lock(&tracker).register(vec![(a, 42)], 7);
+        lock(&tracker).ack(id);
+        std::fs::remove_dir(&dir).unwrap();
+        let report = Arc::new(Outcomes::default());
+        let checkpointer = Checkpointer::start(
+            store,
+            tracker,
+            Duration::from_secs(3600),
+            Arc::clone(&report) as Arc<dyn SaveReport>,
+        );
+        let failed = checkpointer.stop().expect_err("the last save failed");
+        assert_eq!(failed.unsaved, 7);
+        assert_eq!(failed.path, dir.join("registry.json"));
+        let message = failed.to_string();
+        assert!(
+            message.contains("registry.json") && message.contains("7 events"),
+            "{message}"
+        );
+        assert_eq!(report.failed.load(Relaxed), 1);
+    }
+
+    #[derive(Default)]
+    struct Outcomes {
+        saved: AtomicU64,
+        failed: AtomicU64,
+    }
+
+    impl SaveReport for Outcomes {
+        fn saved(&self, _: Duration) {
+            self.saved.fetch_add(1, Relaxed);
+        }
+        fn failed(&self, _: Duration, _: &RegistryError) {
+            self.failed.fetch_add(1, Relaxed);
+        }
     }
 }

@@ -26,6 +26,6 @@ pub use identity::{FileIdentity, Fingerprint, FINGERPRINT_BYTES};
 pub use store::{Entry, Loaded, RegistryError, Snapshot, Store};
 mod tracker;
 
-pub use checkpointer::Checkpointer;
+pub use checkpointer::{Checkpointer, SaveFailed, SaveReport};
 pub use migrate::{import_filebeat, ImportReport};
-pub use tracker::{lock, BatchAck, SharedTracker, Tracker};
+pub use tracker::{lock, BatchAck, Checkpoint, SharedTracker, Tracker};

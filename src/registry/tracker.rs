@@ -5,6 +5,11 @@
 //! so the registry never records an offset past a line that was not delivered. The cost is that one slow
 //! batch holds back the offsets of the batches after it: after a crash those are read again (duplicates,
 //! never loss).
+//!
+//! It also counts what a crash now would read again: the events of every batch whose offsets are not in
+//! the registry on disk yet, whether still in flight, held behind an unacknowledged batch, or recorded
+//! here and waiting for the next save. A save that fails leaves that count, and the changes, in place,
+//! so the next save writes them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -23,6 +28,8 @@ struct Tracked {
 #[derive(Debug)]
 struct InFlight {
     checkpoints: Vec<(FileKey, u64)>,
+    /// Events in the batch, as the loss ledger counts them.
+    events: u64,
     acked: bool,
 }
 
@@ -36,7 +43,25 @@ pub struct Tracker {
     files: HashMap<FileKey, Tracked>,
     in_flight: BTreeMap<u64, InFlight>,
     next_batch: u64,
-    dirty: bool,
+    /// Counts every change to what a save writes; `saved_changes` is the count the last successful
+    /// save covered. Counters rather than a flag, so a save that fails, or one overtaken by a change
+    /// while it was written, leaves the tracker dirty.
+    changes: u64,
+    saved_changes: u64,
+    /// Events of the batches in `in_flight`.
+    events_in_flight: u64,
+    /// Events of the batches whose offsets were recorded, ever; `saved_events` is the part of it the
+    /// last successful save covered.
+    recorded_events: u64,
+    saved_events: u64,
+}
+
+/// What one save writes, and what it covers once written.
+#[derive(Debug)]
+pub struct Checkpoint {
+    pub snapshot: Snapshot,
+    changes: u64,
+    recorded_events: u64,
 }
 
 impl Tracker {
@@ -61,7 +86,7 @@ impl Tracker {
     pub fn resolved(&mut self) {
         if !self.unresolved.is_empty() {
             self.unresolved.clear();
-            self.dirty = true;
+            self.changes += 1;
         }
     }
 
@@ -74,7 +99,7 @@ impl Tracker {
                 retire_at: None,
             },
         );
-        self.dirty = true;
+        self.changes += 1;
     }
 
     /// A tracked file is tailed under another name now (it had lost its name); its offset stands.
@@ -82,7 +107,7 @@ impl Tracker {
         if let Some(tracked) = self.files.get_mut(&key) {
             tracked.entry.path = path.to_path_buf();
             tracked.entry.target = target.to_path_buf();
-            self.dirty = true;
+            self.changes += 1;
         }
     }
 
@@ -90,7 +115,7 @@ impl Tracker {
     pub fn update_fingerprint(&mut self, key: FileKey, fingerprint: Fingerprint) {
         if let Some(tracked) = self.files.get_mut(&key) {
             tracked.entry.fingerprint = fingerprint;
-            self.dirty = true;
+            self.changes += 1;
         }
     }
 
@@ -100,23 +125,25 @@ impl Tracker {
             tracked.retire_at = Some(end);
             if tracked.entry.offset >= end {
                 self.files.remove(&key);
-                self.dirty = true;
+                self.changes += 1;
             }
         }
     }
 
-    /// A batch is about to be sent; `checkpoints` holds, per file in it, where reading resumes once it is
-    /// delivered. Returns the id to acknowledge it with.
-    pub fn register(&mut self, checkpoints: Vec<(FileKey, u64)>) -> u64 {
+    /// A batch of `events` is about to be sent; `checkpoints` holds, per file in it, where reading
+    /// resumes once it is delivered. Returns the id to acknowledge it with.
+    pub fn register(&mut self, checkpoints: Vec<(FileKey, u64)>, events: u64) -> u64 {
         let id = self.next_batch;
         self.next_batch += 1;
         self.in_flight.insert(
             id,
             InFlight {
                 checkpoints,
+                events,
                 acked: false,
             },
         );
+        self.events_in_flight += events;
         id
     }
 
@@ -129,7 +156,10 @@ impl Tracker {
             if !entry.get().acked {
                 break;
             }
-            for (key, checkpoint) in entry.remove().checkpoints {
+            let batch = entry.remove();
+            self.events_in_flight -= batch.events;
+            self.recorded_events += batch.events;
+            for (key, checkpoint) in batch.checkpoints {
                 self.advance(key, checkpoint);
             }
         }
@@ -142,14 +172,14 @@ impl Tracker {
         if checkpoint > tracked.entry.offset {
             tracked.entry.offset = checkpoint;
             tracked.entry.updated = chrono::Utc::now().timestamp();
-            self.dirty = true;
+            self.changes += 1;
         }
         if tracked
             .retire_at
             .is_some_and(|end| tracked.entry.offset >= end)
         {
             self.files.remove(&key);
-            self.dirty = true;
+            self.changes += 1;
         }
     }
 
@@ -163,12 +193,35 @@ impl Tracker {
         self.files.get(&key).map(|t| t.entry.offset)
     }
 
-    /// What to write, when anything changed since the last call.
-    pub fn take_snapshot(&mut self) -> Option<Snapshot> {
-        if !std::mem::take(&mut self.dirty) {
+    /// Events whose offsets the registry on disk does not hold yet: what a crash now would read again.
+    pub fn unsaved_events(&self) -> u64 {
+        self.events_in_flight + (self.recorded_events - self.saved_events)
+    }
+
+    /// What to write, when anything changed since the last successful save.
+    pub fn changed_checkpoint(&mut self) -> Option<Checkpoint> {
+        if self.changes == self.saved_changes {
+            // The registry on disk already says what memory says: batches acknowledged since without
+            // moving an offset are as good as saved.
+            self.saved_events = self.recorded_events;
             return None;
         }
-        Some(self.snapshot())
+        Some(self.checkpoint())
+    }
+
+    /// What to write now, changed or not.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            snapshot: self.snapshot(),
+            changes: self.changes,
+            recorded_events: self.recorded_events,
+        }
+    }
+
+    /// `checkpoint` is on disk. Changes made while it was written stay to be saved.
+    pub fn saved(&mut self, checkpoint: &Checkpoint) {
+        self.saved_changes = self.saved_changes.max(checkpoint.changes);
+        self.saved_events = self.saved_events.max(checkpoint.recorded_events);
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -215,8 +268,8 @@ pub struct BatchAck {
 }
 
 impl BatchAck {
-    pub fn new(tracker: &SharedTracker, checkpoints: Vec<(FileKey, u64)>) -> BatchAck {
-        let id = lock(tracker).register(checkpoints);
+    pub fn new(tracker: &SharedTracker, checkpoints: Vec<(FileKey, u64)>, events: u64) -> BatchAck {
+        let id = lock(tracker).register(checkpoints, events);
         BatchAck {
             id,
             tracker: Arc::clone(tracker),
@@ -251,9 +304,9 @@ mod tests {
         let (a, b) = (FileKey::new(0), FileKey::new(1));
         t.track(a, entry(10, 0));
         t.track(b, entry(11, 0));
-        let first = t.register(vec![(a, 100)]);
-        let second = t.register(vec![(a, 200), (b, 50)]);
-        let third = t.register(vec![(b, 80)]);
+        let first = t.register(vec![(a, 100)], 1);
+        let second = t.register(vec![(a, 200), (b, 50)], 1);
+        let third = t.register(vec![(b, 80)], 1);
         t.ack(third);
         t.ack(second);
         assert_eq!((t.offset(a), t.offset(b)), (Some(0), Some(0)));
@@ -268,7 +321,7 @@ mod tests {
         let mut t = Tracker::new(Some("agent".into()));
         let a = FileKey::new(0);
         t.track(a, entry(10, 0));
-        let id = t.register(vec![(a, 100)]);
+        let id = t.register(vec![(a, 100)], 1);
         t.retire(a, 100);
         assert_eq!(t.snapshot().entries.len(), 1, "kept until delivered");
         t.ack(id);
@@ -293,12 +346,70 @@ mod tests {
     #[test]
     fn snapshots_only_when_something_changed() {
         let mut t = Tracker::new(None);
-        assert!(t.take_snapshot().is_none());
+        assert!(t.changed_checkpoint().is_none());
         t.track(FileKey::new(3), entry(3, 7));
-        assert_eq!(t.take_snapshot().unwrap().entries[0].offset, 7);
-        assert!(t.take_snapshot().is_none());
-        let id = t.register(vec![(FileKey::new(3), 7)]);
+        let checkpoint = t.changed_checkpoint().unwrap();
+        assert_eq!(checkpoint.snapshot.entries[0].offset, 7);
+        t.saved(&checkpoint);
+        assert!(t.changed_checkpoint().is_none());
+        let id = t.register(vec![(FileKey::new(3), 7)], 5);
         t.ack(id);
-        assert!(t.take_snapshot().is_none(), "no progress, nothing to write");
+        assert!(
+            t.changed_checkpoint().is_none(),
+            "no progress, nothing to write"
+        );
+        assert_eq!(t.unsaved_events(), 0, "and nothing the registry lacks");
+    }
+
+    #[test]
+    fn a_failed_save_leaves_everything_to_be_saved_again() {
+        let mut t = Tracker::new(None);
+        let a = FileKey::new(0);
+        t.track(a, entry(10, 0));
+        let id = t.register(vec![(a, 100)], 40);
+        t.ack(id);
+        // The save of this one fails: it is never reported saved.
+        let _ = t.changed_checkpoint().expect("a change to save");
+        assert_eq!(t.unsaved_events(), 40);
+        let retried = t
+            .changed_checkpoint()
+            .expect("still to save after a failure");
+        assert_eq!(retried.snapshot.entries[0].offset, 100);
+        // A change while it is written stays to be saved, and so do its events.
+        let id = t.register(vec![(a, 150)], 2);
+        t.ack(id);
+        t.saved(&retried);
+        assert_eq!(t.unsaved_events(), 2);
+        let next = t
+            .changed_checkpoint()
+            .expect("the change made during the save");
+        assert_eq!(next.snapshot.entries[0].offset, 150);
+        t.saved(&next);
+        assert_eq!(t.unsaved_events(), 0);
+        assert!(t.changed_checkpoint().is_none());
+    }
+
+    #[test]
+    fn unsaved_events_count_batches_held_behind_an_unacknowledged_one() {
+        let mut t = Tracker::new(None);
+        let a = FileKey::new(0);
+        t.track(a, entry(10, 0));
+        let saved = t.changed_checkpoint().unwrap();
+        t.saved(&saved);
+        let slow = t.register(vec![(a, 100)], 10);
+        let quick = t.register(vec![(a, 200)], 20);
+        t.ack(quick);
+        assert_eq!(
+            t.unsaved_events(),
+            30,
+            "acknowledged, but not recordable yet"
+        );
+        assert!(t.changed_checkpoint().is_none(), "no offset can move yet");
+        assert_eq!(t.unsaved_events(), 30);
+        t.ack(slow);
+        assert_eq!(t.unsaved_events(), 30, "recorded, not saved");
+        let checkpoint = t.changed_checkpoint().unwrap();
+        t.saved(&checkpoint);
+        assert_eq!(t.unsaved_events(), 0);
     }
 }

@@ -53,7 +53,7 @@ impl LineSink for Acking {
     fn line(&mut self, key: FileKey, line: Line) {
         self.lines
             .push(String::from_utf8(line.bytes.to_vec()).unwrap());
-        let id = self.tracker.register(vec![(key, line.end)]);
+        let id = self.tracker.register(vec![(key, line.end)], 1);
         self.tracker.ack(id);
     }
     fn fingerprint_grew(&mut self, key: FileKey, fingerprint: Fingerprint) {

@@ -1,6 +1,6 @@
 //! The agent's HTTP endpoint: `GET /metrics` for Prometheus, `GET /healthz` for the liveness probe
-//! (the process answers) and `GET /readyz` for the readiness probe (the pipeline runs and
-//! Elasticsearch answered lately). Nothing else is served.
+//! (the process answers) and `GET /readyz` for the readiness probe (the pipeline runs, the registry
+//! can be written and Elasticsearch answered lately). Nothing else is served.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -109,6 +109,10 @@ fn respond(
 fn not_ready(telemetry: &Telemetry) -> Option<String> {
     if !telemetry.pipeline_running() {
         return Some("the pipeline is not running\n".into());
+    }
+    if let Some(error) = telemetry.registry_failing() {
+        // Shipping goes on, but what is shipped meanwhile is sent again after a crash.
+        return Some(format!("the registry cannot be saved: {error}\n"));
     }
     match telemetry.since_es_answered() {
         None => Some("Elasticsearch has not answered yet\n".into()),

@@ -1,7 +1,7 @@
 //! The agent's instruments: what each stage records, shared by `Arc` and read by `/metrics`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::counter::Counter;
@@ -10,6 +10,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
 use super::ledger::Ledger;
+use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
 use crate::tail::Progress;
 
 /// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
@@ -29,6 +30,12 @@ pub struct Telemetry {
     /// Discovered names refused for resolving outside the log roots.
     pub files_refused: Counter,
     pub registry_flush: Histogram,
+    /// Writes of the registry that failed (each is retried).
+    pub registry_flush_failures: Counter,
+    /// Why the last write of the registry failed, until one succeeds; readiness reports it.
+    registry_failing: Mutex<Option<String>>,
+    /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
+    registry: OnceLock<SharedTracker>,
     pub es_last_success: Gauge<f64, AtomicU64>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
@@ -49,6 +56,9 @@ impl Default for Telemetry {
             files_refused: Counter::default(),
             // 1 ms to ~4 s: an fsync on a healthy disk takes milliseconds.
             registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
+            registry_flush_failures: Counter::default(),
+            registry_failing: Mutex::new(None),
+            registry: OnceLock::new(),
             es_last_success: Gauge::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
@@ -100,6 +110,47 @@ impl Telemetry {
 
     pub fn pipeline_running(&self) -> bool {
         self.pipeline_running.load(Ordering::Relaxed)
+    }
+
+    /// Reports the unsaved events of `tracker` from now on (the first tracker of a run; a second is
+    /// ignored).
+    pub fn watch_registry(&self, tracker: SharedTracker) {
+        let _ = self.registry.set(tracker);
+    }
+
+    /// Events read whose offsets the registry on disk lacks, in flight or not; 0 without a registry.
+    pub fn events_not_in_registry(&self) -> u64 {
+        self.registry
+            .get()
+            .map_or(0, |tracker| lock(tracker).unsaved_events())
+    }
+
+    /// Why the registry cannot be written, while it cannot.
+    pub fn registry_failing(&self) -> Option<String> {
+        self.registry_failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_registry_failing(&self, why: Option<String>) {
+        *self
+            .registry_failing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = why;
+    }
+}
+
+impl SaveReport for Telemetry {
+    fn saved(&self, took: Duration) {
+        self.registry_flush.observe(took.as_secs_f64());
+        self.set_registry_failing(None);
+    }
+
+    fn failed(&self, took: Duration, error: &RegistryError) {
+        self.registry_flush.observe(took.as_secs_f64());
+        self.registry_flush_failures.inc();
+        self.set_registry_failing(Some(error.to_string()));
     }
 }
 

@@ -56,6 +56,11 @@ impl Metrics {
                 "Discovered files refused for resolving outside the log roots",
                 &t.files_refused,
             ),
+            (
+                "registry_flush_failures",
+                "Writes of the registry that failed; each is retried until one succeeds",
+                &t.registry_flush_failures,
+            ),
         ];
         for (name, help, counter) in counters {
             registry.register(name, help, counter.clone());
@@ -118,7 +123,11 @@ struct LedgerCollector {
 
 impl Collector for LedgerCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        // The ledger first, the tracker second: a batch read in between is counted unsaved without
+        // being counted in flight, so the two gauges together overstate rather than understate what
+        // a crash would send again.
         let counts = self.telemetry.ledger.counts();
+        let not_in_registry = self.telemetry.events_not_in_registry();
         let counters = [
             (
                 "lines_read",
@@ -161,6 +170,14 @@ impl Collector for LedgerCollector {
             "Lines read and not yet shipped, dropped or dead-lettered",
             None,
             in_flight.metric_type(),
+        )?)?;
+        let unsaved = ConstGauge::new((not_in_registry as i64 - counts.in_flight()).max(0));
+        unsaved.encode(encoder.encode_descriptor(
+            "registry_unsaved_events",
+            "Events shipped, dropped or dead-lettered whose offsets the registry on disk lacks yet: \
+             with those in flight, what a crash now would send again",
+            None,
+            unsaved.metric_type(),
         )?)?;
         Ok(())
     }

@@ -15,6 +15,7 @@ mod filebeat_import;
 mod kube;
 mod metrics;
 mod prometheus;
+mod registry_save;
 mod restart;
 mod rotation;
 mod run;
