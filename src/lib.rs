@@ -5,6 +5,7 @@
 //! `output` ships. `pipeline` wires those stages together; `config` and `telemetry` serve them all;
 //! `bootstrap` prepares the cluster `output` ships to.
 
+pub mod batch;
 pub mod bootstrap;
 pub mod config;
 pub mod discover;

@@ -11,32 +11,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::handover::Handovers;
+pub use crate::batch::Batch;
 use crate::discover::{Changes, DirWatcher, Globs, PatternError};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
 use crate::parse::LineParser;
-use crate::registry::{lock, BatchAck, Entry, Fingerprint, SharedTracker};
+use crate::registry::{lock, register_batch, Entry, Fingerprint, SharedTracker};
 use crate::tail::{FileKey, Line, LineSink, OpenedFile, Tailer, TailerConfig};
 use crate::telemetry::Telemetry;
-
-/// Events handed downstream together, so the channel and the output see a few large units rather than
-/// many small ones. Its acknowledgement (when a registry is kept) moves the files' offsets forward, so
-/// an output acknowledges a batch only once every event in it was delivered.
-#[derive(Debug, Default)]
-pub struct Batch {
-    pub events: Vec<Event>,
-    pub ack: Option<BatchAck>,
-}
-
-impl Batch {
-    /// Delivered: the offsets it carries may be recorded.
-    pub fn acknowledge(&mut self) {
-        if let Some(ack) = self.ack.take() {
-            ack.ack();
-        }
-    }
-}
 
 /// A batch is sent when it holds this many events, or when the reader has nothing more to read now.
 const BATCH_EVENTS: usize = 1024;
@@ -258,7 +241,7 @@ impl ParsingSink {
         let ack = self
             .tracker
             .as_ref()
-            .map(|tracker| BatchAck::new(tracker, checkpoints, events.len() as u64));
+            .map(|tracker| register_batch(tracker, checkpoints, events.len() as u64));
         self.telemetry.ledger.read(events.len() as u64);
         // Blocks while the channel is full: the output's pace sets the reading pace, and unread lines wait
         // in their files rather than in memory.

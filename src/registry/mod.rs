@@ -28,4 +28,4 @@ mod tracker;
 
 pub use checkpointer::{Checkpointer, SaveFailed, SaveReport};
 pub use migrate::{import_filebeat, ImportReport};
-pub use tracker::{lock, BatchAck, Checkpoint, SharedTracker, Tracker};
+pub use tracker::{lock, register_batch, Checkpoint, SharedTracker, Tracker};

@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{Entry, Fingerprint, Snapshot};
+use crate::batch::{Ack, Acknowledge};
 use crate::tail::FileKey;
 
 #[derive(Debug)]
@@ -260,24 +261,19 @@ pub fn lock(tracker: &SharedTracker) -> std::sync::MutexGuard<'_, Tracker> {
     tracker.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The handle a batch carries to acknowledge itself.
-#[derive(Debug)]
-pub struct BatchAck {
-    id: u64,
-    tracker: SharedTracker,
+/// Registers a batch about to be sent and gives it the acknowledgement that advances its offsets.
+pub fn register_batch(
+    tracker: &SharedTracker,
+    checkpoints: Vec<(FileKey, u64)>,
+    events: u64,
+) -> Ack {
+    let id = lock(tracker).register(checkpoints, events);
+    Ack::new(id, Arc::clone(tracker) as Arc<dyn Acknowledge>)
 }
 
-impl BatchAck {
-    pub fn new(tracker: &SharedTracker, checkpoints: Vec<(FileKey, u64)>, events: u64) -> BatchAck {
-        let id = lock(tracker).register(checkpoints, events);
-        BatchAck {
-            id,
-            tracker: Arc::clone(tracker),
-        }
-    }
-
-    pub fn ack(self) {
-        lock(&self.tracker).ack(self.id);
+impl Acknowledge for Mutex<Tracker> {
+    fn acknowledge(&self, id: u64) {
+        self.lock().unwrap_or_else(PoisonError::into_inner).ack(id);
     }
 }
 

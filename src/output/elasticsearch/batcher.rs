@@ -14,16 +14,16 @@ use tokio::time::Instant;
 use super::bulk::BulkBuilder;
 use super::delivery::Deliverer;
 use super::request::BulkRequest;
+use crate::batch::Ack;
+use crate::batch::Batch;
 use crate::event::Encoder;
-use crate::pipeline::Batch;
 use crate::process::Processors;
-use crate::registry::BatchAck;
 use crate::telemetry::DropReason;
 
 /// A request and the reader batches it completes.
 struct Flight {
     request: BulkRequest,
-    acks: Vec<BatchAck>,
+    acks: Vec<Ack>,
 }
 
 pub struct BatcherConfig {
@@ -167,7 +167,7 @@ pub async fn run_batcher(
 /// What the next request completes, and where requests go.
 struct Outbox<'a> {
     /// The reader batches the events in the builder came from.
-    acks: Vec<BatchAck>,
+    acks: Vec<Ack>,
     to_workers: mpsc::Sender<Flight>,
     deliverer: &'a Deliverer,
     compression_level: u32,
