@@ -45,9 +45,9 @@ pub fn load(
 ) -> Result<Config, ConfigError> {
     match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
                 path: path.to_owned(),
-                source,
+                cause,
             })?;
             load_str(&text, &path.display().to_string(), overrides, env)
         }

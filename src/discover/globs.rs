@@ -6,10 +6,10 @@ use std::path::{Component, Path, PathBuf};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
-#[error("invalid path pattern {pattern:?}: {source}")]
+#[error("invalid path pattern {pattern:?}: {cause}")]
 pub struct PatternError {
     pattern: String,
-    source: glob::PatternError,
+    cause: glob::PatternError,
 }
 
 /// The configured patterns, and what they matched at the last scan.
@@ -29,9 +29,9 @@ pub struct ScanDelta {
 impl Globs {
     pub fn new(patterns: &[String]) -> Result<Globs, PatternError> {
         for pattern in patterns {
-            glob::Pattern::new(pattern).map_err(|source| PatternError {
+            glob::Pattern::new(pattern).map_err(|cause| PatternError {
                 pattern: pattern.clone(),
-                source,
+                cause,
             })?;
         }
         Ok(Globs {

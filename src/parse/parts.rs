@@ -33,7 +33,15 @@ pub enum ParseError {
     #[error("the first tag is neither P nor F")]
     UnknownTag,
     #[error("not a docker json-file line: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     #[error("the docker \"log\" member is not a string")]
     LogNotString,
+}
+
+// By hand rather than `#[from]`, which would also make the JSON error this one's `source()`: the
+// message already includes it, and a reporter walking the chain would print it twice.
+impl From<serde_json::Error> for ParseError {
+    fn from(error: serde_json::Error) -> ParseError {
+        ParseError::Json(error)
+    }
 }

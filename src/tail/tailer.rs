@@ -82,11 +82,10 @@ pub trait LineSink {
 }
 
 #[derive(Debug, Error)]
-#[error("cannot open {path}: {source}")]
+#[error("cannot open {path}: {cause}")]
 pub struct OpenError {
     pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
+    pub cause: std::io::Error,
 }
 
 #[derive(Debug, Clone)]
@@ -218,9 +217,9 @@ impl Tailer {
             return Ok(());
         }
         self.open_discovered(path, None, watcher, sink)
-            .map_err(|source| OpenError {
+            .map_err(|cause| OpenError {
                 path: path.to_path_buf(),
-                source,
+                cause,
             })
     }
 
@@ -556,8 +555,8 @@ impl Tailer {
         ) {
             last = self.read_skipped_rotations(dir, &base, since, &vacated.origin, last, sink);
         }
-        if let Err(source) = self.open_discovered(&path, last, watcher, sink) {
-            errors.push(OpenError { path, source });
+        if let Err(cause) = self.open_discovered(&path, last, watcher, sink) {
+            errors.push(OpenError { path, cause });
         }
     }
 

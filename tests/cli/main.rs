@@ -14,6 +14,7 @@ mod elasticsearch;
 mod bootstrap;
 mod bootstrap_install;
 mod config_check;
+mod errors;
 mod filebeat_import;
 mod kube;
 #[path = "../support/kubernetes/mod.rs"]
