@@ -10,6 +10,41 @@ fn count(haystack: &str, needle: &str) -> usize {
 }
 
 #[test]
+fn an_invalid_glob_is_a_usage_error_said_once() {
+    let mut cmd = loglynk();
+    cmd.args(["tail", "--no-follow", "["]);
+    let run = run_to_end(cmd, Duration::from_secs(30));
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("\"[\""), "{}", run.stderr);
+    assert_eq!(
+        count(&run.stderr, "invalid range pattern"),
+        1,
+        "{}",
+        run.stderr
+    );
+
+    // In the configuration, the key and line are named too.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("loglynk.yml");
+    write_file(&file, b"paths:\n  - /var/log/containers/*.log\n  - '['\n");
+    let mut cmd = loglynk();
+    cmd.args(["config", "check"]).arg(&file);
+    let run = run_to_end(cmd, Duration::from_secs(30));
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("line 3: paths.1: invalid glob \"[\""),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        count(&run.stderr, "invalid range pattern"),
+        1,
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_failure_names_its_cause_once() {
     let dir = tempfile::tempdir().unwrap();
     let glob = format!("{}/*.log", dir.path().display());
