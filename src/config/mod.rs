@@ -18,6 +18,7 @@ mod locate;
 mod merge;
 mod model;
 mod overrides;
+mod ranges;
 mod secret;
 mod size;
 mod tree;
@@ -28,6 +29,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use duration::deadline;
 pub use env::{Env, ProcessEnv};
 pub use error::{ConfigError, Location, Problem};
 pub use model::*;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use crate::config::deadline;
 use crate::discover::{Changes, DirWatcher, Globs, PatternError};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
@@ -125,8 +126,8 @@ pub fn run_source(
     };
 
     scan(&mut tailer, &mut watcher, &mut sink);
-    let mut next_scan = Instant::now() + config.scan_frequency;
-    let mut next_poll = Instant::now() + config.poll_interval;
+    let mut next_scan = deadline(Instant::now(), config.scan_frequency);
+    let mut next_poll = deadline(Instant::now(), config.poll_interval);
     loop {
         sink.now = Instant::now();
         let more = tailer.read_ready(&mut sink);
@@ -185,11 +186,11 @@ pub fn run_source(
         let now = Instant::now();
         if rescan || now >= next_scan {
             scan(&mut tailer, &mut watcher, &mut sink);
-            next_scan = now + config.scan_frequency;
+            next_scan = deadline(now, config.scan_frequency);
         }
         if now >= next_poll {
             tailer.poll_all();
-            next_poll = now + config.poll_interval;
+            next_poll = deadline(now, config.poll_interval);
             record_files(&tailer, &config.telemetry);
         }
     }

@@ -18,7 +18,7 @@ use thiserror::Error;
 use super::reader::{FileReader, ReadStatus};
 use super::siblings::{find_rotated, Found};
 use super::Line;
-use crate::config::StartAt;
+use crate::config::{deadline, StartAt};
 use crate::discover::DirWatcher;
 use crate::registry::{Entry, FileIdentity, Fingerprint, FINGERPRINT_BYTES};
 
@@ -1057,7 +1057,7 @@ impl Tailer {
     pub fn next_deadline(&self) -> Option<Instant> {
         let removed = self.files.values().filter_map(|t| match t.phase {
             Phase::Rotated { since } | Phase::Removed { since } => {
-                Some(since + self.config.close_removed_after)
+                Some(deadline(since, self.config.close_removed_after))
             }
             _ => None,
         });

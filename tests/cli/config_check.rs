@@ -1,6 +1,8 @@
 //! `loglynk config check`: the effective configuration, or an error naming the key and line.
 
-use crate::support::{loglynk, write_file};
+use std::time::Duration;
+
+use crate::support::{loglynk, run_to_end, write_file};
 
 #[test]
 fn prints_the_effective_config_with_secrets_masked() {
@@ -82,4 +84,30 @@ fn help_teaches_with_examples() {
         help.contains("--no-follow") && help.contains("Examples"),
         "{help}"
     );
+}
+
+#[test]
+fn a_duration_too_long_to_wait_is_refused_before_it_can_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        &dir.path().join("x.log"),
+        b"2026-11-24T06:54:58.000000000Z stdout F hello\n",
+    );
+    let glob = format!("{}/*.log", dir.path().display());
+    for key in ["poll_interval", "scan_frequency"] {
+        let set = format!("{key}=18446744073709551615");
+        for command in [&["tail", "--no-follow", &glob][..], &["config", "check"]] {
+            let mut cmd = loglynk();
+            cmd.args(["-E", &set]).args(command);
+            let run = run_to_end(cmd, Duration::from_secs(30));
+            assert_eq!(run.code, Some(2), "{command:?} {set}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(&format!("(from -E): {key}: "))
+                    && run.stderr.contains("at most"),
+                "{command:?} {set}: {}",
+                run.stderr
+            );
+            assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        }
+    }
 }
