@@ -111,3 +111,50 @@ fn a_duration_too_long_to_wait_is_refused_before_it_can_panic() {
         }
     }
 }
+
+#[test]
+fn pathological_config_text_is_refused_before_it_is_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    // 100,000 nested flow sequences: the YAML scanner's work grows with the square of the depth.
+    let deep = dir.path().join("deep.yml");
+    write_file(
+        &deep,
+        format!("paths: {}\n", "[".repeat(100_000)).as_bytes(),
+    );
+    // Valid YAML, but no configuration is a megabyte: comments past 1 MiB.
+    let big = dir.path().join("big.yml");
+    let comment = format!("# {}\n", "x".repeat(1000));
+    write_file(
+        &big,
+        format!("paths: [/x/*.log]\n{}", comment.repeat(1100)).as_bytes(),
+    );
+    for (file, says) in [
+        (&deep, "line 1: nested deeper than 64"),
+        (&big, "larger than 1MiB"),
+    ] {
+        let mut cmd = loglynk();
+        cmd.args(["config", "check"]).arg(file);
+        let run = run_to_end(cmd, Duration::from_secs(60));
+        assert_eq!(run.code, Some(2), "{}: {}", file.display(), run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("config error in {}", file.display()))
+                && run.stderr.contains(says),
+            "{}",
+            run.stderr
+        );
+    }
+
+    // The same through -E, whose value is YAML too (and at most 64 KiB).
+    let mut cmd = loglynk();
+    cmd.args(["config", "check", "-E"])
+        .arg(format!("paths={}", "[".repeat(60_000)));
+    let run = run_to_end(cmd, Duration::from_secs(60));
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("(from -E): malformed -E")
+            && run.stderr.contains("nested deeper than 64"),
+        "{:.300}",
+        run.stderr
+    );
+}
