@@ -8,7 +8,7 @@ use super::bounds::MAX_FILE_BYTES;
 use super::de::{self, DeError};
 use super::env::{expand_tree, Env};
 use super::error::{ConfigError, Location, Problem};
-use super::hosts;
+use super::hosts::{self, Written};
 use super::locate::Locator;
 use super::merge;
 use super::model::{Config, ES_PASSWORD_ENV, OWN_CONTAINER_ENV};
@@ -52,9 +52,18 @@ pub(super) fn load_str(
     report.finish()?;
 
     hosts::default_schemes(&mut tree);
-    let password_written = tree.get(&["output", "elasticsearch", "password"]).is_some();
+    let written = Written {
+        username: tree.get(&["output", "elasticsearch", "username"]).is_some(),
+        password: tree.get(&["output", "elasticsearch", "password"]).is_some(),
+    };
     let mut config: Config = de::from_tree(tree).map_err(|e| report.typed(e))?;
-    apply_env_defaults(&mut config, password_written, env);
+    let (password_in_url, found) =
+        hosts::take_credentials(&mut config.output.elasticsearch, written);
+    for (key, message) in found {
+        let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+        report.invalid(&path, &message);
+    }
+    apply_env_defaults(&mut config, written.password || password_in_url, env);
 
     for (key, message) in validate(&config) {
         let path: Vec<String> = key.split('.').map(str::to_owned).collect();
