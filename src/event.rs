@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 pub use encode::{Encoder, StaticFields};
 pub use text::Text;
-pub use timestamp::Timestamp;
+pub use timestamp::{TimeError, Timestamp};
 
 /// ECS names of every field loglynk emits, so the serializer, the README's field table and the tests agree.
 pub mod field {
@@ -100,13 +100,17 @@ impl Flags {
     pub const INVALID_UTF8: Flags = Flags(1 << 3);
     /// Kubernetes metadata for the pod was not available in time; only path metadata is present.
     pub const KUBE_METADATA_MISSING: Flags = Flags(1 << 4);
+    /// The line's time is one `@timestamp` cannot hold (before 1970, after 2262): it is shipped at the
+    /// time it was read, its own time kept in `log.original_timestamp`.
+    pub const TIMESTAMP_OUT_OF_RANGE: Flags = Flags(1 << 5);
 
-    const NAMES: [(Flags, &'static str); 5] = [
+    const NAMES: [(Flags, &'static str); 6] = [
         (Flags::TRUNCATED, "truncated"),
         (Flags::PARTIAL, "partial"),
         (Flags::UNPARSED, "unparsed"),
         (Flags::INVALID_UTF8, "invalid_utf8"),
         (Flags::KUBE_METADATA_MISSING, "kube_metadata_missing"),
+        (Flags::TIMESTAMP_OUT_OF_RANGE, "timestamp_out_of_range"),
     ];
 
     pub fn empty() -> Flags {
@@ -260,6 +264,9 @@ pub struct Event {
     /// partial line still being joined in the same file, so a checkpoint never skips a half-joined line.
     pub checkpoint: u64,
     pub flags: Flags,
+    /// `log.original_timestamp`: the time as the runtime wrote it, when `@timestamp` cannot hold it
+    /// (flagged `timestamp_out_of_range`). Rare, so boxed rather than a slice of the line.
+    pub original_timestamp: Option<Box<str>>,
     /// Fields added by processors, in the order they were added.
     pub fields: Vec<Field>,
     pub error: Option<Box<EventError>>,
@@ -277,6 +284,7 @@ impl Event {
             offset,
             checkpoint: offset,
             flags: Flags::empty(),
+            original_timestamp: None,
             fields: Vec::new(),
             error: None,
         }

@@ -4,6 +4,11 @@
 //! turns lines into [`event::Event`]s, `enrich` says where they came from, `process` decodes and drops,
 //! `output` ships. `pipeline` wires those stages together; `config` and `telemetry` serve them all;
 //! `bootstrap` prepares the cluster `output` ships to.
+//!
+//! Errors: an error that wraps a cause writes it into its own message (`cannot read registry …: Is a
+//! directory`) and does not also return it from `source()`. The message is what the logs show
+//! (`%error`), so it must be whole; and a cause both written and returned is printed twice by anything
+//! that walks the chain, as `main`'s `{:#}` does.
 
 pub mod batch;
 pub mod bootstrap;

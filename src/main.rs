@@ -12,7 +12,7 @@ use loglynk::bootstrap::BootstrapOptions;
 use loglynk::config::{
     self, Config, Kubernetes, KubernetesMode, ProcessEnv, StartAt, NODE_NAME_ENV,
 };
-use loglynk::discover::Changes;
+use loglynk::discover::{check_pattern, Changes};
 use loglynk::enrich::kube::{start_pod_cache, NodeScope};
 use loglynk::enrich::{AgentMetadata, HostMetadata};
 use loglynk::event::{Encoder, StaticFields};
@@ -194,6 +194,11 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
+            // A glob that cannot be expanded is a usage error, said before anything starts.
+            if let Some(error) = args.paths.iter().find_map(|p| check_pattern(p).err()) {
+                eprintln!("loglynk: {error}");
+                return ExitCode::from(EXIT_INVALID);
+            }
             report(tail(&config, args))
         }
         Command::Bootstrap { dry_run, force } => {

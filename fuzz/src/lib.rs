@@ -76,6 +76,23 @@ impl<'de> Visitor<'de> for Unique {
     }
 }
 
+/// A line's time: one `@timestamp` holds, which reads back as written; or the text of one it cannot
+/// hold, which is valid RFC 3339 outside 1970 to 2262.
+pub fn line_time_is_sound(time: &loglynk::parse::LineTime) {
+    use loglynk::event::{TimeError, Timestamp};
+    match time {
+        loglynk::parse::LineTime::At(ts) => {
+            assert!(ts.as_nanos() >= 0, "{} ns is before 1970", ts.as_nanos());
+            timestamp_round_trips(*ts);
+        }
+        loglynk::parse::LineTime::OutOfRange(text) => assert_eq!(
+            Timestamp::parse_shippable(text),
+            Err(TimeError::OutOfRange),
+            "{text:?}"
+        ),
+    }
+}
+
 /// `ts` written as the encoder writes it must read back as the same instant.
 pub fn timestamp_round_trips(ts: loglynk::event::Timestamp) {
     let mut out = Vec::new();

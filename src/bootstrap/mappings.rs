@@ -63,6 +63,9 @@ pub fn mappings(json_mapping: JsonMapping) -> Value {
                 "offset": { "type": "long" },
                 "file": { "properties": { "path": keyword() } },
                 "flags": keyword(),
+                // Text, not a date: it is there because it is one no date field here can hold, and
+                // left to dynamic mapping, date detection would make it a `date`.
+                "original_timestamp": keyword(),
             }},
             "input": { "properties": { "type": keyword() } },
             "kubernetes": { "properties": {

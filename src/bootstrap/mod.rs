@@ -54,7 +54,7 @@ pub enum BootstrapError {
         reason: String,
     },
     #[error("writing the report: {0}")]
-    Output(#[source] std::io::Error),
+    Output(std::io::Error),
 }
 
 impl BootstrapError {

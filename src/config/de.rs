@@ -8,7 +8,7 @@ use serde::de::value::{MapDeserializer, SeqDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Unexpected, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::tree::Node;
+use super::tree::{Node, ParseError};
 
 /// Why typed deserialization failed, at the path `serde_path_to_error` tracks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +64,8 @@ pub(crate) fn split_list(s: &str) -> Result<Vec<Node>, String> {
     if trimmed.starts_with('[') {
         return match Node::parse(trimmed) {
             Ok(Node::Seq(items)) => Ok(items),
+            // Not echoed: it is at least 64 brackets long.
+            Err(ParseError::TooDeep(deep)) => Err(format!("invalid list: {deep}")),
             _ => Err(format!("invalid list {s:?}")),
         };
     }

@@ -1,10 +1,38 @@
 //! Durations: `10s`, `500ms`, `5m`, `1h 30m` (humantime), or a number of seconds.
 
 use std::fmt;
+use std::ops::Add;
 use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Serializer;
+
+/// Far beyond any configured wait, and far inside what `Instant` holds.
+const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+/// `now + wait`, for a wait that came from the configuration. Validation bounds every configured
+/// duration (`ranges`), so this cannot overflow for a loaded `Config`; one built in code is not
+/// validated, so past a century this saturates rather than panics.
+pub fn deadline<I: Clock>(now: I, wait: Duration) -> I {
+    now.checked_add(wait).unwrap_or_else(|| now + CENTURY)
+}
+
+/// The instants deadlines are computed on: std's, and tokio's (the output's timers, which tests pause).
+pub trait Clock: Copy + Add<Duration, Output = Self> {
+    fn checked_add(self, wait: Duration) -> Option<Self>;
+}
+
+impl Clock for std::time::Instant {
+    fn checked_add(self, wait: Duration) -> Option<Self> {
+        std::time::Instant::checked_add(&self, wait)
+    }
+}
+
+impl Clock for tokio::time::Instant {
+    fn checked_add(self, wait: Duration) -> Option<Self> {
+        tokio::time::Instant::checked_add(&self, wait)
+    }
+}
 
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
     deserializer: D,
@@ -85,6 +113,16 @@ mod tests {
         let text = serde_json::to_value(Wrapper(Duration::from_millis(1500))).unwrap();
         assert_eq!(text, "1s 500ms");
         assert_eq!(from_str("1s 500ms").unwrap(), Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn a_deadline_saturates_instead_of_panicking() {
+        let now = std::time::Instant::now();
+        assert_eq!(
+            deadline(now, Duration::from_secs(1)),
+            now + Duration::from_secs(1)
+        );
+        assert_eq!(deadline(now, Duration::MAX), now + CENTURY);
     }
 
     #[derive(serde::Serialize)]

@@ -4,16 +4,17 @@
 
 use serde_path_to_error::Segment;
 
+use super::bounds::MAX_FILE_BYTES;
 use super::de::{self, DeError};
 use super::env::{expand_tree, Env};
 use super::error::{ConfigError, Location, Problem};
-use super::hosts;
+use super::hosts::{self, Written};
 use super::locate::Locator;
 use super::merge;
 use super::model::{Config, ES_PASSWORD_ENV, OWN_CONTAINER_ENV};
 use super::overrides::Override;
 use super::secret::Secret;
-use super::tree::Node;
+use super::tree::{Node, ParseError};
 use super::validate::validate;
 
 pub(super) fn load_str(
@@ -22,13 +23,16 @@ pub(super) fn load_str(
     overrides: &[String],
     env: &dyn Env,
 ) -> Result<Config, ConfigError> {
+    if yaml.len() > MAX_FILE_BYTES {
+        return Err(too_large(source_name));
+    }
     let mut report = Reporter {
         source_name,
         locator: Locator::new(yaml),
         from_overrides: Vec::new(),
         problems: Vec::new(),
     };
-    let tree = Node::parse(yaml).map_err(|e| report.syntax(&e))?;
+    let tree = Node::parse(yaml).map_err(|e| report.parse(&e))?;
     let (mut tree, conflicts) = merge::normalize(tree);
     for path in conflicts {
         report.duplicate(path);
@@ -48,9 +52,18 @@ pub(super) fn load_str(
     report.finish()?;
 
     hosts::default_schemes(&mut tree);
-    let password_written = tree.get(&["output", "elasticsearch", "password"]).is_some();
+    let written = Written {
+        username: tree.get(&["output", "elasticsearch", "username"]).is_some(),
+        password: tree.get(&["output", "elasticsearch", "password"]).is_some(),
+    };
     let mut config: Config = de::from_tree(tree).map_err(|e| report.typed(e))?;
-    apply_env_defaults(&mut config, password_written, env);
+    let (password_in_url, found) =
+        hosts::take_credentials(&mut config.output.elasticsearch, written);
+    for (key, message) in found {
+        let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+        report.invalid(&path, &message);
+    }
+    apply_env_defaults(&mut config, written.password || password_in_url, env);
 
     for (key, message) in validate(&config) {
         let path: Vec<String> = key.split('.').map(str::to_owned).collect();
@@ -58,6 +71,21 @@ pub(super) fn load_str(
     }
     report.finish()?;
     Ok(config)
+}
+
+/// A configuration is a few KB; a file past the limit is refused unparsed.
+pub(super) fn too_large(source_name: &str) -> ConfigError {
+    ConfigError::Invalid {
+        source_name: source_name.to_owned(),
+        problems: vec![Problem {
+            key: String::new(),
+            location: Location::Unknown,
+            message: format!(
+                "larger than {}MiB, which no configuration needs: refused unread",
+                MAX_FILE_BYTES >> 20
+            ),
+        }],
+    }
 }
 
 /// Settings whose default comes from the environment rather than a constant.
@@ -150,6 +178,16 @@ impl Reporter<'_> {
             _ => (self.location(&path), format!("{key}: set more than once")),
         };
         self.push(key, location, message);
+    }
+
+    fn parse(&mut self, error: &ParseError) -> ConfigError {
+        match error {
+            ParseError::TooDeep(deep) => {
+                self.push(String::new(), Location::Line(deep.line), deep.to_string());
+                self.error()
+            }
+            ParseError::Yaml(error) => self.syntax(error),
+        }
     }
 
     fn syntax(&mut self, error: &serde_yaml_ng::Error) -> ConfigError {

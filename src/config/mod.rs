@@ -8,6 +8,7 @@
 //!   works; an empty string in an optional field means "not set".
 //! - Unknown keys are errors. Every error names its key and the line it is on (or `(from -E)`).
 
+mod bounds;
 mod de;
 mod duration;
 mod env;
@@ -18,6 +19,7 @@ mod locate;
 mod merge;
 mod model;
 mod overrides;
+mod ranges;
 mod secret;
 mod size;
 mod tree;
@@ -28,6 +30,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use duration::deadline;
 pub use env::{Env, ProcessEnv};
 pub use error::{ConfigError, Location, Problem};
 pub use model::*;
@@ -45,14 +48,34 @@ pub fn load(
 ) -> Result<Config, ConfigError> {
     match file {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            let name = path.display().to_string();
+            let text = read_bounded(path).map_err(|cause| ConfigError::Read {
                 path: path.to_owned(),
-                source,
+                cause,
             })?;
-            load_str(&text, &path.display().to_string(), overrides, env)
+            match text {
+                Some(text) => load_str(&text, &name, overrides, env),
+                None => Err(load::too_large(&name)),
+            }
         }
         None => load_str("", NO_FILE, overrides, env),
     }
+}
+
+/// The file's text, or `None` when it is larger than a configuration can be: only that much is read,
+/// so `/dev/zero` or a log file given by mistake costs nothing.
+fn read_bounded(path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(bounds::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > bounds::MAX_FILE_BYTES {
+        return Ok(None);
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// [`load`] from text; `source_name` names it in errors.

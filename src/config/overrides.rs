@@ -2,8 +2,9 @@
 //! number, `-E 'hosts=["http://a:9200"]'` a list and `-E a=b` a string. A value that is not valid YAML on
 //! its own (`-E index=%{+yyyy}`) is taken as the string it is.
 
+use super::bounds::{TooDeep, MAX_OVERRIDE_BYTES};
 use super::merge::{normalize, split_key};
-use super::tree::Node;
+use super::tree::{Node, ParseError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Override {
@@ -20,7 +21,16 @@ impl Override {
         if key.is_empty() {
             return Err(format!("malformed -E {arg:?}: the key before `=` is empty"));
         }
-        let (value, conflicts) = normalize(parse_value(raw));
+        // Named by its key alone: the value is too long to repeat.
+        if raw.len() > MAX_OVERRIDE_BYTES {
+            return Err(format!(
+                "malformed -E {key}=…: the value is {} bytes, longer than {} KiB",
+                raw.len(),
+                MAX_OVERRIDE_BYTES / 1024
+            ));
+        }
+        let value = parse_value(raw).map_err(|deep| format!("malformed -E {key}=…: {deep}"))?;
+        let (value, conflicts) = normalize(value);
         if let Some(conflict) = conflicts.first() {
             return Err(format!(
                 "malformed -E {arg:?}: key {} is set more than once",
@@ -42,16 +52,17 @@ impl Override {
     }
 }
 
-fn parse_value(raw: &str) -> Node {
+fn parse_value(raw: &str) -> Result<Node, TooDeep> {
     let trimmed = raw.trim();
-    match Node::parse(trimmed) {
+    Ok(match Node::parse(trimmed) {
         // A lone comment (`#x`) parses as nothing; the user meant the text.
         Ok(Node::Null) if !matches!(trimmed, "~" | "null" | "Null" | "NULL") => {
             Node::Str(trimmed.to_owned())
         }
         Ok(value) => value,
-        Err(_) => Node::Str(trimmed.to_owned()),
-    }
+        Err(ParseError::TooDeep(deep)) => return Err(deep),
+        Err(ParseError::Yaml(_)) => Node::Str(trimmed.to_owned()),
+    })
 }
 
 fn collect_leaves(node: &Node, path: &mut Vec<String>, leaves: &mut Vec<Vec<String>>) {
@@ -125,5 +136,15 @@ mod tests {
         assert!(Override::parse("a={b: 1, b: 2}")
             .unwrap_err()
             .contains("key b is set more"));
+        let deep = format!("paths={}", "[".repeat(60_000));
+        assert_eq!(
+            Override::parse(&deep).unwrap_err(),
+            "malformed -E paths=…: nested deeper than 64 levels"
+        );
+        let long = format!("index={}", "x".repeat(MAX_OVERRIDE_BYTES + 1));
+        assert_eq!(
+            Override::parse(&long).unwrap_err(),
+            "malformed -E index=…: the value is 65537 bytes, longer than 64 KiB"
+        );
     }
 }

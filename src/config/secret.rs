@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-const MASK: &str = "********";
+/// What every secret is shown as.
+pub(crate) const MASK: &str = "********";
 
 /// A password or API key. Every way of formatting or serializing it prints `********`; the value is read
 /// only through [`Secret::expose`], so each place that uses it is easy to find.

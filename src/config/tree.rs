@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, EnumAccess, MapAccess, SeqAccess, Visitor};
 
+use super::bounds::{check_nesting, TooDeep};
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Node {
     Null,
@@ -24,9 +26,11 @@ pub(crate) enum Node {
 }
 
 impl Node {
-    /// Parses one YAML document; an empty one is `Null`.
-    pub(crate) fn parse(text: &str) -> Result<Node, serde_yaml_ng::Error> {
-        Node::deserialize(serde_yaml_ng::Deserializer::from_str(text))
+    /// Parses one YAML document; an empty one is `Null`. Text nested too deep for the YAML scanner to
+    /// get through in reasonable time is refused before it starts (see `bounds`).
+    pub(crate) fn parse(text: &str) -> Result<Node, ParseError> {
+        check_nesting(text).map_err(ParseError::TooDeep)?;
+        Node::deserialize(serde_yaml_ng::Deserializer::from_str(text)).map_err(ParseError::Yaml)
     }
 
     /// The node at a key path, through mappings only.
@@ -43,6 +47,13 @@ impl Node {
             _ => None,
         })
     }
+}
+
+/// Why text is not a [`Node`].
+#[derive(Debug)]
+pub(crate) enum ParseError {
+    TooDeep(TooDeep),
+    Yaml(serde_yaml_ng::Error),
 }
 
 impl<'de> Deserialize<'de> for Node {
@@ -172,5 +183,14 @@ mod tests {
     fn rejects_tags_and_complex_keys() {
         assert!(Node::parse("x: !foo 1\n").is_err());
         assert!(Node::parse("? [a]\n: 1\n").is_err());
+    }
+
+    #[test]
+    fn refuses_deep_nesting_before_parsing() {
+        let deep = format!("a: {}", "[".repeat(100_000));
+        assert!(matches!(
+            Node::parse(&deep),
+            Err(ParseError::TooDeep(TooDeep { line: 1 }))
+        ));
     }
 }

@@ -1,20 +1,11 @@
 //! Checks on the typed configuration that types alone cannot express. Every problem is returned, so a
 //! broken config is fixed in one round rather than one error per restart.
 
-use std::time::Duration;
-
 use super::model::{Config, IndexMode};
+use super::ranges;
 use crate::event::field::TYPED_TOP_LEVEL;
 use crate::event::{Event, Origin, Text, Timestamp};
 use crate::output::elasticsearch::index::IndexPattern;
-
-/// 1 KiB: below this, ordinary log lines would be cut.
-const MIN_LINE_BYTES: u64 = 1024;
-/// 64 MiB: a line is buffered whole, so this bounds memory per file.
-const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Longer waits hold a file's lines back for a pod that, by then, is most likely never coming.
-const MAX_METADATA_WAIT: Duration = Duration::from_secs(60);
 
 /// A problem: the dotted key path it is about, and what is wrong with it.
 pub(crate) type Finding = (String, String);
@@ -36,47 +27,9 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     if config.state_dir.as_os_str().is_empty() {
         problem("state_dir".into(), "must not be empty".into());
     }
-    if !(MIN_LINE_BYTES..=MAX_LINE_BYTES).contains(&config.max_line_bytes) {
-        problem(
-            "max_line_bytes".into(),
-            format!(
-                "{} is outside the allowed range {MIN_LINE_BYTES} (1 KiB) to {MAX_LINE_BYTES} (64 MiB)",
-                config.max_line_bytes
-            ),
-        );
-    }
-    for (key, value) in [
-        ("scan_frequency", config.scan_frequency),
-        ("poll_interval", config.poll_interval),
-        ("partial_timeout", config.partial_timeout),
-        ("close_inactive", config.close_inactive),
-        ("registry_flush", config.registry_flush),
-        (
-            "output.elasticsearch.flush_interval",
-            config.output.elasticsearch.flush_interval,
-        ),
-        (
-            "output.elasticsearch.timeout",
-            config.output.elasticsearch.timeout,
-        ),
-    ] {
-        if value == Duration::ZERO {
-            problem(key.into(), "must be greater than 0".into());
-        }
-    }
+    ranges::check(config, &mut problem);
 
     let kube = &config.kubernetes;
-    if kube.metadata_wait > MAX_METADATA_WAIT {
-        problem(
-            "kubernetes.metadata_wait".into(),
-            format!(
-                "{} is longer than {}: a file's lines would wait that long for a pod that may \
-                 never be found",
-                humantime::format_duration(kube.metadata_wait),
-                humantime::format_duration(MAX_METADATA_WAIT)
-            ),
-        );
-    }
     for (i, pattern) in kube.include_annotations.iter().enumerate() {
         if pattern.is_empty() || pattern == "*" {
             problem(
@@ -87,28 +40,7 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
             );
         }
     }
-    if config.max_open_files < 1 {
-        problem("max_open_files".into(), "must be at least 1".into());
-    }
     let es = &config.output.elasticsearch;
-    if es.workers < 1 {
-        problem(
-            "output.elasticsearch.workers".into(),
-            "must be at least 1".into(),
-        );
-    }
-    if es.compression_level > 9 {
-        problem(
-            "output.elasticsearch.compression_level".into(),
-            "must be 0 (none) to 9".into(),
-        );
-    }
-    if es.bulk_max_bytes < 1024 || es.bulk_max_bytes > 100 * 1024 * 1024 {
-        problem(
-            "output.elasticsearch.bulk_max_bytes".into(),
-            "must be between 1 KiB and 100 MiB (Elasticsearch's default request limit)".into(),
-        );
-    }
     if config.max_queued_bytes < 2 * es.bulk_max_bytes {
         problem(
             "max_queued_bytes".into(),
@@ -203,15 +135,6 @@ fn validate_setup(config: &Config, problem: &mut impl FnMut(String, String)) {
         ),
         Err(e) => problem("setup.name".into(), e.to_string()),
     }
-    if setup.shards < 1 {
-        problem("setup.shards".into(), "must be at least 1".into());
-    }
-    if setup.refresh_interval == Duration::ZERO {
-        problem(
-            "setup.refresh_interval".into(),
-            "must be greater than 0".into(),
-        );
-    }
     let ilm = &setup.ilm;
     if ilm.delete_after <= ilm.warm_after {
         problem(
@@ -230,12 +153,6 @@ fn validate_setup(config: &Config, problem: &mut impl FnMut(String, String)) {
                 "{:?} is not an Elasticsearch byte size like 5gb or 500mb",
                 ilm.rollover_max_size
             ),
-        );
-    }
-    if ilm.rollover_max_age == Duration::ZERO {
-        problem(
-            "setup.ilm.rollover_max_age".into(),
-            "must be greater than 0".into(),
         );
     }
     if setup.mode == IndexMode::Daily {
@@ -293,7 +210,10 @@ fn is_byte_size(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::config::ranges::{MAX_LINE_BYTES, MIN_LINE_BYTES};
     use crate::config::{Config, Secret};
 
     fn keys(config: &Config) -> Vec<String> {

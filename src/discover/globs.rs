@@ -6,10 +6,21 @@ use std::path::{Component, Path, PathBuf};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
-#[error("invalid path pattern {pattern:?}: {source}")]
+#[error("invalid path pattern {pattern:?}: {cause}")]
 pub struct PatternError {
     pattern: String,
-    source: glob::PatternError,
+    cause: glob::PatternError,
+}
+
+/// Whether `pattern` is a glob [`Globs`] can expand, so a command line can be refused before anything
+/// starts.
+pub fn check_pattern(pattern: &str) -> Result<(), PatternError> {
+    glob::Pattern::new(pattern)
+        .map(drop)
+        .map_err(|cause| PatternError {
+            pattern: pattern.to_owned(),
+            cause,
+        })
 }
 
 /// The configured patterns, and what they matched at the last scan.
@@ -29,10 +40,7 @@ pub struct ScanDelta {
 impl Globs {
     pub fn new(patterns: &[String]) -> Result<Globs, PatternError> {
         for pattern in patterns {
-            glob::Pattern::new(pattern).map_err(|source| PatternError {
-                pattern: pattern.clone(),
-                source,
-            })?;
+            check_pattern(pattern)?;
         }
         Ok(Globs {
             patterns: patterns.to_vec(),

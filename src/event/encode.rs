@@ -95,6 +95,10 @@ impl Encoder {
             }
             out.push(b']');
         }
+        if let Some(original) = &event.original_timestamp {
+            out.extend_from_slice(b",\"original_timestamp\":");
+            string(out, original);
+        }
         out.push(b'}');
         out.extend_from_slice(origin.kubernetes());
         let container = origin.container();
@@ -417,6 +421,19 @@ mod tests {
             json!({"id": "abc", "runtime": "containerd"})
         );
         assert!(!ev.origin.has_kubernetes_metadata());
+    }
+
+    #[test]
+    fn a_time_timestamp_cannot_hold_is_kept_in_log() {
+        let mut ev = event();
+        ev.flags.insert(Flags::TIMESTAMP_OUT_OF_RANGE);
+        ev.original_timestamp = Some("1969-12-31T23:59:59Z".into());
+        assert_eq!(
+            doc(&ev)["log"],
+            json!({"offset": 42, "file": {"path": "/var/log/containers/web-1_shop_app-abc.log"},
+                   "flags": ["timestamp_out_of_range"],
+                   "original_timestamp": "1969-12-31T23:59:59Z"})
+        );
     }
 
     #[test]

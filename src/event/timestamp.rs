@@ -27,6 +27,18 @@ impl Timestamp {
         parsed.timestamp_nanos_opt().map(Timestamp)
     }
 
+    /// Parses the time a runtime wrote on a line, as [`Timestamp::parse_rfc3339`], and checks that
+    /// `@timestamp` can hold it: Elasticsearch's `date_nanos` counts nanoseconds from 1970 in a signed
+    /// 64-bit number, so holds 1970-01-01T00:00:00Z to 2262-04-11T23:47:16.854775807Z, and refuses
+    /// the whole document otherwise.
+    pub fn parse_shippable(s: &str) -> Result<Timestamp, TimeError> {
+        let parsed = DateTime::parse_from_rfc3339(s).map_err(|_| TimeError::NotRfc3339)?;
+        match parsed.timestamp_nanos_opt() {
+            Some(nanos) if nanos >= 0 => Ok(Timestamp(nanos)),
+            _ => Err(TimeError::OutOfRange),
+        }
+    }
+
     fn from_datetime(dt: DateTime<Utc>) -> Timestamp {
         // `now()` is always within range; saturate rather than panic if a clock is absurd.
         Timestamp(dt.timestamp_nanos_opt().unwrap_or(i64::MAX))
@@ -50,6 +62,14 @@ impl Timestamp {
         put_digits(&mut buf[20..29], dt.nanosecond().min(999_999_999));
         out.extend_from_slice(&buf);
     }
+}
+
+/// Why a line's time cannot be its `@timestamp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeError {
+    NotRfc3339,
+    /// A valid time `@timestamp` cannot hold (before 1970 or after 2262).
+    OutOfRange,
 }
 
 fn put_digits(dst: &mut [u8], mut value: u32) {
@@ -91,6 +111,23 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn only_what_date_nanos_holds_is_shippable() {
+        let ok = |s| Timestamp::parse_shippable(s).map(Timestamp::as_nanos);
+        assert_eq!(ok("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(ok("2262-04-11T23:47:16.854775807Z"), Ok(i64::MAX));
+        for out in [
+            "1969-12-31T23:59:59.999999999Z",
+            "1970-01-01T00:30:00+01:00",
+            "2262-04-11T23:47:16.854775808Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            assert_eq!(ok(out), Err(TimeError::OutOfRange), "{out}");
+        }
+        assert_eq!(ok("2026-11-24"), Err(TimeError::NotRfc3339));
     }
 
     #[test]

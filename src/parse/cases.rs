@@ -32,6 +32,8 @@ pub struct Expect {
     pub format: Option<Format>,
     /// As `Timestamp::write_rfc3339` writes it; `None` for the time the line was read.
     pub timestamp: Option<&'static str>,
+    /// `log.original_timestamp`: the line's own time, when `@timestamp` cannot hold it.
+    pub original: Option<&'static str>,
     /// The line the event starts at.
     pub line: usize,
     pub checkpoint: Pos,
@@ -50,6 +52,7 @@ const fn ok(message: &'static str, stream: Stream, format: Format, line: usize) 
         stream: Some(stream),
         format: Some(format),
         timestamp: Some(TS),
+        original: None,
         line,
         checkpoint: Pos::End(line),
         flags: &[],
@@ -70,6 +73,7 @@ const fn unparsed(message: &'static str, line: usize) -> Expect {
         stream: None,
         format: None,
         timestamp: None,
+        original: None,
         line,
         checkpoint: Pos::End(line),
         flags: &["unparsed"],
@@ -86,6 +90,15 @@ impl Expect {
     const fn at(self, timestamp: &'static str) -> Expect {
         Expect {
             timestamp: Some(timestamp),
+            ..self
+        }
+    }
+    /// Dated where `@timestamp` cannot be: shipped at the read time, its own time kept.
+    const fn out_of_range(self, original: &'static str) -> Expect {
+        Expect {
+            timestamp: None,
+            original: Some(original),
+            flags: &["timestamp_out_of_range"],
             ..self
         }
     }
@@ -233,6 +246,38 @@ pub const CASES: &[Case] = &[
             b"2026-11-24T06:54:58.123456789Z stdout F \xa9!",
         ],
         &[cri("café!", 0).checkpoint(Pos::End(1))],
+    ),
+    // Dated where Elasticsearch's date_nanos cannot be: shipped at the read time, never refused.
+    case(
+        "cri dated before 1970",
+        &[b"1969-12-31T23:59:59.999999999Z stdout F clock not set"],
+        &[cri("clock not set", 0).out_of_range("1969-12-31T23:59:59.999999999Z")],
+    ),
+    case(
+        "docker dated after 2262",
+        &[br#"{"log":"far\n","stream":"stdout","time":"2262-04-11T23:47:16.854775808Z"}"#],
+        &[docker("far", 0).out_of_range("2262-04-11T23:47:16.854775808Z")],
+    ),
+    case(
+        "a joined line keeps its first part's time",
+        &[
+            b"0001-01-01T00:00:00+01:00 stdout P a",
+            b"2026-11-24T06:54:58.123456789Z stdout F b",
+        ],
+        &[cri("ab", 0)
+            .out_of_range("0001-01-01T00:00:00+01:00")
+            .checkpoint(Pos::End(1))],
+    ),
+    case(
+        "the first and last times date_nanos holds",
+        &[
+            b"1970-01-01T00:00:00Z stdout F first",
+            b"2262-04-11T23:47:16.854775807Z stdout F last",
+        ],
+        &[
+            cri("first", 0).at("1970-01-01T00:00:00.000000000Z"),
+            cri("last", 1).at("2262-04-11T23:47:16.854775807Z"),
+        ],
     ),
     // Lines in neither format: shipped raw, never dropped.
     case(
@@ -534,6 +579,11 @@ fn every_case() {
                     "{what}: timestamp should be the read time"
                 ),
             }
+            assert_eq!(
+                event.original_timestamp.as_deref(),
+                expect.original,
+                "{what}: original timestamp"
+            );
             let offset = position(case.lines, Pos::Start(expect.line));
             assert_eq!(event.offset, offset, "{what}: offset");
             let checkpoint = position(case.lines, expect.checkpoint);

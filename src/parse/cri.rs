@@ -3,8 +3,8 @@
 use bytes::Bytes;
 use memchr::memchr;
 
-use super::{ParseError, Parts};
-use crate::event::{Stream, Timestamp};
+use super::{LineTime, ParseError, Parts};
+use crate::event::Stream;
 
 /// Parses one CRI line: `<RFC 3339 timestamp> <stdout|stderr> <tags> <message>`.
 ///
@@ -19,9 +19,8 @@ pub fn parse_cri(line: &Bytes) -> Result<Parts, ParseError> {
     let bytes = &line[..];
     let ts_end = memchr(b' ', bytes).ok_or(ParseError::NoStream)?;
     let timestamp = std::str::from_utf8(&bytes[..ts_end])
-        .ok()
-        .and_then(Timestamp::parse_rfc3339)
-        .ok_or(ParseError::BadTimestamp)?;
+        .map_err(|_| ParseError::BadTimestamp)
+        .and_then(LineTime::parse)?;
 
     let stream_start = ts_end + 1;
     let stream_len = memchr(b' ', &bytes[stream_start..]).ok_or(ParseError::NoTag)?;
@@ -61,7 +60,10 @@ mod tests {
     #[test]
     fn splits_a_full_line() {
         let parts = parse(b"2026-11-24T06:54:58.000000001Z stderr F a b ").unwrap();
-        assert_eq!(parts.timestamp.as_nanos() % 1_000_000_000, 1);
+        let LineTime::At(at) = parts.timestamp else {
+            panic!("{:?}", parts.timestamp);
+        };
+        assert_eq!(at.as_nanos() % 1_000_000_000, 1);
         assert_eq!(parts.stream, Stream::Stderr);
         assert!(!parts.partial);
         assert_eq!(&parts.message[..], b"a b ");

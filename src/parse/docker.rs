@@ -5,8 +5,8 @@ use memchr::memchr;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{ParseError, Parts};
-use crate::event::{Stream, Text, Timestamp};
+use super::{LineTime, ParseError, Parts};
+use crate::event::{Stream, Text};
 
 /// One json-file line. Other members (`attrs`, …) are skipped.
 #[derive(Deserialize)]
@@ -29,7 +29,7 @@ struct DockerLine<'a> {
 pub fn parse_docker(line: &Text) -> Result<Parts, ParseError> {
     let parsed: DockerLine<'_> = serde_json::from_str(line.as_str())?;
     let stream = Stream::from_bytes(parsed.stream.as_bytes()).ok_or(ParseError::UnknownStream)?;
-    let timestamp = Timestamp::parse_rfc3339(parsed.time).ok_or(ParseError::BadTimestamp)?;
+    let timestamp = LineTime::parse(parsed.time)?;
     let (message, complete) = log_message(line, parsed.log)?;
     Ok(Parts {
         timestamp,

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 pub use cri::parse_cri;
 pub use docker::parse_docker;
-pub use parts::{ParseError, Parts};
+pub use parts::{LineTime, ParseError, Parts};
 pub use stats::ParseStats;
 
 use crate::event::{Event, Flags, Format, Origin, Timestamp};

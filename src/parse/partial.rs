@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::utf8::to_text;
-use super::Parts;
+use super::{LineTime, Parts};
 use crate::event::{Event, Flags, Format, Origin, Stream, Timestamp};
 
 /// A parsed line on its way into the joiner.
@@ -44,7 +44,7 @@ pub(crate) struct Joiner {
 #[derive(Debug)]
 struct Pending {
     format: Format,
-    timestamp: Timestamp,
+    timestamp: LineTime,
     /// The first piece's offset: the event's offset.
     offset: u64,
     /// How far back this file's checkpoint must stay: `offset`, or where this file starts for a line
@@ -273,7 +273,7 @@ fn slot(stream: Stream) -> usize {
 /// A complete (or given up on) line, ready to become an event.
 struct Line {
     format: Format,
-    timestamp: Timestamp,
+    timestamp: LineTime,
     message: Bytes,
     offset: u64,
     flags: Flags,
@@ -286,11 +286,19 @@ impl Line {
         if replaced {
             flags.insert(Flags::INVALID_UTF8);
         }
-        let mut event = Event::new(origin.clone(), self.timestamp, message, self.offset);
+        let (timestamp, original) = match self.timestamp {
+            LineTime::At(at) => (at, None),
+            LineTime::OutOfRange(text) => {
+                flags.insert(Flags::TIMESTAMP_OUT_OF_RANGE);
+                (Timestamp::now(), Some(text))
+            }
+        };
+        let mut event = Event::new(origin.clone(), timestamp, message, self.offset);
         event.stream = Some(stream);
         event.format = Some(self.format);
         event.checkpoint = checkpoint;
         event.flags = flags;
+        event.original_timestamp = original;
         event
     }
 }
@@ -303,7 +311,7 @@ mod tests {
         Piece {
             format: Format::Cri,
             parts: Parts {
-                timestamp: Timestamp::from_nanos(0),
+                timestamp: LineTime::At(Timestamp::from_nanos(0)),
                 stream: Stream::Stdout,
                 partial,
                 message: Bytes::from_static(message.as_bytes()),
@@ -337,7 +345,7 @@ mod tests {
     fn a_cut_backs_off_over_a_character_begun_in_an_earlier_part() {
         let mut pending = Pending {
             format: Format::Cri,
-            timestamp: Timestamp::from_nanos(0),
+            timestamp: LineTime::At(Timestamp::from_nanos(0)),
             offset: 0,
             hold: 0,
             end: 0,

@@ -2,12 +2,12 @@
 
 use bytes::Bytes;
 
-use crate::event::{Stream, Timestamp};
+use crate::event::{Stream, TimeError, Timestamp};
 
 /// One well-formed line, split into what the runtime wrote around the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parts {
-    pub timestamp: Timestamp,
+    pub timestamp: LineTime,
     pub stream: Stream,
     /// The line is one piece of a longer line (CRI tag `P`, or a docker `log` without its trailing
     /// newline) and continues on a later line of the same stream.
@@ -16,6 +16,26 @@ pub struct Parts {
     /// splits a long line at a byte count, possibly inside a character, which is only whole again once the
     /// pieces are joined.
     pub message: Bytes,
+}
+
+/// The time the runtime wrote on a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineTime {
+    At(Timestamp),
+    /// Valid RFC 3339 that `@timestamp` cannot hold (before 1970, after 2262: see
+    /// [`Timestamp::parse_shippable`]), as written. Elasticsearch would refuse the document, so the
+    /// line ships at the time it is read, flagged `timestamp_out_of_range`, with this text kept.
+    OutOfRange(Box<str>),
+}
+
+impl LineTime {
+    pub(crate) fn parse(text: &str) -> Result<LineTime, ParseError> {
+        match Timestamp::parse_shippable(text) {
+            Ok(at) => Ok(LineTime::At(at)),
+            Err(TimeError::OutOfRange) => Ok(LineTime::OutOfRange(text.into())),
+            Err(TimeError::NotRfc3339) => Err(ParseError::BadTimestamp),
+        }
+    }
 }
 
 /// Why a line is not in the format it was taken for. The line is still shipped (raw, flagged `unparsed`);
@@ -33,7 +53,15 @@ pub enum ParseError {
     #[error("the first tag is neither P nor F")]
     UnknownTag,
     #[error("not a docker json-file line: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     #[error("the docker \"log\" member is not a string")]
     LogNotString,
+}
+
+// By hand rather than `#[from]`, which would also make the JSON error this one's `source()`: the
+// message already includes it, and a reporter walking the chain would print it twice.
+impl From<serde_json::Error> for ParseError {
+    fn from(error: serde_json::Error) -> ParseError {
+        ParseError::Json(error)
+    }
 }

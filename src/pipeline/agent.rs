@@ -36,12 +36,8 @@ pub enum RunError {
     Client(#[from] ClientError),
     #[error(transparent)]
     Index(#[from] IndexPatternError),
-    #[error("cannot open the dead-letter file in {dir}: {source}")]
-    DeadLetters {
-        dir: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot open the dead-letter file in {dir}: {cause}")]
+    DeadLetters { dir: String, cause: std::io::Error },
     #[error(transparent)]
     Pattern(#[from] PatternError),
     #[error(transparent)]
@@ -187,9 +183,9 @@ pub async fn run(
         es.dead_letter.max_bytes,
         es.dead_letter.keep,
     )
-    .map_err(|source| RunError::DeadLetters {
+    .map_err(|cause| RunError::DeadLetters {
         dir: config.state_dir.display().to_string(),
-        source,
+        cause,
     })?;
     let telemetry = Arc::clone(&options.telemetry);
     let probe = Probe(tokio::spawn(probe_elasticsearch(

@@ -26,7 +26,7 @@ pub enum TailError {
     #[error(transparent)]
     Pattern(#[from] PatternError),
     #[error("writing events: {0}")]
-    Output(#[source] std::io::Error),
+    Output(std::io::Error),
     #[error("the reading thread failed")]
     Reader,
     #[error(transparent)]

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::handover::Handovers;
 pub use crate::batch::Batch;
+use crate::config::deadline;
 use crate::discover::{Changes, DirWatcher, Globs, PatternError};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
@@ -111,8 +112,8 @@ pub fn run_source(
     };
 
     scan(&mut tailer, &mut watcher, &mut sink);
-    let mut next_scan = Instant::now() + config.scan_frequency;
-    let mut next_poll = Instant::now() + config.poll_interval;
+    let mut next_scan = deadline(Instant::now(), config.scan_frequency);
+    let mut next_poll = deadline(Instant::now(), config.poll_interval);
     loop {
         sink.now = Instant::now();
         let more = tailer.read_ready(&mut sink);
@@ -171,11 +172,11 @@ pub fn run_source(
         let now = Instant::now();
         if rescan || now >= next_scan {
             scan(&mut tailer, &mut watcher, &mut sink);
-            next_scan = now + config.scan_frequency;
+            next_scan = deadline(now, config.scan_frequency);
         }
         if now >= next_poll {
             tailer.poll_all();
-            next_poll = now + config.poll_interval;
+            next_poll = deadline(now, config.poll_interval);
         }
     }
     let parsers: Vec<LineParser> = sink.parsers.drain().map(|(_, p)| p).collect();

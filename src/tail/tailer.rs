@@ -23,7 +23,7 @@ use super::progress::{Mark, Progress};
 use super::reader::{FileReader, ReadStatus};
 use super::siblings::{find_rotated, is_next_file, Found};
 use super::Line;
-use crate::config::StartAt;
+use crate::config::{deadline, StartAt};
 use crate::discover::DirWatcher;
 use crate::registry::{Entry, FileIdentity, Fingerprint, FINGERPRINT_BYTES};
 
@@ -95,11 +95,10 @@ pub trait LineSink {
 }
 
 #[derive(Debug, Error)]
-#[error("cannot open {path}: {source}")]
+#[error("cannot open {path}: {cause}")]
 pub struct OpenError {
     pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
+    pub cause: std::io::Error,
 }
 
 #[derive(Debug, Clone)]
@@ -247,9 +246,9 @@ impl Tailer {
             return Ok(());
         }
         self.open_discovered(path, None, watcher, sink)
-            .map_err(|source| OpenError {
+            .map_err(|cause| OpenError {
                 path: path.to_path_buf(),
-                source,
+                cause,
             })
     }
 
@@ -668,8 +667,8 @@ impl Tailer {
         ) {
             last = self.read_skipped_rotations(dir, &base, since, &vacated.origin, last, sink);
         }
-        if let Err(source) = self.open_discovered(&path, last, watcher, sink) {
-            errors.push(OpenError { path, source });
+        if let Err(cause) = self.open_discovered(&path, last, watcher, sink) {
+            errors.push(OpenError { path, cause });
         }
     }
 
@@ -1255,7 +1254,7 @@ impl Tailer {
             .filter(|t| t.reader.is_some())
             .filter_map(|t| match t.phase {
                 Phase::Rotated { since } | Phase::Removed { since } | Phase::Unnamed { since } => {
-                    Some(since + self.config.close_removed_after)
+                    Some(deadline(since, self.config.close_removed_after))
                 }
                 _ => None,
             });

@@ -23,11 +23,10 @@ pub const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(60)
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot listen on {address} for /metrics and /healthz: {source}")]
+#[error("cannot listen on {address} for /metrics and /healthz: {cause}")]
 pub struct HttpError {
     address: String,
-    #[source]
-    source: std::io::Error,
+    cause: std::io::Error,
 }
 
 /// Binds `host:port` (port 0 picks a free one) and serves on the current runtime until it shuts down.
@@ -38,9 +37,9 @@ pub async fn serve_http(
     metrics: Arc<Metrics>,
     telemetry: Arc<Telemetry>,
 ) -> Result<SocketAddr, HttpError> {
-    let error = |source| HttpError {
+    let error = |cause| HttpError {
         address: format!("{host}:{port}"),
-        source,
+        cause,
     };
     let listener = TcpListener::bind((host, port)).await.map_err(error)?;
     let address = listener.local_addr().map_err(error)?;

@@ -1,6 +1,8 @@
 //! `loglynk config check`: the effective configuration, or an error naming the key and line.
 
-use crate::support::{loglynk, write_file};
+use std::time::Duration;
+
+use crate::support::{loglynk, run_to_end, write_file};
 
 #[test]
 fn prints_the_effective_config_with_secrets_masked() {
@@ -81,5 +83,78 @@ fn help_teaches_with_examples() {
     assert!(
         help.contains("--no-follow") && help.contains("Examples"),
         "{help}"
+    );
+}
+
+#[test]
+fn a_duration_too_long_to_wait_is_refused_before_it_can_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        &dir.path().join("x.log"),
+        b"2026-11-24T06:54:58.000000000Z stdout F hello\n",
+    );
+    let glob = format!("{}/*.log", dir.path().display());
+    for key in ["poll_interval", "scan_frequency"] {
+        let set = format!("{key}=18446744073709551615");
+        for command in [&["tail", "--no-follow", &glob][..], &["config", "check"]] {
+            let mut cmd = loglynk();
+            cmd.args(["-E", &set]).args(command);
+            let run = run_to_end(cmd, Duration::from_secs(30));
+            assert_eq!(run.code, Some(2), "{command:?} {set}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(&format!("(from -E): {key}: "))
+                    && run.stderr.contains("at most"),
+                "{command:?} {set}: {}",
+                run.stderr
+            );
+            assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn pathological_config_text_is_refused_before_it_is_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    // 100,000 nested flow sequences: the YAML scanner's work grows with the square of the depth.
+    let deep = dir.path().join("deep.yml");
+    write_file(
+        &deep,
+        format!("paths: {}\n", "[".repeat(100_000)).as_bytes(),
+    );
+    // Valid YAML, but no configuration is a megabyte: comments past 1 MiB.
+    let big = dir.path().join("big.yml");
+    let comment = format!("# {}\n", "x".repeat(1000));
+    write_file(
+        &big,
+        format!("paths: [/x/*.log]\n{}", comment.repeat(1100)).as_bytes(),
+    );
+    for (file, says) in [
+        (&deep, "line 1: nested deeper than 64"),
+        (&big, "larger than 1MiB"),
+    ] {
+        let mut cmd = loglynk();
+        cmd.args(["config", "check"]).arg(file);
+        let run = run_to_end(cmd, Duration::from_secs(60));
+        assert_eq!(run.code, Some(2), "{}: {}", file.display(), run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("config error in {}", file.display()))
+                && run.stderr.contains(says),
+            "{}",
+            run.stderr
+        );
+    }
+
+    // The same through -E, whose value is YAML too (and at most 64 KiB).
+    let mut cmd = loglynk();
+    cmd.args(["config", "check", "-E"])
+        .arg(format!("paths={}", "[".repeat(60_000)));
+    let run = run_to_end(cmd, Duration::from_secs(60));
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("(from -E): malformed -E")
+            && run.stderr.contains("nested deeper than 64"),
+        "{:.300}",
+        run.stderr
     );
 }

@@ -11,6 +11,7 @@ use testkit_kubernetes as kubernetes;
 mod bootstrap;
 mod bootstrap_install;
 mod config_check;
+mod errors;
 mod filebeat_import;
 mod kube;
 mod metrics;

@@ -198,3 +198,52 @@ fn offsets_advance_only_once_elasticsearch_acknowledged() {
     let stopped = running.stop("TERM", Duration::from_secs(15));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
 }
+
+#[test]
+fn a_line_dated_before_1970_is_indexed_at_its_read_time_not_dead_lettered() {
+    // The template run installs maps @timestamp as date_nanos, which holds nothing before 1970: the
+    // test server refuses such a date as Elasticsearch does (es_server's setup_documents).
+    let server = EsServer::start();
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "clock-1", "app");
+    c.append(0..1);
+    let started = chrono::Utc::now();
+    let mut file = c.open_append();
+    std::io::Write::write_all(
+        &mut file,
+        b"1969-12-31T23:59:59.999999999Z stdout F before the clock was set\n",
+    )
+    .unwrap();
+    let running = Running::spawn(run_cmd(&tree, &server.url()));
+    let both = wait_until(Duration::from_secs(30), || {
+        server.all_documents().len() == 2
+    });
+    let stopped = running.stop("TERM", Duration::from_secs(15));
+    let ended = chrono::Utc::now();
+    assert!(
+        both,
+        "indexed: {:?}\n{}",
+        server.all_documents(),
+        stopped.stderr
+    );
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert!(dead_lettered(&tree.state_dir()).is_empty());
+    let (index, doc) = server
+        .all_documents()
+        .into_iter()
+        .find(|(_, d)| d["message"] == "before the clock was set")
+        .expect("the 1969 line");
+    assert_eq!(
+        doc["log"]["original_timestamp"],
+        "1969-12-31T23:59:59.999999999Z"
+    );
+    assert_eq!(
+        doc["log"]["flags"],
+        serde_json::json!(["timestamp_out_of_range"])
+    );
+    let at = chrono::DateTime::parse_from_rfc3339(doc["@timestamp"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    assert!(started <= at && at <= ended, "read at {at}");
+    assert_eq!(index, format!("funlynk-logs-{}", at.format("%Y.%m.%d")));
+}

@@ -109,6 +109,85 @@ fn no_secret_in_logs_metrics_errors_or_config_check() {
 }
 
 #[test]
+fn credentials_in_a_host_url_are_used_and_never_shown() {
+    // Filebeat takes user:password from a host URL; this one needs percent-encoding there.
+    const URL_PASSWORD: &str = "url/Secret@never-shown";
+    const ENCODED: &str = "url%2FSecret%40never-shown";
+    let es = EsServer::start_with(EsOptions::with_basic_auth("shipper", URL_PASSWORD));
+    let url = es
+        .url()
+        .replacen("://", &format!("://shipper:{ENCODED}@"), 1);
+    let hosts = format!("output.elasticsearch.hosts=[\"{url}\"]");
+    let shown = |text: &str| {
+        [
+            "url/Secret",
+            "url%2FSecret",
+            "Secret@never",
+            "Secret%40never",
+        ]
+        .iter()
+        .any(|form| text.contains(form))
+    };
+
+    let mut check = loglynk();
+    check.args(["config", "check", "-E", &hosts]);
+    let printed = run_to_end(check, Duration::from_secs(30));
+    assert_eq!(printed.code, Some(0), "{}", printed.stderr);
+    let text = printed.lines.join("\n");
+    assert!(!shown(&text) && !shown(&printed.stderr), "{text}");
+    assert!(text.contains(&format!("- {}/", es.url())), "{text}");
+    assert!(text.contains("username: shipper"), "{text}");
+    assert!(text.contains("password: '********'"), "{text}");
+
+    // run sends them: every line is indexed, where the server answers 401 without them.
+    let tree = KubeTree::new();
+    tree.container("shop", "web-1", "app").append(0..5);
+    let mut cmd = run_cmd(&tree, &url);
+    cmd.env("LOGLYNK_LOG", "debug");
+    let running = Running::spawn(cmd);
+    let indexed = wait_until(Duration::from_secs(30), || es.all_documents().len() == 5);
+    let stopped = running.stop("TERM", Duration::from_secs(15));
+    assert!(indexed, "not indexed:\n{}", stopped.stderr);
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert!(!shown(&stopped.stderr), "{}", stopped.stderr);
+
+    // Other credentials beside them are refused, naming the key, never the password.
+    for (other, key) in [
+        (
+            "output.elasticsearch.username=someone",
+            "output.elasticsearch.username",
+        ),
+        (
+            "output.elasticsearch.password=another",
+            "output.elasticsearch.password",
+        ),
+        (
+            "output.elasticsearch.api_key=id:key",
+            "output.elasticsearch.api_key",
+        ),
+    ] {
+        let mut check = loglynk();
+        check.args(["config", "check", "-E", &hosts, "-E", other]);
+        let refused = run_to_end(check, Duration::from_secs(30));
+        assert_eq!(refused.code, Some(2), "{other}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains(&format!("(from -E): {key}: ")),
+            "{other}: {}",
+            refused.stderr
+        );
+        assert!(!shown(&refused.stderr), "{}", refused.stderr);
+    }
+    // A malformed URL is not echoed with its password either.
+    let bad = format!("output.elasticsearch.hosts=[\"http://shipper:{ENCODED}@es:port\"]");
+    let mut check = loglynk();
+    check.args(["config", "check", "-E", &bad]);
+    let refused = run_to_end(check, Duration::from_secs(30));
+    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
+    assert!(refused.stderr.contains("invalid URL"), "{}", refused.stderr);
+    assert!(!shown(&refused.stderr), "{}", refused.stderr);
+}
+
+#[test]
 fn links_out_of_the_log_roots_are_refused_unread_and_reported() {
     let tree = KubeTree::new();
     let app = tree.container("shop", "web-1", "app");

@@ -10,7 +10,8 @@ const FIXTURE_GLOB: &str = "fixtures/var/log/containers/*.log";
 const EXPECTED: &str = "fixtures/expected/tail.ndjson";
 
 /// Replaces what differs between runs and machines (the agent's ids and version, the host, and the read
-/// time given to lines that carried no time of their own) with placeholders, after checking it is there.
+/// time given to lines that carried no time of their own, or one `@timestamp` cannot hold) with
+/// placeholders, after checking it is there.
 fn normalise(mut doc: Value) -> Value {
     let obj = doc.as_object_mut().expect("a document is an object");
     let agent = obj["agent"].as_object_mut().expect("agent");
@@ -27,10 +28,11 @@ fn normalise(mut doc: Value) -> Value {
     assert!(host["name"].as_str().is_some_and(|n| !n.is_empty()));
     assert_eq!(host["os"]["type"], "linux");
     obj.insert("host".into(), "<host>".into());
-    let unparsed = obj["log"]["flags"]
-        .as_array()
-        .is_some_and(|f| f.iter().any(|f| f == "unparsed"));
-    if unparsed {
+    let read_time = obj["log"]["flags"].as_array().is_some_and(|f| {
+        f.iter()
+            .any(|f| f == "unparsed" || f == "timestamp_out_of_range")
+    });
+    if read_time {
         let ts = obj["@timestamp"].as_str().expect("@timestamp");
         assert!(ts.ends_with('Z') && ts.len() == 30, "{ts}");
         obj.insert("@timestamp".into(), "<read time>".into());
@@ -154,4 +156,39 @@ fn the_agents_own_container_is_dropped_and_bad_lines_are_kept() {
         })
         .expect("the 2 MiB line is shipped, cut");
     assert!(big["message"].as_str().unwrap().len() <= 1024 * 1024);
+}
+
+#[test]
+fn a_line_dated_before_1970_ships_at_its_read_time_with_its_own_time_kept() {
+    let started = chrono::Utc::now();
+    let output = loglynk()
+        .args(["tail", "--no-follow", FIXTURE_GLOB])
+        .output()
+        .unwrap();
+    let ended = chrono::Utc::now();
+    assert!(output.status.success());
+    let docs = documents(&output.stdout);
+    let dated: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["log"]["original_timestamp"].is_string())
+        .collect();
+    assert_eq!(dated.len(), 1, "the nginx fixture's last line");
+    let doc = dated[0];
+    assert_eq!(
+        doc["log"]["original_timestamp"],
+        "1969-12-31T23:59:59.999999999Z"
+    );
+    assert_eq!(
+        doc["log"]["flags"],
+        serde_json::json!(["timestamp_out_of_range"])
+    );
+    assert!(doc["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("10.42.1.17 - - [31/Dec/1969:23:59:59 +0000]"));
+    let at = chrono::DateTime::parse_from_rfc3339(doc["@timestamp"].as_str().unwrap()).unwrap();
+    assert!(
+        started <= at && at <= ended,
+        "read at {at}, between {started} and {ended}"
+    );
 }

@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 
 use super::cache::PodCache;
 use super::PodMetadata;
+use crate::config::deadline;
 use crate::event::{Flags, Origin, PathMetadata};
 
 /// While a file waits for its pod, it is asked about again this often, so lines ship soon after the
@@ -146,7 +147,7 @@ impl KubeEnricher {
             // Purged after its deletion: the last metadata known is still the truest.
             State::Found(_) | State::Missing | State::NotAPod => Decision::Proceed(None),
             State::New if !self.wait.is_zero() => {
-                let until = now + self.wait;
+                let until = deadline(now, self.wait);
                 file.state = State::Waiting { until };
                 Decision::Hold(until.min(now + RECHECK))
             }

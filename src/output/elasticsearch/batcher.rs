@@ -16,6 +16,7 @@ use super::delivery::Deliverer;
 use super::request::BulkRequest;
 use crate::batch::Ack;
 use crate::batch::Batch;
+use crate::config;
 use crate::event::Encoder;
 use crate::process::Processors;
 use crate::telemetry::DropReason;
@@ -143,7 +144,8 @@ pub async fn run_batcher(
                 if let Some(ack) = batch.ack.take() {
                     outbox.acks.push(ack);
                 }
-                deadline.get_or_insert_with(|| Instant::now() + config.flush_interval);
+                deadline
+                    .get_or_insert_with(|| config::deadline(Instant::now(), config.flush_interval));
                 if builder.len_bytes() >= config.bulk_max_bytes {
                     outbox.send(&mut builder, &mut summary).await;
                     deadline = None;

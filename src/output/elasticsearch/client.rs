@@ -242,7 +242,8 @@ impl Node {
         authorization: Option<&HeaderValue>,
     ) -> Result<Node, ClientError> {
         let mut url = url.clone();
-        // Credentials belong in username/password or api_key; in the URL they would end up in logs.
+        // Loading moved any credentials in the URL to username/password (config::hosts); a config
+        // built in code may still have some, and in the URL they would end up in logs.
         let _ = url.set_username("");
         let _ = url.set_password(None);
         let host = url.as_str().trim_end_matches('/').to_owned();

@@ -68,9 +68,17 @@ pub enum ItemOutcome {
 #[derive(Debug, Error)]
 pub enum ResponseError {
     #[error("the bulk response is not the JSON expected: {0}")]
-    Invalid(#[from] serde_json::Error),
+    Invalid(serde_json::Error),
     #[error("the bulk response has {got} items for the {expected} sent")]
     ItemCount { expected: usize, got: usize },
+}
+
+// By hand rather than `#[from]`, which would also make the JSON error this one's `source()`: the
+// message already includes it, and a reporter walking the chain would print it twice.
+impl From<serde_json::Error> for ResponseError {
+    fn from(error: serde_json::Error) -> ResponseError {
+        ResponseError::Invalid(error)
+    }
 }
 
 /// The outcome of every item, in the order they were sent.

@@ -43,7 +43,7 @@ pub(super) fn load(home: &Path, warnings: &mut Vec<String>) -> Result<Table, Fil
     let log = match fs::read(&log_path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(source) => return Err(read_error(&log_path)(source)),
+        Err(cause) => return Err(read_error(&log_path)(cause)),
     };
     let checkpoint = checkpoint
         .as_ref()
@@ -77,9 +77,9 @@ fn is_txid_less_equal(a: u64, b: u64) -> bool {
 }
 
 fn read_error(path: &Path) -> impl FnOnce(io::Error) -> FilebeatError + '_ {
-    move |source| FilebeatError::Read {
+    move |cause| FilebeatError::Read {
         path: path.to_owned(),
-        source,
+        cause,
     }
 }
 
@@ -136,7 +136,7 @@ fn check_active_marker(
     let marker = match fs::read(&path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(FilebeatError::Read { path, source }),
+        Err(cause) => return Err(FilebeatError::Read { path, cause }),
     };
     // The marker holds the path as Filebeat saw it, often inside its container: compare names only.
     let named = Path::new(&marker).file_name();

@@ -49,12 +49,8 @@ pub enum FilebeatError {
         path.display()
     )]
     NotARegistry { path: PathBuf },
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error("cannot read {}: {cause}", path.display())]
+    Read { path: PathBuf, cause: io::Error },
     #[error("{}: registry version {version:?} is not supported (expected \"1\", as Filebeat 8 writes)", path.display())]
     UnsupportedVersion { path: PathBuf, version: String },
     #[error("{} line {line}: {reason}", path.display())]
@@ -151,7 +147,7 @@ fn locate(path: &Path) -> Result<PathBuf, FilebeatError> {
     let has_meta = |dir: &Path| {
         let meta = dir.join(META_FILE);
         meta.try_exists()
-            .map_err(|source| FilebeatError::Read { path: meta, source })
+            .map_err(|cause| FilebeatError::Read { path: meta, cause })
     };
     match fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {}
@@ -165,10 +161,10 @@ fn locate(path: &Path) -> Result<PathBuf, FilebeatError> {
                 path: path.to_owned(),
             })
         }
-        Err(source) => {
+        Err(cause) => {
             return Err(FilebeatError::Read {
                 path: path.to_owned(),
-                source,
+                cause,
             })
         }
     }
@@ -185,9 +181,9 @@ fn locate(path: &Path) -> Result<PathBuf, FilebeatError> {
 }
 
 fn check_meta(path: &Path) -> Result<(), FilebeatError> {
-    let bytes = fs::read(path).map_err(|source| FilebeatError::Read {
+    let bytes = fs::read(path).map_err(|cause| FilebeatError::Read {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     parse_meta(path, &bytes)
 }

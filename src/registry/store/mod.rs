@@ -68,33 +68,20 @@ pub struct Loaded {
 
 #[derive(Debug, Error)]
 pub enum RegistryError {
-    #[error("cannot create state directory {}: {source}", path.display())]
-    CreateDir {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("cannot read registry {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("cannot write registry {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("cannot set aside corrupt registry {} as {}: {source}", from.display(), to.display())]
+    #[error("cannot create state directory {}: {cause}", path.display())]
+    CreateDir { path: PathBuf, cause: io::Error },
+    #[error("cannot read registry {}: {cause}", path.display())]
+    Read { path: PathBuf, cause: io::Error },
+    #[error("cannot write registry {}: {cause}", path.display())]
+    Write { path: PathBuf, cause: io::Error },
+    #[error("cannot set aside corrupt registry {} as {}: {cause}", from.display(), to.display())]
     SetAside {
         from: PathBuf,
         to: PathBuf,
-        #[source]
-        source: io::Error,
+        cause: io::Error,
     },
     #[error("cannot encode registry: {0}")]
-    Encode(#[source] serde_json::Error),
+    Encode(serde_json::Error),
 }
 
 /// The registry file of one state directory. Only one agent may use a state directory at a time.
@@ -113,9 +100,9 @@ impl Store {
             .recursive(true)
             .mode(0o700)
             .create(state_dir)
-            .map_err(|source| RegistryError::CreateDir {
+            .map_err(|cause| RegistryError::CreateDir {
                 path: state_dir.to_owned(),
-                source,
+                cause,
             })?;
         Ok(Store {
             dir: state_dir.to_owned(),
@@ -140,10 +127,10 @@ impl Store {
         let bytes = match fs::read(&self.file) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Loaded::default()),
-            Err(source) => {
+            Err(cause) => {
                 return Err(RegistryError::Read {
                     path: self.file.clone(),
-                    source,
+                    cause,
                 })
             }
         };
@@ -167,21 +154,21 @@ impl Store {
     pub fn save(&self, snapshot: &Snapshot) -> Result<(), RegistryError> {
         let bytes = format::encode(snapshot).map_err(RegistryError::Encode)?;
         self.write_tmp(&bytes)
-            .map_err(|source| RegistryError::Write {
+            .map_err(|cause| RegistryError::Write {
                 path: self.tmp.clone(),
-                source,
+                cause,
             })?;
-        if let Err(source) = fs::rename(&self.tmp, &self.file) {
+        if let Err(cause) = fs::rename(&self.tmp, &self.file) {
             // Best effort: the next save removes a leftover anyway.
             let _ = fs::remove_file(&self.tmp);
             return Err(RegistryError::Write {
                 path: self.file.clone(),
-                source,
+                cause,
             });
         }
-        sync_dir(&self.dir).map_err(|source| RegistryError::Write {
+        sync_dir(&self.dir).map_err(|cause| RegistryError::Write {
             path: self.dir.clone(),
-            source,
+            cause,
         })
     }
 
@@ -215,10 +202,10 @@ impl Store {
             n = n.saturating_add(1);
             to = self.dir.join(format!("{CORRUPT_PREFIX}{stamp}-{n}"));
         }
-        let fail = |source| RegistryError::SetAside {
+        let fail = |cause| RegistryError::SetAside {
             from: self.file.clone(),
             to: to.clone(),
-            source,
+            cause,
         };
         fs::rename(&self.file, &to).map_err(fail)?;
         sync_dir(&self.dir).map_err(fail)?;

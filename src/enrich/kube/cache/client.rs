@@ -8,25 +8,24 @@ use kube::{Client, Config};
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
     #[error("in-cluster Kubernetes configuration (KUBERNETES_SERVICE_HOST is set) failed: {0}")]
-    InCluster(#[source] InClusterError),
-    #[error("kubeconfig {}: {source}", path.display())]
+    InCluster(InClusterError),
+    #[error("kubeconfig {}: {cause}", path.display())]
     Kubeconfig {
         path: PathBuf,
-        #[source]
-        source: KubeconfigError,
+        cause: KubeconfigError,
     },
     #[error(
         "no Kubernetes configuration: KUBERNETES_SERVICE_HOST is not set (not in a pod) and no \
          usable kubeconfig in $KUBECONFIG or ~/.kube/config: {0}"
     )]
-    NoConfig(#[source] KubeconfigError),
+    NoConfig(KubeconfigError),
     #[error(
         "no node name for the pod watch: set kubernetes.node_name, or NODE_NAME from the downward \
          API (fieldRef spec.nodeName)"
     )]
     NoNodeName,
     #[error("Kubernetes client could not be created: {0}")]
-    Client(#[source] kube::Error),
+    Client(kube::Error),
 }
 
 /// The client for the API server. An explicit `kubeconfig` wins, since someone asked for it; then the
@@ -35,9 +34,9 @@ pub enum KubeError {
 pub async fn client_from_env(kubeconfig: Option<&Path>) -> Result<Client, KubeError> {
     let config = match kubeconfig {
         Some(path) => {
-            let error = |source| KubeError::Kubeconfig {
+            let error = |cause| KubeError::Kubeconfig {
                 path: path.to_path_buf(),
-                source,
+                cause,
             };
             let file = Kubeconfig::read_from(path).map_err(error)?;
             Config::from_custom_kubeconfig(file, &KubeConfigOptions::default())
