@@ -356,3 +356,52 @@ async fn node_metadata_is_opt_in() {
     );
     assert!(c.cache.node().is_none(), "no GET of the node without it");
 }
+
+/// A pod found before the namespaces' first list would ship without its namespace's labels; the file
+/// waits for that list (within metadata_wait) instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_waits_for_the_namespaces_first_list_before_it_ships() {
+    let server = seeded(KubeOptions::with_token("t0ken"));
+    server
+        .faults()
+        .refuse_lists(kubernetes::Kind::Namespace, true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&path).expect("kubeconfig");
+    let client = client_from_env(Some(&path)).await.expect("client");
+    let cache = PodCache::start(client, node_a1());
+    eventually("the pods' first list", Duration::from_secs(10), || {
+        cache
+            .pod("0b6f3c1e-8d2a-4c39-9a51-3f1d2e7c8b90")
+            .map(|_| ())
+    })
+    .await;
+    let mut enricher = KubeEnricher::new(cache.clone(), Duration::from_secs(60));
+    let web = origin(WEB_LINK, Some(WEB_TARGET));
+    let mut file = FileMetadata::default();
+    assert!(
+        matches!(
+            enricher.check(&mut file, &web, Instant::now()),
+            Decision::Hold(_)
+        ),
+        "a file whose namespace is not listed yet must wait"
+    );
+    server
+        .faults()
+        .refuse_lists(kubernetes::Kind::Namespace, false);
+    let found = eventually(
+        "the namespaces",
+        Duration::from_secs(30),
+        || match enricher.check(&mut file, &web, Instant::now()) {
+            Decision::Proceed(found) => Some(found.expect("a new origin")),
+            Decision::Hold(_) => None,
+        },
+    )
+    .await;
+    let d = doc(&found);
+    assert_eq!(d["kubernetes"]["pod"]["name"], "web-7d9f8b6c5-x2x4q");
+    assert_eq!(
+        d["kubernetes"]["namespace_labels"]["environment"], "production",
+        "{d}"
+    );
+}

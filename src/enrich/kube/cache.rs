@@ -243,6 +243,11 @@ impl PodCache {
         &self.shared.metadata
     }
 
+    /// Namespaces are watched and their first list has not completed yet.
+    pub fn namespaces_pending(&self) -> bool {
+        !*self.shared.namespaces_ready.borrow()
+    }
+
     /// Waits until the first list completed, at most `timeout`.
     pub async fn wait_ready(&self, timeout: Duration) -> bool {
         let mut pods = self.shared.pods_ready.subscribe();

@@ -121,6 +121,9 @@ impl KubeEnricher {
             return Decision::Proceed(None);
         }
         if let Some((pod, container)) = self.lookup(meta) {
+            if let Some(hold) = self.wait_for_namespaces(file, now) {
+                return hold;
+            }
             if let State::Found(previous) = &file.state {
                 // Most pod updates change only what is not shipped (status conditions, the
                 // resourceVersion): the file keeps its origin.
@@ -140,6 +143,25 @@ impl KubeEnricher {
             return Decision::Proceed(Some(enriched));
         }
         self.not_found(file, origin, now)
+    }
+
+    /// A pod found before the namespaces were first listed would ship without its namespace's labels:
+    /// its file waits for the list too, within the same `metadata_wait`, then ships with what is known.
+    fn wait_for_namespaces(&self, file: &mut FileMetadata, now: Instant) -> Option<Decision> {
+        if !self.cache.namespaces_pending() {
+            return None;
+        }
+        match file.state {
+            State::New if !self.wait.is_zero() => {
+                let until = deadline(now, self.wait);
+                file.state = State::Waiting { until };
+                Some(Decision::Hold(until.min(now + RECHECK)))
+            }
+            State::Waiting { until } if now < until => {
+                Some(Decision::Hold(until.min(now + RECHECK)))
+            }
+            _ => None,
+        }
     }
 
     fn not_found(&mut self, file: &mut FileMetadata, origin: &Origin, now: Instant) -> Decision {

@@ -5,6 +5,8 @@ use std::sync::Mutex;
 
 use tokio::sync::watch;
 
+use crate::store::Kind;
+
 #[derive(Clone, Debug)]
 pub(super) struct FaultState {
     pub(super) down: bool,
@@ -13,6 +15,8 @@ pub(super) struct FaultState {
     pub(super) drop_generation: u64,
     /// A `resourceVersion` below this is compacted away (410 Gone).
     pub(super) expired_before: u64,
+    /// Lists of these kinds are answered 503, as by an API server whose storage for them is not ready.
+    pub(super) refused_lists: Vec<Kind>,
 }
 
 /// The live fault settings of one server.
@@ -29,6 +33,7 @@ impl KubeFaults {
                 bookmarks: true,
                 drop_generation: 0,
                 expired_before: 0,
+                refused_lists: Vec::new(),
             }),
             changed: watch::channel(0).0,
         }
@@ -58,6 +63,17 @@ impl KubeFaults {
     /// Compacts history: a list or watch asking for a `resourceVersion` older than this gets 410.
     pub fn expire_before(&self, resource_version: u64) {
         self.set(|s| s.expired_before = s.expired_before.max(resource_version));
+    }
+
+    /// Answers lists of `kind` with 503 (`refuse`) or normally again: one resource's first list can be
+    /// made to come later than another's.
+    pub fn refuse_lists(&self, kind: Kind, refuse: bool) {
+        self.set(|s| {
+            s.refused_lists.retain(|k| *k != kind);
+            if refuse {
+                s.refused_lists.push(kind);
+            }
+        });
     }
 
     /// Whether watches that asked for bookmarks get them (on by default, as on a real server).

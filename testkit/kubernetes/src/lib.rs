@@ -28,6 +28,7 @@ mod watch;
 pub use faults::KubeFaults;
 pub use fixtures::{fixture, fixtures_dir, seeded, PODS};
 pub use server::KubeServer;
+pub use store::Kind;
 
 // The modules reach the shared plumbing as `super::http_server`.
 use testkit_http as http_server;

@@ -183,6 +183,10 @@ pub fn dispatch<B>(shared: &Arc<Shared>, request: &Request<B>) -> Answer {
         Route::Collection(kind, ns) if query.flag("watch") => {
             watch::start(shared, kind, ns, &query)
         }
+        Route::Collection(kind, _) if shared.faults.get().refused_lists.contains(&kind) => {
+            let message = "the server is currently unable to handle the request";
+            respond(503, &status(503, "ServiceUnavailable", message, None))
+        }
         Route::Collection(kind, ns) => match list(shared, kind, ns.as_deref(), &query) {
             Ok(list) => respond(200, &list),
             Err((code, body)) => respond(code, &body),

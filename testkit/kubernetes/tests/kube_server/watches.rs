@@ -228,3 +228,21 @@ fn down_refuses_connections_then_comes_back_on_the_same_port() {
     assert_eq!(back.map(|r| r.status), Some(200));
     assert_eq!(server.addr(), addr);
 }
+
+#[test]
+fn a_refused_kind_is_answered_503_until_released_and_other_kinds_are_not() {
+    let server = seeded(KubeOptions::default());
+    server
+        .faults()
+        .refuse_lists(crate::kubernetes::Kind::Namespace, true);
+    let refused = get(server.addr(), "/api/v1/namespaces");
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.json()["reason"], "ServiceUnavailable");
+    assert_eq!(get(server.addr(), "/api/v1/pods").status, 200);
+    server
+        .faults()
+        .refuse_lists(crate::kubernetes::Kind::Namespace, false);
+    let listed = get(server.addr(), "/api/v1/namespaces");
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.json()["kind"], "NamespaceList");
+}
