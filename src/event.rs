@@ -6,12 +6,14 @@
 //! path free of per-line copies of metadata.
 
 mod encode;
+pub mod kubernetes;
 mod text;
 mod timestamp;
 
 use std::sync::Arc;
 
 pub use encode::{Encoder, StaticFields};
+pub use kubernetes::{FromApi, Kubernetes};
 pub use text::Text;
 pub use timestamp::{TimeError, Timestamp};
 
@@ -165,20 +167,9 @@ pub struct Origin {
     pub metadata: PathMetadata,
     /// Added to every event's flags when it is shipped (e.g. kube_metadata_missing).
     pub flags: Flags,
+    /// What the Kubernetes API said about the file's container; `None` when only the path is known.
+    kubernetes: Option<Arc<Kubernetes>>,
     members: encode::OriginMembers,
-}
-
-/// What the Kubernetes API said about a file's container, pre-serialized by the enrichment.
-#[derive(Debug, Clone, Copy)]
-pub struct KubernetesMembers<'a> {
-    /// `,"kubernetes":{…}`, complete: it replaces what the path said rather than merging with it.
-    pub kubernetes: &'a [u8],
-    /// The container's runtime ID from the pod status; the path's ID wins when it has one, since a
-    /// restarted container's older file belongs to the previous ID.
-    pub container_id: Option<&'a str>,
-    pub image: Option<&'a str>,
-    /// `containerd`, `cri-o`, `docker`: from the ID's prefix, truer than the line format's guess.
-    pub runtime: Option<&'a str>,
 }
 
 impl Origin {
@@ -188,12 +179,8 @@ impl Origin {
     }
 
     /// An origin whose pod the Kubernetes API described.
-    pub fn with_kubernetes(
-        path: String,
-        metadata: PathMetadata,
-        kubernetes: KubernetesMembers<'_>,
-    ) -> Arc<Origin> {
-        Origin::build(path, metadata, Some(kubernetes), Flags::empty())
+    pub fn with_kubernetes(path: String, metadata: PathMetadata, api: FromApi<'_>) -> Arc<Origin> {
+        Origin::build(path, metadata, Some(api), Flags::empty())
     }
 
     /// An origin known from its path alone, whose every event says so with `flags`.
@@ -204,21 +191,27 @@ impl Origin {
     fn build(
         path: String,
         metadata: PathMetadata,
-        kubernetes: Option<KubernetesMembers<'_>>,
+        api: Option<FromApi<'_>>,
         flags: Flags,
     ) -> Arc<Origin> {
-        let members = encode::OriginMembers::new(&path, &metadata, kubernetes);
+        let members = encode::OriginMembers::new(&path, &metadata, api);
         Arc::new(Origin {
             path,
             metadata,
             flags,
+            kubernetes: api.map(|api| Arc::clone(api.kubernetes)),
             members,
         })
     }
 
     /// Whether the Kubernetes API described this file's pod.
     pub fn has_kubernetes_metadata(&self) -> bool {
-        self.members.from_api
+        self.kubernetes.is_some()
+    }
+
+    /// The `kubernetes` object the API gave for this file's container, when it did.
+    pub fn kubernetes(&self) -> Option<&Kubernetes> {
+        self.kubernetes.as_deref()
     }
 
     pub(crate) fn members(&self) -> &encode::OriginMembers {

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{field, Event, FieldValue, KubernetesMembers, PathMetadata};
+use super::{field, Event, FieldValue, FromApi, Kubernetes, PathMetadata};
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
 /// `agent.*`, as JSON objects.
@@ -198,7 +198,7 @@ fn member(out: &mut Vec<u8>, name: &str) {
     out.push(b':');
 }
 
-fn string(out: &mut Vec<u8>, s: &str) {
+pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 
@@ -216,22 +216,25 @@ pub(crate) struct OriginMembers {
     path_end: usize,
     kubernetes_end: usize,
     container_end: usize,
-    pub(crate) from_api: bool,
 }
 
 impl OriginMembers {
-    pub(crate) fn new(
-        path: &str,
-        meta: &PathMetadata,
-        api: Option<KubernetesMembers<'_>>,
-    ) -> OriginMembers {
+    pub(crate) fn new(path: &str, meta: &PathMetadata, api: Option<FromApi<'_>>) -> OriginMembers {
         let mut buf = Vec::with_capacity(256);
         string(&mut buf, path);
         let path_end = buf.len();
 
-        match api {
-            Some(api) => buf.extend_from_slice(api.kubernetes),
-            None => path_kubernetes(&mut buf, meta),
+        let from_path;
+        let kubernetes = match api {
+            Some(api) => &**api.kubernetes,
+            None => {
+                from_path = Kubernetes::from_path(meta);
+                &from_path
+            }
+        };
+        if !kubernetes.is_empty() {
+            member(&mut buf, field::KUBERNETES);
+            kubernetes.write_json(&mut buf);
         }
         let kubernetes_end = buf.len();
 
@@ -243,7 +246,8 @@ impl OriginMembers {
             buf.extend_from_slice(b"\"id\":");
             string(&mut buf, id);
         }
-        if let Some(image) = api.and_then(|a| a.image) {
+        let image = api.and_then(|a| a.kubernetes.container.image.as_deref());
+        if let Some(image) = image {
             if buf.len() > kubernetes_end {
                 buf.push(b',');
             }
@@ -260,7 +264,6 @@ impl OriginMembers {
             path_end,
             kubernetes_end,
             container_end,
-            from_api: api.is_some(),
         }
     }
 
@@ -282,37 +285,13 @@ impl OriginMembers {
     }
 }
 
-/// `,"kubernetes":{…}` from what the log path says, or nothing when it says nothing.
-fn path_kubernetes(out: &mut Vec<u8>, meta: &PathMetadata) {
-    let mut pod = Map::new();
-    let mut put = |key: &str, value: &Option<String>| {
-        if let Some(v) = value {
-            pod.insert(key.to_owned(), Value::String(v.clone()));
-        }
-    };
-    let mut kube = Map::new();
-    put("name", &meta.pod_name);
-    put("uid", &meta.pod_uid);
-    if !pod.is_empty() {
-        kube.insert("pod".into(), Value::Object(pod));
-    }
-    if let Some(ns) = &meta.namespace {
-        kube.insert("namespace".into(), Value::String(ns.clone()));
-    }
-    if let Some(name) = &meta.container_name {
-        kube.insert("container".into(), serde_json::json!({ "name": name }));
-    }
-    if !kube.is_empty() {
-        member(out, field::KUBERNETES);
-        json(out, &Value::Object(kube));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Field, Flags, Format, KubernetesMembers, Origin, Stream, Text, Timestamp};
+    use crate::event::kubernetes::{Container, Pod, Workloads};
+    use crate::event::{Field, Flags, Format, Origin, Stream, Text, Timestamp};
     use serde_json::json;
+    use std::sync::Arc;
 
     fn encoder() -> Encoder {
         Encoder::new(&StaticFields {
@@ -374,11 +353,26 @@ mod tests {
     #[test]
     fn api_metadata_replaces_the_path_kubernetes_and_keeps_the_path_container_id() {
         let path = event().origin.metadata.clone();
-        let kubernetes = br#","kubernetes":{"pod":{"name":"web-1","uid":"u-1"},"namespace":"shop","deployment":{"name":"web"},"container":{"name":"app","image":"app:2"}}"#;
-        let members = |container_id| KubernetesMembers {
-            kubernetes,
+        let kubernetes = Arc::new(Kubernetes {
+            pod: Pod {
+                name: Some("web-1".into()),
+                uid: Some("u-1".into()),
+                ip: None,
+            },
+            namespace: Some("shop".into()),
+            workloads: Workloads {
+                deployment: Some("web".into()),
+                ..Workloads::default()
+            },
+            container: Container {
+                name: Some("app".into()),
+                image: Some("app:2".into()),
+            },
+            ..Kubernetes::default()
+        });
+        let members = |container_id| FromApi {
+            kubernetes: &kubernetes,
             container_id,
-            image: Some("app:2"),
             runtime: Some("cri-o"),
         };
         let mut ev = event();

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use crate::event::kubernetes::Labels;
 
 /// The key as it is written: dots replaced when `dedot` is on.
 pub fn key(key: &str, dedot: bool) -> Cow<'_, str> {
@@ -19,19 +19,19 @@ pub fn key(key: &str, dedot: bool) -> Cow<'_, str> {
     }
 }
 
-/// A label (or annotation) map as a JSON object, keeping only the keys `keep` accepts. `None` when nothing
-/// is left, so an empty `labels: {}` is never written.
+/// A label (or annotation) map as it is shipped, keeping only the keys `keep` accepts. Empty when nothing
+/// is left, and an empty map is never written. Two keys that dedot alike keep the value of the later one
+/// in Kubernetes' (sorted) order.
 pub fn object(
     map: Option<&BTreeMap<String, String>>,
     dedot: bool,
     keep: impl Fn(&str) -> bool,
-) -> Option<Value> {
-    let out: Map<String, Value> = map?
-        .iter()
+) -> Labels {
+    map.into_iter()
+        .flatten()
         .filter(|(k, _)| keep(k))
-        .map(|(k, v)| (key(k, dedot).into_owned(), Value::String(v.clone())))
-        .collect();
-    (!out.is_empty()).then_some(Value::Object(out))
+        .map(|(k, v)| (key(k, dedot).into_owned(), v.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -54,11 +54,11 @@ mod tests {
     #[test]
     fn empty_or_filtered_out_maps_give_nothing() {
         let map = BTreeMap::from([("a.b".to_owned(), "1".to_owned())]);
-        assert_eq!(object(None, true, |_| true), None);
-        assert_eq!(object(Some(&map), true, |_| false), None);
+        assert!(object(None, true, |_| true).is_empty());
+        assert!(object(Some(&map), true, |_| false).is_empty());
         assert_eq!(
             object(Some(&map), true, |_| true),
-            Some(serde_json::json!({"a_b": "1"}))
+            Labels::from([("a_b".to_owned(), "1".to_owned())])
         );
     }
 }

@@ -132,10 +132,10 @@ impl KubeEnricher {
                     return Decision::Proceed(None);
                 }
             }
-            let Some(members) = pod.members(&container) else {
+            let Some(api) = pod.for_container(&container) else {
                 return self.not_found(file, origin, now);
             };
-            let enriched = Origin::with_kubernetes(origin.path.clone(), meta.clone(), members);
+            let enriched = Origin::with_kubernetes(origin.path.clone(), meta.clone(), api);
             if !matches!(file.state, State::Found(_)) {
                 self.stats.found += 1;
             }

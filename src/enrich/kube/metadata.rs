@@ -1,13 +1,13 @@
-//! Pod (with its Namespace and Node) -> the fields Filebeat's add_kubernetes_metadata writes, serialized
-//! once per pod so each event only copies bytes.
+//! Pod (with its Namespace and Node) -> the fields Filebeat's add_kubernetes_metadata writes, as the typed
+//! `kubernetes` object of each of its containers, built once per pod and shared by the pod's files.
 
 use k8s_openapi::api::core::v1::{
     Container, ContainerStatus, EphemeralContainer, Namespace, Node, Pod, PodSpec, PodStatus,
 };
-use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 use super::{dedot, owners};
-use crate::event::KubernetesMembers;
+use crate::event::kubernetes::{self, FromApi, Kubernetes};
 
 /// What the enrichment adds, as Filebeat's add_kubernetes_metadata options of the same names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +58,7 @@ pub struct ContainerMetadata {
     pub runtime: Option<String>,
 }
 
-/// What the enrichment adds for the containers of one pod, pre-serialized once (the encoder appends it
-/// per event, like any other part of an `Origin`).
+/// What the enrichment adds for the containers of one pod, built once and shared by every file of the pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodMetadata {
     pub uid: String,
@@ -67,8 +66,8 @@ pub struct PodMetadata {
     pub namespace: String,
     pub node_name: Option<String>,
     pub containers: Vec<ContainerMetadata>,
-    /// `,"kubernetes":{…}` for each of `containers`, in the same order.
-    kubernetes: Vec<Box<[u8]>>,
+    /// The `kubernetes` object of each of `containers`, in the same order.
+    kubernetes: Vec<Arc<Kubernetes>>,
 }
 
 impl PodMetadata {
@@ -87,60 +86,56 @@ impl PodMetadata {
         let spec = pod.spec.as_ref();
         let node_name = spec.and_then(|s| s.node_name.clone());
 
-        let mut kube = Map::new();
-        let mut pod_obj = Map::new();
-        pod_obj.insert("name".into(), json!(name));
-        pod_obj.insert("uid".into(), json!(uid));
-        if let Some(ip) = pod.status.as_ref().and_then(|s| s.pod_ip.as_ref()) {
-            pod_obj.insert("ip".into(), json!(ip));
-        }
-        kube.insert("pod".into(), Value::Object(pod_obj));
-        kube.insert("namespace".into(), json!(ns));
+        let labels = |map| dedot::object(map, options.dedot, |_| true);
+        let mut kube = Kubernetes {
+            pod: kubernetes::Pod {
+                name: Some(name.clone()),
+                uid: Some(uid.clone()),
+                ip: pod.status.as_ref().and_then(|s| s.pod_ip.clone()),
+            },
+            namespace: Some(ns.clone()),
+            labels: labels(meta.labels.as_ref()),
+            annotations: dedot::object(meta.annotations.as_ref(), options.dedot, |k| {
+                options.includes_annotation(k)
+            }),
+            workloads: owners::workloads(
+                meta.owner_references.as_deref().unwrap_or_default(),
+                meta.labels.as_ref(),
+            ),
+            ..Kubernetes::default()
+        };
         // The Namespace must be the pod's: the caller's cache could hand over a stale or wrong one.
         if let Some(ns_obj) = namespace.filter(|n| n.metadata.name.as_deref() == Some(&ns)) {
-            if let Some(ns_uid) = &ns_obj.metadata.uid {
-                kube.insert("namespace_uid".into(), json!(ns_uid));
-            }
+            kube.namespace_uid = ns_obj.metadata.uid.clone();
             if options.namespace_labels {
-                let labels = ns_obj.metadata.labels.as_ref();
-                if let Some(labels) = dedot::object(labels, options.dedot, |_| true) {
-                    kube.insert("namespace_labels".into(), labels);
-                }
+                kube.namespace_labels = labels(ns_obj.metadata.labels.as_ref());
             }
         }
         if let Some(node_name) = &node_name {
-            let mut node_obj = Map::new();
-            node_obj.insert("name".into(), json!(node_name));
+            let mut node_obj = kubernetes::Node {
+                name: node_name.clone(),
+                ..kubernetes::Node::default()
+            };
             let node = node.filter(|n| n.metadata.name.as_ref() == Some(node_name));
             if let (true, Some(node)) = (options.node_metadata, node) {
-                if let Some(node_uid) = &node.metadata.uid {
-                    node_obj.insert("uid".into(), json!(node_uid));
-                }
-                let labels = node.metadata.labels.as_ref();
-                if let Some(labels) = dedot::object(labels, options.dedot, |_| true) {
-                    node_obj.insert("labels".into(), labels);
-                }
+                node_obj.uid = node.metadata.uid.clone();
+                node_obj.labels = labels(node.metadata.labels.as_ref());
             }
-            kube.insert("node".into(), Value::Object(node_obj));
-        }
-        if let Some(labels) = dedot::object(meta.labels.as_ref(), options.dedot, |_| true) {
-            kube.insert("labels".into(), labels);
-        }
-        let annotations = meta.annotations.as_ref();
-        if let Some(annotations) = dedot::object(annotations, options.dedot, |k| {
-            options.includes_annotation(k)
-        }) {
-            kube.insert("annotations".into(), annotations);
-        }
-        let owner_refs = meta.owner_references.as_deref().unwrap_or_default();
-        for (kind, owner) in owners::owner_names(owner_refs, meta.labels.as_ref()) {
-            kube.insert(kind.into(), json!({ "name": owner }));
+            kube.node = Some(node_obj);
         }
 
         let containers = containers(spec, pod.status.as_ref());
         let kubernetes = containers
             .iter()
-            .map(|c| kubernetes_member(&kube, c))
+            .map(|c| {
+                Arc::new(Kubernetes {
+                    container: kubernetes::Container {
+                        name: Some(c.name.clone()),
+                        image: c.image.clone(),
+                    },
+                    ..kube.clone()
+                })
+            })
             .collect();
         Some(PodMetadata {
             uid,
@@ -152,16 +147,15 @@ impl PodMetadata {
         })
     }
 
-    /// What a container's events carry: the complete `kubernetes` object (pod, namespace, owners,
-    /// labels, container name and image), and the `container` values the API knows. `None` for a
+    /// What the API says of a container's events: the complete `kubernetes` object (pod, namespace,
+    /// owners, labels, container name and image), and the `container` values it knows. `None` for a
     /// container the pod does not have.
-    pub fn members(&self, container_name: &str) -> Option<KubernetesMembers<'_>> {
+    pub fn for_container(&self, container_name: &str) -> Option<FromApi<'_>> {
         let i = self.position(container_name)?;
         let c = &self.containers[i];
-        Some(KubernetesMembers {
+        Some(FromApi {
             kubernetes: &self.kubernetes[i],
             container_id: c.id.as_deref(),
-            image: c.image.as_deref(),
             runtime: c.runtime.as_deref(),
         })
     }
@@ -225,28 +219,6 @@ fn containers(spec: Option<&PodSpec>, status: Option<&PodStatus>) -> Vec<Contain
             named(&c.name, &c.image, statuses)
         });
     regular.chain(init).chain(ephemeral).collect()
-}
-
-fn kubernetes_member(pod_level: &Map<String, Value>, c: &ContainerMetadata) -> Box<[u8]> {
-    let mut kube = pod_level.clone();
-    let mut kube_container = Map::new();
-    kube_container.insert("name".into(), json!(c.name));
-    if let Some(image) = &c.image {
-        kube_container.insert("image".into(), json!(image));
-    }
-    kube.insert("container".into(), Value::Object(kube_container));
-    let mut bytes = Vec::with_capacity(512);
-    member(&mut bytes, "kubernetes", &Value::Object(kube));
-    bytes.into_boxed_slice()
-}
-
-/// `,"name":<value>`. Writing a `Value` into a `Vec` cannot fail (no I/O, string keys only), so the
-/// `Result` carries nothing to handle.
-fn member(out: &mut Vec<u8>, name: &str, value: &Value) {
-    out.push(b',');
-    let _ = serde_json::to_writer(&mut *out, name);
-    out.push(b':');
-    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 /// Drops from a pod what [`PodMetadata::from_pod`] never reads, before the reflector stores it: a node

@@ -1,6 +1,7 @@
 use super::*;
+use crate::event::{Encoder, Event, Origin, PathMetadata, StaticFields, Text, Timestamp};
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn fixture<T: DeserializeOwned>(name: &str) -> T {
     let path = format!(
@@ -15,22 +16,24 @@ fn pod(name: &str) -> Pod {
     fixture(&format!("pod-{name}"))
 }
 
-/// What a container's events carry, as JSON: `{"kubernetes":…,"container":…}`.
+/// What a container's events carry, as JSON: `{"kubernetes":…,"container":…}`, from the document the
+/// encoder writes for an event of a file known by its container name alone.
 fn doc(meta: &PodMetadata, container: &str) -> Value {
-    let members = meta.members(container).unwrap();
-    assert!(members.kubernetes.starts_with(b",\"kubernetes\":{"));
-    let kubernetes: Value = serde_json::from_slice(&members.kubernetes[14..]).unwrap();
-    let mut container = Map::new();
-    if let Some(id) = members.container_id {
-        container.insert("id".into(), json!(id));
-    }
-    if let Some(image) = members.image {
-        container.insert("image".into(), json!({ "name": image }));
-    }
-    if let Some(runtime) = members.runtime {
-        container.insert("runtime".into(), json!(runtime));
-    }
-    json!({"kubernetes": kubernetes, "container": container})
+    let origin = Origin::with_kubernetes(
+        "/x.log".into(),
+        PathMetadata::default(),
+        meta.for_container(container).unwrap(),
+    );
+    let encoder = Encoder::new(&StaticFields {
+        host: None,
+        agent: json!({}),
+    });
+    let event = Event::new(origin, Timestamp::from_nanos(0), Text::from("x"), 0);
+    let mut out = Vec::new();
+    encoder.encode(&event, &mut out);
+    let mut doc: Value = serde_json::from_slice(&out).unwrap();
+    let container = doc.get_mut("container").map_or(json!({}), Value::take);
+    json!({"kubernetes": doc["kubernetes"].take(), "container": container})
 }
 
 fn meta(pod_name: &str, ns: Option<&str>, options: &MetadataOptions) -> PodMetadata {
@@ -71,7 +74,7 @@ fn deployment_pod() {
             },
         })
     );
-    assert!(m.members("sidecar").is_none());
+    assert!(m.for_container("sidecar").is_none());
 }
 
 #[test]

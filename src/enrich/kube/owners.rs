@@ -12,12 +12,14 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
-/// The owner names found, as (`kind` in Filebeat's lower case, name), in a fixed order.
-pub fn owner_names(
+use crate::event::kubernetes::Workloads;
+
+/// The workloads a pod's controller names, directly or (for a ReplicaSet or a Job) through its name.
+pub fn workloads(
     owners: &[OwnerReference],
     labels: Option<&BTreeMap<String, String>>,
-) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
+) -> Workloads {
+    let mut out = Workloads::default();
     // Only the managing controller: other owners (e.g. a garbage-collection parent) say nothing about
     // which workload the pod belongs to, and Filebeat ignores them too.
     let Some(owner) = owners.iter().find(|o| o.controller == Some(true)) else {
@@ -27,21 +29,19 @@ pub fn owner_names(
     match owner.kind.as_str() {
         "ReplicaSet" => {
             let hash = labels.and_then(|l| l.get("pod-template-hash"));
-            if let Some(deployment) = hash.and_then(|h| deployment_of(&name, h)) {
-                out.push(("deployment", deployment.to_owned()));
-            }
-            out.push(("replicaset", name));
+            out.deployment = hash
+                .and_then(|h| deployment_of(&name, h))
+                .map(str::to_owned);
+            out.replicaset = Some(name);
         }
         "Job" => {
-            if let Some(cronjob) = cronjob_of(&name) {
-                out.push(("cronjob", cronjob.to_owned()));
-            }
-            out.push(("job", name));
+            out.cronjob = cronjob_of(&name).map(str::to_owned);
+            out.job = Some(name);
         }
-        "Deployment" => out.push(("deployment", name)),
-        "StatefulSet" => out.push(("statefulset", name)),
-        "DaemonSet" => out.push(("daemonset", name)),
-        "CronJob" => out.push(("cronjob", name)),
+        "Deployment" => out.deployment = Some(name),
+        "StatefulSet" => out.statefulset = Some(name),
+        "DaemonSet" => out.daemonset = Some(name),
+        "CronJob" => out.cronjob = Some(name),
         _ => {}
     }
     out
@@ -72,6 +72,17 @@ fn cronjob_of(job: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The workloads set, as (kind, name) in key order.
+    fn owner_names(
+        owners: &[OwnerReference],
+        labels: Option<&BTreeMap<String, String>>,
+    ) -> Vec<(&'static str, String)> {
+        workloads(owners, labels)
+            .names()
+            .map(|(kind, name)| (kind, name.to_owned()))
+            .collect()
+    }
 
     fn owner(kind: &str, name: &str, controller: Option<bool>) -> OwnerReference {
         OwnerReference {
