@@ -342,6 +342,23 @@ mod tests {
     }
 
     #[test]
+    fn an_origin_keeps_what_the_api_said_and_a_path_origin_nothing() {
+        let kubernetes = Arc::new(Kubernetes {
+            namespace: Some("shop".into()),
+            ..Kubernetes::default()
+        });
+        let api = FromApi {
+            kubernetes: &kubernetes,
+            container_id: None,
+            runtime: None,
+        };
+        let origin = Origin::with_kubernetes("/x.log".into(), PathMetadata::default(), api);
+        assert_eq!(origin.kubernetes(), Some(&*kubernetes));
+        assert!(origin.has_kubernetes_metadata());
+        assert_eq!(event().origin.kubernetes(), None);
+    }
+
+    #[test]
     fn get_str_reads_message_and_nested_fields() {
         let mut ev = event();
         ev.fields.push(Field {
