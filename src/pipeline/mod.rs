@@ -5,6 +5,7 @@ mod agent;
 #[cfg(test)]
 mod chunking;
 mod debug;
+mod files;
 mod handover;
 mod reading;
 mod source;

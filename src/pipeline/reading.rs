@@ -75,13 +75,10 @@ impl Reading {
             }
             None => (Vec::new(), None, None),
         };
-        let mut tailer = TailerConfig::new(
-            config.max_line_bytes as usize,
-            options.start_at.unwrap_or(config.start_at),
-        );
-        tailer.close_removed_after = config.close_removed_after;
-        tailer.close_inactive = config.close_inactive;
-        tailer.max_open_files = config.max_open_files;
+        let mut tailer = TailerConfig::from_config(config);
+        if let Some(start_at) = options.start_at {
+            tailer.start_at = start_at;
+        }
         let source = SourceConfig {
             paths: if options.paths.is_empty() {
                 config.paths.clone()

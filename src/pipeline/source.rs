@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::files::{record, resume_of};
 use super::handover::Handovers;
 pub use crate::batch::Batch;
 use crate::config::deadline;
@@ -18,8 +19,10 @@ use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
 use crate::parse::LineParser;
-use crate::registry::{lock, register_batch, Entry, Fingerprint, SharedTracker};
-use crate::tail::{FileKey, Line, LineSink, OpenedFile, Tailer, TailerConfig};
+use crate::registry::{lock, register_batch, Entry, SharedTracker};
+use crate::tail::{
+    Admit, FileEvent, FileKey, Line, LineSink, OpenedFile, ReadGate, Tailer, TailerConfig,
+};
 use crate::telemetry::Telemetry;
 
 /// A batch is sent when it holds this many events, or when the reader has nothing more to read now.
@@ -77,7 +80,8 @@ pub fn run_source(
     for dir in &base_dirs {
         watcher.watch(dir);
     }
-    let mut tailer = Tailer::new(config.tailer.clone(), config.known);
+    let known = config.known.into_iter().map(resume_of).collect();
+    let mut tailer = Tailer::new(config.tailer.clone(), known);
     tailer.report_to(Arc::clone(&config.telemetry.files));
     let mut sink = ParsingSink {
         parsers: HashMap::new(),
@@ -317,6 +321,55 @@ impl ParsingSink {
 }
 
 impl LineSink for ParsingSink {
+    fn line(&mut self, key: FileKey, line: Line) {
+        let now = self.now;
+        self.with_parser(key, |p, out| p.push(line, now, out));
+        if self.batch.len() >= BATCH_EVENTS {
+            self.send();
+        }
+    }
+
+    /// Parsing's part first (a finished file's last lines join the batch), then the registry's.
+    fn file(&mut self, event: FileEvent<'_>) {
+        match event {
+            FileEvent::Opened { key, file } => self.opened(key, file),
+            FileEvent::Renamed { key, file } => self.renamed(key, file),
+            FileEvent::Continues {
+                next,
+                previous,
+                start,
+            } => self.continues(next, previous, start),
+            FileEvent::Refused { path, target } => self.refused(path, target),
+            FileEvent::Finished { key, end } => self.finished(key, end),
+            FileEvent::FingerprintGrew { .. } | FileEvent::Resolved => {}
+        }
+        if let Some(tracker) = &self.tracker {
+            record(&mut lock(tracker), event);
+        }
+    }
+}
+
+/// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so they
+/// ship with the pod's metadata; other files are read meanwhile. Once the pod is known, the file's
+/// events carry its metadata.
+impl ReadGate for ParsingSink {
+    fn admit(&mut self, key: FileKey, now: Instant) -> Admit {
+        let (Some(kube), Some(parser)) = (self.kube.as_mut(), self.parsers.get_mut(&key)) else {
+            return Admit::Now;
+        };
+        let file = kube.files.entry(key).or_default();
+        match kube.enricher.check(file, parser.origin(), now) {
+            Decision::Proceed(Some(origin)) => {
+                parser.set_origin(origin);
+                Admit::Now
+            }
+            Decision::Proceed(None) => Admit::Now,
+            Decision::Hold(until) => Admit::Later(until),
+        }
+    }
+}
+
+impl ParsingSink {
     fn opened(&mut self, key: FileKey, file: &OpenedFile) {
         self.summary.files_opened += 1;
         let origin = Origin::new(
@@ -327,29 +380,6 @@ impl LineSink for ParsingSink {
             key,
             LineParser::new(origin, self.max_line_bytes, self.partial_timeout),
         );
-        if let Some(tracker) = &self.tracker {
-            lock(tracker).track(key, file.to_entry(chrono::Utc::now().timestamp()));
-        }
-    }
-
-    fn line(&mut self, key: FileKey, line: Line) {
-        let now = self.now;
-        self.with_parser(key, |p, out| p.push(line, now, out));
-        if self.batch.len() >= BATCH_EVENTS {
-            self.send();
-        }
-    }
-
-    fn fingerprint_grew(&mut self, key: FileKey, fingerprint: Fingerprint) {
-        if let Some(tracker) = &self.tracker {
-            lock(tracker).update_fingerprint(key, fingerprint);
-        }
-    }
-
-    fn known_resolved(&mut self) {
-        if let Some(tracker) = &self.tracker {
-            lock(tracker).resolved();
-        }
     }
 
     fn refused(&mut self, path: &std::path::Path, target: &std::path::Path) {
@@ -373,25 +403,6 @@ impl LineSink for ParsingSink {
         }
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
-        }
-        if let Some(tracker) = &self.tracker {
-            lock(tracker).rename(key, &file.path, &file.target);
-        }
-    }
-
-    /// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so
-    /// they ship with the pod's metadata; other files are read meanwhile.
-    fn hold(&mut self, key: FileKey) -> Option<Instant> {
-        let kube = self.kube.as_mut()?;
-        let parser = self.parsers.get_mut(&key)?;
-        let file = kube.files.entry(key).or_default();
-        match kube.enricher.check(file, parser.origin(), Instant::now()) {
-            Decision::Proceed(Some(origin)) => {
-                parser.set_origin(origin);
-                None
-            }
-            Decision::Proceed(None) => None,
-            Decision::Hold(until) => Some(until),
         }
     }
 
@@ -418,9 +429,6 @@ impl LineSink for ParsingSink {
         }
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
-        }
-        if let Some(tracker) = &self.tracker {
-            lock(tracker).retire(key, end);
         }
     }
 }

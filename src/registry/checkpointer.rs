@@ -163,8 +163,8 @@ impl Failing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::{Entry, FileIdentity, Fingerprint, Tracker};
-    use crate::tail::FileKey;
+    use crate::registry::{Entry, Tracker};
+    use crate::tail::{FileIdentity, FileKey, Fingerprint};
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     use std::sync::{Arc, Mutex};

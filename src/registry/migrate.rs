@@ -4,7 +4,8 @@
 use std::fs::File;
 use std::path::PathBuf;
 
-use super::{Entry, FileIdentity, FilebeatImport, Fingerprint, Snapshot};
+use super::{Entry, FilebeatImport, Snapshot};
+use crate::tail::{FileIdentity, Fingerprint};
 
 /// What an import did, file by file.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

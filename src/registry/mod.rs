@@ -14,7 +14,6 @@
 
 mod checkpointer;
 pub mod filebeat;
-mod identity;
 mod migrate;
 mod path_bytes;
 mod store;
@@ -22,7 +21,6 @@ mod store;
 pub use filebeat::{
     parse_filebeat_registry, read_filebeat_registry, FilebeatError, FilebeatImport, FilebeatState,
 };
-pub use identity::{FileIdentity, Fingerprint, FINGERPRINT_BYTES};
 pub use store::{Entry, Loaded, RegistryError, Snapshot, Store};
 mod tracker;
 

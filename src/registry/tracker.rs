@@ -15,9 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Entry, Fingerprint, Snapshot};
+use super::{Entry, Snapshot};
 use crate::batch::{Ack, Acknowledge};
-use crate::tail::FileKey;
+use crate::tail::{FileIdentity, FileKey, Fingerprint};
 
 #[derive(Debug)]
 struct Tracked {
@@ -228,7 +228,7 @@ impl Tracker {
     pub fn snapshot(&self) -> Snapshot {
         // A truncated file is tracked under a new key while the old one's last batches are in flight;
         // the newest record of an identity is the one that describes the file as it is.
-        let mut newest: HashMap<super::FileIdentity, (FileKey, &Entry)> = HashMap::new();
+        let mut newest: HashMap<FileIdentity, (FileKey, &Entry)> = HashMap::new();
         for (key, tracked) in &self.files {
             let slot = newest
                 .entry(tracked.entry.identity)
@@ -280,7 +280,6 @@ impl Acknowledge for Mutex<Tracker> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::FileIdentity;
     use std::path::PathBuf;
 
     fn entry(ino: u64, offset: u64) -> Entry {

@@ -8,8 +8,8 @@ use std::sync::{Arc, Weak};
 
 use flate2::read::MultiGzDecoder;
 
+use super::Fingerprint;
 use super::{Framer, Line};
-use crate::registry::Fingerprint;
 
 enum Input {
     /// Shared so that /metrics can measure the file through the same descriptor (see `Progress`).

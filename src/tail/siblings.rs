@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::registry::{FileIdentity, Fingerprint};
+use super::{FileIdentity, Fingerprint};
 
 /// Where a rotated file is now.
 #[derive(Debug, Clone, PartialEq, Eq)]

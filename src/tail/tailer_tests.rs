@@ -2,6 +2,9 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use super::*;
+use std::time::Duration;
+
+use crate::tail::{Admit, Line, ReadGate};
 
 /// Records what the tailer hands out, per file key, and checks the sink contract as it goes.
 #[derive(Default)]
@@ -17,9 +20,6 @@ struct Collect {
 }
 
 impl LineSink for Collect {
-    fn opened(&mut self, key: FileKey, file: &OpenedFile) {
-        self.opened.insert(key, file.clone());
-    }
     fn line(&mut self, key: FileKey, line: Line) {
         assert!(self.opened.contains_key(&key), "line before opened");
         assert!(
@@ -29,28 +29,42 @@ impl LineSink for Collect {
         self.lines
             .push((key, String::from_utf8(line.bytes.to_vec()).unwrap()));
     }
-    fn fingerprint_grew(&mut self, _: FileKey, _: Fingerprint) {}
-    fn finished(&mut self, key: FileKey, end: u64) {
-        self.finished.push((key, end));
+    fn file(&mut self, event: FileEvent<'_>) {
+        match event {
+            FileEvent::Opened { key, file } => {
+                self.opened.insert(key, file.clone());
+            }
+            FileEvent::Finished { key, end } => self.finished.push((key, end)),
+            FileEvent::Refused { path, target } => self
+                .refused
+                .push((path.to_path_buf(), target.to_path_buf())),
+            FileEvent::Continues {
+                next,
+                previous,
+                start,
+            } => {
+                assert!(
+                    !self.lines.iter().any(|(k, _)| *k == next),
+                    "said before the next file's first line"
+                );
+                assert!(
+                    !self.finished.iter().any(|(k, _)| *k == previous),
+                    "said before the previous file is finished"
+                );
+                self.continues.push((next, previous, start));
+            }
+            FileEvent::Renamed { .. } | FileEvent::FingerprintGrew { .. } | FileEvent::Resolved => {
+            }
+        }
     }
-    fn known_resolved(&mut self) {}
-    fn hold(&mut self, key: FileKey) -> Option<Instant> {
-        self.hold.get(&key).copied().filter(|t| *t > Instant::now())
-    }
-    fn refused(&mut self, path: &Path, target: &Path) {
-        self.refused
-            .push((path.to_path_buf(), target.to_path_buf()));
-    }
-    fn continues(&mut self, next: FileKey, previous: FileKey, start: u64) {
-        assert!(
-            !self.lines.iter().any(|(k, _)| *k == next),
-            "said before the next file's first line"
-        );
-        assert!(
-            !self.finished.iter().any(|(k, _)| *k == previous),
-            "said before the previous file is finished"
-        );
-        self.continues.push((next, previous, start));
+}
+
+impl ReadGate for Collect {
+    fn admit(&mut self, key: FileKey, _: Instant) -> Admit {
+        match self.hold.get(&key).copied().filter(|t| *t > Instant::now()) {
+            Some(until) => Admit::Later(until),
+            None => Admit::Now,
+        }
     }
 }
 
@@ -61,7 +75,7 @@ impl Collect {
 }
 
 /// One run over `log`, resuming from `known`, read to the end: what it handed out.
-fn run_once(log: &Path, known: Vec<Entry>) -> Collect {
+fn run_once(log: &Path, known: Vec<Resume>) -> Collect {
     let mut tailer = Tailer::new(config(), known);
     let mut sink = Collect::default();
     tailer.sync(
@@ -74,17 +88,19 @@ fn run_once(log: &Path, known: Vec<Entry>) -> Collect {
 }
 
 /// The registry record of `log` after a first run, moved back to `offset`.
-fn record_at(log: &Path, offset: u64) -> Entry {
+fn record_at(log: &Path, offset: u64) -> Resume {
     let first = run_once(log, Vec::new());
     let opened = first.opened.values().next().expect("the file was opened");
-    Entry {
+    Resume {
         offset,
-        ..opened.to_entry(0)
+        ..Resume::from(opened)
     }
 }
 
 fn config() -> TailerConfig {
-    let mut config = TailerConfig::new(1024, StartAt::Beginning);
+    let mut config = TailerConfig::from_config(&crate::config::Config::default());
+    config.max_line_bytes = 1024;
+    config.start_at = StartAt::Beginning;
     config.close_removed_after = Duration::ZERO;
     config
 }
@@ -289,11 +305,11 @@ fn copytruncate_starts_the_file_over() {
     assert_eq!(sink.texts(), ["one", "two", "3"]);
     assert_eq!(
         sink.finished,
-        [(FileKey(0), 8)],
+        [(FileKey::new(0), 8)],
         "the old content is finished at its end"
     );
     assert_eq!(
-        sink.opened[&FileKey(1)].offset,
+        sink.opened[&FileKey::new(1)].offset,
         0,
         "the new content is a new file"
     );
@@ -470,7 +486,7 @@ fn a_file_whose_link_is_gone_is_kept_and_resumed_when_a_link_leads_to_it_again()
     std::fs::remove_file(&log).unwrap();
     tailer.poll_all();
     drain(&mut tailer, &mut sink);
-    assert_eq!(sink.finished, [(FileKey(0), 8)]);
+    assert_eq!(sink.finished, [(FileKey::new(0), 8)]);
     assert!(tailer.is_empty());
 }
 
@@ -511,7 +527,7 @@ fn the_file_in_a_rotated_files_place_continues_it_and_a_repointed_link_does_not(
     tailer.sync(&[], &mut watcher, &mut sink);
     drain(&mut tailer, &mut sink);
     assert_eq!(sink.texts(), ["1", "2", "3"]);
-    assert_eq!(sink.continues, [(FileKey(1), FileKey(0), 0)]);
+    assert_eq!(sink.continues, [(FileKey::new(1), FileKey::new(0), 0)]);
 
     let other = log.with_file_name("1.log");
     std::fs::write(&other, "4\n").unwrap();

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
-use super::identity::FileIdentity;
+use crate::tail::FileIdentity;
 
 /// Where Filebeat stopped in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]

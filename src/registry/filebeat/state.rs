@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use super::FilebeatState;
-use crate::registry::identity::FileIdentity;
+use crate::tail::FileIdentity;
 
 const LOG_PREFIX: &str = "filebeat::logs::";
 const FILESTREAM_PREFIX: &str = "filestream::";

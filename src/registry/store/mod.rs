@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::identity::{FileIdentity, Fingerprint};
+use crate::tail::{FileIdentity, Fingerprint};
 
 const FILE_NAME: &str = "registry.json";
 const TMP_NAME: &str = "registry.json.tmp";

@@ -1,4 +1,7 @@
-//! Which file an offset belongs to: the inode that holds it, and a print of its first bytes.
+//! Which file is which: the inode that holds it, a print of its first bytes, and the key it is tailed as.
+//!
+//! Identity lives with the tailer, which takes it (as Vector keeps its fingerprinter beside its file
+//! server); the registry records offsets against it and imports it from here, never the reverse.
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
@@ -7,6 +10,16 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
+
+/// Names a tailed file for as long as it is tailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileKey(u64);
+
+impl FileKey {
+    pub fn new(n: u64) -> FileKey {
+        FileKey(n)
+    }
+}
 
 /// Device and inode: stable while a file is renamed by rotation, unlike its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -2,9 +2,9 @@
 //! temporary directory, checked against the simplest model there is: every line written is read exactly
 //! once, in the order written.
 //!
-//! Offsets go through the real registry tracker, acknowledged as soon as a line is read, so a restart
-//! resumes exactly where delivery stopped; duplicates would mean an offset was lost, gaps that one was
-//! skipped.
+//! Offsets go through the real registry tracker, by way of the registry adapter, acknowledged as soon as
+//! a line is read, so a restart resumes exactly where delivery stopped; duplicates would mean an offset
+//! was lost, gaps that one was skipped.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,7 +13,9 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
-use crate::registry::Tracker;
+use crate::config::{Config, StartAt};
+use crate::discover::DirWatcher;
+use crate::tail::{Admit, FileIdentity, FileKey, Line, LineSink, ReadGate, Tailer, TailerConfig};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -47,23 +49,20 @@ struct Acking {
 }
 
 impl LineSink for Acking {
-    fn opened(&mut self, key: FileKey, file: &OpenedFile) {
-        self.tracker.track(key, file.to_entry(0));
-    }
     fn line(&mut self, key: FileKey, line: Line) {
         self.lines
             .push(String::from_utf8(line.bytes.to_vec()).unwrap());
         let id = self.tracker.register(vec![(key, line.end)], 1);
         self.tracker.ack(id);
     }
-    fn fingerprint_grew(&mut self, key: FileKey, fingerprint: Fingerprint) {
-        self.tracker.update_fingerprint(key, fingerprint);
+    fn file(&mut self, event: FileEvent<'_>) {
+        record(&mut self.tracker, event);
     }
-    fn finished(&mut self, key: FileKey, end: u64) {
-        self.tracker.retire(key, end);
-    }
-    fn known_resolved(&mut self) {
-        self.tracker.resolved();
+}
+
+impl ReadGate for Acking {
+    fn admit(&mut self, _: FileKey, _: std::time::Instant) -> Admit {
+        Admit::Now
     }
 }
 
@@ -139,7 +138,7 @@ impl World {
                 // A file rotated before the agent ever saw its name cannot be known to exist (Filebeat
                 // and Vector miss it too): the name is discovered first, as inotify would report it.
                 let seen = std::fs::metadata(self.log()).is_ok_and(|m| {
-                    let identity = crate::registry::FileIdentity::of(&m);
+                    let identity = FileIdentity::of(&m);
                     self.sink
                         .tracker
                         .snapshot()
@@ -172,7 +171,7 @@ impl World {
             }
             Op::Restart => {
                 let known = self.sink.tracker.snapshot().entries;
-                self.tailer = Tailer::new(config(), known.clone());
+                self.tailer = Tailer::new(config(), known.iter().cloned().map(resume_of).collect());
                 self.sink.tracker = Tracker::resuming(None, known);
             }
             Op::Read => self.read(),
@@ -181,7 +180,9 @@ impl World {
 }
 
 fn config() -> TailerConfig {
-    let mut config = TailerConfig::new(1024, StartAt::Beginning);
+    let mut config = TailerConfig::from_config(&Config::default());
+    config.max_line_bytes = 1024;
+    config.start_at = StartAt::Beginning;
     config.close_removed_after = Duration::ZERO;
     config
 }
