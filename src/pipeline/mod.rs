@@ -2,6 +2,7 @@
 //! bounded channel to processing and an output.
 
 mod agent;
+mod checkpoints;
 #[cfg(test)]
 mod chunking;
 mod debug;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::checkpoints::BatchCheckpoints;
 use super::files::{record, resume_of};
 use super::handover::Handovers;
 pub use crate::batch::Batch;
@@ -86,8 +87,7 @@ pub fn run_source(
     let mut sink = ParsingSink {
         parsers: HashMap::new(),
         batch: Vec::with_capacity(BATCH_EVENTS),
-        checkpoints: HashMap::new(),
-        current: None,
+        checkpoints: BatchCheckpoints::default(),
         handovers: Handovers::default(),
         tracker: config.tracker,
         tx,
@@ -195,21 +195,12 @@ pub fn run_source(
     Ok(sink.summary)
 }
 
-/// Records `checkpoint` for `key` in a batch's checkpoints; a file's checkpoint never moves back.
-fn merge(checkpoints: &mut HashMap<FileKey, u64>, key: FileKey, checkpoint: u64) {
-    let value = checkpoints.entry(key).or_insert(checkpoint);
-    *value = (*value).max(checkpoint);
-}
-
 /// Turns tailed lines into events, one parser per file, and sends them downstream in batches.
 struct ParsingSink {
     parsers: HashMap<FileKey, LineParser>,
     batch: Vec<Event>,
     /// Per file in `batch`, where reading resumes once the batch is delivered.
-    checkpoints: HashMap<FileKey, u64>,
-    /// The latest checkpoint of the file being read now: lines come a file's turn at a time, so the
-    /// map is touched once per turn rather than once per line.
-    current: Option<(FileKey, u64)>,
+    checkpoints: BatchCheckpoints,
     /// Partial lines a rotated file left to its successor.
     handovers: Handovers,
     tracker: Option<SharedTracker>,
@@ -237,10 +228,7 @@ impl ParsingSink {
             return;
         }
         let events = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_EVENTS));
-        if let Some((key, checkpoint)) = self.current.take() {
-            merge(&mut self.checkpoints, key, checkpoint);
-        }
-        let checkpoints: Vec<(FileKey, u64)> = self.checkpoints.drain().collect();
+        let checkpoints = self.checkpoints.take();
         // Registered before it is counted read: a scrape in between overstates the unsaved events
         // (registered minus in flight) rather than understating what a crash would send again.
         let ack = self
@@ -264,30 +252,14 @@ impl ParsingSink {
         f(parser, &mut self.batch);
         if self.batch.len() > before {
             if let Some(last) = self.batch.last() {
-                let checkpoint = last.checkpoint;
-                match &mut self.current {
-                    Some((current, value)) if *current == key => *value = checkpoint,
-                    slot => {
-                        if let Some((k, c)) = slot.replace((key, checkpoint)) {
-                            merge(&mut self.checkpoints, k, c);
-                        }
-                    }
-                }
+                self.checkpoints.parsed(key, last.checkpoint);
             }
         }
         if !self.handovers.is_empty() {
             let carries = self.parsers.get(&key).is_some_and(LineParser::carries);
             if let Some((previous, checkpoint)) = self.handovers.parsed(key, carries) {
-                self.note(previous, checkpoint);
+                self.checkpoints.note(previous, checkpoint);
             }
-        }
-    }
-
-    /// Adds a checkpoint for a file other than the one whose events are being added, to this batch.
-    fn note(&mut self, key: FileKey, checkpoint: u64) {
-        match &mut self.current {
-            Some((current, value)) if *current == key => *value = (*value).max(checkpoint),
-            _ => merge(&mut self.checkpoints, key, checkpoint),
         }
     }
 
@@ -422,7 +394,7 @@ impl ParsingSink {
     fn finished(&mut self, key: FileKey, end: u64) {
         self.with_parser(key, |p, out| p.flush_all(out));
         if let Some((key, checkpoint)) = self.handovers.finished(key, end) {
-            self.note(key, checkpoint);
+            self.checkpoints.note(key, checkpoint);
         }
         if let Some(parser) = self.parsers.remove(&key) {
             self.count(&parser);
