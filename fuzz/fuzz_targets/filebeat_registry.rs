@@ -37,12 +37,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut identities = HashSet::new();
     for state in &import.states {
-        assert!(identities.insert(state.identity), "one state per file");
+        assert!(identities.insert(state.identity.clone()), "one state per file");
         assert!(!state.source.as_os_str().is_empty());
     }
     assert!(import.states.windows(2).all(|w| {
-        (&w[0].source, w[0].identity.dev, w[0].identity.ino)
-            <= (&w[1].source, w[1].identity.dev, w[1].identity.ino)
+        (&w[0].source, &w[0].identity) <= (&w[1].source, &w[1].identity)
     }));
     assert!(import.skipped.windows(2).all(|w| w[0].0 < w[1].0));
 });

@@ -22,7 +22,7 @@ impl FileKey {
 }
 
 /// Device and inode: stable while a file is renamed by rotation, unlike its path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FileIdentity {
     pub dev: u64,
     pub ino: u64,

@@ -128,3 +128,70 @@ fn import_then_tail_starts_exactly_where_filebeat_stopped() {
         "tail after importing Filebeat's registry",
     );
 }
+
+/// Filebeat 8's filestream input knows files by a SHA-256 of their first 1,024 bytes by default
+/// (`file_identity.fingerprint`); a state whose file still starts with those bytes resumes where Filebeat
+/// stopped, one whose file no longer does is read from its start.
+#[test]
+fn filestream_fingerprint_states_resume_the_file_that_still_has_that_head() {
+    use sha2::{Digest, Sha256};
+    let budget = Budget::new(Duration::from_secs(40));
+    let tree = KubeTree::new();
+    let api = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
+    let worker = tree.container("payments", "worker-0", "worker");
+    api.append(0..400);
+    worker.append(1_000..1_300);
+    let fingerprint = |path: &Path| {
+        let head = &std::fs::read(path).unwrap()[..1024];
+        let hex: String = Sha256::digest(head)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        hex
+    };
+    let state = |source: &Path, hash: &str, offset: u64| {
+        json!({
+            "k": format!("filestream::container-logs::fingerprint::{hash}"),
+            "v": {
+                "ttl": 1_800_000_000_000u64,
+                "updated": [2_062_731_942_177u64, 1_795_504_389u64],
+                "cursor": {"offset": offset},
+                "meta": {"source": source, "identifier_name": "fingerprint"},
+            },
+        })
+    };
+    let api_state = state(&api.link, &fingerprint(&api.link), bytes_of(0..100));
+    // The worker's file was replaced since: Filebeat's fingerprint is of other bytes.
+    let worker_state = state(&worker.link, &"0f".repeat(32), bytes_of(1_000..1_200));
+    let registry = tree.root().join("filebeat/data/registry/filebeat");
+    std::fs::create_dir_all(&registry).unwrap();
+    std::fs::write(registry.join("meta.json"), r#"{"version":"1"}"#).unwrap();
+    let log: String = [(1, api_state), (2, worker_state)]
+        .into_iter()
+        .map(|(id, set)| format!("{}\n{set}\n", json!({"op": "set", "id": id})))
+        .collect();
+    std::fs::write(registry.join("log.json"), log).unwrap();
+
+    let mut import = loglynk();
+    import
+        .args(["registry", "import-filebeat"])
+        .arg(&registry)
+        .arg("--state-dir")
+        .arg(tree.state_dir());
+    let imported = run_to_end(import, budget.left());
+    let said = format!("{}\n{}", imported.lines.join("\n"), imported.stderr);
+    assert_eq!(imported.code, Some(0), "import-filebeat:\n{said}");
+    assert!(
+        said.contains("not the ones Filebeat fingerprinted"),
+        "{said}"
+    );
+
+    let run = run_to_end(tree.tail(&["--no-follow"]), budget.left());
+    assert_eq!(run.code, Some(0), "tail; stderr:\n{}", run.stderr);
+    let mut seqs = Seqs::default();
+    seqs.add_lines(&run.lines);
+    seqs.assert_exactly(
+        &[100..400, 1_000..1_300],
+        "tail after importing filestream's fingerprint states",
+    );
+}

@@ -25,7 +25,26 @@ pub struct FilebeatState {
     pub source: PathBuf,
     /// Acknowledged by Filebeat's output.
     pub offset: u64,
-    pub identity: FileIdentity,
+    pub identity: FilebeatIdentity,
+}
+
+/// How Filebeat knew the file: by inode and device, or by a hash of its first bytes (filestream's
+/// `file_identity.fingerprint`), which the import checks against the file at `source`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FilebeatIdentity {
+    Native(FileIdentity),
+    /// The lowercase hex SHA-256 of the file's first `FINGERPRINT_LENGTH` bytes (filestream's
+    /// `prospector.scanner.fingerprint` with its default offset 0 and length 1024).
+    Fingerprint(String),
+}
+
+impl std::fmt::Display for FilebeatIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FilebeatIdentity::Native(id) => write!(f, "{}-{}", id.ino, id.dev),
+            FilebeatIdentity::Fingerprint(hash) => write!(f, "fingerprint {hash}"),
+        }
+    }
 }
 
 /// What an import found.
@@ -101,7 +120,7 @@ pub fn parse_filebeat_registry(
 
 /// The file states among the store's keys, one per file.
 fn import_table(table: memlog::Table, mut import: FilebeatImport) -> FilebeatImport {
-    let mut by_identity: HashMap<FileIdentity, (String, FilebeatState)> = HashMap::new();
+    let mut by_identity: HashMap<FilebeatIdentity, (String, FilebeatState)> = HashMap::new();
     for (key, value) in table {
         let state = match state::convert(&key, &value) {
             Ok(state) => state,
@@ -110,35 +129,31 @@ fn import_table(table: memlog::Table, mut import: FilebeatImport) -> FilebeatImp
                 continue;
             }
         };
-        match by_identity.get(&state.identity) {
+        match by_identity.get(&state.identity).cloned() {
             // Two inputs read the same file: each acknowledged its offset, so the larger one
             // re-ships nothing either input had not delivered.
             Some((kept, previous)) => {
                 let (kept, winner) = if state.offset > previous.offset {
                     (key.clone(), state)
                 } else {
-                    (kept.clone(), previous.clone())
+                    (kept, previous)
                 };
                 import.warnings.push(format!(
-                    "{key} is the same file ({}-{}) as another state; kept the larger offset, \
+                    "{key} is the same file ({}) as another state; kept the larger offset, \
                      from {kept}",
-                    winner.identity.ino, winner.identity.dev
+                    winner.identity
                 ));
-                by_identity.insert(winner.identity, (kept, winner));
+                by_identity.insert(winner.identity.clone(), (kept, winner));
             }
             None => {
-                by_identity.insert(state.identity, (key, state));
+                by_identity.insert(state.identity.clone(), (key, state));
             }
         }
     }
     import.states = by_identity.into_values().map(|(_, state)| state).collect();
-    import.states.sort_by(|a, b| {
-        (&a.source, a.identity.dev, a.identity.ino).cmp(&(
-            &b.source,
-            b.identity.dev,
-            b.identity.ino,
-        ))
-    });
+    import
+        .states
+        .sort_by(|a, b| (&a.source, &a.identity).cmp(&(&b.source, &b.identity)));
     import
 }
 

@@ -3,22 +3,25 @@
 //! Two key shapes hold file offsets:
 //! - log and container inputs: `filebeat::logs::[<meta hash>-]native::<inode>-<device>`, with the value
 //!   `{"source", "offset", "FileStateOS": {"inode", "device"}, "identifier_name", "ttl", …}`;
-//! - filestream: `filestream::<input id>::native::<inode>-<device>`, with the value
-//!   `{"cursor": {"offset"}, "meta": {"source", "identifier_name"}, "ttl", "updated"}`.
+//! - filestream: `filestream::<input id>::<identifier>::<file id>`, with the value
+//!   `{"cursor": {"offset"}, "meta": {"source", "identifier_name"}, "ttl", "updated"}`, where the
+//!   identifier is `native` (the file id is `<inode>-<device>`) or `fingerprint` (the file id is the
+//!   hex SHA-256 of the file's first bytes; the import checks it against the file at `source`).
 //!
-//! Only the `native` identity (inode and device) says which file a state is about in terms loglynk
-//! uses; `path`, `inode_marker` and `fingerprint` states are skipped with that reason.
+//! `path` and `inode_marker` states say nothing loglynk can check a file against, and are skipped with
+//! that reason.
 
 use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::FilebeatState;
+use super::{FilebeatIdentity, FilebeatState};
 use crate::tail::FileIdentity;
 
 const LOG_PREFIX: &str = "filebeat::logs::";
 const FILESTREAM_PREFIX: &str = "filestream::";
 const NATIVE: &str = "native";
+const FINGERPRINT: &str = "fingerprint";
 
 /// The state under `key`, or why it cannot be imported.
 pub(super) fn convert(key: &str, value: &Map<String, Value>) -> Result<FilebeatState, String> {
@@ -36,7 +39,7 @@ pub(super) fn convert(key: &str, value: &Map<String, Value>) -> Result<FilebeatS
 }
 
 fn log_state(id: &str, value: &Map<String, Value>) -> Result<FilebeatState, String> {
-    check_identifier(value.get("identifier_name"))?;
+    check_identifier(value.get("identifier_name"), NATIVE)?;
     // The id carries a hash of the input's meta, when it has one, before the identity.
     let native = id
         .strip_prefix("native::")
@@ -45,7 +48,7 @@ fn log_state(id: &str, value: &Map<String, Value>) -> Result<FilebeatState, Stri
             let hex = !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_hexdigit());
             rest.strip_prefix("native::").filter(|_| hex)
         })
-        .ok_or_else(|| not_native(id.split("::").next().unwrap_or(id)))?;
+        .ok_or_else(|| unsupported(id.split("::").next().unwrap_or(id)))?;
     let from_key = parse_identity(native)?;
     let identity = match value.get("FileStateOS") {
         None => from_key,
@@ -67,22 +70,28 @@ fn log_state(id: &str, value: &Map<String, Value>) -> Result<FilebeatState, Stri
     Ok(FilebeatState {
         source: source(value.get("source"))?,
         offset: offset(value.get("offset"))?,
-        identity,
+        identity: FilebeatIdentity::Native(identity),
     })
 }
 
 fn filestream_state(rest: &str, value: &Map<String, Value>) -> Result<FilebeatState, String> {
     let meta = value.get("meta");
-    check_identifier(meta.and_then(|m| m.get("identifier_name")))?;
-    // `<input id>::<identifier>::<file id>`; an input id may itself contain `::`, a native file id not.
+    // `<input id>::<identifier>::<file id>`; an input id may itself contain `::`, a file id not.
     let (prefix, file_id) = rest
         .rsplit_once("::")
         .ok_or("the key has no file identity")?;
     let identifier = prefix.rsplit_once("::").map_or(prefix, |(_, name)| name);
-    if identifier != NATIVE {
-        return Err(not_native(identifier));
-    }
-    let identity = parse_identity(file_id)?;
+    let identity = match identifier {
+        NATIVE => {
+            check_identifier(meta.and_then(|m| m.get("identifier_name")), NATIVE)?;
+            FilebeatIdentity::Native(parse_identity(file_id)?)
+        }
+        FINGERPRINT => {
+            check_identifier(meta.and_then(|m| m.get("identifier_name")), FINGERPRINT)?;
+            FilebeatIdentity::Fingerprint(parse_fingerprint(file_id)?)
+        }
+        other => return Err(unsupported(other)),
+    };
     let offset = match value.get("cursor") {
         None | Some(Value::Null) => {
             return Err("nothing acknowledged yet (the cursor is empty)".to_owned())
@@ -96,17 +105,37 @@ fn filestream_state(rest: &str, value: &Map<String, Value>) -> Result<FilebeatSt
     })
 }
 
-fn check_identifier(name: Option<&Value>) -> Result<(), String> {
+/// A SHA-256 in hex, as filestream's fingerprint identity writes it (64 lowercase digits).
+fn parse_fingerprint(text: &str) -> Result<String, String> {
+    let hex = text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
+    if hex {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "fingerprint {text:?} is not a SHA-256 in hex (a growing fingerprint of a file shorter \
+             than the fingerprint length is not importable; loglynk reads such a file from its start)"
+        ))
+    }
+}
+
+/// `identifier_name`, when the value has one, must agree with the identity the key was made by.
+fn check_identifier(name: Option<&Value>, expected: &str) -> Result<(), String> {
     match name {
         None => Ok(()),
-        Some(Value::String(name)) if name == NATIVE => Ok(()),
-        Some(Value::String(name)) => Err(not_native(name)),
+        Some(Value::String(name)) if name == expected => Ok(()),
+        Some(Value::String(name)) if name == NATIVE || name == FINGERPRINT => Err(format!(
+            "identifier_name {name:?} disagrees with the key's {expected:?}"
+        )),
+        Some(Value::String(name)) => Err(unsupported(name)),
         Some(other) => Err(format!("identifier_name {other} is not a name")),
     }
 }
 
-fn not_native(identifier: &str) -> String {
-    format!("file identity {identifier:?} is not native (inode and device), which loglynk needs")
+fn unsupported(identifier: &str) -> String {
+    format!(
+        "file identity {identifier:?} is neither native (inode and device) nor fingerprint, which \
+         loglynk can check a file against"
+    )
 }
 
 /// `<inode>-<device>`.

@@ -13,18 +13,25 @@ const FIXTURE: &str = concat!(
 const API: &str = "/var/log/containers/api-5c8d9f7b6-k8s2p_shop_api-55a8077da02a3d8ffb9ac430ec0067ea92ec7cc42c07b73c2f04925fc680deda.log";
 const WEB: &str = "/var/log/containers/web-7d9f8b6c5-x2x4q_shop_nginx-cc61b52e867a19f36f76bd81500cb14d883a2b1d50ec81ef5c6875545d06ab04.log";
 const WORKER: &str = "/var/log/containers/worker-0_payments_worker-9919c56d6727d2a38eb911f7b02fbde93fdf51e8789caba29cd3be787f96991d.log";
+const AGENT: &str = "/var/log/containers/loglynk-7xk2p_kube-system_loglynk-66995170739eca8aaacc7ef47295198ddbc9daae320a9b509fa764663299aa1d.log";
+const AGENT_FINGERPRINT: &str = "3f6a2c9d41b07e58a1c4f2d6b8e90357c1a2b3d4e5f60718293a4b5c6d7e8f90";
 
 fn state(source: &str, offset: u64, ino: u64) -> FilebeatState {
     FilebeatState {
         source: PathBuf::from(source),
         offset,
-        identity: FileIdentity { dev: 66305, ino },
+        identity: FilebeatIdentity::Native(FileIdentity { dev: 66305, ino }),
     }
 }
 
 fn fixture_states() -> Vec<FilebeatState> {
     vec![
         state(API, 9731, 1835034),
+        FilebeatState {
+            source: PathBuf::from(AGENT),
+            offset: 731,
+            identity: FilebeatIdentity::Fingerprint(AGENT_FINGERPRINT.to_owned()),
+        },
         state(WEB, 18342, 1835021),
         state(WORKER, 40960, 1835060),
     ]
@@ -71,10 +78,7 @@ fn set(id: u64, key: &str, value: &str) -> String {
 fn the_fixture_imports_checkpoint_and_log_applied() {
     let import = read_filebeat_registry(Path::new(FIXTURE)).unwrap();
     assert_eq!(import.states, fixture_states());
-    assert_eq!(import.skipped.len(), 1, "{:?}", import.skipped);
-    let (key, reason) = &import.skipped[0];
-    assert!(key.starts_with("filestream::container-logs::fingerprint::"));
-    assert!(reason.contains("\"fingerprint\" is not native"), "{reason}");
+    assert_eq!(import.skipped, Vec::<(String, String)>::new());
     assert_eq!(import.warnings, Vec::<String>::new());
 }
 
@@ -259,7 +263,7 @@ fn states_that_say_nothing_of_an_inode_are_skipped_with_reasons() {
             ),
             (
                 "filebeat::logs::path::/var/log/a.log",
-                "file identity \"path\" is not native (inode and device), which loglynk needs"
+                "file identity \"path\" is neither native (inode and device) nor fingerprint, which loglynk can check a file against"
             ),
             (
                 "filestream::logs::native::10-66305",
@@ -304,4 +308,40 @@ fn two_states_of_one_file_keep_the_larger_offset() {
     assert!(
         import.warnings[0].contains("kept the larger offset, from filebeat::logs::native::7-66305")
     );
+}
+
+#[test]
+fn filestream_states_by_fingerprint_are_read_and_odd_ones_skipped_with_why() {
+    let value = |identifier: &str| {
+        format!(
+            r#"{{"ttl":1800000000000,"updated":[1,2],"cursor":{{"offset":99}},"meta":{{"source":"{WEB}","identifier_name":"{identifier}"}}}}"#
+        )
+    };
+    let hash = "AB".repeat(32);
+    let log = set(
+        1,
+        &format!("filestream::in::fingerprint::{hash}"),
+        &value("fingerprint"),
+    ) + &set(2, "filestream::in::fingerprint::abc", &value("fingerprint"))
+        + &set(
+            3,
+            &format!("filestream::in::fingerprint::{}", "cd".repeat(32)),
+            &value("native"),
+        )
+        + &set(4, "filestream::in::path::/var/log/x.log", &value("path"));
+    let dir = registry(&[("log.json", &log)]);
+    let import = read_filebeat_registry(dir.path()).unwrap();
+    assert_eq!(
+        import.states,
+        [FilebeatState {
+            source: PathBuf::from(WEB),
+            offset: 99,
+            identity: FilebeatIdentity::Fingerprint("ab".repeat(32)),
+        }]
+    );
+    let reasons: Vec<&str> = import.skipped.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(reasons[0].contains("not a SHA-256"), "{reasons:?}");
+    assert!(reasons[1].contains("disagrees with the key"), "{reasons:?}");
+    assert!(reasons[2].contains("neither native"), "{reasons:?}");
 }
