@@ -1,12 +1,14 @@
 //! `loglynk bootstrap`: the ILM policy and index template that keep `loglynk run`'s indices healthy,
 //! installed idempotently (and, in rollover mode, the first index behind the write alias).
 
+mod before_shipping;
 mod bodies;
 mod diff;
 mod install;
 mod mappings;
 mod normalize;
 
+pub use before_shipping::set_up_before_shipping;
 pub use bodies::{objects, Object, TEMPLATE_PRIORITY, TEMPLATE_VERSION};
 pub use install::{bootstrap, BootstrapOptions, Outcome, Report};
 

@@ -22,6 +22,7 @@ pub(super) fn load_str(
     source_name: &str,
     overrides: &[String],
     env: &dyn Env,
+    check: super::Check,
 ) -> Result<Config, ConfigError> {
     if yaml.len() > MAX_FILE_BYTES {
         return Err(too_large(source_name));
@@ -56,6 +57,7 @@ pub(super) fn load_str(
         username: tree.get(&["output", "elasticsearch", "username"]).is_some(),
         password: tree.get(&["output", "elasticsearch", "password"]).is_some(),
     };
+    let es_written = tree.get(&["output", "elasticsearch"]).is_some();
     let mut config: Config = de::from_tree(tree).map_err(|e| report.typed(e))?;
     let (password_in_url, found) =
         hosts::take_credentials(&mut config.output.elasticsearch, written);
@@ -65,7 +67,14 @@ pub(super) fn load_str(
     }
     apply_env_defaults(&mut config, written.password || password_in_url, env);
 
-    for (key, message) in validate(&config) {
+    let mut found = validate(&config, check);
+    if es_written && config.output.file().is_some() {
+        found.push((
+            "output.file".into(),
+            "cannot be used together with output.elasticsearch: enable exactly one output".into(),
+        ));
+    }
+    for (key, message) in found {
         let path: Vec<String> = key.split('.').map(str::to_owned).collect();
         report.invalid(&path, &message);
     }

@@ -13,6 +13,7 @@ mod de;
 mod duration;
 mod env;
 mod error;
+mod file_output;
 mod hosts;
 mod load;
 mod locate;
@@ -33,18 +34,46 @@ use std::path::Path;
 pub use duration::deadline;
 pub use env::{Env, ProcessEnv};
 pub use error::{ConfigError, Location, Problem};
+pub use file_output::*;
 pub use model::*;
 pub use secret::Secret;
+pub use validate::TYPED_TOP_LEVEL_FIELDS;
 
 /// Shown in errors when there is no config file.
 const NO_FILE: &str = "(no config file)";
 
+/// A check a stage makes on its own settings, which only it understands (an index pattern, say): the
+/// problems it finds, each as the dotted key it is about and what is wrong. Config runs it after its
+/// own checks and reports its problems with the line of their key, as its own; so config knows no
+/// stage, and each stage checks its settings where they are used.
+pub type Check = fn(&Config) -> Vec<(String, String)>;
+
+fn no_check(_: &Config) -> Vec<(String, String)> {
+    Vec::new()
+}
+
+/// Every problem of a typed configuration, config's own and `check`'s, as dotted key and message.
+pub fn validate_with(config: &Config, check: Check) -> Vec<(String, String)> {
+    validate::validate(config, check)
+}
+
 /// Loads the configuration from `file` (all defaults when `None`), then applies `overrides` (`-E`
-/// arguments, `KEY=VALUE`) and the environment.
+/// arguments, `KEY=VALUE`) and the environment. Checks only what config itself knows; the commands
+/// load through [`load_checked`] with the stages' checks.
 pub fn load(
     file: Option<&Path>,
     overrides: &[String],
     env: &dyn Env,
+) -> Result<Config, ConfigError> {
+    load_checked(file, overrides, env, no_check)
+}
+
+/// [`load`], then `check`'s problems reported as config's own.
+pub fn load_checked(
+    file: Option<&Path>,
+    overrides: &[String],
+    env: &dyn Env,
+    check: Check,
 ) -> Result<Config, ConfigError> {
     match file {
         Some(path) => {
@@ -54,11 +83,11 @@ pub fn load(
                 cause,
             })?;
             match text {
-                Some(text) => load_str(&text, &name, overrides, env),
+                Some(text) => load::load_str(&text, &name, overrides, env, check),
                 None => Err(load::too_large(&name)),
             }
         }
-        None => load_str("", NO_FILE, overrides, env),
+        None => load::load_str("", NO_FILE, overrides, env, check),
     }
 }
 
@@ -85,5 +114,16 @@ pub fn load_str(
     overrides: &[String],
     env: &dyn Env,
 ) -> Result<Config, ConfigError> {
-    load::load_str(yaml, source_name, overrides, env)
+    load::load_str(yaml, source_name, overrides, env, no_check)
+}
+
+/// [`load_str`], then `check`'s problems reported as config's own.
+pub fn load_str_checked(
+    yaml: &str,
+    source_name: &str,
+    overrides: &[String],
+    env: &dyn Env,
+    check: Check,
+) -> Result<Config, ConfigError> {
+    load::load_str(yaml, source_name, overrides, env, check)
 }

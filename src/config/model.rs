@@ -296,6 +296,16 @@ pub struct DropOwnLogs {
 #[serde(deny_unknown_fields, default)]
 pub struct Output {
     pub elasticsearch: ElasticsearchOutput,
+    /// When set (and enabled), events go to files instead of Elasticsearch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<super::FileOutput>,
+}
+
+impl Output {
+    /// `output.file`, when it is the output.
+    pub fn file(&self) -> Option<&super::FileOutput> {
+        self.file.as_ref().filter(|f| f.enabled)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,16 +1,32 @@
 //! Checks on the typed configuration that types alone cannot express. Every problem is returned, so a
 //! broken config is fixed in one round rather than one error per restart.
 
-use super::model::{Config, IndexMode};
+use super::model::Config;
 use super::ranges;
-use crate::event::field::TYPED_TOP_LEVEL;
-use crate::event::{Event, Origin, Text, Timestamp};
-use crate::output::elasticsearch::index::IndexPattern;
+
+/// The top-level fields the typed part of an event owns, which decode_json_fields must not target: the
+/// same list as `event::field::TYPED_TOP_LEVEL` (config imports no stage; a test in `process` keeps
+/// the two equal).
+pub const TYPED_TOP_LEVEL_FIELDS: [&str; 11] = [
+    "@timestamp",
+    "message",
+    "stream",
+    "log",
+    "input",
+    "kubernetes",
+    "container",
+    "host",
+    "agent",
+    "ecs",
+    "error",
+];
 
 /// A problem: the dotted key path it is about, and what is wrong with it.
 pub(crate) type Finding = (String, String);
 
-pub(crate) fn validate(config: &Config) -> Vec<Finding> {
+/// Config's own checks, with `check` (the stages' checks) run where the output's settings are checked, so
+/// problems are reported in the order of the sections they are about.
+pub(crate) fn validate(config: &Config, check: super::Check) -> Vec<Finding> {
     let mut found = Vec::new();
     let mut problem = |key: String, message: String| found.push((key, message));
 
@@ -67,7 +83,7 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
             );
         }
         let first = decode.target.split('.').next().unwrap_or_default();
-        if !decode.target.is_empty() && TYPED_TOP_LEVEL.contains(&first) {
+        if !decode.target.is_empty() && TYPED_TOP_LEVEL_FIELDS.contains(&first) {
             problem(
                 "decode_json_fields.target".into(),
                 format!(
@@ -111,8 +127,8 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
             "cannot be used together with password; set one of them".into(),
         );
     }
-    if let Err(e) = IndexPattern::parse(&es.index) {
-        problem("output.elasticsearch.index".into(), e.to_string());
+    for (key, message) in check(config) {
+        problem(key, message);
     }
     if config.setup.enabled {
         validate_setup(config, &mut problem);
@@ -123,18 +139,10 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     found
 }
 
-/// What `loglynk bootstrap` installs must fit what `loglynk run` writes, or the template never
-/// applies and ILM fails on the indices.
+/// ILM's settings must be ones Elasticsearch takes. (Whether `setup.name` and the index fit what `run`
+/// writes is the Elasticsearch output's check, which knows index patterns.)
 fn validate_setup(config: &Config, problem: &mut impl FnMut(String, String)) {
     let setup = &config.setup;
-    match IndexPattern::parse(&setup.name) {
-        Ok(name) if name.is_static() => {}
-        Ok(_) => problem(
-            "setup.name".into(),
-            "must be a fixed name, without %{…}".into(),
-        ),
-        Err(e) => problem("setup.name".into(), e.to_string()),
-    }
     let ilm = &setup.ilm;
     if ilm.delete_after <= ilm.warm_after {
         problem(
@@ -155,47 +163,6 @@ fn validate_setup(config: &Config, problem: &mut impl FnMut(String, String)) {
             ),
         );
     }
-    if setup.mode == IndexMode::Daily {
-        let index = &config.output.elasticsearch.index;
-        if let Some(reason) = daily_index_problem(index, &setup.name) {
-            problem("output.elasticsearch.index".into(), reason);
-        }
-    }
-}
-
-/// In daily mode the template matches `<name>-*` and ILM reads the index's age from its name
-/// (`parse_origination_date`), which must end in `-yyyy.MM.dd`.
-fn daily_index_problem(index: &str, name: &str) -> Option<String> {
-    let pattern = IndexPattern::parse(index).ok()?;
-    let event = Event::new(
-        Origin::new(String::new(), Default::default()),
-        Timestamp::parse_rfc3339("2026-11-24T00:00:00Z")?,
-        Text::from(""),
-        0,
-    );
-    let mut rendered = String::new();
-    if pattern.render(&event, &mut rendered).is_err() {
-        return Some(format!(
-            "{index:?} names a field; in setup.mode daily the index must be {name}-%{{+yyyy.MM.dd}}"
-        ));
-    }
-    let Some(date) = rendered.strip_prefix(&format!("{name}-")) else {
-        return Some(format!(
-            "{index:?} does not start with \"{name}-\", so the {name} template (pattern {name}-*) \
-             would not apply to it"
-        ));
-    };
-    // Rendered for 2026-11-24: year, month and day in that order, any one-character separators.
-    let dated = date.len() == 10
-        && date.get(0..4) == Some("2026")
-        && date.get(5..7) == Some("11")
-        && date.get(8..10) == Some("24");
-    (!dated).then(|| {
-        format!(
-            "{index:?} must end in -%{{+yyyy.MM.dd}}: ILM ages daily indices by the date in \
-             their name (index.lifecycle.parse_origination_date)"
-        )
-    })
 }
 
 /// An Elasticsearch byte size: a whole number and a unit (`5gb`, `500MB`, `1024b`).
@@ -210,56 +177,20 @@ fn is_byte_size(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::config::ranges::{MAX_LINE_BYTES, MIN_LINE_BYTES};
-    use crate::config::{Config, Secret};
+    use crate::config::Config;
 
     fn keys(config: &Config) -> Vec<String> {
-        validate(config).into_iter().map(|(key, _)| key).collect()
+        validate(config, crate::config::no_check)
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect()
     }
 
     #[test]
     fn defaults_are_valid() {
-        assert_eq!(validate(&Config::default()), []);
-    }
-
-    #[test]
-    fn collects_every_problem() {
-        let mut c = Config {
-            paths: vec!["/var/log/[*.log".into(), String::new()],
-            max_line_bytes: 10,
-            poll_interval: Duration::ZERO,
-            ..Config::default()
-        };
-        c.decode_json_fields.fields.clear();
-        c.decode_json_fields.max_depth = 0;
-        c.decode_json_fields.target = "kubernetes.extra".into();
-        let es = &mut c.output.elasticsearch;
-        es.hosts = vec!["ftp://x".parse().unwrap()];
-        es.ssl.key = Some("/k".into());
-        es.password = Some(Secret::new("p"));
-        es.api_key = Some(Secret::new("k"));
-        es.index = "Logs".into();
-        c.logging.level = " ".into();
-        assert_eq!(
-            keys(&c),
-            [
-                "paths.0",
-                "paths.1",
-                "max_line_bytes",
-                "poll_interval",
-                "decode_json_fields.fields",
-                "decode_json_fields.max_depth",
-                "decode_json_fields.target",
-                "output.elasticsearch.hosts.0",
-                "output.elasticsearch.ssl.key",
-                "output.elasticsearch.api_key",
-                "output.elasticsearch.index",
-                "logging.level",
-            ]
-        );
+        assert_eq!(validate(&Config::default(), crate::config::no_check), []);
     }
 
     #[test]

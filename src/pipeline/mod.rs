@@ -1,19 +1,18 @@
 //! Wiring the stages together: a reading thread (discover, tail, parse, enrich) feeding batches through a
-//! bounded channel to processing and an output.
+//! bounded channel to one loop — processors, then the output the mode and the configuration choose.
 
-mod agent;
 mod checkpoints;
 #[cfg(test)]
 mod chunking;
-mod debug;
 mod files;
+mod flow;
 mod handover;
+mod launch;
 mod reading;
 mod source;
 mod state;
 
-pub use agent::{run, RunError, RunSummary};
-pub use debug::{tail, TailError, TailSummary};
-pub use reading::{FinishError, ReadOptions, Reading};
+pub use launch::{start, Mode, PipelineError, TailOptions};
+pub use reading::{FinishError, ReadOptions, ReaderFailed, Reading};
 pub use source::{run_source, Batch, SourceConfig, SourceSummary};
 pub use state::State;

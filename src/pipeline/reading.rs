@@ -29,9 +29,9 @@ pub struct ReadOptions {
     pub telemetry: Arc<Telemetry>,
 }
 
-/// The reading thread, running, and the registry writer when state is kept.
+/// The reading thread, running, and the registry writer when state is kept. Its batches come on the
+/// receiver [`Reading::start`] returns beside it.
 pub struct Reading {
-    pub batches: mpsc::Receiver<Batch>,
     reader: JoinHandle<Result<SourceSummary, PatternError>>,
     checkpointer: Option<Checkpointer>,
 }
@@ -53,14 +53,14 @@ pub enum FinishError {
 }
 
 impl Reading {
-    /// Starts the reading thread; batches arrive on `batches`, at most `channel_batches` waiting.
+    /// Starts the reading thread; batches arrive on the receiver, at most `channel_batches` waiting.
     pub fn start(
         config: &Config,
         options: ReadOptions,
         state: Option<State>,
         changes: Arc<Changes>,
         channel_batches: usize,
-    ) -> Result<Reading, ReaderFailed> {
+    ) -> Result<(Reading, mpsc::Receiver<Batch>), ReaderFailed> {
         let (known, tracker, checkpointer) = match state {
             Some(state) => {
                 let tracker = Arc::clone(&state.tracker);
@@ -104,24 +104,28 @@ impl Reading {
             .name("loglynk-reader".into())
             .spawn(move || run_source(source, changes, tx))
             .map_err(|_| ReaderFailed)?;
-        Ok(Reading {
+        Ok((
+            Reading {
+                reader,
+                checkpointer,
+            },
             batches,
-            reader,
-            checkpointer,
-        })
+        ))
     }
 
-    /// Waits for the reading thread (which stops at shutdown, or when `batches` was dropped) and writes
-    /// the registry a last time. A reading error is reported before a failed save, which the
-    /// checkpointer has logged already.
+    /// Waits for the reading thread (which stops at shutdown, or once the receiver of its batches was
+    /// dropped) and writes the registry a last time. A reading error is reported before a failed save,
+    /// which the checkpointer has logged already.
     pub fn finish(self) -> Result<SourceSummary, FinishError> {
-        drop(self.batches);
-        let source = self.reader.join().map_err(|_| ReaderFailed);
+        let read = match self.reader.join() {
+            Ok(read) => read.map_err(FinishError::Pattern),
+            Err(_) => Err(FinishError::Reader(ReaderFailed)),
+        };
         let saved = match self.checkpointer {
             Some(checkpointer) => checkpointer.stop(),
             None => Ok(()),
         };
-        let summary = source??;
+        let summary = read?;
         saved?;
         Ok(summary)
     }

@@ -83,7 +83,7 @@ pub fn run_source(
     }
     let known = config.known.into_iter().map(resume_of).collect();
     let mut tailer = Tailer::new(config.tailer.clone(), known);
-    tailer.report_to(Arc::clone(&config.telemetry.files));
+    tailer.report_to(config.telemetry.file_gauges());
     let mut sink = ParsingSink {
         parsers: HashMap::new(),
         batch: Vec::with_capacity(BATCH_EVENTS),
@@ -235,7 +235,7 @@ impl ParsingSink {
             .tracker
             .as_ref()
             .map(|tracker| register_batch(tracker, checkpoints, events.len() as u64));
-        self.telemetry.ledger.read(events.len() as u64);
+        self.telemetry.lines_read(events.len() as u64);
         // Blocks while the channel is full: the output's pace sets the reading pace, and unread lines wait
         // in their files rather than in memory.
         if self.tx.blocking_send(Batch { events, ack }).is_err() {
@@ -355,7 +355,7 @@ impl ParsingSink {
     }
 
     fn refused(&mut self, path: &std::path::Path, target: &std::path::Path) {
-        self.telemetry.files_refused.inc();
+        self.telemetry.file_refused();
         tracing::warn!(
             path = %path.display(),
             target = %target.display(),

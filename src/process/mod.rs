@@ -5,6 +5,9 @@ mod drop_own;
 
 use crate::config::{DecodeJsonFields, DropOwnLogs};
 use crate::event::Event;
+/// One reason list for the whole agent: what a processor drops is counted in the same ledger as what
+/// an output loses.
+pub use crate::telemetry::DropReason;
 
 use decode_json::DecodeJson;
 use drop_own::DropOwn;
@@ -14,21 +17,6 @@ use drop_own::DropOwn;
 pub enum Verdict {
     Keep,
     Drop(DropReason),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DropReason {
-    /// The agent's own logs, or those of a shipper it replaces (drop_own_logs).
-    OwnLogs,
-}
-
-impl DropReason {
-    /// Stable name, for metric labels.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DropReason::OwnLogs => "own_logs",
-        }
-    }
 }
 
 /// What a batch went through.
@@ -47,6 +35,7 @@ pub struct Processors {
 }
 
 impl Processors {
+    /// Built from their sections of the configuration (`decode_json_fields`, `drop_own_logs`).
     pub fn new(decode: &DecodeJsonFields, drop_own: &DropOwnLogs) -> Processors {
         Processors {
             drop_own: DropOwn::new(drop_own),
@@ -67,7 +56,7 @@ impl Processors {
             outcome.decode_errors += decode_errors;
             match verdict {
                 Verdict::Keep => true,
-                Verdict::Drop(DropReason::OwnLogs) => {
+                Verdict::Drop(_) => {
                     outcome.dropped_own_logs += 1;
                     false
                 }
@@ -157,5 +146,15 @@ mod tests {
         assert_eq!(messages, ["first", "{\"broken\":", "{\"ok\":true}"]);
         assert!(batch[1].error.is_some());
         assert_eq!(batch[2].fields.len(), 1);
+    }
+
+    /// Config checks decode_json_fields.target against its own copy of the list (config imports no
+    /// stage); the copy must stay the event's list.
+    #[test]
+    fn config_knows_the_fields_the_event_owns() {
+        assert_eq!(
+            crate::config::TYPED_TOP_LEVEL_FIELDS,
+            crate::event::field::TYPED_TOP_LEVEL
+        );
     }
 }

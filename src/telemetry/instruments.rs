@@ -1,4 +1,6 @@
-//! The agent's instruments: what each stage records, shared by `Arc` and read by `/metrics`.
+//! The agent's instruments, private to this module: the stages report what happened through one method
+//! per notable event (as Vector's internal events), and `/metrics` reads the instruments. The loss
+//! ledger is the only count of events: the finishing log line of `tail` and `run` and the tests read it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -9,7 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
-use super::ledger::Ledger;
+use super::ledger::{Counts, DropReason, Ledger};
 use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
 use crate::tail::Progress;
 
@@ -18,25 +20,25 @@ pub type StatusLabels = Vec<(&'static str, String)>;
 
 #[derive(Debug)]
 pub struct Telemetry {
-    pub ledger: Ledger,
-    pub bulk_requests: Family<StatusLabels, Counter>,
-    pub bulk_duration: Histogram,
+    pub(super) ledger: Ledger,
+    pub(super) bulk_requests: Family<StatusLabels, Counter>,
+    pub(super) bulk_duration: Histogram,
     /// Requests sent again, in whole or in part.
-    pub bulk_retries: Counter,
+    pub(super) bulk_retries: Counter,
     /// Bulk request bodies built and not yet delivered.
-    pub queued_bytes: Gauge,
+    pub(super) queued_bytes: Gauge,
     /// The tailed files, measured at each scrape (tailed, open, bytes behind).
-    pub files: Arc<Progress>,
+    pub(super) files: Arc<Progress>,
     /// Discovered names refused for resolving outside the log roots.
-    pub files_refused: Counter,
-    pub registry_flush: Histogram,
+    pub(super) files_refused: Counter,
+    pub(super) registry_flush: Histogram,
     /// Writes of the registry that failed (each is retried).
-    pub registry_flush_failures: Counter,
+    pub(super) registry_flush_failures: Counter,
     /// Why the last write of the registry failed, until one succeeds; readiness reports it.
     registry_failing: Mutex<Option<String>>,
     /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
     registry: OnceLock<SharedTracker>,
-    pub es_last_success: Gauge<f64, AtomicU64>,
+    pub(super) es_last_success: Gauge<f64, AtomicU64>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
@@ -67,6 +69,56 @@ impl Default for Telemetry {
 }
 
 impl Telemetry {
+    /// Lines handed to the pipeline by the reading side (a joined partial line counts once).
+    pub fn lines_read(&self, n: u64) {
+        self.ledger.read(n);
+    }
+
+    /// Events an output delivered (Elasticsearch acknowledged them, or they were written and flushed).
+    pub fn events_shipped(&self, n: u64) {
+        self.ledger.shipped(n);
+    }
+
+    /// Events dropped on purpose, or lost, for `reason`.
+    pub fn events_dropped(&self, reason: DropReason, n: u64) {
+        self.ledger.dropped(reason, n);
+    }
+
+    /// Events refused for good and kept in the dead-letter file.
+    pub fn events_dead_lettered(&self, n: u64) {
+        self.ledger.dead_lettered(n);
+    }
+
+    /// One consistent reading of the ledger.
+    pub fn counts(&self) -> Counts {
+        self.ledger.counts()
+    }
+
+    /// A request (or part of one) is sent again.
+    pub fn bulk_retried(&self) {
+        self.bulk_retries.inc();
+    }
+
+    /// A bulk request body of `bytes` was built and waits for delivery.
+    pub fn request_queued(&self, bytes: usize) {
+        self.queued_bytes.inc_by(bytes as i64);
+    }
+
+    /// A queued request body of `bytes` was delivered (or abandoned at exit).
+    pub fn request_done(&self, bytes: usize) {
+        self.queued_bytes.dec_by(bytes as i64);
+    }
+
+    /// A discovered name resolved outside the log roots and is not read.
+    pub fn file_refused(&self) {
+        self.files_refused.inc();
+    }
+
+    /// Where the tailer keeps its file gauges, measured at each scrape.
+    pub fn file_gauges(&self) -> Arc<Progress> {
+        Arc::clone(&self.files)
+    }
+
     /// A bulk request got an HTTP answer after `took`.
     pub fn bulk_answered(&self, status: u16, took: Duration) {
         self.bulk_requests

@@ -4,10 +4,11 @@
 
 use std::sync::Mutex;
 
-/// Why events were dropped on purpose (or, for `Lost`, could not be kept).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why events were dropped on purpose (or could not be kept): the one list the processors, the outputs
+/// and `/metrics` share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DropReason {
-    /// The agent's own container (drop_own_logs).
+    /// The agent's own logs, or those of a shipper it replaces (drop_own_logs).
     OwnLogs,
     /// Refused by Elasticsearch for good and the dead-letter file could not be written.
     DeadLetterWriteFailed,
@@ -16,6 +17,7 @@ pub enum DropReason {
 impl DropReason {
     pub const ALL: [DropReason; 2] = [DropReason::OwnLogs, DropReason::DeadLetterWriteFailed];
 
+    /// Stable name, for metric labels.
     pub fn as_str(self) -> &'static str {
         match self {
             DropReason::OwnLogs => "own_logs",

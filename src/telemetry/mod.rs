@@ -9,6 +9,6 @@ mod metrics;
 
 pub use http::{serve_http, HttpError, READY_WITHIN};
 pub use instruments::Telemetry;
-pub use ledger::{Counts, DropReason, Ledger};
+pub use ledger::{Counts, DropReason};
 pub use logging::{init_logging, LogFormat};
 pub use metrics::Metrics;

@@ -18,11 +18,10 @@ use super::request::BulkRequest;
 use super::response::{classify_status, parse_bulk_response, ItemOutcome, RequestOutcome};
 use crate::telemetry::{DropReason, Telemetry};
 
-/// What delivery did, for the run's summary and (later) the agent's metrics.
+/// How delivery went about it: attempts, failures and items sent again. What became of the events
+/// (shipped, dead-lettered) is the ledger's to count, in telemetry, and only there.
 #[derive(Debug, Default)]
 pub struct DeliveryStats {
-    pub acked: AtomicU64,
-    pub dead_lettered: AtomicU64,
     pub retried_items: AtomicU64,
     pub failed_requests: AtomicU64,
     pub requests: AtomicU64,
@@ -138,8 +137,7 @@ impl Deliverer {
                     }
                 }
             }
-            DeliveryStats::add(&self.stats.acked, acked);
-            self.telemetry.ledger.shipped(acked);
+            self.telemetry.events_shipped(acked);
             if !retry.is_empty() {
                 DeliveryStats::add(&self.stats.retried_items, retry.len() as u64);
                 self.retry(&mut work, request.subset(&retry, self.compression_level));
@@ -177,7 +175,7 @@ fn request_error(body: &[u8], status: u16) -> (String, String) {
 
 impl Deliverer {
     fn retry(&self, work: &mut Vec<BulkRequest>, request: BulkRequest) {
-        self.telemetry.bulk_retries.inc();
+        self.telemetry.bulk_retried();
         work.push(request);
     }
 
@@ -194,14 +192,12 @@ impl Deliverer {
         let mut dead_letters = self.dead_letters.lock().await;
         match dead_letters.write(&index, status, error_type, reason, document) {
             Ok(()) => {
-                DeliveryStats::add(&self.stats.dead_lettered, 1);
-                self.telemetry.ledger.dead_lettered(1);
+                self.telemetry.events_dead_lettered(1);
                 tracing::warn!(%index, status, error_type, reason, "document refused; dead-lettered");
             }
             Err(error) => {
                 self.telemetry
-                    .ledger
-                    .dropped(DropReason::DeadLetterWriteFailed, 1);
+                    .events_dropped(DropReason::DeadLetterWriteFailed, 1);
                 tracing::error!(%error, "cannot write the dead-letter file; the document is lost");
             }
         }

@@ -8,5 +8,10 @@ pub mod client;
 pub mod dead_letter;
 pub mod delivery;
 pub mod index;
+mod output;
 pub mod request;
 pub mod response;
+mod target;
+
+pub use output::{EsOutput, EsOutputError, SetUpStep};
+pub use target::{check, write_target};

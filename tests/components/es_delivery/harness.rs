@@ -101,7 +101,7 @@ pub fn config_with_basic_auth(
     }
 }
 
-/// What a `DeliveryStats` holds, read once.
+/// What delivery did, read once: the events from the ledger, the attempts from `DeliveryStats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
     pub acked: u64,
@@ -167,9 +167,10 @@ impl Harness {
 
     pub fn stats(&self) -> Stats {
         let s = &self.deliverer.stats;
+        let counted = self.deliverer.telemetry.counts();
         Stats {
-            acked: s.acked.load(Ordering::Relaxed),
-            dead_lettered: s.dead_lettered.load(Ordering::Relaxed),
+            acked: counted.shipped,
+            dead_lettered: counted.dead_lettered,
             retried_items: s.retried_items.load(Ordering::Relaxed),
             failed_requests: s.failed_requests.load(Ordering::Relaxed),
             requests: s.requests.load(Ordering::Relaxed),
@@ -212,11 +213,12 @@ impl Harness {
     ) -> JoinHandle<bool> {
         let server = self.server.clone();
         let stats = self.deliverer.stats.clone();
+        let telemetry = self.deliverer.telemetry.clone();
         std::thread::spawn(move || {
             let started = Instant::now();
             let read = || Stats {
-                acked: stats.acked.load(Ordering::Relaxed),
-                dead_lettered: stats.dead_lettered.load(Ordering::Relaxed),
+                acked: telemetry.counts().shipped,
+                dead_lettered: telemetry.counts().dead_lettered,
                 retried_items: stats.retried_items.load(Ordering::Relaxed),
                 failed_requests: stats.failed_requests.load(Ordering::Relaxed),
                 requests: stats.requests.load(Ordering::Relaxed),

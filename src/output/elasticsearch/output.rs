@@ -1,0 +1,176 @@
+//! The Elasticsearch output as the pipeline sees it: built from `output.elasticsearch` (and `setup`,
+//! which says where `run` writes), it starts everything shipping to a cluster needs — the client, the
+//! probe, the cluster set-up before the first bulk, the dead-letter file, the delivery workers — and
+//! stops it all at `close`.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Mutex};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::batcher::{Batcher, BatcherConfig};
+use super::bulk::BulkBuilder;
+use super::client::{ClientError, EsClient};
+use super::dead_letter::DeadLetters;
+use super::delivery::{Deliverer, DeliveryStats};
+use super::index::IndexPatternError;
+use super::target::write_target;
+use crate::batch::Batch;
+use crate::config::{self, Setup};
+use crate::event::Encoder;
+use crate::output::{Output, OutputError};
+use crate::telemetry::Telemetry;
+
+/// A step the output runs before its first bulk request, and waits for (`loglynk bootstrap`'s
+/// objects, created if missing). The output does not know what it does: whoever builds the output
+/// provides it, so the output needs no knowledge of the set-up and the set-up may use the output's
+/// client.
+pub type SetUpStep = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// While nothing else reaches Elasticsearch this long, `GET /` is sent so readiness reflects the
+/// cluster, not the node's quietness.
+const PROBE_EVERY: Duration = Duration::from_secs(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EsOutputError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Index(#[from] IndexPatternError),
+    #[error("cannot open the dead-letter file in {dir}: {cause}")]
+    DeadLetters { dir: String, cause: std::io::Error },
+}
+
+/// Stops a background task with the output.
+struct Task(JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub struct EsOutput {
+    batcher: Batcher,
+    _probe: Task,
+    _setup: Option<Task>,
+}
+
+impl EsOutput {
+    /// Starts the output on the current runtime. `state_dir` holds the dead-letter file;
+    /// `max_queued_bytes` bounds the requests in memory (built, queued, in flight).
+    pub fn new(
+        es: &config::ElasticsearchOutput,
+        setup: &Setup,
+        state_dir: &Path,
+        max_queued_bytes: u64,
+        encoder: Encoder,
+        telemetry: Arc<Telemetry>,
+        set_up: Option<SetUpStep>,
+    ) -> Result<EsOutput, EsOutputError> {
+        let client = EsClient::new(es)?;
+        let (pattern, action) = write_target(es, setup)?;
+        let dead_letters =
+            DeadLetters::open(state_dir, es.dead_letter.max_bytes, es.dead_letter.keep).map_err(
+                |cause| EsOutputError::DeadLetters {
+                    dir: state_dir.display().to_string(),
+                    cause,
+                },
+            )?;
+        let probe = Task(tokio::spawn(probe(client.clone(), Arc::clone(&telemetry))));
+        let deliverer = Deliverer {
+            client,
+            dead_letters: Arc::new(Mutex::new(dead_letters)),
+            stats: Arc::new(DeliveryStats::default()),
+            telemetry,
+            compression_level: es.compression_level,
+            timeout: es.timeout,
+            backoff_init: es.backoff.init,
+            backoff_max: es.backoff.max,
+        };
+        let (start, set_up) = match set_up {
+            Some(step) => {
+                let (ready, start) = watch::channel(false);
+                let task = Task(tokio::spawn(async move {
+                    step.await;
+                    ready.send_replace(true);
+                }));
+                (Some(start), Some(task))
+            }
+            None => (None, None),
+        };
+        let bulk_max = es.bulk_max_bytes as usize;
+        // What does not fit in max_queued_bytes waits unread in the files.
+        let requests_in_memory = (max_queued_bytes as usize / bulk_max.max(1)).max(2);
+        let config = BatcherConfig {
+            bulk_max_bytes: bulk_max,
+            flush_interval: es.flush_interval,
+            workers: es.workers,
+            queued_requests: requests_in_memory.saturating_sub(es.workers + 1).max(1),
+            compression_level: es.compression_level,
+            start,
+        };
+        let builder = BulkBuilder::new(pattern, action, encoder.clone());
+        Ok(EsOutput {
+            batcher: Batcher::start(builder, encoder, deliverer, config),
+            _probe: probe,
+            _setup: set_up,
+        })
+    }
+}
+
+impl Output for EsOutput {
+    async fn send(&mut self, batch: Batch) -> Result<(), OutputError> {
+        self.batcher.push(batch).await;
+        Ok(())
+    }
+
+    fn next_flush(&self) -> Option<Instant> {
+        self.batcher.deadline()
+    }
+
+    async fn flush(&mut self) -> Result<(), OutputError> {
+        self.batcher.send().await;
+        Ok(())
+    }
+
+    async fn close(self) -> Result<(), OutputError> {
+        // Set-up and probe stop once the last request is delivered (their tasks are aborted on drop).
+        self.batcher.close().await;
+        Ok(())
+    }
+}
+
+/// Checks Elasticsearch alongside shipping, never before it: an unreachable or stalled cluster must not
+/// hold up reading (which pauses by itself once the queue is full).
+async fn probe(client: EsClient, telemetry: Arc<Telemetry>) {
+    let mut reachable = None;
+    loop {
+        let quiet = telemetry
+            .since_es_answered()
+            .is_none_or(|since| since >= PROBE_EVERY);
+        if quiet {
+            match client.info().await {
+                Ok(info) => {
+                    telemetry.es_answered();
+                    if reachable != Some(true) {
+                        tracing::info!(version = %info.version, host = %info.host, "connected to Elasticsearch");
+                    }
+                    reachable = Some(true);
+                }
+                Err(error) => {
+                    if reachable != Some(false) {
+                        tracing::warn!(%error, "Elasticsearch is not reachable; retrying while running");
+                    }
+                    reachable = Some(false);
+                }
+            }
+        }
+        tokio::time::sleep(PROBE_EVERY).await;
+    }
+}
