@@ -12,6 +12,7 @@ mod bootstrap;
 mod bootstrap_install;
 mod config_check;
 mod errors;
+mod file_output;
 mod filebeat_import;
 mod kube;
 mod metrics;

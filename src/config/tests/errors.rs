@@ -163,3 +163,29 @@ fn load_reads_a_file_and_reports_a_missing_one() {
     assert!(matches!(e, ConfigError::Read { .. }));
     assert!(e.problems().is_empty());
 }
+
+#[test]
+fn two_outputs_are_an_error_naming_both_keys() {
+    let e = err(
+        "output.elasticsearch.hosts: ['http://es:9200']\noutput.file.path: /tmp/out\n",
+        &[],
+        &[],
+    );
+    assert!(
+        e.contains("line 2: output.file:") && e.contains("output.elasticsearch"),
+        "{e}"
+    );
+    let alone = load_with(
+        "output.file: {path: /tmp/out, permissions: 0640}\n",
+        &[],
+        &[],
+    );
+    let file = alone.unwrap().output.file.unwrap();
+    assert_eq!(
+        (file.permissions, file.filename.as_str()),
+        (0o640, "loglynk")
+    );
+    let off = "output.elasticsearch.hosts: ['http://es:9200']\noutput.file: {enabled: false}\n";
+    assert!(load_with(off, &[], &[]).is_ok());
+    assert!(err("output.file.permissions: 0800\n", &[], &[]).contains("output.file.permissions"));
+}
