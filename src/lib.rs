@@ -23,3 +23,6 @@ pub mod process;
 pub mod registry;
 pub mod tail;
 pub mod telemetry;
+
+#[cfg(test)]
+mod layering;
