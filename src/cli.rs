@@ -96,7 +96,7 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
 
-    /// Inspect or migrate the registry of delivered offsets.
+    /// Migrate to loglynk's registry of delivered offsets.
     #[command(subcommand)]
     Registry(RegistryCommand),
 }
@@ -109,13 +109,19 @@ pub enum RegistryCommand {
     /// Stop Filebeat first. Files rotated since (another inode under the name) are skipped and read
     /// from their start.
     #[command(after_help = "Example:\n  \
-        loglynk registry import-filebeat /var/lib/filebeat/data/registry --state-dir /var/lib/loglynk")]
+        loglynk registry import-filebeat /var/lib/filebeat/data/registry --state-dir /var/lib/loglynk\n  \
+        loglynk registry import-filebeat /filebeat-data/registry --state-dir /var/lib/loglynk --if-absent")]
     ImportFilebeat {
         /// Filebeat's registry directory (data/registry or data/registry/filebeat).
         path: PathBuf,
         /// loglynk's state directory (default: the configured state_dir).
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+        /// Import only on a node's first start: do nothing (exit 0) when loglynk already has a
+        /// registry, or when there is no Filebeat registry at PATH. For an init container that runs at
+        /// every start of the pod.
+        #[arg(long)]
+        if_absent: bool,
     },
 }
 

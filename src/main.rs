@@ -14,7 +14,7 @@ use loglynk::bootstrap::BootstrapOptions;
 use loglynk::config::{self, Config, ProcessEnv};
 use loglynk::discover::check_pattern;
 use loglynk::pipeline::{self, Mode};
-use loglynk::registry::{import_filebeat, read_filebeat_registry, Store};
+use loglynk::registry::{import_filebeat, read_filebeat_registry, FilebeatError, Store};
 use loglynk::telemetry::{init_logging, LogFormat};
 
 /// Where the agent looks for its configuration when `--config` is not given.
@@ -63,6 +63,7 @@ fn main() -> ExitCode {
         Command::Registry(RegistryCommand::ImportFilebeat {
             ref path,
             ref state_dir,
+            if_absent,
         }) => {
             let config = match load_config(cli.config.as_deref(), &cli.set) {
                 Ok(config) => config,
@@ -71,7 +72,7 @@ fn main() -> ExitCode {
             let dir = state_dir
                 .clone()
                 .unwrap_or_else(|| config.state_dir.clone());
-            report(import(path, &dir))
+            report(import(path, &dir, if_absent))
         }
     }
 }
@@ -102,12 +103,27 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
     }
 }
 
-fn import(filebeat: &Path, state_dir: &Path) -> anyhow::Result<()> {
-    let import = read_filebeat_registry(filebeat)?;
+fn import(filebeat: &Path, state_dir: &Path, if_absent: bool) -> anyhow::Result<()> {
+    let store = Store::open(state_dir)?;
+    if if_absent && store.path().exists() {
+        println!(
+            "nothing imported: {} exists (this node already runs loglynk)",
+            store.path().display()
+        );
+        return Ok(());
+    }
+    let import = match read_filebeat_registry(filebeat) {
+        Err(error @ (FilebeatError::NotFound { .. } | FilebeatError::NotARegistry { .. }))
+            if if_absent =>
+        {
+            println!("nothing imported: {error}");
+            return Ok(());
+        }
+        read => read?,
+    };
     for warning in &import.warnings {
         eprintln!("loglynk: warning: {warning}");
     }
-    let store = Store::open(state_dir)?;
     let loaded = store.load()?;
     if let Some(kept) = &loaded.recovered_from {
         eprintln!(

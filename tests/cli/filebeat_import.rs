@@ -195,3 +195,57 @@ fn filestream_fingerprint_states_resume_the_file_that_still_has_that_head() {
         "tail after importing filestream's fingerprint states",
     );
 }
+
+/// The DaemonSet's init container runs `--if-absent` at every start of the pod: it imports on the node's
+/// first start only, and a node that never ran Filebeat starts all the same.
+#[test]
+fn if_absent_imports_once_and_passes_over_a_node_without_filebeat() {
+    let budget = Budget::new(Duration::from_secs(40));
+    let tree = KubeTree::new();
+    let api = tree.container("shop", "api-5c8d9f7b6-k8s2p", "api");
+    api.append(0..200);
+    let (ino, dev) = identity(&api.link);
+    let registry = tree.root().join("filebeat/data/registry/filebeat");
+    std::fs::create_dir_all(&registry).unwrap();
+    std::fs::write(registry.join("meta.json"), r#"{"version":"1"}"#).unwrap();
+    let set = json!({"k": key(ino, dev), "v": state(&api.link, ino, dev, bytes_of(0..50))});
+    let op = json!({"op": "set", "id": 1});
+    std::fs::write(registry.join("log.json"), format!("{op}\n{set}\n")).unwrap();
+    let import = |from: &Path, state_dir: &Path| {
+        let mut cmd = loglynk();
+        cmd.args(["registry", "import-filebeat"])
+            .arg(from)
+            .arg("--state-dir")
+            .arg(state_dir)
+            .arg("--if-absent");
+        run_to_end(cmd, budget.left())
+    };
+
+    let first = import(&registry, &tree.state_dir());
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let saved = tree.state_dir().join("registry.json");
+    let recorded = std::fs::read(&saved).expect("the first start imports");
+    // Filebeat's registry moves on (as it would, were Filebeat still running): a second start must not
+    // take it over again.
+    let set = json!({"k": key(ino, dev), "v": state(&api.link, ino, dev, bytes_of(0..150))});
+    std::fs::write(registry.join("log.json"), format!("{op}\n{set}\n")).unwrap();
+    let second = import(&registry, &tree.state_dir());
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert!(
+        second.lines.join("\n").contains("nothing imported"),
+        "{:?}",
+        second.lines
+    );
+    assert_eq!(std::fs::read(&saved).unwrap(), recorded, "left as it was");
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let fresh = elsewhere.path().join("state");
+    let none = import(&elsewhere.path().join("no-filebeat"), &fresh);
+    assert_eq!(none.code, Some(0), "{}", none.stderr);
+    assert!(!fresh.join("registry.json").exists());
+
+    let run = run_to_end(tree.tail(&["--no-follow"]), budget.left());
+    let mut seqs = Seqs::default();
+    seqs.add_lines(&run.lines);
+    seqs.assert_exactly(&[50..200], "tail after a first-start import");
+}
