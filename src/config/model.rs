@@ -2,6 +2,9 @@
 //!
 //! Key names follow Filebeat's where Filebeat has one, so a filebeat.yml maps over line by line.
 //! Every default is a named constant with the reason for its value.
+//!
+//! Over 400 lines on purpose: the whole configuration in one file is the one place a reader sees every
+//! key loglynk reads, as README's annotated config does.
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! Lines and the events they must become, shared by the parser's tests (and any future fuzz or
 //! conformance test): each case pushes its lines into one `LineParser`, then flushes it.
+//!
+//! A table, not logic: it is long because every case the parsers promise is one entry here.
 
 use std::time::{Duration, Instant};
 

@@ -1,3 +1,7 @@
+//! The tailer's behaviour against real files in a temporary directory, a test per case: rotation,
+//! removal, restart, copytruncate, descriptor limits and log-root refusals. Long because each case is
+//! whole (its files, its steps and what it must read).
+
 use std::collections::HashMap;
 use std::io::Write;
 
