@@ -44,7 +44,7 @@ fn main() -> ExitCode {
                 eprintln!("loglynk: {error}");
                 return ExitCode::from(EXIT_INVALID);
             }
-            report(pipeline::start(&config, Mode::Tail(args.options())).map_err(Into::into))
+            exit(pipeline::start(&config, Mode::Tail(args.options())))
         }
         Command::Bootstrap { dry_run, force } => {
             let config = match load_config(cli.config.as_deref(), &cli.set) {
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            report(pipeline::start(&config, Mode::Run).map_err(Into::into))
+            exit(pipeline::start(&config, Mode::Run))
         }
         Command::Registry(RegistryCommand::ImportFilebeat {
             ref path,
@@ -98,7 +98,11 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("loglynk: bootstrap: {error}");
-            ExitCode::from(EXIT_FAILURE)
+            ExitCode::from(if error.is_invalid_config() {
+                EXIT_INVALID
+            } else {
+                EXIT_FAILURE
+            })
         }
     }
 }
@@ -169,6 +173,17 @@ fn load_config(file: Option<&Path>, overrides: &[String]) -> Result<Config, Exit
         eprintln!("loglynk: {error}");
         ExitCode::from(EXIT_INVALID)
     })
+}
+
+/// A setting the pipeline found unusable at start is the configuration's fault, with its exit code.
+fn exit(result: Result<(), pipeline::PipelineError>) -> ExitCode {
+    match result {
+        Err(error) if error.is_invalid_config() => {
+            eprintln!("loglynk: {error}");
+            ExitCode::from(EXIT_INVALID)
+        }
+        result => report(result.map_err(Into::into)),
+    }
 }
 
 fn report(result: anyhow::Result<()>) -> ExitCode {

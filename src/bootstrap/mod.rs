@@ -60,6 +60,11 @@ pub enum BootstrapError {
 }
 
 impl BootstrapError {
+    /// A file the settings name is missing or unusable (exit code 2, as `run` says it).
+    pub fn is_invalid_config(&self) -> bool {
+        matches!(self, BootstrapError::Client(e) if e.is_invalid_config())
+    }
+
     /// Worth trying again: the cluster is unreachable or busy, not refusing.
     pub fn is_transient(&self) -> bool {
         match self {

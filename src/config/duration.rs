@@ -40,9 +40,37 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
     deserializer.deserialize_any(DurationVisitor)
 }
 
-/// Written the way it is read back, e.g. `10s`.
+/// Written the way README documents it and it is read back: `7d`, `90s`, `5m`.
 pub(crate) fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(&humantime::format_duration(*value))
+    serializer.collect_str(&Shown(*value))
+}
+
+/// A duration as one number and the largest unit that divides it exactly (`90s`, not humantime's
+/// `1m 30s`; `7d`, not `7days`): the form README uses, which the parser reads back to the same value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shown(pub(crate) Duration);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(&str, u128); 7] = [
+            ("d", 86_400_000_000_000),
+            ("h", 3_600_000_000_000),
+            ("m", 60_000_000_000),
+            ("s", 1_000_000_000),
+            ("ms", 1_000_000),
+            ("us", 1_000),
+            ("ns", 1),
+        ];
+        let nanos = self.0.as_nanos();
+        if nanos == 0 {
+            return f.write_str("0s");
+        }
+        let (unit, size) = UNITS
+            .into_iter()
+            .find(|(_, size)| nanos.is_multiple_of(*size))
+            .unwrap_or(("ns", 1));
+        write!(f, "{}{unit}", nanos / size)
+    }
 }
 
 struct DurationVisitor;
@@ -109,10 +137,22 @@ mod tests {
     }
 
     #[test]
-    fn serializes_as_it_parses() {
-        let text = serde_json::to_value(Wrapper(Duration::from_millis(1500))).unwrap();
-        assert_eq!(text, "1s 500ms");
-        assert_eq!(from_str("1s 500ms").unwrap(), Duration::from_millis(1500));
+    fn serializes_as_readme_writes_it_and_parses_back() {
+        for (value, text) in [
+            (Duration::from_secs(7 * 86_400), "7d"),
+            (Duration::from_secs(90), "90s"),
+            (Duration::from_secs(300), "5m"),
+            (Duration::from_secs(3600), "1h"),
+            (Duration::from_secs(1), "1s"),
+            (Duration::from_millis(1500), "1500ms"),
+            (Duration::from_micros(7), "7us"),
+            (Duration::from_nanos(1_000_000_001), "1000000001ns"),
+            (Duration::ZERO, "0s"),
+        ] {
+            let shown = serde_json::to_value(Wrapper(value)).unwrap();
+            assert_eq!(shown, text);
+            assert_eq!(from_str(text).unwrap(), value, "{text}");
+        }
     }
 
     #[test]

@@ -122,7 +122,10 @@ pub struct Config {
     pub log_roots: Vec<PathBuf>,
     pub state_dir: PathBuf,
     pub start_at: StartAt,
-    #[serde(deserialize_with = "size::deserialize")]
+    #[serde(
+        serialize_with = "size::serialize",
+        deserialize_with = "size::deserialize"
+    )]
     pub max_line_bytes: u64,
     #[serde(with = "duration")]
     pub scan_frequency: Duration,
@@ -145,7 +148,10 @@ pub struct Config {
     #[serde(with = "duration")]
     pub shutdown_timeout: Duration,
     /// Bound on the memory of events read and not yet acknowledged.
-    #[serde(deserialize_with = "size::deserialize")]
+    #[serde(
+        serialize_with = "size::serialize",
+        deserialize_with = "size::deserialize"
+    )]
     pub max_queued_bytes: u64,
     pub decode_json_fields: DecodeJsonFields,
     pub drop_own_logs: DropOwnLogs,
@@ -325,7 +331,10 @@ pub struct ElasticsearchOutput {
     /// The raw pattern, e.g. `funlynk-logs-%{+yyyy.MM.dd}`; validated when the config is loaded.
     pub index: String,
     /// A bulk request is sent once its body reaches this size (before compression).
-    #[serde(deserialize_with = "size::deserialize")]
+    #[serde(
+        serialize_with = "size::serialize",
+        deserialize_with = "size::deserialize"
+    )]
     pub bulk_max_bytes: u64,
     /// ... or once its oldest event waited this long.
     #[serde(with = "duration")]
@@ -355,7 +364,10 @@ pub struct Backoff {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeadLetter {
-    #[serde(deserialize_with = "size::deserialize")]
+    #[serde(
+        serialize_with = "size::serialize",
+        deserialize_with = "size::deserialize"
+    )]
     pub max_bytes: u64,
     /// Rotated files kept besides the live one.
     pub keep: usize,

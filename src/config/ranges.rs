@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::model::Config;
+use super::{duration, size};
 
 /// 1 KiB: below this, ordinary log lines would be cut.
 pub(crate) const MIN_LINE_BYTES: u64 = 1024;
@@ -60,12 +61,9 @@ impl Amount {
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Amount::Time(d) => write!(f, "{}", humantime::format_duration(d)),
-            Amount::Bytes(n) if n >= TIB && n % TIB == 0 => write!(f, "{}TiB", n / TIB),
-            Amount::Bytes(n) if n >= GIB && n % GIB == 0 => write!(f, "{}GiB", n / GIB),
-            Amount::Bytes(n) if n >= MIB && n % MIB == 0 => write!(f, "{}MiB", n / MIB),
-            Amount::Bytes(n) if n >= 1024 && n % 1024 == 0 => write!(f, "{}KiB", n / 1024),
-            Amount::Bytes(n) => write!(f, "{n} bytes"),
+            Amount::Time(d) => write!(f, "{}", duration::Shown(d)),
+            Amount::Bytes(n) if n < 1024 || n % 1024 != 0 => write!(f, "{n} bytes"),
+            Amount::Bytes(n) => write!(f, "{}", size::Shown(n)),
             Amount::Count(n) => write!(f, "{n}"),
         }
     }
@@ -322,8 +320,8 @@ mod tests {
         assert_eq!(
             poll.1,
             format!(
-                "must be at most 7days (a week; longer is taken for a typo), not {}",
-                humantime::format_duration(forever)
+                "must be at most 7d (a week; longer is taken for a typo), not {}",
+                duration::Shown(forever)
             )
         );
         let line = found.iter().find(|(k, _)| k == "max_line_bytes").unwrap();

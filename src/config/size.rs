@@ -5,6 +5,7 @@
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
+use serde::Serializer;
 
 /// Parses a size; `None` for anything malformed or beyond `u64`.
 pub(crate) fn parse_size(s: &str) -> Option<u64> {
@@ -59,6 +60,42 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<
     deserializer.deserialize_any(SizeVisitor)
 }
 
+/// For `#[serde(serialize_with)]`: `32MiB` where a binary unit divides the size exactly, as README
+/// writes the defaults, else the number of bytes; either loads back to the same value.
+pub(crate) fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    match Shown(*value).unit() {
+        Some(_) => serializer.collect_str(&Shown(*value)),
+        None => serializer.serialize_u64(*value),
+    }
+}
+
+/// A size with the largest binary unit that divides it exactly (`5MiB`), else in bytes (`1000`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shown(pub(crate) u64);
+
+impl Shown {
+    fn unit(self) -> Option<(&'static str, u64)> {
+        const UNITS: [(&str, u64); 4] = [
+            ("TiB", 1 << 40),
+            ("GiB", 1 << 30),
+            ("MiB", 1 << 20),
+            ("KiB", 1 << 10),
+        ];
+        UNITS
+            .into_iter()
+            .find(|(_, size)| self.0 >= *size && self.0.is_multiple_of(*size))
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.unit() {
+            Some((unit, size)) => write!(f, "{}{unit}", self.0 / size),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
 struct SizeVisitor;
 
 impl Visitor<'_> for SizeVisitor {
@@ -96,6 +133,24 @@ mod tests {
         assert_eq!(parse_size("1.5MiB"), Some(3 << 19));
         assert_eq!(parse_size("1Gi"), Some(1 << 30));
         assert_eq!(parse_size("7b"), Some(7));
+    }
+
+    #[test]
+    fn shows_the_largest_exact_binary_unit_and_parses_back() {
+        for (value, text) in [
+            (32 << 20, "32MiB"),
+            (5 << 20, "5MiB"),
+            (100 << 20, "100MiB"),
+            (1 << 40, "1TiB"),
+            (3072, "3KiB"),
+            (1536, "1536"),
+            (1000, "1000"),
+            (0, "0"),
+            (u64::MAX, "18446744073709551615"),
+        ] {
+            assert_eq!(Shown(value).to_string(), text);
+            assert_eq!(parse_size(text), Some(value), "{text}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Checks on the typed configuration that types alone cannot express. Every problem is returned, so a
 //! broken config is fixed in one round rather than one error per restart.
 
+use super::duration::Shown;
 use super::model::Config;
 use super::ranges;
 
@@ -149,8 +150,8 @@ fn validate_setup(config: &Config, problem: &mut impl FnMut(String, String)) {
             "setup.ilm.delete_after".into(),
             format!(
                 "{} must be longer than warm_after ({})",
-                humantime::format_duration(ilm.delete_after),
-                humantime::format_duration(ilm.warm_after)
+                Shown(ilm.delete_after),
+                Shown(ilm.warm_after)
             ),
         );
     }

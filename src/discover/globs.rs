@@ -23,11 +23,21 @@ pub fn check_pattern(pattern: &str) -> Result<(), PatternError> {
         })
 }
 
+/// `tail --no-follow` has nothing to read: no path or glob matched a file.
+#[derive(Debug, Error)]
+#[error("nothing to read: no file matches {}", .patterns.join(", "))]
+pub struct NothingMatched {
+    pub patterns: Vec<String>,
+}
+
 /// The configured patterns, and what they matched at the last scan.
 #[derive(Debug)]
 pub struct Globs {
     patterns: Vec<String>,
     matched: BTreeSet<PathBuf>,
+    scanned: bool,
+    /// Per pattern: it matched nothing at the first scan, and nothing since.
+    waiting: Vec<bool>,
 }
 
 /// What changed between two scans.
@@ -35,6 +45,10 @@ pub struct Globs {
 pub struct ScanDelta {
     pub added: Vec<PathBuf>,
     pub removed: Vec<PathBuf>,
+    /// At the first scan: the patterns that match no file (a typo, or files still to come).
+    pub unmatched: Vec<String>,
+    /// Patterns that matched nothing until this scan and match a file now.
+    pub now_matching: Vec<String>,
 }
 
 impl Globs {
@@ -45,6 +59,8 @@ impl Globs {
         Ok(Globs {
             patterns: patterns.to_vec(),
             matched: BTreeSet::new(),
+            scanned: false,
+            waiting: vec![false; patterns.len()],
         })
     }
 
@@ -79,19 +95,34 @@ impl Globs {
     }
 
     /// Expands the patterns again. Only files (or links to files) count; a dangling link does not.
+    /// A pattern that matches nothing is reported at the first scan only, and again once it matches:
+    /// the agent's default glob may rightly match nothing for a while on a fresh node.
     pub fn scan(&mut self) -> ScanDelta {
+        let first = !std::mem::replace(&mut self.scanned, true);
+        let mut delta = ScanDelta::default();
         let mut now = BTreeSet::new();
-        for pattern in &self.patterns {
+        for (pattern, waiting) in self.patterns.iter().zip(&mut self.waiting) {
             let Ok(paths) = glob::glob(pattern) else {
                 continue; // validated in `new`
             };
             // Unreadable directories along the way are skipped; the next scan tries again.
-            now.extend(paths.flatten().filter(|p| p.is_file()));
+            let mut found = false;
+            for path in paths.flatten().filter(|p| p.is_file()) {
+                found = true;
+                now.insert(path);
+            }
+            if first && !found {
+                *waiting = true;
+                delta.unmatched.push(pattern.clone());
+            } else if *waiting && found {
+                *waiting = false;
+                delta.now_matching.push(pattern.clone());
+            }
         }
-        let added = now.difference(&self.matched).cloned().collect();
-        let removed = self.matched.difference(&now).cloned().collect();
+        delta.added = now.difference(&self.matched).cloned().collect();
+        delta.removed = self.matched.difference(&now).cloned().collect();
         self.matched = now;
-        ScanDelta { added, removed }
+        delta
     }
 }
 
@@ -168,7 +199,33 @@ mod tests {
             ScanDelta {
                 added: vec![d.join("b.log")],
                 removed: vec![d.join("link.log")],
+                ..ScanDelta::default()
             }
         );
+    }
+
+    #[test]
+    fn a_pattern_matching_nothing_is_named_at_the_first_scan_and_when_it_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.log"), "").unwrap();
+        let (some, none, missing) = (
+            format!("{}/*.log", d.display()),
+            format!("{}/*.txt", d.display()),
+            format!("{}/no/such/file.log", d.display()),
+        );
+        let mut globs = Globs::new(&[some, none.clone(), missing.clone()]).unwrap();
+        let first = globs.scan();
+        assert_eq!(first.unmatched, [none.clone(), missing]);
+        assert!(first.now_matching.is_empty());
+        // Still nothing: said once, not at every scan.
+        assert_eq!(globs.scan(), ScanDelta::default());
+        std::fs::write(d.join("b.txt"), "").unwrap();
+        let later = globs.scan();
+        assert_eq!(later.now_matching, [none]);
+        assert!(later.unmatched.is_empty());
+        std::fs::remove_file(d.join("b.txt")).unwrap();
+        let gone = globs.scan();
+        assert!(gone.unmatched.is_empty() && gone.now_matching.is_empty());
     }
 }

@@ -6,5 +6,5 @@ mod globs;
 mod watcher;
 
 pub use changes::{Changes, Pending};
-pub use globs::{check_pattern, Globs, PatternError, ScanDelta};
+pub use globs::{check_pattern, Globs, NothingMatched, PatternError, ScanDelta};
 pub use watcher::DirWatcher;

@@ -19,6 +19,7 @@ use crate::enrich::kube::cache::KubeError;
 use crate::enrich::kube::{start_pod_cache, NodeScope};
 use crate::enrich::{AgentMetadata, HostMetadata};
 use crate::event::{Encoder, StaticFields};
+use crate::output::elasticsearch::client::{ClientError, EsClient};
 use crate::output::elasticsearch::{EsOutput, EsOutputError, SetUpStep};
 use crate::output::file::{FileOutput, FileOutputError};
 use crate::output::stdout::StdoutOutput;
@@ -51,6 +52,9 @@ pub struct TailOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// A setting loading could not check (a file it names), found before anything started.
+    #[error(transparent)]
+    Config(ClientError),
     #[error("{0}")]
     Logging(String),
     #[error(transparent)]
@@ -75,6 +79,13 @@ pub enum PipelineError {
     Panicked,
 }
 
+impl PipelineError {
+    /// The configuration is at fault (exit code 2), not the run.
+    pub fn is_invalid_config(&self) -> bool {
+        matches!(self, PipelineError::Config(_))
+    }
+}
+
 /// Batches waiting between the reading side and the output: a few, so reading overlaps with writing,
 /// few enough that memory stays a few MiB when the output is slow.
 const CHANNEL_BATCHES: usize = 4;
@@ -94,6 +105,10 @@ pub fn start(config: &Config, mode: Mode) -> Result<(), PipelineError> {
         }
     };
     init_logging(&config.logging.level, format).map_err(PipelineError::Logging)?;
+    // Before the registry and the HTTP port: a bad setting is reported as one, with nothing started.
+    if matches!(mode, Mode::Run) && config.output.file().is_none() {
+        EsClient::check_files(&config.output.elasticsearch).map_err(PipelineError::Config)?;
+    }
     let state_dir = match &mode {
         Mode::Tail(options) => options.state_dir.as_deref(),
         Mode::Run => Some(config.state_dir.as_path()),

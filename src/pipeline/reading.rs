@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use super::source::{run_source, Batch, SourceConfig, SourceSummary};
 use super::state::State;
 use crate::config::{Config, StartAt};
-use crate::discover::{Changes, PatternError};
+use crate::discover::{Changes, NothingMatched, PatternError};
 use crate::enrich::kube::cache::PodCache;
 use crate::enrich::kube::KubeEnricher;
 use crate::registry::{Checkpointer, SaveFailed};
@@ -32,7 +32,7 @@ pub struct ReadOptions {
 /// The reading thread, running, and the registry writer when state is kept. Its batches come on the
 /// receiver [`Reading::start`] returns beside it.
 pub struct Reading {
-    reader: JoinHandle<Result<SourceSummary, PatternError>>,
+    reader: JoinHandle<Result<SourceSummary, FinishError>>,
     checkpointer: Option<Checkpointer>,
 }
 
@@ -48,6 +48,8 @@ pub enum FinishError {
     Reader(#[from] ReaderFailed),
     #[error(transparent)]
     Pattern(#[from] PatternError),
+    #[error(transparent)]
+    NothingMatched(#[from] NothingMatched),
     #[error(transparent)]
     Registry(#[from] SaveFailed),
 }
@@ -118,7 +120,7 @@ impl Reading {
     /// which the checkpointer has logged already.
     pub fn finish(self) -> Result<SourceSummary, FinishError> {
         let read = match self.reader.join() {
-            Ok(read) => read.map_err(FinishError::Pattern),
+            Ok(read) => read,
             Err(_) => Err(FinishError::Reader(ReaderFailed)),
         };
         let saved = match self.checkpointer {

@@ -13,9 +13,10 @@ use tokio::sync::mpsc;
 use super::checkpoints::BatchCheckpoints;
 use super::files::{record, resume_of};
 use super::handover::Handovers;
+use super::reading::FinishError;
 pub use crate::batch::Batch;
 use crate::config::deadline;
-use crate::discover::{Changes, DirWatcher, Globs, PatternError};
+use crate::discover::{Changes, DirWatcher, Globs, NothingMatched, ScanDelta};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
@@ -66,11 +67,12 @@ pub struct SourceSummary {
 }
 
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
+/// Without follow, no file matched at all is an error: there is nothing to wait for.
 pub fn run_source(
     config: SourceConfig,
     changes: Arc<Changes>,
     tx: mpsc::Sender<Batch>,
-) -> Result<SourceSummary, PatternError> {
+) -> Result<SourceSummary, FinishError> {
     let mut globs = Globs::new(&config.paths)?;
     let mut watcher = if config.follow && config.inotify {
         DirWatcher::new(Arc::clone(&changes))
@@ -105,7 +107,7 @@ pub fn run_source(
 
     let log_roots = config.log_roots.clone();
     let mut scan = |tailer: &mut Tailer, watcher: &mut DirWatcher, sink: &mut ParsingSink| {
-        globs.scan();
+        let delta = globs.scan();
         tailer.set_roots(globs.log_roots(&log_roots));
         // Every matched name, not only new ones: a file that failed to open is tried again.
         let matched: Vec<std::path::PathBuf> = globs.matched().cloned().collect();
@@ -113,9 +115,15 @@ pub fn run_source(
             sink.summary.files_failed += 1;
             tracing::warn!(%error, "file skipped; retried at the next scan");
         }
+        delta
     };
 
-    scan(&mut tailer, &mut watcher, &mut sink);
+    let first = scan(&mut tailer, &mut watcher, &mut sink);
+    if !config.follow && first.added.is_empty() {
+        let patterns = config.paths.clone();
+        return Err(NothingMatched { patterns }.into());
+    }
+    report_patterns(&first);
     let mut next_scan = deadline(Instant::now(), config.scan_frequency);
     let mut next_poll = deadline(Instant::now(), config.poll_interval);
     loop {
@@ -175,7 +183,7 @@ pub fn run_source(
         tailer.check_changed(&mut watcher, &mut sink);
         let now = Instant::now();
         if rescan || now >= next_scan {
-            scan(&mut tailer, &mut watcher, &mut sink);
+            report_patterns(&scan(&mut tailer, &mut watcher, &mut sink));
             next_scan = deadline(now, config.scan_frequency);
         }
         if now >= next_poll {
@@ -193,6 +201,16 @@ pub fn run_source(
         sink.summary.kube_missing = stats.missing;
     }
     Ok(sink.summary)
+}
+
+/// A path that matches nothing is most often a typo, so it is named; with follow, files may still come.
+fn report_patterns(delta: &ScanDelta) {
+    for path in &delta.unmatched {
+        tracing::warn!(path = %path, "no file matches this path; looked for again at every scan");
+    }
+    for path in &delta.now_matching {
+        tracing::info!(path = %path, "files match this path now");
+    }
 }
 
 /// Turns tailed lines into events, one parser per file, and sends them downstream in batches.

@@ -158,3 +158,26 @@ fn pathological_config_text_is_refused_before_it_is_parsed() {
         run.stderr
     );
 }
+
+#[test]
+fn durations_and_sizes_print_as_readme_writes_them() {
+    let output = loglynk().args(["config", "check"]).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for line in [
+        "close_inactive: 5m",
+        "max_queued_bytes: 32MiB",
+        "timeout: 90s",
+        "bulk_max_bytes: 5MiB",
+        "warm_after: 7d",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.trim() == line),
+            "{line}:\n{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains("days") && !stdout.contains("1m 30s"),
+        "{stdout}"
+    );
+}

@@ -149,7 +149,9 @@ fn kubernetes_enabled_true_without_a_configuration_is_a_start_up_error() {
     let mut cmd = loglynk();
     cmd.env("HOME", dir.path())
         .args(["run", "-E", "kubernetes.enabled=true", "-E"])
-        .arg(format!("state_dir={}", tree.state_dir().display()));
+        .arg(format!("state_dir={}", tree.state_dir().display()))
+        // A plain-HTTP host needs no CA file, whose absence would be found first (exit 2).
+        .args(["-E", "output.elasticsearch.hosts=[\"http://127.0.0.1:9\"]"]);
     let run = run_to_end(cmd, Duration::from_secs(30));
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.stderr.contains("no Kubernetes configuration"));

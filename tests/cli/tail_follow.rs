@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::support::{loglynk, write_file, Running};
+use crate::support::{loglynk, wait_until, write_file, Running};
 
 fn cri(i: usize) -> String {
     format!(
@@ -109,4 +109,39 @@ fn following_idle_files_does_not_spin() {
     running.signal("TERM");
     let (code, _) = running.wait(Duration::from_secs(10));
     assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_glob_matching_nothing_is_named_once_and_again_when_it_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(&dir.path().join("app.log"), cri(0).as_bytes());
+    let missing = format!("{}/*.txt", dir.path().display());
+    let mut cmd = loglynk();
+    cmd.args(["tail", "--from-beginning"])
+        .arg(format!("{}/*.log", dir.path().display()))
+        .arg(&missing);
+    let running = Running::spawn(cmd);
+    let warned = wait_until(Duration::from_secs(10), || {
+        running.stderr_so_far().contains(&missing)
+    });
+    let stderr = running.stderr_so_far();
+    assert!(warned, "no warning naming {missing}:\n{stderr}");
+    assert!(stderr.contains("WARN"), "{stderr}");
+    assert!(stderr.contains("no file matches this path"), "{stderr}");
+
+    // Followed, not given up on: a file it matches is read, and the warning is taken back.
+    write_file(&dir.path().join("late.txt"), cri(1).as_bytes());
+    let matched = wait_until(Duration::from_secs(10), || {
+        running
+            .stderr_so_far()
+            .contains("files match this path now")
+    });
+    assert!(matched, "{}", running.stderr_so_far());
+    let stopped = running.kill();
+    assert_eq!(
+        stopped.stderr.matches(&missing).count(),
+        2,
+        "{}",
+        stopped.stderr
+    );
 }

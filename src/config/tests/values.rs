@@ -257,6 +257,29 @@ fn masked_yaml_loads_back_to_the_same_config() {
     assert_eq!(load_with(&yaml, &[], &[]).unwrap(), c, "{yaml}");
 }
 
+/// README's configuration block writes durations and sizes as `7d`, `90s` and `32MiB`; `config check`
+/// prints them the same way (humantime wrote `7days` and `1m 30s`), and the text loads back.
+#[test]
+fn defaults_print_as_readme_writes_them_and_load_back() {
+    let c = ok("");
+    let yaml = c.to_masked_yaml();
+    for line in [
+        "max_line_bytes: 1MiB",
+        "close_inactive: 5m",
+        "poll_interval: 1s",
+        "max_queued_bytes: 32MiB",
+        "bulk_max_bytes: 5MiB",
+        "timeout: 90s",
+        "max_bytes: 100MiB",
+        "warm_after: 7d",
+        "delete_after: 30d",
+        "rollover_max_age: 1d",
+    ] {
+        assert!(yaml.lines().any(|l| l.trim() == line), "{line}:\n{yaml}");
+    }
+    assert_eq!(load_with(&yaml, &[], &[]).unwrap(), c, "{yaml}");
+}
+
 /// Found by fuzz/fuzz_targets/config_load.rs (fuzz/regressions/config_load/): a literal `${`, from an
 /// escape or a variable, was printed as is and expanded again when the text was loaded back.
 #[test]

@@ -88,10 +88,9 @@ impl EsClient {
         if config.hosts.is_empty() {
             return Err(ClientError::NoHosts);
         }
-        let tls = if config.hosts.iter().any(|h| h.scheme() == "https") {
+        let tls = if uses_tls(config) {
             Some(read_tls(config)?)
         } else {
-            // Plain-HTTP hosts need no CA, and the default CA path need not exist on a test machine.
             None
         };
         if tls
@@ -116,6 +115,16 @@ impl EsClient {
                 next: AtomicUsize::new(0),
             }),
         })
+    }
+
+    /// Reads the files the settings name (CA, client certificate and key) as [`EsClient::new`] will:
+    /// `run` calls this before it opens any port, so a missing CA file is a configuration error found
+    /// at start. Loading cannot check it: `config check` runs where the files are not mounted.
+    pub fn check_files(config: &ElasticsearchOutput) -> Result<(), ClientError> {
+        if uses_tls(config) {
+            read_tls(config)?;
+        }
+        Ok(())
     }
 
     /// `GET /`: the version the cluster reports.
@@ -233,6 +242,11 @@ impl EsClient {
             live
         }
     }
+}
+
+/// Plain-HTTP hosts need no CA, and the default CA path need not exist on a test machine.
+fn uses_tls(config: &ElasticsearchOutput) -> bool {
+    config.hosts.iter().any(|h| h.scheme() == "https")
 }
 
 impl Node {

@@ -12,11 +12,14 @@ pub enum ClientError {
     NoHosts,
     #[error("invalid Elasticsearch host {host}: {reason}")]
     InvalidHost { host: String, reason: String },
-    #[error("cannot use {what} {}: {reason}", path.display())]
+    /// A file a setting names cannot be used. `default`: nobody wrote the value, so the message says
+    /// where it came from and how to change it.
+    #[error("{key}: cannot use {}: {reason}{}", path.display(), default_note(key, *default))]
     File {
-        what: &'static str,
+        key: &'static str,
         path: PathBuf,
         reason: String,
+        default: bool,
     },
     #[error("ssl.certificate and ssl.key must be set together")]
     CertificateWithoutKey,
@@ -28,6 +31,32 @@ pub enum ClientError {
     },
     #[error("cannot set up the HTTP client for {host}: {reason}")]
     Setup { host: String, reason: String },
+}
+
+impl ClientError {
+    /// The settings are at fault (exit code 2), not the network or the cluster: a file they name, a
+    /// host, a half-configured client certificate.
+    pub fn is_invalid_config(&self) -> bool {
+        matches!(
+            self,
+            ClientError::NoHosts
+                | ClientError::InvalidHost { .. }
+                | ClientError::File { .. }
+                | ClientError::CertificateWithoutKey
+                | ClientError::ClientCertificate { .. }
+        )
+    }
+}
+
+/// Only the CA list has a default that names a file.
+fn default_note(key: &str, default: bool) -> String {
+    if !default {
+        return String::new();
+    }
+    format!(
+        " (the built-in default; set {key} in the configuration, or with -E '{key}=[/path/to/ca.crt]', \
+         or [] for the system's roots)"
+    )
 }
 
 /// Every variant names the host; none carries a header, so no credential can reach the text.

@@ -7,7 +7,11 @@ use base64::Engine;
 use elasticsearch::http::headers::HeaderValue;
 
 use super::error::{chain, ClientError};
-use crate::config::{ElasticsearchOutput, VerificationMode};
+use crate::config::{ElasticsearchOutput, VerificationMode, DEFAULT_ES_CA};
+
+const CA_KEY: &str = "output.elasticsearch.ssl.certificate_authorities";
+const CERTIFICATE_KEY: &str = "output.elasticsearch.ssl.certificate";
+const KEY_KEY: &str = "output.elasticsearch.ssl.key";
 
 /// The TLS material, read once for all hosts.
 pub(super) struct Tls {
@@ -23,11 +27,18 @@ pub(super) fn read_tls(config: &ElasticsearchOutput) -> Result<Tls, ClientError>
     let mut roots = Vec::new();
     if ssl.verification_mode != VerificationMode::None {
         for path in &ssl.certificate_authorities {
-            let pem = read_pem(path, "CA file")?;
+            let error = |reason: &str| ClientError::File {
+                key: CA_KEY,
+                path: path.clone(),
+                reason: reason.to_owned(),
+                // The default path is the seed's ECK secret mount, absent anywhere else.
+                default: path.as_os_str() == DEFAULT_ES_CA,
+            };
+            let pem = read_pem(path).map_err(|reason| error(&reason))?;
             // Checked here so the error names the file rather than just "a certificate".
             match reqwest::Certificate::from_pem_bundle(&pem) {
                 Ok(certs) if !certs.is_empty() => {}
-                _ => return Err(file_error("CA file", path, "no PEM certificate in it")),
+                _ => return Err(error("no PEM certificate in it")),
             }
             roots.extend_from_slice(&pem);
             roots.push(b'\n');
@@ -36,9 +47,11 @@ pub(super) fn read_tls(config: &ElasticsearchOutput) -> Result<Tls, ClientError>
     let identity = match (&ssl.certificate, &ssl.key) {
         (None, None) => None,
         (Some(certificate), Some(key)) => {
-            let mut pem = read_pem(key, "ssl.key")?;
+            let mut pem = read_pem(key).map_err(|reason| file_error(KEY_KEY, key, reason))?;
             pem.push(b'\n');
-            pem.extend_from_slice(&read_pem(certificate, "ssl.certificate")?);
+            let certificates = read_pem(certificate)
+                .map_err(|reason| file_error(CERTIFICATE_KEY, certificate, reason))?;
+            pem.extend_from_slice(&certificates);
             // Building a client is what checks that the key belongs to the certificate; done here
             // so the error names both files rather than a host.
             let checked = reqwest::Identity::from_pem(&pem)
@@ -61,19 +74,22 @@ pub(super) fn read_tls(config: &ElasticsearchOutput) -> Result<Tls, ClientError>
     })
 }
 
-fn read_pem(path: &Path, what: &'static str) -> Result<Vec<u8>, ClientError> {
-    let bytes = std::fs::read(path).map_err(|e| file_error(what, path, &e.to_string()))?;
+/// The file's bytes, or why they cannot be PEM.
+fn read_pem(path: &Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     if !bytes.windows(11).any(|w| w == b"-----BEGIN ") {
-        return Err(file_error(what, path, "not a PEM file"));
+        return Err("not a PEM file".to_owned());
     }
     Ok(bytes)
 }
 
-fn file_error(what: &'static str, path: &Path, reason: &str) -> ClientError {
+/// The client certificate and key have no default.
+fn file_error(key: &'static str, path: &Path, reason: String) -> ClientError {
     ClientError::File {
-        what,
+        key,
         path: path.to_owned(),
-        reason: reason.to_owned(),
+        reason,
+        default: false,
     }
 }
 
