@@ -164,6 +164,17 @@ pub enum ConfigCommand {
         /// The file to check (default: --config, else /etc/loglynk/loglynk.yml, else built-in defaults).
         file: Option<PathBuf>,
     },
+    /// Write the loglynk configuration equivalent to a filebeat.yml or an ECK Beat manifest.
+    ///
+    /// Every Filebeat setting loglynk has no equivalent for becomes a `# not mapped:` comment saying why.
+    /// A literal password or API key is never copied: a `${VARIABLE}` is written in its place.
+    ImportFilebeat {
+        /// filebeat.yml, or a Beat resource (its spec.config is read).
+        file: PathBuf,
+        /// Write here instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
 }
 
 impl TailArgs {

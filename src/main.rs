@@ -34,6 +34,10 @@ fn main() -> ExitCode {
             let path = file.clone().or_else(|| cli.config.clone());
             config_check(path.as_deref(), &cli.set)
         }
+        Command::Config(ConfigCommand::ImportFilebeat {
+            ref file,
+            ref output,
+        }) => import_filebeat_config(file, output.as_deref()),
         Command::Tail(ref args) => {
             let config = match load_config(cli.config.as_deref(), &cli.set) {
                 Ok(config) => config,
@@ -163,6 +167,34 @@ fn config_check(file: Option<&Path>, overrides: &[String]) -> ExitCode {
         }
         Err(code) => code,
     }
+}
+
+/// An unreadable or non-Filebeat input is a usage error (2); failing to write the result is 1.
+fn import_filebeat_config(file: &Path, output: Option<&Path>) -> ExitCode {
+    let imported = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read {}", file.display()))
+        .and_then(|text| {
+            Ok(config::filebeat_import::import(
+                &text,
+                &file.display().to_string(),
+            )?)
+        });
+    let text = match imported {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("loglynk: {error:#}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    report(match output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    })
 }
 
 /// Loads the configuration, printing the error and giving the exit code when it is invalid.

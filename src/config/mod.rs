@@ -14,6 +14,7 @@ mod duration;
 mod env;
 mod error;
 mod file_output;
+pub mod filebeat_import;
 mod hosts;
 mod load;
 mod locate;

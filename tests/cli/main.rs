@@ -11,6 +11,7 @@ use testkit_kubernetes as kubernetes;
 mod bootstrap;
 mod bootstrap_install;
 mod config_check;
+mod config_import;
 mod errors;
 mod file_output;
 mod filebeat_import;
