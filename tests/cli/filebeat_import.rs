@@ -27,6 +27,16 @@ fn key(inode: u64, device: u64) -> String {
     format!("filebeat::logs::native::{inode}-{device}")
 }
 
+/// `loglynk registry import-filebeat REGISTRY --state-dir STATE_DIR`.
+fn import_cmd(registry: &Path, state_dir: &Path) -> std::process::Command {
+    let mut cmd = loglynk();
+    cmd.args(["registry", "import-filebeat"])
+        .arg(registry)
+        .arg("--state-dir")
+        .arg(state_dir);
+    cmd
+}
+
 /// inode and device of what `path` resolves to, as Filebeat records them (it stats through the link).
 fn identity(path: &Path) -> (u64, u64) {
     let meta = std::fs::metadata(path).unwrap();
@@ -98,13 +108,7 @@ fn import_then_tail_starts_exactly_where_filebeat_stopped() {
     });
     std::fs::write(registry.join("log.json"), format!("{op}\n{set}\n")).unwrap();
 
-    let mut import = loglynk();
-    import
-        .args(["registry", "import-filebeat"])
-        .arg(&registry)
-        .arg("--state-dir")
-        .arg(tree.state_dir());
-    let imported = run_to_end(import, budget.left());
+    let imported = run_to_end(import_cmd(&registry, &tree.state_dir()), budget.left());
     let said = format!("{}\n{}", imported.lines.join("\n"), imported.stderr);
     assert_eq!(imported.code, Some(0), "import-filebeat:\n{said}");
     for link in [&api.link, &worker.link, &report.link, &gone] {
@@ -172,13 +176,7 @@ fn filestream_fingerprint_states_resume_the_file_that_still_has_that_head() {
         .collect();
     std::fs::write(registry.join("log.json"), log).unwrap();
 
-    let mut import = loglynk();
-    import
-        .args(["registry", "import-filebeat"])
-        .arg(&registry)
-        .arg("--state-dir")
-        .arg(tree.state_dir());
-    let imported = run_to_end(import, budget.left());
+    let imported = run_to_end(import_cmd(&registry, &tree.state_dir()), budget.left());
     let said = format!("{}\n{}", imported.lines.join("\n"), imported.stderr);
     assert_eq!(imported.code, Some(0), "import-filebeat:\n{said}");
     assert!(
@@ -212,12 +210,8 @@ fn if_absent_imports_once_and_passes_over_a_node_without_filebeat() {
     let op = json!({"op": "set", "id": 1});
     std::fs::write(registry.join("log.json"), format!("{op}\n{set}\n")).unwrap();
     let import = |from: &Path, state_dir: &Path| {
-        let mut cmd = loglynk();
-        cmd.args(["registry", "import-filebeat"])
-            .arg(from)
-            .arg("--state-dir")
-            .arg(state_dir)
-            .arg("--if-absent");
+        let mut cmd = import_cmd(from, state_dir);
+        cmd.arg("--if-absent");
         run_to_end(cmd, budget.left())
     };
 
