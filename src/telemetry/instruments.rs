@@ -3,7 +3,7 @@
 //! ledger is the only count of events: the finishing log line of `tail` and `run` and the tests read it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::counter::Counter;
@@ -37,12 +37,18 @@ pub struct Telemetry {
     /// Why the last write of the registry failed, until one succeeds; readiness reports it.
     registry_failing: Mutex<Option<String>>,
     /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
-    registry: OnceLock<SharedTracker>,
+    /// Replaced when a reload restarts the pipeline.
+    registry: Mutex<Option<SharedTracker>>,
     pub(super) es_last_success: Gauge<f64, AtomicU64>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
+    /// Reloads of the configuration, `result="success"` or `"failure"`.
+    pub(super) config_reloads: Family<ResultLabels, Counter>,
 }
+
+/// `result="success"` or `result="failure"`.
+pub type ResultLabels = Vec<(&'static str, &'static str)>;
 
 impl Default for Telemetry {
     fn default() -> Telemetry {
@@ -60,10 +66,11 @@ impl Default for Telemetry {
             registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
             registry_flush_failures: Counter::default(),
             registry_failing: Mutex::new(None),
-            registry: OnceLock::new(),
+            registry: Mutex::new(None),
             es_last_success: Gauge::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
+            config_reloads: Family::default(),
         }
     }
 }
@@ -72,6 +79,11 @@ impl Telemetry {
     /// Lines handed to the pipeline by the reading side (a joined partial line counts once).
     pub fn lines_read(&self, n: u64) {
         self.ledger.read(n);
+    }
+
+    /// Lines read whose batches were abandoned unacknowledged: the next pipeline reads them again.
+    pub fn lines_to_read_again(&self, n: u64) {
+        self.ledger.unread(n);
     }
 
     /// Events an output delivered (Elasticsearch acknowledged them, or they were written and flushed).
@@ -164,17 +176,28 @@ impl Telemetry {
         self.pipeline_running.load(Ordering::Relaxed)
     }
 
-    /// Reports the unsaved events of `tracker` from now on (the first tracker of a run; a second is
-    /// ignored).
+    /// Reports the unsaved events of `tracker` from now on (the pipeline's current tracker: a reload
+    /// starts another).
     pub fn watch_registry(&self, tracker: SharedTracker) {
-        let _ = self.registry.set(tracker);
+        *self.registry.lock().unwrap_or_else(PoisonError::into_inner) = Some(tracker);
     }
 
     /// Events read whose offsets the registry on disk lacks, in flight or not; 0 without a registry.
     pub fn events_not_in_registry(&self) -> u64 {
-        self.registry
-            .get()
-            .map_or(0, |tracker| lock(tracker).unsaved_events())
+        let tracker = self
+            .registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        tracker.map_or(0, |tracker| lock(&tracker).unsaved_events())
+    }
+
+    /// The configuration was reloaded (`applied`), or the new one was refused and the running one kept.
+    pub fn config_reloaded(&self, applied: bool) {
+        let result = if applied { "success" } else { "failure" };
+        self.config_reloads
+            .get_or_create(&vec![("result", result)])
+            .inc();
     }
 
     /// Why the registry cannot be written, while it cannot.

@@ -19,6 +19,7 @@ mod kube;
 mod metrics;
 mod prometheus;
 mod registry_save;
+mod reload;
 mod restart;
 mod rotation;
 mod run;
