@@ -171,6 +171,7 @@ impl Parts {
             let mut metrics = Metrics::new(&telemetry);
             if let Some(cache) = &kube {
                 metrics.register_kube(cache.clone());
+                telemetry.watch_kube(cache.clone());
             }
             let http = &config.http;
             serve_http(

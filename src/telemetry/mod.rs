@@ -6,9 +6,11 @@ mod instruments;
 mod ledger;
 mod logging;
 mod metrics;
+mod status;
 
 pub use http::{serve_http, HttpError, READY_WITHIN};
 pub use instruments::Telemetry;
 pub use ledger::{Counts, DropReason};
 pub use logging::{init_logging, LogFormat};
 pub use metrics::Metrics;
+pub use status::status;

@@ -25,6 +25,7 @@ mod rotation;
 mod run;
 mod security;
 mod soak;
+mod status;
 mod support;
 mod tail_fixtures;
 mod tail_follow;
