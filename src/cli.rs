@@ -111,6 +111,21 @@ pub enum Command {
         format: ReportFormat,
     },
 
+    /// A live view of a running agent: throughput, the ledger, the output, the files furthest behind.
+    ///
+    /// Reads the agent's /status and /metrics every second. Keys: s changes the order (bytes behind,
+    /// seconds behind, pod, state), r reverses it, q quits. When stdout is not a terminal, prints one
+    /// reading (two, a second apart, for the rates) and exits.
+    #[command(after_help = "Examples:\n  \
+        kubectl port-forward -n logging pod/loglynk-x2x4q 5066 & loglynk top\n  \
+        loglynk top --url http://10.0.3.17:5066\n  \
+        loglynk top | head -20")]
+    Top {
+        /// The agent's HTTP endpoint (http.host:http.port).
+        #[arg(long, default_value = "http://127.0.0.1:5066")]
+        url: String,
+    },
+
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),

@@ -24,6 +24,7 @@ pub mod process;
 pub mod registry;
 pub mod tail;
 pub mod telemetry;
+pub mod top;
 
 #[cfg(test)]
 mod layering;

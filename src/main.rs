@@ -58,6 +58,7 @@ fn main() -> ExitCode {
             };
             bootstrap(&config, BootstrapOptions { dry_run, force })
         }
+        Command::Top { ref url } => report(loglynk::top::run(url).map_err(Into::into)),
         Command::Doctor { format } => doctor(cli.config.as_deref(), &cli.set, format),
         Command::Run => {
             let config = match load_config(cli.config.as_deref(), &cli.set) {

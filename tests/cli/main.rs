@@ -29,3 +29,4 @@ mod status;
 mod support;
 mod tail_fixtures;
 mod tail_follow;
+mod top;
