@@ -18,6 +18,7 @@ mod file_output;
 mod filebeat_import;
 mod kube;
 mod metrics;
+mod progress;
 mod prometheus;
 mod registry_save;
 mod restart;

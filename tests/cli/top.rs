@@ -2,14 +2,13 @@
 //! back with a terminal emulator and checked, a key changes the order and `q` quits; on a pipe it
 //! prints one snapshot and exits.
 
-use std::io::{Read, Write};
 use std::num::NonZeroU16;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::elasticsearch::EsServer;
 use crate::support::{
     http_get, loglynk, metrics_address, run_cmd, run_to_end, wait_until, KubeTree, Running,
+    Terminal,
 };
 
 /// An agent that shipped 300 lines of two pods; the test server and tree live as long as it does.
@@ -100,47 +99,16 @@ fn on_a_pipe_it_prints_one_snapshot_and_exits() {
 fn in_a_terminal_it_draws_the_agent_sorts_on_s_and_quits_on_q() {
     let (_server, _tree, running, address) = agent();
     let binary = env!("CARGO_BIN_EXE_loglynk");
-    let mut script = Command::new("script")
-        .args([
-            "--quiet",
-            "--return",
-            "--flush",
-            "--echo",
-            "never",
-            "--command",
-        ])
-        .arg(format!(
-            "stty cols 150 rows 30; exec {binary} top --url http://{address}"
-        ))
-        .arg("/dev/null")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script (util-linux) runs");
-    let mut input = script.stdin.take().unwrap();
-    let mut output = script.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = output.read_to_end(&mut bytes);
-        bytes
-    });
+    let mut terminal = Terminal::spawn(
+        &format!("exec {binary} top --url http://{address}"),
+        150,
+        30,
+    );
     std::thread::sleep(Duration::from_millis(2500));
-    input.write_all(b"s").unwrap();
-    input.flush().unwrap();
+    terminal.send(b"s");
     std::thread::sleep(Duration::from_millis(1500));
-    input.write_all(b"q").unwrap();
-    input.flush().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = script.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "top did not quit on q");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    drop(input);
-    let bytes = reader.join().unwrap();
+    terminal.send(b"q");
+    let (status, bytes) = terminal.wait(Duration::from_secs(10));
     assert!(
         status.success(),
         "{status:?}: {}",
