@@ -28,7 +28,8 @@ use crate::output::OutputError;
 use crate::process::DropReason;
 use crate::registry::RegistryError;
 use crate::telemetry::{
-    init_logging, serve_http, HttpError, LogFormat, Metrics, ReloadRequest, Telemetry,
+    init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, ReloadRequest,
+    Telemetry, Work,
 };
 
 /// Which command runs, and what it takes from its arguments rather than the configuration.
@@ -202,6 +203,7 @@ impl Parts {
             let mut metrics = Metrics::new(&telemetry);
             if let Some(cache) = &kube {
                 metrics.register_kube(cache.clone());
+                telemetry.watch_kube(cache.clone());
             }
             let http = &config.http;
             let reload = (source.is_some() && http.reload.enabled).then(|| reloads_tx.clone());
@@ -219,6 +221,14 @@ impl Parts {
         }
         drop(reloads_tx);
         let tail = matches!(mode, Mode::Tail(_));
+        // Progress on a terminal's stderr while work is long; cleared when dropped.
+        let progress = match &mode {
+            Mode::Tail(tail) if !tail.follow => {
+                ProgressLine::start(telemetry.file_gauges(), Work::Backlog)
+            }
+            Mode::Tail(_) => None,
+            Mode::Run => ProgressLine::start(telemetry.file_gauges(), Work::CatchingUp),
+        };
         let mut summary = SourceSummary::default();
         loop {
             let options = match &mode {
@@ -314,6 +324,7 @@ impl Parts {
             telemetry.config_reloaded(true);
             reply(request, Ok(describe(&change.changed, &change.kept)));
         }
+        drop(progress);
         let source = summary;
         let counts = telemetry.counts();
         let command = if tail { "tail" } else { "run" };

@@ -1,7 +1,8 @@
 //! The agent's HTTP endpoint: `GET /metrics` for Prometheus, `GET /healthz` for the liveness probe
 //! (the process answers) and `GET /readyz` for the readiness probe (the pipeline runs, the registry
-//! can be written and Elasticsearch answered lately), and, with `http.reload.enabled`, `POST /reload`,
-//! which reloads the configuration and answers with the outcome. Nothing else is served.
+//! can be written and Elasticsearch answered lately), `GET /status` (what the agent is doing, as
+//! JSON: `status.rs`), and, with `http.reload.enabled`, `POST /reload`, which reloads the configuration
+//! and answers with the outcome. Nothing else is served.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -134,7 +135,7 @@ fn respond(
             .insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    if !matches!(path, "/metrics" | "/healthz" | "/readyz") {
+    if !matches!(path, "/metrics" | "/healthz" | "/readyz" | "/status") {
         return plain(StatusCode::NOT_FOUND, "not found\n");
     }
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
@@ -150,6 +151,14 @@ fn respond(
             response
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
+            response
+        }
+        "/status" => {
+            let body = serde_json::to_vec_pretty(&super::status(telemetry)).unwrap_or_default();
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             response
         }
         "/readyz" => match not_ready(telemetry) {
