@@ -15,6 +15,7 @@ mod config_check;
 mod config_import;
 mod doctor;
 mod errors;
+mod fairness;
 mod file_output;
 mod filebeat_import;
 mod kube;
