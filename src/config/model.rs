@@ -231,6 +231,15 @@ pub struct Http {
     pub host: String,
     /// 0 picks a free port (logged at start).
     pub port: u16,
+    /// `POST /reload` reloads the configuration (off by default: anyone who reaches the port could).
+    pub reload: HttpReload,
+}
+
+/// `http.reload`: the endpoint that reloads the configuration, as SIGHUP does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpReload {
+    pub enabled: bool,
 }
 
 /// Pod metadata from the Kubernetes API, as Filebeat's add_kubernetes_metadata adds it.
@@ -599,6 +608,7 @@ impl Default for Http {
             enabled: true,
             host: DEFAULT_HTTP_HOST.to_owned(),
             port: DEFAULT_HTTP_PORT,
+            reload: HttpReload::default(),
         }
     }
 }

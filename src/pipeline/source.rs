@@ -66,6 +66,18 @@ pub struct SourceSummary {
     pub kube_missing: u64,
 }
 
+impl SourceSummary {
+    /// Adds what another pipeline of the same run did (one per configuration the run reloaded).
+    pub fn add(&mut self, other: &SourceSummary) {
+        self.files_opened += other.files_opened;
+        self.files_failed += other.files_failed;
+        self.lines += other.lines;
+        self.unparsed += other.unparsed;
+        self.kube_found += other.kube_found;
+        self.kube_missing += other.kube_missing;
+    }
+}
+
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
 /// Without follow, no file matched at all is an error: there is nothing to wait for.
 pub fn run_source(

@@ -22,6 +22,7 @@ mod metrics;
 mod progress;
 mod prometheus;
 mod registry_save;
+mod reload;
 mod restart;
 mod rotation;
 mod run;
