@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::{Check, Report};
 use crate::config::{Config, FileOutput};
 use crate::discover::Globs;
+use crate::telemetry::human::bytes;
 
 /// Below this much free space `state_dir` fails: the registry is rewritten through a temporary copy,
 /// and a busy node's dead letters (up to `dead_letter.max_bytes` a file) would fill less in minutes.
@@ -240,22 +241,6 @@ fn instances_in_use() -> u64 {
     count
 }
 
-/// `1.5 GiB`, `640 KiB`.
-pub(super) fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,12 +280,5 @@ mod tests {
         );
         let none = one_glob(&format!("{}/*.nothing", logs.display()), &roots);
         assert_eq!((none.ok, none.found.as_str()), (false, "matches no file"));
-    }
-
-    #[test]
-    fn sizes_read_as_people_write_them() {
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(64 * 1024 * 1024), "64.0 MiB");
-        assert_eq!(bytes(1536 * 1024 * 1024), "1.5 GiB");
     }
 }

@@ -2,6 +2,7 @@
 //! among them) and its health endpoints.
 
 mod http;
+pub mod human;
 mod instruments;
 mod ledger;
 mod logging;
