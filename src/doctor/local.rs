@@ -34,7 +34,7 @@ fn one_glob(pattern: &str, roots: &[PathBuf]) -> Check {
         Ok(paths) => paths.flatten().collect(),
         Err(e) => return Check::fail(name, e.to_string(), "fix the pattern in `paths`"),
     };
-    let mut readable = 0;
+    let mut readable: usize = 0;
     let mut problems = Vec::new();
     for path in &entries {
         match std::fs::metadata(path) {
@@ -68,7 +68,10 @@ fn one_glob(pattern: &str, roots: &[PathBuf]) -> Check {
         );
     }
     if problems.is_empty() {
-        return Check::pass(name, format!("{readable} files, all readable"));
+        return Check::pass(
+            name,
+            format!("{}, all readable", count(readable as u64, "file")),
+        );
     }
     Check::fail(
         name,
@@ -191,8 +194,9 @@ pub fn inotify(config: &Config, report: &mut Report) {
     let dirs = watched_dirs(config);
     let in_use = instances_in_use();
     let found = format!(
-        "{dirs} directories to watch; max_user_watches {watches}, max_user_instances {instances} \
-         ({in_use} in use by this user, as far as this process sees)"
+        "{} to watch; max_user_watches {watches}, max_user_instances {instances} \
+         ({in_use} in use by this user, as far as this process sees)",
+        count(dirs as u64, "directory")
     );
     let fix = "raise fs.inotify.max_user_watches / max_user_instances on the node (sysctl, e.g. \
                from a privileged init container); without a watch the agent still finds files \
@@ -201,6 +205,15 @@ pub fn inotify(config: &Config, report: &mut Report) {
         report.push(Check::fail("inotify", found, fix));
     } else {
         report.push(Check::pass("inotify", found));
+    }
+}
+
+/// `1 file`, `2 files`, `1 directory`, `3 directories`.
+fn count(n: u64, one: &str) -> String {
+    match (n, one.strip_suffix('y')) {
+        (1, _) => format!("1 {one}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {one}s"),
     }
 }
 
@@ -276,7 +289,7 @@ mod tests {
         let check = one_glob(&pattern, &roots);
         assert_eq!(
             (check.ok, check.found.as_str()),
-            (true, "1 files, all readable")
+            (true, "1 file, all readable")
         );
         let none = one_glob(&format!("{}/*.nothing", logs.display()), &roots);
         assert_eq!((none.ok, none.found.as_str()), (false, "matches no file"));
