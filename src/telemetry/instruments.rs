@@ -11,6 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
+use super::delivery::DeliveryLatency;
 use super::ledger::{Counts, DropReason, Ledger};
 use crate::enrich::kube::cache::PodCache;
 use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
@@ -40,6 +41,8 @@ pub struct Telemetry {
     /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
     registry: OnceLock<SharedTracker>,
     pub(super) es_last_success: Gauge<f64, AtomicU64>,
+    /// From a line's write time to Elasticsearch's acknowledgement of it.
+    pub(super) delivery_latency: DeliveryLatency,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
@@ -70,6 +73,7 @@ impl Default for Telemetry {
             registry_failing: Mutex::new(None),
             registry: OnceLock::new(),
             es_last_success: Gauge::default(),
+            delivery_latency: DeliveryLatency::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
             requests_in_flight: AtomicI64::new(0),
@@ -105,6 +109,15 @@ impl Telemetry {
     /// One consistent reading of the ledger.
     pub fn counts(&self) -> Counts {
         self.ledger.counts()
+    }
+
+    /// A request's lines, written at `written` (Unix nanoseconds, their `@timestamp`), are settled in
+    /// Elasticsearch now.
+    pub fn lines_delivered(&self, written: &[i64]) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        self.delivery_latency.observe(written, now);
     }
 
     /// A request (or part of one) is sent again.

@@ -1,6 +1,7 @@
 //! The agent's own signals: its logs (structured JSON through `tracing`), its metrics (the loss ledger
 //! among them) and its health endpoints.
 
+mod delivery;
 mod http;
 pub mod human;
 mod instruments;

@@ -8,6 +8,7 @@
 use testkit_elasticsearch as elasticsearch;
 use testkit_kubernetes as kubernetes;
 
+mod alerts;
 mod bootstrap;
 mod bootstrap_install;
 mod config_check;
