@@ -380,3 +380,67 @@ fn call(server: &EsServer, method: &str, path: &str, body: &str) -> String {
     );
     answer.split_once("\r\n\r\n").unwrap().1.to_owned()
 }
+
+#[test]
+fn an_unreachable_host_an_old_version_no_verification_and_a_down_api_fail() {
+    let old = EsServer::start_with(EsOptions {
+        version: "7.10.2".into(),
+        ..EsOptions::default()
+    });
+    let mut node = Node::new(old);
+    node.kube.faults().set_down(true);
+    let (code, report) = node.report();
+    assert_eq!(code, Some(1));
+    let version = check(&report, "elasticsearch version");
+    assert_eq!(version["ok"], false);
+    assert!(
+        version["fix"].as_str().unwrap().contains("8.x"),
+        "{version}"
+    );
+    let api = check(&report, "kubernetes API");
+    assert_eq!(api["ok"], false, "{api}");
+    assert!(
+        !report.to_string().contains("kubernetes RBAC"),
+        "nothing more is asked of an API that does not answer"
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    node.set(&format!(
+        "output.elasticsearch.hosts=[\"http://127.0.0.1:{port}\"]"
+    ));
+    let (_, report) = node.report();
+    let reachable = check(&report, "elasticsearch reachable");
+    assert_eq!(reachable["ok"], false);
+    assert!(
+        reachable["found"]
+            .as_str()
+            .unwrap()
+            .contains("Connection refused"),
+        "{reachable}"
+    );
+    assert!(
+        !report.to_string().contains("elasticsearch credentials"),
+        "later checks of that host are not run"
+    );
+
+    let ca = TestCa::new("cluster CA");
+    let es = secured(EsOptions::default(), &ca);
+    let mut node = Node::new(es);
+    node.set("output.elasticsearch.ssl.verification_mode=none");
+    node.set("output.elasticsearch.ssl.certificate_authorities=[]");
+    node.bootstrap();
+    let (_, report) = node.report();
+    let tls = check(&report, "elasticsearch TLS");
+    assert_eq!(tls["ok"], false);
+    assert!(
+        tls["found"].as_str().unwrap().contains("NOT verified"),
+        "{tls}"
+    );
+    assert_eq!(
+        check(&report, "elasticsearch credentials")["ok"],
+        true,
+        "the other checks still run"
+    );
+}
