@@ -14,6 +14,7 @@ mod bootstrap_install;
 mod config_check;
 mod config_import;
 mod doctor;
+mod doctor_local;
 mod errors;
 mod file_output;
 mod filebeat_import;
