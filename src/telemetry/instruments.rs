@@ -16,7 +16,7 @@ use super::ledger::{Counts, DropReason, Ledger};
 use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
 use crate::tail::Progress;
 
-/// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
+/// `status="200"`, `status="429"`, … or `status="error"` when no answer came; `namespace="shop"`.
 pub type StatusLabels = Vec<(&'static str, String)>;
 
 #[derive(Debug)]
@@ -42,6 +42,8 @@ pub struct Telemetry {
     pub(super) es_last_success: Gauge<f64, AtomicU64>,
     /// From a line's write time to Elasticsearch's acknowledgement of it.
     pub(super) delivery_latency: DeliveryLatency,
+    /// Bulk item bytes Elasticsearch settled, by namespace: what capacity planning adds up.
+    pub(super) shipped_bytes: Family<StatusLabels, Counter>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
@@ -66,6 +68,7 @@ impl Default for Telemetry {
             registry: OnceLock::new(),
             es_last_success: Gauge::default(),
             delivery_latency: DeliveryLatency::default(),
+            shipped_bytes: Family::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
         }
@@ -105,6 +108,14 @@ impl Telemetry {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
         self.delivery_latency.observe(written, now);
+    }
+
+    /// `bytes` of bulk items (action and document lines, uncompressed) from files of `namespace` (empty
+    /// when the path names none) are settled in Elasticsearch.
+    pub fn bytes_delivered(&self, namespace: &str, bytes: u64) {
+        self.shipped_bytes
+            .get_or_create(&vec![("namespace", namespace.to_owned())])
+            .inc_by(bytes);
     }
 
     /// A request (or part of one) is sent again.
