@@ -20,7 +20,7 @@ use crate::discover::{Changes, DirWatcher, Globs, NothingMatched, ScanDelta};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
-use crate::parse::LineParser;
+use crate::parse::{LineParser, MultilineRules};
 use crate::registry::{lock, register_batch, Entry, SharedTracker};
 use crate::tail::{
     Admit, FileEvent, FileKey, Line, LineSink, OpenedFile, ReadGate, Tailer, TailerConfig,
@@ -40,6 +40,8 @@ pub struct SourceConfig {
     pub scan_frequency: Duration,
     pub poll_interval: Duration,
     pub partial_timeout: Duration,
+    /// How each file's lines are joined into events (stack traces).
+    pub multiline: MultilineRules,
     /// `false`: read every file to its end once, then stop (`tail --no-follow`).
     pub follow: bool,
     /// `false`: find new files and growth by polling alone, as when inotify is unavailable.
@@ -95,6 +97,7 @@ pub fn run_source(
         tx,
         max_line_bytes: config.tailer.max_line_bytes,
         partial_timeout: config.partial_timeout,
+        multiline: config.multiline,
         now: Instant::now(),
         summary: SourceSummary::default(),
         closed: false,
@@ -225,6 +228,7 @@ struct ParsingSink {
     tx: mpsc::Sender<Batch>,
     max_line_bytes: usize,
     partial_timeout: Duration,
+    multiline: MultilineRules,
     /// The time of the current reading round; one clock read per round, not per line.
     now: Instant,
     summary: SourceSummary,
@@ -368,7 +372,8 @@ impl ParsingSink {
         );
         self.parsers.insert(
             key,
-            LineParser::new(origin, self.max_line_bytes, self.partial_timeout),
+            LineParser::new(origin, self.max_line_bytes, self.partial_timeout)
+                .with_multiline(self.multiline.for_path(&file.path)),
         );
     }
 
