@@ -177,6 +177,15 @@ impl LineParser {
         self.settle(first, out, &carried_at);
     }
 
+    /// Ships every open multiline group, leaving partial lines pending: the agent stops, or `--no-follow`
+    /// read everything there is. A group is whole lines, so nothing is lost by shipping it now; a
+    /// partial line's end is still to be written, so it is read again by the next run instead.
+    pub fn flush_groups(&mut self, out: &mut Vec<Event>) {
+        let first = out.len();
+        self.multiline.flush_all(out);
+        self.settle(first, out, &[]);
+    }
+
     /// The events this call produced (`out[first..]`) get their checkpoints held back before any line
     /// still being joined (a partial line, an open multiline group, a line lent to the next file) and
     /// before any line of an event that follows them (joiners ship in the order groups end, not

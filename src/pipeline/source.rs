@@ -140,7 +140,9 @@ pub fn run_source(
         if !config.follow && !more && !tailer.has_held() {
             if sink.tracker.is_some() {
                 // Unterminated last lines and half-joined lines are left for the next run to read
-                // whole; the registry's offsets stop before them.
+                // whole; the registry's offsets stop before them. Multiline groups are whole lines:
+                // they ship.
+                sink.flush_groups();
                 tailer.close_all();
             } else {
                 tailer.finish_all(&mut sink);
@@ -168,6 +170,10 @@ pub fn run_source(
                 // Without a registry, lines half-joined so far are shipped flagged partial rather than
                 // lost with the process; with one, they are read again and joined after a restart.
                 sink.flush_all();
+            } else {
+                // Multiline groups are whole lines, shipped at shutdown; only a kill leaves one open,
+                // and then the registry makes the next run read it again from its first line.
+                sink.flush_groups();
             }
             sink.send();
             tailer.close_all();
@@ -297,6 +303,13 @@ impl ParsingSink {
         let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
         for key in keys {
             self.with_parser(key, |p, out| p.flush_all(out));
+        }
+    }
+
+    fn flush_groups(&mut self) {
+        let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
+        for key in keys {
+            self.with_parser(key, |p, out| p.flush_groups(out));
         }
     }
 

@@ -17,6 +17,7 @@ mod file_output;
 mod filebeat_import;
 mod kube;
 mod metrics;
+mod multiline;
 mod prometheus;
 mod registry_save;
 mod restart;
