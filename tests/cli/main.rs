@@ -21,6 +21,7 @@ mod filebeat_import;
 mod kube;
 mod metrics;
 mod progress;
+mod multiline;
 mod prometheus;
 mod registry_save;
 mod reload;
