@@ -93,15 +93,9 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
         eprintln!("loglynk: {error}");
         return ExitCode::from(EXIT_FAILURE);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match current_thread_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("loglynk: starting the runtime: {error}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     let mut out = std::io::stdout();
     match runtime.block_on(loglynk::bootstrap::bootstrap(config, options, &mut out)) {
@@ -118,6 +112,17 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
     }
 }
 
+/// A one-thread runtime for a command that asks a cluster a few questions.
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("loglynk: starting the runtime: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        })
+}
+
 /// Every check, printed; exit 1 when one failed. An invalid configuration is a failed check too,
 /// the only one then.
 fn doctor(file: Option<&Path>, overrides: &[String], format: ReportFormat) -> ExitCode {
@@ -129,15 +134,9 @@ fn doctor(file: Option<&Path>, overrides: &[String], format: ReportFormat) -> Ex
     );
     let report = match config::load_checked(file, overrides, &ProcessEnv, loglynk::output::check) {
         Ok(config) => {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
+            let runtime = match current_thread_runtime() {
                 Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("loglynk: starting the runtime: {error}");
-                    return ExitCode::from(EXIT_FAILURE);
-                }
+                Err(code) => return code,
             };
             let node_name = std::env::var(config::NODE_NAME_ENV).ok();
             runtime.block_on(doctor::diagnose(&config, &source, node_name))

@@ -161,6 +161,8 @@ pub struct Config {
     pub setup: Setup,
     pub http: Http,
     pub logging: Logging,
+    /// Joining the lines of one event (a stack trace); see `multiline.rs`.
+    pub multiline: super::Multiline,
 }
 
 /// What `loglynk bootstrap` installs, and so where `loglynk run` writes (Filebeat's `setup.template.*`
@@ -456,6 +458,7 @@ impl Default for Config {
             setup: Setup::default(),
             http: Http::default(),
             logging: Logging::default(),
+            multiline: super::Multiline::default(),
         }
     }
 }

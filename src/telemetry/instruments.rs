@@ -17,7 +17,7 @@ use crate::enrich::kube::cache::PodCache;
 use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
 use crate::tail::Progress;
 
-/// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
+/// `status="200"`, `status="429"`, … or `status="error"` when no answer came; `namespace="shop"`.
 pub type StatusLabels = Vec<(&'static str, String)>;
 
 #[derive(Debug)]
@@ -44,6 +44,8 @@ pub struct Telemetry {
     pub(super) es_last_success: Gauge<f64, AtomicU64>,
     /// From a line's write time to Elasticsearch's acknowledgement of it.
     pub(super) delivery_latency: DeliveryLatency,
+    /// Bulk item bytes Elasticsearch settled, by namespace: what capacity planning adds up.
+    pub(super) shipped_bytes: Family<StatusLabels, Counter>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
@@ -80,6 +82,7 @@ impl Default for Telemetry {
             registry: Mutex::new(None),
             es_last_success: Gauge::default(),
             delivery_latency: DeliveryLatency::default(),
+            shipped_bytes: Family::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
             requests_in_flight: AtomicI64::new(0),
@@ -130,6 +133,14 @@ impl Telemetry {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
         self.delivery_latency.observe(written, now);
+    }
+
+    /// `bytes` of bulk items (action and document lines, uncompressed) from files of `namespace` (empty
+    /// when the path names none) are settled in Elasticsearch.
+    pub fn bytes_delivered(&self, namespace: &str, bytes: u64) {
+        self.shipped_bytes
+            .get_or_create(&vec![("namespace", namespace.to_owned())])
+            .inc_by(bytes);
     }
 
     /// A request (or part of one) is sent again.

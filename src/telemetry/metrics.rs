@@ -58,6 +58,12 @@ impl Metrics {
             "Bulk requests by HTTP status (\"error\": no answer)",
             t.bulk_requests.clone(),
         );
+        registry.register(
+            "shipped_bytes",
+            "Bytes of bulk items (action and document lines, uncompressed) Elasticsearch settled, by \
+             the Kubernetes namespace of their file",
+            t.shipped_bytes.clone(),
+        );
         let counters = [
             (
                 "bulk_retries",

@@ -3,6 +3,7 @@
 
 mod delivery;
 mod http;
+pub mod human;
 mod instruments;
 mod ledger;
 mod logging;
