@@ -301,10 +301,11 @@ struct Lag {
 
 impl Lag {
     fn labels(&self) -> [(&'static str, &str); 3] {
+        // Not `namespace` and `pod`: Prometheus sets those on every series to the agent's own.
         [
-            ("namespace", &self.namespace),
-            ("pod", &self.pod),
-            ("container", &self.container),
+            ("kubernetes_namespace", &self.namespace),
+            ("kubernetes_pod", &self.pod),
+            ("kubernetes_container", &self.container),
         ]
     }
 }

@@ -120,7 +120,7 @@ fn quiet_containers_are_not_held_up_by_a_loud_ones_backlog() {
     let lines = BACKLOG_BYTES / LOUD_LINE;
     // While it drains, the loud container is the one shown behind, by name.
     let address = metrics_address(&running.stderr_so_far()).expect("metrics address");
-    let series = "loglynk_container_lag_bytes{namespace=\"batch\",pod=\"firehose-7d9f8b6c5-x2x4q\",container=\"app\"}";
+    let series = "loglynk_container_lag_bytes{kubernetes_namespace=\"batch\",kubernetes_pod=\"firehose-7d9f8b6c5-x2x4q\",kubernetes_container=\"app\"}";
     let mut shown = String::new();
     let lag_shown = wait_until(Duration::from_secs(5), || {
         let (_, metrics) = http_get(&address, "/metrics");
