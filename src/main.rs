@@ -65,7 +65,11 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            exit(pipeline::start(&config, Mode::Run))
+            let source = pipeline::ConfigSource {
+                file: config_file(cli.config.as_deref()).map(Path::to_path_buf),
+                overrides: cli.set.clone(),
+            };
+            exit(pipeline::start_reloadable(&config, Mode::Run, Some(source)))
         }
         Command::Registry(RegistryCommand::ImportFilebeat {
             ref path,
@@ -244,10 +248,15 @@ fn import_filebeat_config(file: &Path, output: Option<&Path>) -> ExitCode {
     })
 }
 
+/// The file the configuration is read from: the one given, else the default one when it exists.
+fn config_file(file: Option<&Path>) -> Option<&Path> {
+    let default = Path::new(DEFAULT_CONFIG_PATH);
+    file.or_else(|| default.exists().then_some(default))
+}
+
 /// Loads the configuration, printing the error and giving the exit code when it is invalid.
 fn load_config(file: Option<&Path>, overrides: &[String]) -> Result<Config, ExitCode> {
-    let default = Path::new(DEFAULT_CONFIG_PATH);
-    let file = file.or_else(|| default.exists().then_some(default));
+    let file = config_file(file);
     config::load_checked(file, overrides, &ProcessEnv, loglynk::output::check).map_err(|error| {
         eprintln!("loglynk: {error}");
         ExitCode::from(EXIT_INVALID)
