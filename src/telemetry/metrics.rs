@@ -43,6 +43,16 @@ impl Metrics {
             files: Arc::clone(&telemetry.files),
         }));
         let t = telemetry;
+        let reloads = &t.config_reloads;
+        for result in ["success", "failure"] {
+            // Both series exist from the start, so an alert on failures has a zero to compare with.
+            let _ = reloads.get_or_create(&vec![("result", result)]);
+        }
+        registry.register(
+            "config_reloads",
+            "Reloads of the configuration: success (applied) or failure (refused, the running one kept)",
+            reloads.clone(),
+        );
         registry.register(
             "bulk_requests",
             "Bulk requests by HTTP status (\"error\": no answer)",

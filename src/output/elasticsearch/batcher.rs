@@ -53,7 +53,7 @@ pub struct Batcher {
     /// The bytes of the events in the builder, by file: a run of events from one file is one entry.
     volume: Vec<(Arc<Origin>, u64)>,
     to_workers: mpsc::Sender<Flight>,
-    workers: Vec<JoinHandle<()>>,
+    workers: Vec<Worker>,
     /// When the oldest event in the builder must go out.
     deadline: Option<Instant>,
     /// An unroutable event's document, for the dead-letter file.
@@ -78,7 +78,12 @@ impl Batcher {
                 let from_batcher = Arc::clone(&from_batcher);
                 let deliverer = deliverer.clone();
                 let start = config.start.clone();
-                tokio::spawn(work(worker, from_batcher, deliverer, start))
+                Worker(Some(tokio::spawn(work(
+                    worker,
+                    from_batcher,
+                    deliverer,
+                    start,
+                ))))
             })
             .collect();
         Batcher {
@@ -195,8 +200,23 @@ impl Batcher {
     pub async fn close(mut self) {
         self.send().await;
         drop(self.to_workers);
-        for worker in self.workers {
-            let _ = worker.await;
+        for mut worker in self.workers {
+            if let Some(handle) = worker.0.take() {
+                let _ = handle.await;
+            }
+        }
+    }
+}
+
+/// A delivery worker, stopped when the batcher is dropped without `close` (a reload that gave up
+/// waiting for a cluster that does not answer): its requests stay unacknowledged, so their lines are
+/// read again, rather than being retried forever by a worker nobody owns.
+struct Worker(Option<JoinHandle<()>>);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.0 {
+            handle.abort();
         }
     }
 }
