@@ -72,6 +72,13 @@ fn config_text(tree: &KubeTree, hosts: &[&str], paths: &[&Path], extra: &str) ->
     )
 }
 
+/// Replaces the file in one rename, as an editor or `kubectl cp` would: the watch never reads half of it.
+fn replace(file: &Path, text: &str) {
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, file).unwrap();
+}
+
 fn run_with(file: &Path) -> Running {
     let mut cmd = loglynk();
     cmd.arg("run").arg("-c").arg(file);
@@ -293,7 +300,7 @@ fn an_invalid_configuration_is_refused_and_the_running_one_stays() {
     // Line 4 of the file (the misspelled key) is named in the error.
     let invalid = valid.replacen("shutdown_timeout: 15s", "shutdown_timeuot: 15s", 1);
     assert_eq!(invalid.lines().nth(3), Some("shutdown_timeuot: 15s"));
-    std::fs::write(&file, &invalid).unwrap();
+    replace(&file, &invalid);
     running.signal("HUP");
     assert!(
         wait_until(budget.left(), || reloads(&address, "failure") >= 1.0),
@@ -324,7 +331,7 @@ fn an_invalid_configuration_is_refused_and_the_running_one_stays() {
     let moved = valid
         .replacen("registry_flush: 100ms", "registry_flush: 200ms", 1)
         .replacen("port: 0", "port: 1", 1);
-    std::fs::write(&file, moved).unwrap();
+    replace(&file, &moved);
     let (status, body) = http(&address, "POST", "/reload");
     assert_eq!(status, 200, "{body}");
     assert!(
