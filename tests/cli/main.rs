@@ -12,6 +12,7 @@ mod bootstrap;
 mod bootstrap_install;
 mod config_check;
 mod config_import;
+mod dedup;
 mod errors;
 mod file_output;
 mod filebeat_import;
