@@ -36,14 +36,33 @@ impl Metrics {
         registry.register_collector(Box::new(LedgerCollector {
             telemetry: Arc::clone(telemetry),
         }));
+        registry.register_collector(Box::new(DeliveryCollector {
+            telemetry: Arc::clone(telemetry),
+        }));
         registry.register_collector(Box::new(FilesCollector {
             files: Arc::clone(&telemetry.files),
         }));
         let t = telemetry;
+        let reloads = &t.config_reloads;
+        for result in ["success", "failure"] {
+            // Both series exist from the start, so an alert on failures has a zero to compare with.
+            let _ = reloads.get_or_create(&vec![("result", result)]);
+        }
+        registry.register(
+            "config_reloads",
+            "Reloads of the configuration: success (applied) or failure (refused, the running one kept)",
+            reloads.clone(),
+        );
         registry.register(
             "bulk_requests",
             "Bulk requests by HTTP status (\"error\": no answer)",
             t.bulk_requests.clone(),
+        );
+        registry.register(
+            "shipped_bytes",
+            "Bytes of bulk items (action and document lines, uncompressed) Elasticsearch settled, by \
+             the Kubernetes namespace of their file",
+            t.shipped_bytes.clone(),
         );
         let counters = [
             (
@@ -186,6 +205,31 @@ impl Collector for LedgerCollector {
             unsaved.metric_type(),
         )?)?;
         Ok(())
+    }
+}
+
+/// The delivery latency histogram (see `delivery`), read at the scrape.
+#[derive(Debug)]
+struct DeliveryCollector {
+    telemetry: Arc<Telemetry>,
+}
+
+impl Collector for DeliveryCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let now = self.telemetry.delivery_latency.snapshot();
+        let mut metric = encoder.encode_descriptor(
+            "delivery_latency",
+            "Time from a line being written (its @timestamp) to Elasticsearch settling it \
+             (acknowledged, or refused into the dead-letter file)",
+            Some(&Unit::Seconds),
+            prometheus_client::metrics::MetricType::Histogram,
+        )?;
+        metric.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+            now.sum,
+            now.count,
+            &now.buckets,
+            None,
+        )
     }
 }
 
