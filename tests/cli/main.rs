@@ -17,6 +17,7 @@ mod dedup;
 mod doctor;
 mod doctor_local;
 mod errors;
+mod fairness;
 mod file_output;
 mod filebeat_import;
 mod kube;
