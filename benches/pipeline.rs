@@ -7,6 +7,9 @@
 //! paths give and once with Kubernetes API metadata from a pod cache filled by a real watch (against
 //! the test API server): the cost of enrichment per line, which must stay within 10%.
 //!
+//! The `bulk_body` group turns the parsed events into gzipped bulk request bodies (level 1, the
+//! default), with and without `output.elasticsearch.deduplicate`: what an `_id` per line costs.
+//!
 //! The `multiline` group runs the usual mix with `multiline.type: none` and with `auto` (the default),
 //! back to back: `auto` must cost at most 10% per line. And a mix where 5% of the lines are in Java and
 //! Python stack traces, with `auto`: at least 200 MiB/s.
@@ -14,6 +17,7 @@
 use testkit_kubernetes as kubernetes;
 
 use std::hint::black_box;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -24,6 +28,9 @@ use loglynk::enrich::kube::cache::{client_from_env, PodCache, PodCacheConfig};
 use loglynk::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use loglynk::enrich::path_metadata;
 use loglynk::event::{Encoder, Event, Origin, StaticFields};
+use loglynk::output::elasticsearch::bulk::{BulkAction, BulkBuilder};
+use loglynk::output::elasticsearch::doc_id;
+use loglynk::output::elasticsearch::index::IndexPattern;
 use loglynk::parse::{LineParser, MultilinePlan};
 use loglynk::process::Processors;
 use loglynk::tail::Framer;
@@ -442,5 +449,82 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, enrichment, multiline);
+/// The workload's events, parsed and processed once, from a file kubelet named.
+fn parsed_events(pipeline: &Pipeline, input: &[u8]) -> Vec<Event> {
+    let link = "/var/log/containers/api-5c8d9f7b6-k8s2p_shop_api-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log";
+    let target =
+        "/var/log/pods/shop_api-5c8d9f7b6-k8s2p_5f0e2a7d-1b3c-4d5e-8f90-a1b2c3d4e5f6/api/0.log";
+    let origin = Origin::new(
+        link.into(),
+        path_metadata(Path::new(link), Some(Path::new(target))),
+    );
+    let max = pipeline.config.max_line_bytes as usize;
+    let mut framer = Framer::new(0, max);
+    let mut parser = LineParser::new(origin, max, pipeline.config.partial_timeout);
+    let mut events = Vec::new();
+    framer.extend(input);
+    while let Some(line) = framer.next_line() {
+        parser.push(line, Instant::now(), &mut events);
+    }
+    pipeline.processors.run_batch(&mut events);
+    events
+}
+
+fn bulk_body(c: &mut Criterion) {
+    let (input, _) = workload(16 * 1024 * 1024);
+    let pipeline = Pipeline::new();
+    let events = parsed_events(&pipeline, &input);
+    let mut group = c.benchmark_group("bulk_body");
+    group
+        .measurement_time(Duration::from_secs(10))
+        .sample_size(10)
+        .throughput(Throughput::Elements(events.len() as u64));
+    // The `_id` alone, to tell its cost from gzip's on a busy machine.
+    group.bench_function("ids_only", |b| {
+        let mut out = Vec::with_capacity(64);
+        b.iter(|| {
+            for event in &events {
+                out.clear();
+                doc_id::write(event, &mut out);
+                black_box(&out);
+            }
+        })
+    });
+    for deduplicate in [false, true] {
+        let pattern = IndexPattern::parse("funlynk-logs-%{+yyyy.MM.dd}").unwrap();
+        let mut builder = BulkBuilder::new(pattern, BulkAction::Index, pipeline.encoder.clone());
+        if deduplicate {
+            builder = builder.deduplicated();
+        }
+        let name = if deduplicate { "with_id" } else { "without_id" };
+        // What goes on the wire, once: the IDs do not compress, so this is their cost in bytes.
+        let (mut plain, mut gzipped) = (0, 0);
+        for event in &events {
+            builder.push(event).unwrap();
+        }
+        plain += builder.len_bytes();
+        gzipped += builder.finish(1).body.len();
+        println!(
+            "bulk_body/{name}: {plain} bytes, {gzipped} gzipped, for {} events",
+            events.len()
+        );
+        group.bench_function(format!("gzip1_5MiB/{name}"), |b| {
+            b.iter(|| {
+                let mut compressed = 0;
+                for event in &events {
+                    builder.push(event).unwrap();
+                    // A request is sent at bulk_max_bytes (5 MiB), as the batcher does.
+                    if builder.len_bytes() >= 5 * 1024 * 1024 {
+                        compressed += builder.finish(1).body.len();
+                    }
+                }
+                compressed += builder.finish(1).body.len();
+                black_box(compressed)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, enrichment, multiline, bulk_body);
 criterion_main!(benches);

@@ -109,8 +109,8 @@ pub async fn bootstrap(
     Ok(report)
 }
 
-/// 8.x; 7.17 also for daily indices (its composable templates, ILM and `flattened` are the same, and
-/// the 8.x client headers are understood in its compatibility mode).
+/// 8.x and 9.x; 7.17 also for daily indices (its composable templates, ILM and `flattened` are the
+/// same, and the 8.x client headers are understood in its compatibility mode).
 fn check_version(version: &str, mode: IndexMode, host: &str) -> Result<(), BootstrapError> {
     if version_supported(version, mode) {
         Ok(())
@@ -127,7 +127,7 @@ fn check_version(version: &str, mode: IndexMode, host: &str) -> Result<(), Boots
 pub fn version_supported(version: &str, mode: IndexMode) -> bool {
     let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    major == 8 || (major == 7 && minor == 17 && mode == IndexMode::Daily)
+    major == 8 || major == 9 || (major == 7 && minor == 17 && mode == IndexMode::Daily)
 }
 
 /// The ILM policy or the index template.
@@ -323,7 +323,9 @@ mod tests {
         let old = check_version("7.17.25", IndexMode::Rollover, "h").unwrap_err();
         assert!(old.to_string().contains("7.17.25"), "{old}");
         assert!(check_version("7.10.2", IndexMode::Daily, "h").is_err());
-        assert!(check_version("9.0.0", IndexMode::Daily, "h").is_err());
+        assert!(check_version("9.1.0", IndexMode::DataStream, "h").is_ok());
+        assert!(check_version("9.0.0", IndexMode::Rollover, "h").is_ok());
+        assert!(check_version("10.0.0", IndexMode::Daily, "h").is_err());
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub enum BootstrapError {
         what: String,
     },
     #[error(
-        "{host} runs Elasticsearch {version}; loglynk bootstrap needs 8.x (7.17 only for setup.mode \
-         daily), and setup.mode is {mode}"
+        "{host} runs Elasticsearch {version}; loglynk bootstrap needs 8.x or 9.x (7.17 only for \
+         setup.mode daily), and setup.mode is {mode}"
     )]
     Version {
         host: String,

@@ -359,6 +359,9 @@ pub struct ElasticsearchOutput {
     pub timeout: Duration,
     pub backoff: Backoff,
     pub dead_letter: DeadLetter,
+    /// Each document is sent with `create` and an `_id` derived from its line, so a line sent again
+    /// after a crash is refused as a duplicate rather than indexed twice.
+    pub deduplicate: bool,
 }
 
 /// Retry timing after a failed request (Filebeat's `backoff.init` / `backoff.max`).
@@ -506,6 +509,8 @@ impl Default for ElasticsearchOutput {
             timeout: DEFAULT_BULK_TIMEOUT,
             backoff: Backoff::default(),
             dead_letter: DeadLetter::default(),
+            // Exactly once in the index costs Elasticsearch an ID lookup per document (README).
+            deduplicate: true,
         }
     }
 }

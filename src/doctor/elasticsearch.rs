@@ -82,7 +82,7 @@ async fn one_host(config: &Config, url: &Url, report: &mut Report) {
         Check::fail(
             name("version"),
             format!("{host}: {version}"),
-            "loglynk needs Elasticsearch 8.x (7.17 only with setup.mode daily)",
+            "loglynk needs Elasticsearch 8.x or 9.x (7.17 only with setup.mode daily)",
         )
     });
     report.push(health(&client, &host).await);

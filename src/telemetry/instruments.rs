@@ -27,6 +27,8 @@ pub struct Telemetry {
     pub(super) bulk_duration: Histogram,
     /// Requests sent again, in whole or in part.
     pub(super) bulk_retries: Counter,
+    /// Shipped events Elasticsearch already held (a `create` refused for an existing `_id`).
+    pub(super) events_deduplicated: Counter,
     /// Bulk request bodies built and not yet delivered.
     pub(super) queued_bytes: Gauge,
     /// The tailed files, measured at each scrape (tailed, open, bytes behind).
@@ -72,6 +74,7 @@ impl Default for Telemetry {
             // and the request timeout is 90 s.
             bulk_duration: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
             bulk_retries: Counter::default(),
+            events_deduplicated: Counter::default(),
             queued_bytes: Gauge::default(),
             files: Arc::default(),
             files_refused: Counter::default(),
@@ -109,6 +112,15 @@ impl Telemetry {
     /// Events an output delivered (Elasticsearch acknowledged them, or they were written and flushed).
     pub fn events_shipped(&self, n: u64) {
         self.ledger.shipped(n);
+    }
+
+    /// Events Elasticsearch already held under their `_id` (indexed by an earlier attempt): delivered,
+    /// so shipped in the ledger, and counted apart so a user sees what deduplication caught.
+    pub fn events_deduplicated(&self, n: u64) {
+        if n > 0 {
+            self.ledger.shipped(n);
+            self.events_deduplicated.inc_by(n);
+        }
     }
 
     /// Events dropped on purpose, or lost, for `reason`.

@@ -71,6 +71,12 @@ impl Metrics {
                 &t.bulk_retries,
             ),
             (
+                "events_deduplicated",
+                "Events Elasticsearch already held under their _id, sent again after a crash or a \
+                 lost answer; counted shipped too",
+                &t.events_deduplicated,
+            ),
+            (
                 "files_refused",
                 "Discovered files refused for resolving outside the log roots",
                 &t.files_refused,

@@ -59,7 +59,7 @@ output:
         err(nested, &[], &[]),
         "config error in /etc/loglynk/loglynk.yml line 7: unknown key output.elasticsearch.hostz \
          (expected one of: hosts, username, password, api_key, ssl, index, bulk_max_bytes, flush_interval, \
-         workers, compression_level, timeout, backoff, dead_letter)"
+         workers, compression_level, timeout, backoff, dead_letter, deduplicate)"
     );
 
     let dotted = "\

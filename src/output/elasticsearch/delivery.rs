@@ -130,9 +130,11 @@ impl Deliverer {
             };
             let mut retry = Vec::new();
             let mut acked = 0;
+            let mut duplicates = 0;
             for (i, outcome) in outcomes.into_iter().enumerate() {
                 match outcome {
                     ItemOutcome::Acked => acked += 1,
+                    ItemOutcome::Duplicate => duplicates += 1,
                     ItemOutcome::Retry { .. } => retry.push(i),
                     ItemOutcome::DeadLetter {
                         status,
@@ -146,6 +148,7 @@ impl Deliverer {
                 }
             }
             self.telemetry.events_shipped(acked);
+            self.telemetry.events_deduplicated(duplicates);
             if !retry.is_empty() {
                 DeliveryStats::add(&self.stats.retried_items, retry.len() as u64);
                 self.retry(&mut work, request.subset(&retry, self.compression_level));

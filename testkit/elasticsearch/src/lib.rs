@@ -1,6 +1,7 @@
-//! An Elasticsearch 8 stand-in for end-to-end tests of the output: it answers over real HTTP and is as
-//! strict as a real cluster about what it accepts, so a shipper that passes against it does not meet
-//! its first 400 in production.
+//! An Elasticsearch 8 stand-in (or 9, or 7.17: `EsOptions::version`) for end-to-end tests of the
+//! output: it answers over real HTTP and is as strict as a real cluster about what it accepts, so a
+//! shipper that passes against it does not meet its first 400 in production. A node of each major
+//! takes the REST API versions that major takes (`compat.rs`).
 //!
 //! Use it as a dev-dependency (`testkit_elasticsearch`): `EsServer::start()` serves on 127.0.0.1 until
 //! dropped.
@@ -35,6 +36,7 @@ mod aliases;
 mod auth;
 mod bulk;
 mod cluster_health;
+mod compat;
 mod data_streams;
 mod date_math;
 mod dates;

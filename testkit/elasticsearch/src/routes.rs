@@ -9,6 +9,7 @@ use hyper::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 use hyper::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+use super::compat;
 use super::errors::{flat, rejected_execution, EsError};
 use super::route_params::{params_of, GLOBAL_PARAMS};
 use super::server::{lock, Shared};
@@ -187,6 +188,14 @@ impl Context<'_> {
                 return (400, Reply::Json(error.body(400)));
             }
         }
+        if let Err(error) = compat::check(
+            &self.shared.options.version,
+            self.header(ACCEPT),
+            self.header(CONTENT_TYPE),
+            !body.is_empty(),
+        ) {
+            return (400, Reply::Json(error.body(400)));
+        }
         if !body.is_empty() && !self.content_type_ok() {
             let message = match self.header(CONTENT_TYPE) {
                 None => "Content-Type header is missing".to_string(),
@@ -246,9 +255,8 @@ impl Context<'_> {
         match media.as_str() {
             "application/json" | "application/x-ndjson" => true,
             "application/vnd.elasticsearch+json" | "application/vnd.elasticsearch+x-ndjson" => {
-                params
-                    .iter()
-                    .any(|p| p == "compatible-with=8" || p == "compatible-with=7")
+                // Which versions this node takes is `compat::check`'s to say.
+                params.iter().any(|p| p.starts_with("compatible-with="))
             }
             _ => false,
         }
@@ -257,9 +265,11 @@ impl Context<'_> {
     /// What `GET /` says; a 7.x version is answered with a 7.17 node's Lucene and compatibility
     /// versions.
     fn info(&self) -> Value {
-        let seven = self.shared.options.version.starts_with("7.");
-        let (lucene, wire, index) = if seven {
+        let version = &self.shared.options.version;
+        let (lucene, wire, index) = if version.starts_with("7.") {
             ("8.11.3", "6.8.0", "6.0.0-beta1")
+        } else if version.starts_with("9.") {
+            ("10.2.2", "8.19.0", "8.0.0")
         } else {
             ("9.11.1", "7.17.0", "7.0.0")
         };
@@ -315,14 +325,11 @@ impl Context<'_> {
     /// Builds the answer: the product header on everything, `filter_path` applied, the versioned
     /// media type echoed to clients that asked for it.
     pub fn finish(&self, status: u16, reply: Reply) -> Answer {
-        let versioned = [self.header(ACCEPT), self.header(CONTENT_TYPE)]
-            .into_iter()
-            .flatten()
-            .any(|v| v.contains("compatible-with"));
-        let content_type = if versioned {
-            "application/vnd.elasticsearch+json;compatible-with=8"
-        } else {
-            "application/json"
+        let versioned =
+            compat::asked(self.header(ACCEPT)).or_else(|| compat::asked(self.header(CONTENT_TYPE)));
+        let content_type = match versioned {
+            Some(v) => format!("application/vnd.elasticsearch+json;compatible-with={v}"),
+            None => "application/json".to_owned(),
         };
         let mut builder = Response::builder()
             .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
