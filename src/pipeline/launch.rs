@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use super::flow::flow;
 use super::reading::{FinishError, ReadOptions, Reading};
-use super::source::SourceSummary;
 use super::state::State;
 use crate::bootstrap::set_up_before_shipping;
 use crate::config::{Config, Kubernetes, KubernetesMode, StartAt, NODE_NAME_ENV};
@@ -24,7 +23,7 @@ use crate::output::elasticsearch::{EsOutput, EsOutputError, SetUpStep};
 use crate::output::file::{FileOutput, FileOutputError};
 use crate::output::stdout::StdoutOutput;
 use crate::output::OutputError;
-use crate::process::{DropReason, Processors};
+use crate::process::Processors;
 use crate::registry::RegistryError;
 use crate::telemetry::{init_logging, serve_http, HttpError, LogFormat, Metrics, Telemetry};
 
@@ -122,14 +121,17 @@ pub fn start(config: &Config, mode: Mode) -> Result<(), PipelineError> {
         .build()
         .map_err(PipelineError::Runtime)?;
     let changes = Arc::new(Changes::default());
+    let telemetry: Arc<Telemetry> = Arc::default();
     let parts = Parts {
         config: config.clone(),
         mode,
         state,
         encoder,
         changes: Arc::clone(&changes),
+        telemetry: Arc::clone(&telemetry),
     };
-    match drive(runtime, changes, config.shutdown_timeout, parts.run()) {
+    let timeout = config.shutdown_timeout;
+    match drive(runtime, changes, telemetry, timeout, parts.run()) {
         Some(result) => result,
         None => Ok(()),
     }
@@ -142,6 +144,7 @@ struct Parts {
     state: Option<State>,
     encoder: Encoder,
     changes: Arc<Changes>,
+    telemetry: Arc<Telemetry>,
 }
 
 impl Parts {
@@ -152,8 +155,8 @@ impl Parts {
             state,
             encoder,
             changes,
+            telemetry,
         } = self;
-        let telemetry: Arc<Telemetry> = Arc::default();
         let kube = match &mode {
             Mode::Tail(options) if options.kube => {
                 let kube = Kubernetes {
@@ -202,24 +205,12 @@ impl Parts {
         // tasks.
         let handle = tokio::runtime::Handle::current();
         let tail = matches!(mode, Mode::Tail(_));
-        let source = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             handle.block_on(ship(&config, tail, options, state, encoder, changes))
         })
         .await
         .map_err(|_| PipelineError::Panicked)??;
-        let counts = telemetry.counts();
-        let command = if tail { "tail" } else { "run" };
-        tracing::info!(
-            files = source.files_opened,
-            lines = counts.read,
-            unparsed = source.unparsed,
-            shipped = counts.shipped,
-            dropped = counts.dropped(DropReason::OwnLogs),
-            dead_lettered = counts.dead_lettered,
-            kube_found = source.kube_found,
-            kube_missing = source.kube_missing,
-            "{command} finished"
-        );
+        telemetry.finished(if tail { "tail" } else { "run" });
         Ok(())
     }
 }
@@ -275,7 +266,7 @@ async fn ship(
     state: Option<State>,
     encoder: Encoder,
     changes: Arc<Changes>,
-) -> Result<SourceSummary, PipelineError> {
+) -> Result<(), PipelineError> {
     let telemetry = Arc::clone(&options.telemetry);
     let processors = Processors::new(&config.decode_json_fields, &config.drop_own_logs);
     let sink = Sink::build(config, tail, encoder, &telemetry)?;
@@ -300,9 +291,9 @@ async fn ship(
     }
     // The reading thread stops once nobody receives.
     drop(batches);
-    let source = reading.finish()?;
+    reading.finish()?;
     match flowed {
-        Ok(()) | Err(OutputError::Closed) => Ok(source),
+        Ok(()) | Err(OutputError::Closed) => Ok(()),
         Err(error) => Err(PipelineError::Output(error)),
     }
 }
@@ -314,13 +305,15 @@ async fn ship(
 fn drive<T: Send + 'static>(
     runtime: tokio::runtime::Runtime,
     changes: Arc<Changes>,
+    telemetry: Arc<Telemetry>,
     shutdown_timeout: Duration,
     pipeline: impl Future<Output = T> + Send + 'static,
 ) -> Option<T> {
+    let told = Arc::clone(&telemetry);
     let result = runtime.block_on(async move {
         // Handlers are installed before the pipeline starts, so no early signal takes the default
         // action (exit without flushing).
-        let signalled = tokio::spawn(shutdown_on_signal(changes));
+        let signalled = tokio::spawn(shutdown_on_signal(changes, told));
         let pipeline = tokio::spawn(pipeline);
         tokio::pin!(pipeline);
         tokio::select! {
@@ -333,10 +326,7 @@ fn drive<T: Send + 'static>(
             .and_then(Result::ok)
     });
     if result.is_none() {
-        tracing::warn!(
-            ?shutdown_timeout,
-            "shutdown timed out; exiting with events in flight"
-        );
+        telemetry.shutdown_timed_out(shutdown_timeout);
         runtime.shutdown_background();
     }
     result
@@ -347,7 +337,10 @@ fn drive<T: Send + 'static>(
 ///
 /// The handlers are installed when this is called (it needs the runtime's context); the returned future
 /// waits for a signal.
-fn shutdown_on_signal(changes: Arc<Changes>) -> impl Future<Output = ()> {
+fn shutdown_on_signal(
+    changes: Arc<Changes>,
+    telemetry: Arc<Telemetry>,
+) -> impl Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let streams = (
         signal(SignalKind::terminate()),
@@ -355,14 +348,14 @@ fn shutdown_on_signal(changes: Arc<Changes>) -> impl Future<Output = ()> {
     );
     async move {
         let (Ok(mut term), Ok(mut int)) = streams else {
-            tracing::warn!("cannot listen for signals; stop with SIGKILL");
+            telemetry.signals_unavailable();
             return std::future::pending().await;
         };
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
-        tracing::info!("signal received; finishing");
+        telemetry.signal_received();
         changes.shutdown();
     }
 }

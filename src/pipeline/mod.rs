@@ -14,5 +14,5 @@ mod state;
 
 pub use launch::{start, Mode, PipelineError, TailOptions};
 pub use reading::{FinishError, ReadOptions, ReaderFailed, Reading};
-pub use source::{run_source, Batch, SourceConfig, SourceSummary};
+pub use source::{run_source, Batch, SourceConfig};
 pub use state::State;

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use super::FileKey;
+use crate::telemetry::{FilesNow, MeasureFiles};
 
 /// The tailed files, as a scrape sees them.
 #[derive(Debug, Default)]
@@ -43,17 +44,6 @@ struct Place {
     open: bool,
     /// A compressed file is read once to its end and does not grow: not measured.
     compressed: bool,
-}
-
-/// What the file gauges show.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FilesNow {
-    pub tailed: u64,
-    pub open: u64,
-    /// Bytes written and not read yet, summed over files.
-    pub behind: u64,
-    /// In the file furthest behind.
-    pub behind_max: u64,
 }
 
 impl Progress {
@@ -90,6 +80,12 @@ impl Progress {
             now.behind_max = now.behind_max.max(behind);
         }
         now
+    }
+}
+
+impl MeasureFiles for Progress {
+    fn measure(&self) -> FilesNow {
+        Progress::measure(self)
     }
 }
 

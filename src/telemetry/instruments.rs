@@ -1,9 +1,14 @@
 //! The agent's instruments, private to this module: the stages report what happened through one method
-//! per notable event (as Vector's internal events), and `/metrics` reads the instruments. The loss
-//! ledger is the only count of events: the finishing log line of `tail` and `run` and the tests read it.
+//! per notable event (as Vector's internal events: the method logs the event and counts it), and
+//! `/metrics`, `/readyz`, the finishing log line of `tail` and `run`, and the tests read them. The loss
+//! ledger is the only count of events.
+//!
+//! The events themselves are grouped by concern beside this file: `reading` (files and lines),
+//! `delivery` (Elasticsearch and the dead-letter file), `registry` (saving offsets), `lifecycle`
+//! (signals, shutdown, the summary). Telemetry imports no stage, so every stage can report to it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::counter::Counter;
@@ -11,50 +16,68 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
-use super::ledger::{Counts, DropReason, Ledger};
-use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
-use crate::tail::Progress;
+use super::delivery::DeliveryCounters;
+use super::gauges::MeasureFiles;
+use super::ledger::{Counts, Ledger};
+use super::reading::ReadCounters;
+use super::registry::Failing;
 
 /// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
 pub type StatusLabels = Vec<(&'static str, String)>;
 
-#[derive(Debug)]
+/// Events read whose offsets the registry on disk lacks, asked at each scrape.
+type UnsavedEvents = Box<dyn Fn() -> u64 + Send + Sync>;
+
 pub struct Telemetry {
     pub(super) ledger: Ledger,
+    pub(super) read: ReadCounters,
+    pub(super) delivery: DeliveryCounters,
     pub(super) bulk_requests: Family<StatusLabels, Counter>,
     pub(super) bulk_duration: Histogram,
     /// Requests sent again, in whole or in part.
     pub(super) bulk_retries: Counter,
     /// Bulk request bodies built and not yet delivered.
     pub(super) queued_bytes: Gauge,
-    /// The tailed files, measured at each scrape (tailed, open, bytes behind).
-    pub(super) files: Arc<Progress>,
+    /// The tailed files, measured at each scrape (tailed, open, bytes behind), once reading started.
+    pub(super) files: OnceLock<Arc<dyn MeasureFiles>>,
     /// Discovered names refused for resolving outside the log roots.
     pub(super) files_refused: Counter,
     pub(super) registry_flush: Histogram,
     /// Writes of the registry that failed (each is retried).
     pub(super) registry_flush_failures: Counter,
-    /// Why the last write of the registry failed, until one succeeds; readiness reports it.
-    registry_failing: Mutex<Option<String>>,
-    /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
-    registry: OnceLock<SharedTracker>,
+    /// The registry's writes failing in a row, until one succeeds; readiness reports why.
+    pub(super) registry_failing: Mutex<Option<Failing>>,
+    /// The run's registry, once one is kept: `/metrics` reads its unsaved events.
+    registry: OnceLock<UnsavedEvents>,
     pub(super) es_last_success: Gauge<f64, AtomicU64>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
-    es_last_answer_ms: AtomicU64,
+    pub(super) es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("counts", &self.counts())
+            .field("read", &self.read_counts())
+            .field("delivery", &self.delivery_counts())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Telemetry {
     fn default() -> Telemetry {
         Telemetry {
             ledger: Ledger::default(),
+            read: ReadCounters::default(),
+            delivery: DeliveryCounters::default(),
             bulk_requests: Family::default(),
             // 5 ms to ~80 s: a local cluster answers in milliseconds, a struggling one in seconds,
             // and the request timeout is 90 s.
             bulk_duration: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
             bulk_retries: Counter::default(),
             queued_bytes: Gauge::default(),
-            files: Arc::default(),
+            files: OnceLock::new(),
             files_refused: Counter::default(),
             // 1 ms to ~4 s: an fsync on a healthy disk takes milliseconds.
             registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
@@ -69,91 +92,9 @@ impl Default for Telemetry {
 }
 
 impl Telemetry {
-    /// Lines handed to the pipeline by the reading side (a joined partial line counts once).
-    pub fn lines_read(&self, n: u64) {
-        self.ledger.read(n);
-    }
-
-    /// Events an output delivered (Elasticsearch acknowledged them, or they were written and flushed).
-    pub fn events_shipped(&self, n: u64) {
-        self.ledger.shipped(n);
-    }
-
-    /// Events dropped on purpose, or lost, for `reason`.
-    pub fn events_dropped(&self, reason: DropReason, n: u64) {
-        self.ledger.dropped(reason, n);
-    }
-
-    /// Events refused for good and kept in the dead-letter file.
-    pub fn events_dead_lettered(&self, n: u64) {
-        self.ledger.dead_lettered(n);
-    }
-
     /// One consistent reading of the ledger.
     pub fn counts(&self) -> Counts {
         self.ledger.counts()
-    }
-
-    /// A request (or part of one) is sent again.
-    pub fn bulk_retried(&self) {
-        self.bulk_retries.inc();
-    }
-
-    /// A bulk request body of `bytes` was built and waits for delivery.
-    pub fn request_queued(&self, bytes: usize) {
-        self.queued_bytes.inc_by(bytes as i64);
-    }
-
-    /// A queued request body of `bytes` was delivered (or abandoned at exit).
-    pub fn request_done(&self, bytes: usize) {
-        self.queued_bytes.dec_by(bytes as i64);
-    }
-
-    /// A discovered name resolved outside the log roots and is not read.
-    pub fn file_refused(&self) {
-        self.files_refused.inc();
-    }
-
-    /// Where the tailer keeps its file gauges, measured at each scrape.
-    pub fn file_gauges(&self) -> Arc<Progress> {
-        Arc::clone(&self.files)
-    }
-
-    /// A bulk request got an HTTP answer after `took`.
-    pub fn bulk_answered(&self, status: u16, took: Duration) {
-        self.bulk_requests
-            .get_or_create(&vec![("status", status.to_string())])
-            .inc();
-        self.bulk_duration.observe(took.as_secs_f64());
-        self.es_answered();
-        if (200..300).contains(&status) {
-            self.es_last_success.set(unix_seconds(SystemTime::now()));
-        }
-    }
-
-    /// A bulk request got no answer (connection, TLS, timeout).
-    pub fn bulk_failed(&self, took: Duration) {
-        self.bulk_requests
-            .get_or_create(&vec![("status", "error".to_owned())])
-            .inc();
-        self.bulk_duration.observe(took.as_secs_f64());
-    }
-
-    /// Elasticsearch answered something: it is up, whatever it thought of the request.
-    pub fn es_answered(&self) {
-        let now = unix_seconds(SystemTime::now());
-        self.es_last_answer_ms
-            .store((now * 1000.0) as u64, Ordering::Relaxed);
-    }
-
-    /// How long since Elasticsearch last answered; `None` before it ever did.
-    pub fn since_es_answered(&self) -> Option<Duration> {
-        let ms = self.es_last_answer_ms.load(Ordering::Relaxed);
-        if ms == 0 {
-            return None;
-        }
-        let then = UNIX_EPOCH + Duration::from_millis(ms);
-        Some(SystemTime::now().duration_since(then).unwrap_or_default())
     }
 
     pub fn set_pipeline_running(&self, running: bool) {
@@ -164,49 +105,49 @@ impl Telemetry {
         self.pipeline_running.load(Ordering::Relaxed)
     }
 
-    /// Reports the unsaved events of `tracker` from now on (the first tracker of a run; a second is
-    /// ignored).
-    pub fn watch_registry(&self, tracker: SharedTracker) {
-        let _ = self.registry.set(tracker);
+    /// Measures the tailed files through `files` at each scrape from now on (the first reading side of
+    /// a run; a second is ignored).
+    pub fn measure_files(&self, files: Arc<dyn MeasureFiles>) {
+        let _ = self.files.set(files);
+    }
+
+    /// Reports the unsaved events `unsaved` counts from now on (the first registry of a run; a second
+    /// is ignored).
+    pub fn watch_registry(&self, unsaved: impl Fn() -> u64 + Send + Sync + 'static) {
+        let _ = self.registry.set(Box::new(unsaved));
     }
 
     /// Events read whose offsets the registry on disk lacks, in flight or not; 0 without a registry.
     pub fn events_not_in_registry(&self) -> u64 {
-        self.registry
-            .get()
-            .map_or(0, |tracker| lock(tracker).unsaved_events())
-    }
-
-    /// Why the registry cannot be written, while it cannot.
-    pub fn registry_failing(&self) -> Option<String> {
-        self.registry_failing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn set_registry_failing(&self, why: Option<String>) {
-        *self
-            .registry_failing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = why;
+        self.registry.get().map_or(0, |unsaved| unsaved())
     }
 }
 
-impl SaveReport for Telemetry {
-    fn saved(&self, took: Duration) {
-        self.registry_flush.observe(took.as_secs_f64());
-        self.set_registry_failing(None);
-    }
-
-    fn failed(&self, took: Duration, error: &RegistryError) {
-        self.registry_flush.observe(took.as_secs_f64());
-        self.registry_flush_failures.inc();
-        self.set_registry_failing(Some(error.to_string()));
-    }
+/// Plain counters and state, consistent after every update: a panic elsewhere while holding the lock
+/// leaves them usable.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn unix_seconds(time: SystemTime) -> f64 {
+pub(super) fn unix_seconds(time: SystemTime) -> f64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Adds `n` to a plain counter that only tests and the summary read.
+pub(super) fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+pub(super) fn load(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+/// How long ago `ms` (Unix milliseconds) was; `None` for 0, never.
+pub(super) fn since_unix_ms(ms: u64) -> Option<Duration> {
+    if ms == 0 {
+        return None;
+    }
+    let then = UNIX_EPOCH + Duration::from_millis(ms);
+    Some(SystemTime::now().duration_since(then).unwrap_or_default())
 }

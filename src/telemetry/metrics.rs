@@ -11,10 +11,9 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
+use super::gauges::MeasureKube;
 use super::ledger::DropReason;
 use super::Telemetry;
-use crate::enrich::kube::cache::PodCache;
-use crate::tail::Progress;
 
 /// Every metric starts with `loglynk_`.
 const PREFIX: &str = "loglynk";
@@ -37,7 +36,7 @@ impl Metrics {
             telemetry: Arc::clone(telemetry),
         }));
         registry.register_collector(Box::new(FilesCollector {
-            files: Arc::clone(&telemetry.files),
+            telemetry: Arc::clone(telemetry),
         }));
         let t = telemetry;
         registry.register(
@@ -98,9 +97,10 @@ impl Metrics {
     }
 
     /// Adds the pod cache's size and watch health.
-    pub fn register_kube(&mut self, cache: PodCache) {
-        self.registry
-            .register_collector(Box::new(KubeCollector { cache }));
+    pub fn register_kube(&mut self, cache: impl MeasureKube + 'static) {
+        self.registry.register_collector(Box::new(KubeCollector {
+            cache: Box::new(cache),
+        }));
     }
 
     /// The text exposition (OpenMetrics, which Prometheus reads), ending in `# EOF`.
@@ -184,15 +184,20 @@ impl Collector for LedgerCollector {
 }
 
 /// The file gauges, measured at the scrape: they must move while the reading thread is blocked in a
-/// stalled output (see `Progress`).
+/// stalled output (see `tail::Progress`). All 0 before reading starts.
 #[derive(Debug)]
 struct FilesCollector {
-    files: Arc<Progress>,
+    telemetry: Arc<Telemetry>,
 }
 
 impl Collector for FilesCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let now = self.files.measure();
+        let now = self
+            .telemetry
+            .files
+            .get()
+            .map(|files| files.measure())
+            .unwrap_or_default();
         let gauges = [
             ("files_tailed", "Files being tailed", now.tailed),
             (
@@ -221,12 +226,12 @@ impl Collector for FilesCollector {
 
 #[derive(Debug)]
 struct KubeCollector {
-    cache: PodCache,
+    cache: Box<dyn MeasureKube>,
 }
 
 impl Collector for KubeCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let status = self.cache.status();
+        let status = self.cache.measure();
         let flag = |b: bool| i64::from(b);
         let gauges: [(&str, &str, i64); 4] = [
             (

@@ -11,6 +11,7 @@ use super::cache::PodCache;
 use super::PodMetadata;
 use crate::config::deadline;
 use crate::event::{Flags, Origin, PathMetadata};
+use crate::telemetry::Telemetry;
 
 /// While a file waits for its pod, it is asked about again this often, so lines ship soon after the
 /// watch delivers the pod rather than at the end of the wait.
@@ -56,21 +57,11 @@ struct Memo {
     metadata: Arc<PodMetadata>,
 }
 
-/// Counts for the run's summary and the agent's monitoring.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct EnrichStats {
-    /// Files whose pod was found.
-    pub found: u64,
-    /// Files shipped without API metadata after their wait.
-    pub missing: u64,
-}
-
 impl std::fmt::Debug for KubeEnricher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KubeEnricher")
             .field("wait", &self.wait)
             .field("pods_memoized", &self.memo.len())
-            .field("stats", &self.stats)
             .finish()
     }
 }
@@ -81,24 +72,21 @@ pub struct KubeEnricher {
     memo: HashMap<String, Memo>,
     /// Past this many memo entries, those of pods the cache no longer holds are dropped.
     memo_limit: usize,
-    stats: EnrichStats,
+    /// Told of each file whose pod was found, or not in time.
+    telemetry: Arc<Telemetry>,
 }
 
 impl KubeEnricher {
     /// `wait`: how long a file whose pod is not cached waits before shipping without API metadata
     /// (`metadata_wait`).
-    pub fn new(cache: PodCache, wait: Duration) -> KubeEnricher {
+    pub fn new(cache: PodCache, wait: Duration, telemetry: Arc<Telemetry>) -> KubeEnricher {
         KubeEnricher {
             cache,
             wait,
             memo: HashMap::new(),
             memo_limit: 256,
-            stats: EnrichStats::default(),
+            telemetry,
         }
-    }
-
-    pub fn stats(&self) -> EnrichStats {
-        self.stats
     }
 
     /// Decides for a file whose current origin is `origin`, at `now`. Cheap when nothing changed: one
@@ -137,7 +125,7 @@ impl KubeEnricher {
             };
             let enriched = Origin::with_kubernetes(origin.path.clone(), meta.clone(), api);
             if !matches!(file.state, State::Found(_)) {
-                self.stats.found += 1;
+                self.telemetry.pod_metadata_found();
             }
             file.state = State::Found(pod);
             return Decision::Proceed(Some(enriched));
@@ -176,8 +164,7 @@ impl KubeEnricher {
             State::Waiting { until } if now < until => Decision::Hold(until.min(now + RECHECK)),
             State::New | State::Waiting { .. } => {
                 file.state = State::Missing;
-                self.stats.missing += 1;
-                tracing::debug!(path = %origin.path, "no pod metadata in time; shipping with the path's");
+                self.telemetry.pod_metadata_missing(&origin.path);
                 Decision::Proceed(Some(Origin::flagged(
                     origin.path.clone(),
                     origin.metadata.clone(),

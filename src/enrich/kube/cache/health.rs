@@ -5,6 +5,24 @@ use std::fmt::Display;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::PodCache;
+use crate::telemetry::{KubeNow, MeasureKube};
+
+/// `/metrics` reads the cache's size and health at each scrape.
+impl MeasureKube for PodCache {
+    fn measure(&self) -> KubeNow {
+        let status = self.status();
+        KubeNow {
+            ready: status.ready,
+            stale: status.stale,
+            pods: status.pods,
+            recently_deleted: status.recently_deleted,
+            failing_for: status.failing_for,
+            errors: status.errors,
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     last_success: Option<SystemTime>,
