@@ -112,7 +112,10 @@ pub fn start(config: &Config, mode: Mode) -> Result<(), PipelineError> {
         Mode::Tail(options) => options.state_dir.as_deref(),
         Mode::Run => Some(config.state_dir.as_path()),
     };
-    let state = state_dir.map(State::open).transpose()?;
+    let telemetry: Arc<Telemetry> = Arc::default();
+    let state = state_dir
+        .map(|dir| State::open(dir, &telemetry))
+        .transpose()?;
     let agent_id = state.as_ref().map(|s| s.agent_id.clone());
     let encoder = Encoder::new(&static_fields(config, agent_id)?);
     let mut runtime = runtime;
@@ -121,7 +124,6 @@ pub fn start(config: &Config, mode: Mode) -> Result<(), PipelineError> {
         .build()
         .map_err(PipelineError::Runtime)?;
     let changes = Arc::new(Changes::default());
-    let telemetry: Arc<Telemetry> = Arc::default();
     let parts = Parts {
         config: config.clone(),
         mode,
@@ -163,11 +165,12 @@ impl Parts {
                     enabled: KubernetesMode::On,
                     ..config.kubernetes.clone()
                 };
-                start_pod_cache(&kube, node_name_env(), NodeScope::AnyNode).await?
+                start_pod_cache(&kube, node_name_env(), NodeScope::AnyNode, &telemetry).await?
             }
             Mode::Tail(_) => None,
             Mode::Run => {
-                start_pod_cache(&config.kubernetes, node_name_env(), NodeScope::Required).await?
+                let scope = NodeScope::Required;
+                start_pod_cache(&config.kubernetes, node_name_env(), scope, &telemetry).await?
             }
         };
         if matches!(mode, Mode::Run) && config.http.enabled {
@@ -240,10 +243,10 @@ impl Sink {
         if let Some(file) = config.output.file() {
             return Ok(Sink::File(FileOutput::new(file, encoder, telemetry)?));
         }
-        let set_up = config
-            .setup
-            .enabled
-            .then(|| Box::pin(set_up_before_shipping(config.clone())) as SetUpStep);
+        let set_up = config.setup.enabled.then(|| {
+            let step = set_up_before_shipping(config.clone(), Arc::clone(&telemetry));
+            Box::pin(step) as SetUpStep
+        });
         let es = EsOutput::new(
             &config.output.elasticsearch,
             &config.setup,

@@ -63,7 +63,7 @@ pub fn run_source(
 ) -> Result<(), FinishError> {
     let mut globs = Globs::new(&config.paths)?;
     let mut watcher = if config.follow && config.inotify {
-        DirWatcher::new(Arc::clone(&changes))
+        DirWatcher::new(Arc::clone(&changes), Arc::clone(&config.telemetry))
     } else {
         DirWatcher::polling_only()
     };
@@ -74,7 +74,7 @@ pub fn run_source(
     let known = config.known.into_iter().map(resume_of).collect();
     let mut tailer = Tailer::new(config.tailer.clone(), known);
     let progress = Arc::new(Progress::default());
-    tailer.report_to(Arc::clone(&progress));
+    tailer.report_to(Arc::clone(&progress), Arc::clone(&config.telemetry));
     config.telemetry.measure_files(progress);
     let mut sink = ParsingSink {
         parsers: HashMap::new(),

@@ -35,6 +35,7 @@ use super::reader::FileReader;
 use super::{FileEvent, FileIdentity, FileKey, Fingerprint, LineSink, OpenedFile, Resume};
 use crate::config::StartAt;
 use crate::discover::DirWatcher;
+use crate::telemetry::Telemetry;
 
 #[derive(Debug, Error)]
 #[error("cannot open {path}: {cause}")]
@@ -105,6 +106,8 @@ pub struct Tailer {
     held: BTreeMap<FileKey, Instant>,
     roots: LogRoots,
     progress: Arc<Progress>,
+    /// Where the tailer's events go (each logs itself).
+    telemetry: Arc<Telemetry>,
 }
 
 impl Tailer {
@@ -127,12 +130,15 @@ impl Tailer {
             held: BTreeMap::new(),
             roots: LogRoots::default(),
             progress: Arc::default(),
+            telemetry: Arc::default(),
         }
     }
 
-    /// Publishes what is read of each file to `progress`, for /metrics. Set before the first `sync`.
-    pub fn report_to(&mut self, progress: Arc<Progress>) {
+    /// Publishes what is read of each file to `progress`, for /metrics, and tells `telemetry` what
+    /// happens to files. Set before the first `sync`.
+    pub fn report_to(&mut self, progress: Arc<Progress>, telemetry: Arc<Telemetry>) {
         self.progress = progress;
+        self.telemetry = telemetry;
     }
 
     /// Starts tailing a discovered file.
@@ -179,8 +185,8 @@ impl Tailer {
         };
         let offset = match self.take_known(identity, &file) {
             Some(known) if known.offset > meta.len() => {
-                tracing::warn!(path = %path.display(), offset = known.offset, size = meta.len(),
-                    "file truncated while loglynk was not running; reading it from the start");
+                self.telemetry
+                    .file_truncated_while_stopped(path, known.offset, meta.len());
                 0
             }
             Some(known) => known.offset,
@@ -303,7 +309,7 @@ impl Tailer {
             }
         }
         for error in errors {
-            tracing::warn!(%error, "file skipped; retried at the next scan");
+            self.telemetry.file_failed(&error);
         }
     }
 

@@ -152,3 +152,29 @@ impl Telemetry {
         }
     }
 }
+
+/// The cluster set-up `run` does before its first bulk request (`loglynk bootstrap`'s objects).
+impl Telemetry {
+    /// One step of the set-up, as `loglynk bootstrap` reports it.
+    pub fn cluster_set_up(&self, step: &str) {
+        tracing::info!(step, "cluster set-up");
+    }
+
+    /// The cluster's template or policy differs from loglynk's and was left alone.
+    pub fn cluster_differs(&self) {
+        tracing::warn!(
+            "the cluster's index template or ILM policy differs from loglynk's; \
+             `loglynk bootstrap` shows how, `--force` replaces them"
+        );
+    }
+
+    /// The set-up failed in a way that may pass: it is tried again before shipping starts.
+    pub fn cluster_set_up_retrying(&self, error: &dyn Display) {
+        tracing::warn!(%error, "cannot set up the cluster yet; retrying before shipping");
+    }
+
+    /// The set-up failed for good: shipping starts without it.
+    pub fn cluster_set_up_failed(&self, error: &dyn Display) {
+        tracing::error!(%error, "cannot set up the cluster; shipping without it");
+    }
+}

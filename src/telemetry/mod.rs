@@ -6,12 +6,14 @@ mod delivery;
 mod gauges;
 mod http;
 mod instruments;
+mod kube;
 mod ledger;
 mod lifecycle;
 mod logging;
 mod metrics;
 mod reading;
 mod registry;
+mod tailing;
 
 pub use delivery::DeliveryCounts;
 pub use gauges::{FilesNow, KubeNow, MeasureFiles, MeasureKube};

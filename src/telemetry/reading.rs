@@ -101,3 +101,25 @@ impl Telemetry {
         }
     }
 }
+
+/// Discovery's events: how new files and growth are noticed.
+impl Telemetry {
+    /// inotify cannot be had: new files and growth are found by polling, a little later.
+    pub fn inotify_unavailable(&self, error: &dyn Display) {
+        tracing::warn!(%error, "inotify is unavailable; files are polled instead");
+    }
+
+    /// The inotify watch limit is reached with `watched` directories: further ones are polled.
+    pub fn inotify_limit_reached(&self, watched: usize) {
+        tracing::warn!(
+            watched,
+            "inotify watch limit reached (fs.inotify.max_user_watches); \
+             further directories are polled"
+        );
+    }
+
+    /// A directory cannot be watched: it is polled.
+    pub fn directory_not_watched(&self, dir: &Path, error: &dyn Display) {
+        tracing::debug!(dir = %dir.display(), %error, "cannot watch directory; polling it");
+    }
+}

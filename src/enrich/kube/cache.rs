@@ -23,6 +23,7 @@ use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
 use super::{trim_pod, MetadataOptions};
+use crate::telemetry::Telemetry;
 use health::Health;
 use index::PodIndex;
 
@@ -43,6 +44,8 @@ pub struct PodCacheConfig {
     pub probe_interval: Duration,
     /// What [`trim_pod`] keeps of each pod.
     pub metadata: MetadataOptions,
+    /// Told of outages, recoveries and a stale cache.
+    pub telemetry: Arc<Telemetry>,
 }
 
 impl PodCacheConfig {
@@ -62,6 +65,7 @@ impl PodCacheConfig {
             stale_after: Duration::from_secs(30),
             probe_interval: Duration::from_secs(5),
             metadata: MetadataOptions::default(),
+            telemetry: Arc::default(),
         }
     }
 }
@@ -154,7 +158,7 @@ impl PodCache {
             node: RwLock::new(None),
             metadata: config.metadata.clone(),
             namespaces: config.watch_namespaces.then_some(namespace_store),
-            health: Health::new(config.stale_after),
+            health: Health::new(config.stale_after, Arc::clone(&config.telemetry)),
             cleanup_timeout: config.cleanup_timeout,
             pods_ready: signal::channel(false).0,
             namespaces_ready: signal::channel(!config.watch_namespaces).0,
@@ -359,12 +363,10 @@ async fn maintain(client: Client, shared: Arc<Shared>, probe_interval: Duration)
             .purge(Instant::now(), shared.cleanup_timeout);
         let health = shared.health.snapshot();
         if health.stale && !was_stale {
-            tracing::warn!(
-                failing_secs = health.failing_for.map_or(0.0, |d| d.as_secs_f64()),
-                errors = health.errors,
-                last_error = health.last_error.as_deref().unwrap_or(""),
-                "Kubernetes metadata cache is stale: events get the last known pod metadata until the \
-                 API server answers again"
+            shared.health.telemetry.kube_cache_stale(
+                health.failing_for.map_or(0.0, |d| d.as_secs_f64()),
+                health.errors,
+                health.last_error.as_deref().unwrap_or(""),
             );
         }
         was_stale = health.stale;
@@ -406,7 +408,7 @@ async fn fetch_node(api: Api<Node>, name: String, shared: Arc<Shared>) {
                 tokio::time::sleep(REFRESH).await;
             }
             Err(error) => {
-                tracing::warn!(node = %name, %error, "cannot read this node's metadata; retrying");
+                shared.health.telemetry.kube_node_unreadable(&name, &error);
                 tokio::time::sleep(retry).await;
                 retry = (retry * 2).min(Duration::from_secs(60));
             }

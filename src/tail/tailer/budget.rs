@@ -38,7 +38,7 @@ impl Tailer {
                 true
             }
             Err(error) => {
-                tracing::warn!(path = %tailed.file.target.display(), %error, "cannot open file");
+                self.telemetry.file_open_failed(&tailed.file.target, &error);
                 false
             }
         }

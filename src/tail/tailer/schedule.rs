@@ -104,8 +104,7 @@ impl Tailer {
             .was_truncated(&tailed.file.fingerprint)
             .unwrap_or(false)
         {
-            tracing::warn!(path = %tailed.file.path.display(),
-                "file truncated (copytruncate rotation?); reading it again from the start");
+            self.telemetry.file_truncated(&tailed.file.path);
             return self.restart_truncated(key, sink);
         }
         let mut got_data = false;
@@ -128,7 +127,7 @@ impl Tailer {
                 self.at_eof(key, now, sink)
             }
             Err(error) => {
-                tracing::warn!(path = %tailed.file.target.display(), %error, "read failed; closing the file");
+                self.telemetry.file_read_failed(&tailed.file.target, &error);
                 self.finish(key, sink);
                 false
             }

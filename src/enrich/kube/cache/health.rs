@@ -2,11 +2,11 @@
 //! numbers [`super::CacheStatus`] reports.
 
 use std::fmt::Display;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::PodCache;
-use crate::telemetry::{KubeNow, MeasureKube};
+use crate::telemetry::{KubeNow, MeasureKube, Telemetry};
 
 /// `/metrics` reads the cache's size and health at each scrape.
 impl MeasureKube for PodCache {
@@ -35,6 +35,8 @@ struct State {
 pub(super) struct Health {
     state: Mutex<State>,
     stale_after: Duration,
+    /// Where the cache's events go (each logs itself).
+    pub(super) telemetry: Arc<Telemetry>,
 }
 
 /// What [`Health::snapshot`] reads in one lock.
@@ -47,10 +49,11 @@ pub(super) struct Snapshot {
 }
 
 impl Health {
-    pub(super) fn new(stale_after: Duration) -> Health {
+    pub(super) fn new(stale_after: Duration, telemetry: Arc<Telemetry>) -> Health {
         Health {
             state: Mutex::new(State::default()),
             stale_after,
+            telemetry,
         }
     }
 
@@ -59,11 +62,10 @@ impl Health {
         let mut state = self.lock();
         state.last_success = Some(SystemTime::now());
         if let Some(since) = state.failing_since.take() {
-            tracing::info!(
+            self.telemetry.kube_watch_recovered(
                 resource,
-                outage_secs = since.elapsed().as_secs_f64(),
-                errors = state.errors,
-                "Kubernetes API watch recovered"
+                since.elapsed().as_secs_f64(),
+                state.errors,
             );
         }
     }
@@ -76,13 +78,9 @@ impl Health {
         state.last_error_at = Some(now);
         if state.failing_since.is_none() {
             state.failing_since = Some(now);
-            tracing::warn!(
-                resource,
-                error = %error,
-                "Kubernetes API watch failing; serving the last known pods while it retries"
-            );
+            self.telemetry.kube_watch_failing(resource, error);
         } else {
-            tracing::debug!(resource, error = %error, "Kubernetes API watch retry failed");
+            self.telemetry.kube_watch_retry_failed(resource, error);
         }
     }
 
