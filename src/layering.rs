@@ -44,11 +44,13 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("process", &["pipeline", "output", "registry", "tail"]),
     ("enrich", &["pipeline", "output", "process", "registry"]),
     ("discover", &["pipeline", "output", "process", "registry"]),
-    // Every stage reports its events to telemetry (as Vector's internal events), so telemetry knows
-    // none of them: what it measures from a stage's state, it reads through a trait the stage implements.
+    // doctor asks; it never starts the agent's pipeline.
+    ("doctor", &["pipeline", "process", "parse", "registry"]),
+    // top is a client of a running agent's HTTP endpoint: it knows none of the agent's parts.
     (
-        "telemetry",
+        "top",
         &[
+            "pipeline",
             "discover",
             "tail",
             "parse",
@@ -56,9 +58,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "process",
             "output",
             "registry",
-            "event",
-            "pipeline",
             "bootstrap",
+            "doctor",
+            "config",
         ],
     ),
 ];

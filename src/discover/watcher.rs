@@ -7,7 +7,6 @@ use std::sync::Arc;
 use notify::{RecursiveMode, Watcher as _};
 
 use super::Changes;
-use crate::telemetry::Telemetry;
 
 /// Watches directories without recursion: the glob bases (new files) and the directories tailed files
 /// live in (growth). When inotify cannot be had, or its watch limit is hit, callers fall back to polling,
@@ -16,12 +15,10 @@ pub struct DirWatcher {
     inner: Option<notify::RecommendedWatcher>,
     watched: HashSet<PathBuf>,
     limit_reported: bool,
-    telemetry: Arc<Telemetry>,
 }
 
 impl DirWatcher {
-    /// Watches with inotify, telling `telemetry` when it cannot.
-    pub fn new(changes: Arc<Changes>, telemetry: Arc<Telemetry>) -> DirWatcher {
+    pub fn new(changes: Arc<Changes>) -> DirWatcher {
         let handler = move |result: notify::Result<notify::Event>| match result {
             Ok(event) => {
                 if event.need_rescan() {
@@ -36,7 +33,7 @@ impl DirWatcher {
         let inner = match notify::recommended_watcher(handler) {
             Ok(w) => Some(w),
             Err(error) => {
-                telemetry.inotify_unavailable(&error);
+                tracing::warn!(%error, "inotify is unavailable; files are polled instead");
                 None
             }
         };
@@ -44,7 +41,6 @@ impl DirWatcher {
             inner,
             watched: HashSet::new(),
             limit_reported: false,
-            telemetry,
         }
     }
 
@@ -54,7 +50,6 @@ impl DirWatcher {
             inner: None,
             watched: HashSet::new(),
             limit_reported: true,
-            telemetry: Arc::default(),
         }
     }
 
@@ -84,10 +79,14 @@ impl DirWatcher {
         if matches!(error.kind, notify::ErrorKind::MaxFilesWatch) {
             if !self.limit_reported {
                 self.limit_reported = true;
-                self.telemetry.inotify_limit_reached(self.watched.len());
+                tracing::warn!(
+                    watched = self.watched.len(),
+                    "inotify watch limit reached (fs.inotify.max_user_watches); \
+                     further directories are polled"
+                );
             }
         } else {
-            self.telemetry.directory_not_watched(dir, error);
+            tracing::debug!(dir = %dir.display(), %error, "cannot watch directory; polling it");
         }
     }
 
@@ -112,14 +111,14 @@ mod tests {
 
     #[test]
     fn the_watch_limit_is_reported_once() {
-        let mut watcher = DirWatcher::new(Arc::new(Changes::default()), Arc::default());
+        let mut watcher = DirWatcher::new(Arc::new(Changes::default()));
         watcher.limit_reported = false;
         let limit = notify::Error::new(notify::ErrorKind::MaxFilesWatch);
         watcher.watch_failed(Path::new("/a"), &limit);
         assert!(watcher.limit_reported);
         watcher.watch_failed(Path::new("/b"), &limit);
         assert!(watcher.limit_reported);
-        let missing = DirWatcher::new(Arc::new(Changes::default()), Arc::default())
+        let missing = DirWatcher::new(Arc::new(Changes::default()))
             .watch(Path::new("/nonexistent/loglynk-test"));
         assert!(!missing, "an unwatchable directory is left to polling");
     }
@@ -128,7 +127,7 @@ mod tests {
     fn reports_writes_in_a_watched_directory() {
         let dir = tempfile::tempdir().unwrap();
         let changes = Arc::new(Changes::default());
-        let mut watcher = DirWatcher::new(Arc::clone(&changes), Arc::default());
+        let mut watcher = DirWatcher::new(Arc::clone(&changes));
         if !watcher.is_active() {
             return; // no inotify in this sandbox: the poll fallback covers it, tested elsewhere
         }

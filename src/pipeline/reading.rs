@@ -10,8 +10,9 @@ use super::state::State;
 use crate::config::{Config, StartAt};
 use crate::discover::{Changes, NothingMatched, PatternError};
 use crate::enrich::kube::cache::PodCache;
-use crate::enrich::kube::KubeEnricher;
-use crate::registry::{lock, Checkpointer, SaveFailed};
+use crate::enrich::kube::{EnrichReport, KubeEnricher};
+use crate::parse::MultilineRules;
+use crate::registry::{Checkpointer, SaveFailed};
 use crate::tail::TailerConfig;
 use crate::telemetry::Telemetry;
 
@@ -66,10 +67,7 @@ impl Reading {
         let (known, tracker, checkpointer) = match state {
             Some(state) => {
                 let tracker = Arc::clone(&state.tracker);
-                let unsaved = Arc::clone(&tracker);
-                options
-                    .telemetry
-                    .watch_registry(move || lock(&unsaved).unsaved_events());
+                options.telemetry.watch_registry(Arc::clone(&tracker));
                 let checkpointer = Checkpointer::start(
                     state.store,
                     Arc::clone(&state.tracker),
@@ -95,6 +93,7 @@ impl Reading {
             scan_frequency: config.scan_frequency,
             poll_interval: config.poll_interval,
             partial_timeout: config.partial_timeout,
+            multiline: MultilineRules::new(&config.multiline, config.max_line_bytes),
             follow: options.follow,
             inotify: true,
             known,
@@ -103,7 +102,7 @@ impl Reading {
                 KubeEnricher::new(
                     cache,
                     config.kubernetes.metadata_wait,
-                    Arc::clone(&options.telemetry),
+                    Arc::clone(&options.telemetry) as Arc<dyn EnrichReport>,
                 )
             }),
             telemetry: options.telemetry,

@@ -20,10 +20,10 @@ use crate::discover::{Changes, DirWatcher, Globs, NothingMatched, ScanDelta};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
-use crate::parse::LineParser;
+use crate::parse::{LineParser, MultilineRules};
 use crate::registry::{lock, register_batch, Entry, SharedTracker};
 use crate::tail::{
-    Admit, FileEvent, FileKey, Line, LineSink, OpenedFile, Progress, ReadGate, Tailer, TailerConfig,
+    Admit, FileEvent, FileKey, Line, LineSink, OpenedFile, ReadGate, Tailer, TailerConfig,
 };
 use crate::telemetry::Telemetry;
 
@@ -40,6 +40,8 @@ pub struct SourceConfig {
     pub scan_frequency: Duration,
     pub poll_interval: Duration,
     pub partial_timeout: Duration,
+    /// How each file's lines are joined into events (stack traces).
+    pub multiline: MultilineRules,
     /// `false`: read every file to its end once, then stop (`tail --no-follow`).
     pub follow: bool,
     /// `false`: find new files and growth by polling alone, as when inotify is unavailable.
@@ -63,7 +65,7 @@ pub fn run_source(
 ) -> Result<(), FinishError> {
     let mut globs = Globs::new(&config.paths)?;
     let mut watcher = if config.follow && config.inotify {
-        DirWatcher::new(Arc::clone(&changes), Arc::clone(&config.telemetry))
+        DirWatcher::new(Arc::clone(&changes))
     } else {
         DirWatcher::polling_only()
     };
@@ -73,9 +75,7 @@ pub fn run_source(
     }
     let known = config.known.into_iter().map(resume_of).collect();
     let mut tailer = Tailer::new(config.tailer.clone(), known);
-    let progress = Arc::new(Progress::default());
-    tailer.report_to(Arc::clone(&progress), Arc::clone(&config.telemetry));
-    config.telemetry.measure_files(progress);
+    tailer.report_to(config.telemetry.file_gauges());
     let mut sink = ParsingSink {
         parsers: HashMap::new(),
         batch: Vec::with_capacity(BATCH_EVENTS),
@@ -85,6 +85,7 @@ pub fn run_source(
         tx,
         max_line_bytes: config.tailer.max_line_bytes,
         partial_timeout: config.partial_timeout,
+        multiline: config.multiline,
         now: Instant::now(),
         closed: false,
         kube: config.kube.map(|enricher| Enrichment {
@@ -125,7 +126,9 @@ pub fn run_source(
         if !config.follow && !more && !tailer.has_held() {
             if sink.tracker.is_some() {
                 // Unterminated last lines and half-joined lines are left for the next run to read
-                // whole; the registry's offsets stop before them.
+                // whole; the registry's offsets stop before them. Multiline groups are whole lines:
+                // they ship.
+                sink.flush_groups();
                 tailer.close_all();
             } else {
                 tailer.finish_all(&mut sink);
@@ -153,6 +156,10 @@ pub fn run_source(
                 // Without a registry, lines half-joined so far are shipped flagged partial rather than
                 // lost with the process; with one, they are read again and joined after a restart.
                 sink.flush_all();
+            } else {
+                // Multiline groups are whole lines, shipped at shutdown; only a kill leaves one open,
+                // and then the registry makes the next run read it again from its first line.
+                sink.flush_groups();
             }
             sink.send();
             tailer.close_all();
@@ -209,6 +216,7 @@ struct ParsingSink {
     tx: mpsc::Sender<Batch>,
     max_line_bytes: usize,
     partial_timeout: Duration,
+    multiline: MultilineRules,
     /// The time of the current reading round; one clock read per round, not per line.
     now: Instant,
     /// The receiver is gone: nothing more can be delivered.
@@ -276,6 +284,13 @@ impl ParsingSink {
         let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
         for key in keys {
             self.with_parser(key, |p, out| p.flush_all(out));
+        }
+    }
+
+    fn flush_groups(&mut self) {
+        let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
+        for key in keys {
+            self.with_parser(key, |p, out| p.flush_groups(out));
         }
     }
 
@@ -350,7 +365,8 @@ impl ParsingSink {
         );
         self.parsers.insert(
             key,
-            LineParser::new(origin, self.max_line_bytes, self.partial_timeout),
+            LineParser::new(origin, self.max_line_bytes, self.partial_timeout)
+                .with_multiline(self.multiline.for_path(&file.path)),
         );
     }
 

@@ -4,7 +4,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::registry::{Entry, RegistryError, SharedTracker, Store, Tracker};
-use crate::telemetry::Telemetry;
 
 /// What a run resumes from.
 pub struct State {
@@ -18,13 +17,17 @@ pub struct State {
 
 impl State {
     /// Loads the registry under `dir`. A damaged registry is set aside and reported; reading then starts
-    /// as if there were none (duplicates, never loss), and `telemetry` told.
-    pub fn open(dir: &Path, telemetry: &Telemetry) -> Result<State, RegistryError> {
+    /// as if there were none (duplicates, never loss).
+    pub fn open(dir: &Path) -> Result<State, RegistryError> {
         let store = Store::open(dir)?;
         let loaded = store.load()?;
         if let Some(kept) = &loaded.recovered_from {
-            let reason = loaded.reason.as_deref().unwrap_or("unknown");
-            telemetry.registry_corrupt(store.path(), kept, reason);
+            tracing::error!(
+                registry = %store.path().display(),
+                kept_as = %kept.display(),
+                reason = loaded.reason.as_deref().unwrap_or("unknown"),
+                "the registry was corrupt and is kept aside; files are read as if new (start_at)"
+            );
         }
         let agent_id = loaded
             .snapshot

@@ -11,8 +11,6 @@
 //! The parts, one a file: `rotation` (a name that changes its file), `restart` (taking up the files of
 //! an earlier run), `budget` (descriptors bounded by `max_open_files`), `schedule` (which file is read
 //! when, and the read gate), `roots` (the log-root checks).
-//! What stays here, a little over 400 lines, is the set itself: adding, opening, syncing with a scan and
-//! finishing files, which every part above works through.
 
 mod budget;
 mod config;
@@ -37,7 +35,6 @@ use super::reader::FileReader;
 use super::{FileEvent, FileIdentity, FileKey, Fingerprint, LineSink, OpenedFile, Resume};
 use crate::config::StartAt;
 use crate::discover::DirWatcher;
-use crate::telemetry::Telemetry;
 
 #[derive(Debug, Error)]
 #[error("cannot open {path}: {cause}")]
@@ -108,8 +105,6 @@ pub struct Tailer {
     held: BTreeMap<FileKey, Instant>,
     roots: LogRoots,
     progress: Arc<Progress>,
-    /// Where the tailer's events go (each logs itself).
-    telemetry: Arc<Telemetry>,
 }
 
 impl Tailer {
@@ -132,15 +127,12 @@ impl Tailer {
             held: BTreeMap::new(),
             roots: LogRoots::default(),
             progress: Arc::default(),
-            telemetry: Arc::default(),
         }
     }
 
-    /// Publishes what is read of each file to `progress`, for /metrics, and tells `telemetry` what
-    /// happens to files. Set before the first `sync`.
-    pub fn report_to(&mut self, progress: Arc<Progress>, telemetry: Arc<Telemetry>) {
+    /// Publishes what is read of each file to `progress`, for /metrics. Set before the first `sync`.
+    pub fn report_to(&mut self, progress: Arc<Progress>) {
         self.progress = progress;
-        self.telemetry = telemetry;
     }
 
     /// Starts tailing a discovered file.
@@ -187,8 +179,8 @@ impl Tailer {
         };
         let offset = match self.take_known(identity, &file) {
             Some(known) if known.offset > meta.len() => {
-                self.telemetry
-                    .file_truncated_while_stopped(path, known.offset, meta.len());
+                tracing::warn!(path = %path.display(), offset = known.offset, size = meta.len(),
+                    "file truncated while loglynk was not running; reading it from the start");
                 0
             }
             Some(known) => known.offset,
@@ -311,7 +303,7 @@ impl Tailer {
             }
         }
         for error in errors {
-            self.telemetry.file_failed(&error);
+            tracing::warn!(%error, "file skipped; retried at the next scan");
         }
     }
 

@@ -1,180 +1,132 @@
-//! Delivery's events: bulk requests sent, answered, refused and sent again, documents dead-lettered,
-//! and whether Elasticsearch answers at all. What became of the events is counted in the ledger; how
-//! delivery went about it (requests, failures, items sent again) in the counts here, which the delivery
-//! tests read.
+//! How long after a line was written Elasticsearch acknowledged it: the indicator of the log-delivery
+//! SLO ("lines shipped within 60 s of being written", deploy/monitoring/prometheus/rules/slo.rules.yml).
+//!
+//! Observed once per bulk request rather than once per line: a request's write times are counted into
+//! buckets on the stack and added under one lock, so the hot path pays a comparison per line and no
+//! shared write.
 
-use std::fmt::Display;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
+use std::sync::{Mutex, PoisonError};
 
-use super::instruments::{add, load, since_unix_ms, unix_seconds};
-use super::{DropReason, Telemetry};
+/// Upper bounds in seconds. 60 is the SLO's threshold and must stay one of them; the others show how
+/// far off a bad hour was (a flush interval, a retry backoff, an outage).
+pub const DELIVERY_BUCKETS: [f64; 13] = [
+    0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+];
 
+const SLOTS: usize = DELIVERY_BUCKETS.len() + 1;
+
+/// A histogram of delivery latencies, in seconds.
 #[derive(Debug, Default)]
-pub(super) struct DeliveryCounters {
-    requests: AtomicU64,
-    failed_requests: AtomicU64,
-    retried_items: AtomicU64,
+pub struct DeliveryLatency {
+    state: Mutex<State>,
 }
 
-/// How delivery went about it so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DeliveryCounts {
-    /// Bulk requests sent, every attempt counted.
-    pub requests: u64,
-    /// Attempts that did not deliver their items: no answer, a refused request, an unreadable answer.
-    pub failed_requests: u64,
-    /// Items of an answered request that are sent again on their own (429 or 5xx on the item).
-    pub retried_items: u64,
+#[derive(Debug, Default, Clone, Copy)]
+struct State {
+    /// Per bucket, not cumulative; the last is over every bound (`+Inf`).
+    buckets: [u64; SLOTS],
+    count: u64,
+    sum: f64,
 }
 
-impl Telemetry {
-    /// A bulk request is sent (a first attempt or a retry).
-    pub fn bulk_sent(&self) {
-        add(&self.delivery.requests, 1);
-    }
+/// One reading: sum, count and the non-cumulative buckets, `f64::MAX` standing for `+Inf` (as
+/// prometheus-client's encoder expects).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencySnapshot {
+    pub sum: f64,
+    pub count: u64,
+    pub buckets: Vec<(f64, u64)>,
+}
 
-    /// A bulk request got an HTTP answer after `took`.
-    pub fn bulk_answered(&self, status: u16, took: Duration) {
-        self.bulk_requests
-            .get_or_create(&vec![("status", status.to_string())])
-            .inc();
-        self.bulk_duration.observe(took.as_secs_f64());
-        self.es_answered();
-        if (200..300).contains(&status) {
-            self.es_last_success.set(unix_seconds(SystemTime::now()));
+impl DeliveryLatency {
+    /// Lines written at `written` (Unix nanoseconds) were delivered at `now`. A write time after `now`
+    /// (a runtime's clock ahead of ours) counts as delivered at once rather than as a negative time.
+    pub fn observe(&self, written: &[i64], now: i64) {
+        if written.is_empty() {
+            return;
         }
+        let mut local = State::default();
+        for &at in written {
+            let seconds = now.saturating_sub(at).max(0) as f64 / 1e9;
+            let slot = DELIVERY_BUCKETS.partition_point(|&bound| bound < seconds);
+            local.buckets[slot] += 1;
+            local.sum += seconds;
+        }
+        local.count = written.len() as u64;
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        for (total, add) in state.buckets.iter_mut().zip(local.buckets) {
+            *total += add;
+        }
+        state.count += local.count;
+        state.sum += local.sum;
     }
 
-    /// A bulk request got no answer (connection, TLS, timeout); it is sent again.
-    pub fn bulk_failed(&self, took: Duration, error: &dyn Display) {
-        self.bulk_requests
-            .get_or_create(&vec![("status", "error".to_owned())])
-            .inc();
-        self.bulk_duration.observe(took.as_secs_f64());
-        add(&self.delivery.failed_requests, 1);
-        tracing::warn!(%error, "bulk request failed; retrying");
-    }
-
-    /// A request was too large for the server (413): it is sent again in two halves, or its one
-    /// document dead-lettered.
-    pub fn bulk_too_large(&self) {
-        add(&self.delivery.failed_requests, 1);
-    }
-
-    /// A request was refused as a whole in a way that may pass later (429, 5xx); it is sent again.
-    pub fn bulk_rejected(&self, status: u16, host: &dyn Display) {
-        add(&self.delivery.failed_requests, 1);
-        tracing::warn!(status, host = %host, "bulk request rejected; retrying");
-    }
-
-    /// A request was refused as a whole for what a person must fix (credentials, permissions); it is
-    /// sent again, since a rotated secret or a new role fixes it. `body`: the start of the answer.
-    pub fn bulk_refused(&self, status: u16, host: &dyn Display, body: &str) {
-        add(&self.delivery.failed_requests, 1);
-        tracing::error!(status, host = %host, %body,
-            "Elasticsearch refused the bulk request (credentials, permissions?); retrying");
-    }
-
-    /// An answer that could not be read: which items landed is unknown, so all are sent again.
-    pub fn bulk_unreadable(&self, error: &dyn Display) {
-        add(&self.delivery.failed_requests, 1);
-        tracing::warn!(%error, "unreadable bulk response; sending the request again");
-    }
-
-    /// `n` items of an answered request are sent again on their own.
-    pub fn bulk_items_retried(&self, n: u64) {
-        add(&self.delivery.retried_items, n);
-    }
-
-    /// A request (or part of one) is sent again.
-    pub fn bulk_retried(&self) {
-        self.bulk_retries.inc();
-    }
-
-    /// A bulk request body of `bytes` was built and waits for delivery.
-    pub fn request_queued(&self, bytes: usize) {
-        self.queued_bytes.inc_by(bytes as i64);
-    }
-
-    /// A queued request body of `bytes` was delivered (or abandoned at exit).
-    pub fn request_done(&self, bytes: usize) {
-        self.queued_bytes.dec_by(bytes as i64);
-    }
-
-    /// A document was refused for good (by Elasticsearch, or for lacking a field of the index
-    /// pattern) and is kept in the dead-letter file.
-    pub fn document_dead_lettered(&self, index: &str, status: u16, error_type: &str, reason: &str) {
-        self.ledger.dead_lettered(1);
-        tracing::warn!(%index, status, error_type, reason, "document refused; dead-lettered");
-    }
-
-    /// A document refused for good could not be written to the dead-letter file: it is lost.
-    pub fn dead_letter_write_failed(&self, error: &dyn Display) {
-        self.ledger.dropped(DropReason::DeadLetterWriteFailed, 1);
-        tracing::error!(%error, "cannot write the dead-letter file; the document is lost");
-    }
-
-    /// The dead-letter file could not be flushed after documents were written to it.
-    pub fn dead_letter_flush_failed(&self, error: &dyn Display) {
-        tracing::error!(%error, "cannot flush the dead-letter file");
-    }
-
-    /// Elasticsearch answered something: it is up, whatever it thought of the request.
-    pub fn es_answered(&self) {
-        let now = unix_seconds(SystemTime::now());
-        self.es_last_answer_ms
-            .store((now * 1000.0) as u64, Ordering::Relaxed);
-    }
-
-    /// How long since Elasticsearch last answered; `None` before it ever did.
-    pub fn since_es_answered(&self) -> Option<Duration> {
-        since_unix_ms(self.es_last_answer_ms.load(Ordering::Relaxed))
-    }
-
-    /// The probe reached Elasticsearch, after it had not (or at start).
-    pub fn es_reachable(&self, version: &dyn Display, host: &dyn Display) {
-        tracing::info!(version = %version, host = %host, "connected to Elasticsearch");
-    }
-
-    /// The probe did not reach Elasticsearch, after it had (or at start).
-    pub fn es_unreachable(&self, error: &dyn Display) {
-        tracing::warn!(%error, "Elasticsearch is not reachable; retrying while running");
-    }
-
-    /// One reading of delivery's counts.
-    pub fn delivery_counts(&self) -> DeliveryCounts {
-        let c = &self.delivery;
-        DeliveryCounts {
-            requests: load(&c.requests),
-            failed_requests: load(&c.failed_requests),
-            retried_items: load(&c.retried_items),
+    pub fn snapshot(&self) -> LatencySnapshot {
+        let state = *self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let bounds = DELIVERY_BUCKETS.iter().copied().chain([f64::MAX]);
+        LatencySnapshot {
+            sum: state.sum,
+            count: state.count,
+            buckets: bounds.zip(state.buckets).collect(),
         }
     }
 }
 
-/// The cluster set-up `run` does before its first bulk request (`loglynk bootstrap`'s objects).
-impl Telemetry {
-    /// One step of the set-up, as `loglynk bootstrap` reports it.
-    pub fn cluster_set_up(&self, step: &str) {
-        tracing::info!(step, "cluster set-up");
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: i64 = 1_000_000_000;
+
+    fn count_at(snapshot: &LatencySnapshot, bound: f64) -> u64 {
+        snapshot
+            .buckets
+            .iter()
+            .find(|(b, _)| *b == bound)
+            .map(|(_, n)| *n)
+            .unwrap()
     }
 
-    /// The cluster's template or policy differs from loglynk's and was left alone.
-    pub fn cluster_differs(&self) {
-        tracing::warn!(
-            "the cluster's index template or ILM policy differs from loglynk's; \
-             `loglynk bootstrap` shows how, `--force` replaces them"
+    #[test]
+    fn each_line_lands_in_the_first_bucket_that_holds_it() {
+        let latency = DeliveryLatency::default();
+        let now = 1_800_000_000 * SECOND;
+        // 0.2 s, exactly 60 s (inclusive bound), 61 s, two hours, and a clock ahead of ours.
+        latency.observe(
+            &[
+                now - SECOND / 5,
+                now - 60 * SECOND,
+                now - 61 * SECOND,
+                now - 7200 * SECOND,
+                now + 5 * SECOND,
+            ],
+            now,
+        );
+        let s = latency.snapshot();
+        assert_eq!(s.count, 5);
+        assert_eq!(count_at(&s, 0.5), 2, "0.2 s and the future line");
+        assert_eq!(count_at(&s, 60.0), 1);
+        assert_eq!(count_at(&s, 120.0), 1);
+        assert_eq!(count_at(&s, f64::MAX), 1, "two hours is over every bound");
+        assert_eq!(s.buckets.iter().map(|(_, n)| n).sum::<u64>(), 5);
+        assert!(
+            (s.sum - (0.2 + 60.0 + 61.0 + 7200.0)).abs() < 1e-6,
+            "{}",
+            s.sum
         );
     }
 
-    /// The set-up failed in a way that may pass: it is tried again before shipping starts.
-    pub fn cluster_set_up_retrying(&self, error: &dyn Display) {
-        tracing::warn!(%error, "cannot set up the cluster yet; retrying before shipping");
-    }
-
-    /// The set-up failed for good: shipping starts without it.
-    pub fn cluster_set_up_failed(&self, error: &dyn Display) {
-        tracing::error!(%error, "cannot set up the cluster; shipping without it");
+    #[test]
+    fn observations_add_up_and_nothing_observed_is_all_zero() {
+        let latency = DeliveryLatency::default();
+        latency.observe(&[], 0);
+        assert_eq!(latency.snapshot().count, 0);
+        assert_eq!(latency.snapshot().buckets.len(), DELIVERY_BUCKETS.len() + 1);
+        latency.observe(&[0, 0], 3 * SECOND);
+        latency.observe(&[0], 3 * SECOND);
+        let s = latency.snapshot();
+        assert_eq!(s.count, 3);
+        assert_eq!(count_at(&s, 5.0), 3);
+        assert!((s.sum - 9.0).abs() < 1e-9);
     }
 }

@@ -1,14 +1,14 @@
 //! The agent's instruments, private to this module: the stages report what happened through one method
 //! per notable event (as Vector's internal events: the method logs the event and counts it), and
-//! `/metrics`, `/readyz`, the finishing log line of `tail` and `run`, and the tests read them. The loss
-//! ledger is the only count of events.
+//! `/metrics`, `/status`, `/readyz`, the finishing log line of `tail` and `run`, and the tests read them.
+//! The loss ledger is the only count of events.
 //!
 //! The events themselves are grouped by concern beside this file: `reading` (files and lines),
-//! `delivery` (Elasticsearch and the dead-letter file), `registry` (saving offsets), `lifecycle`
-//! (signals, shutdown, the summary). Telemetry imports no stage, so every stage can report to it.
+//! `elasticsearch` (bulk requests, dead letters, the cluster), `registry` (saving offsets), `lifecycle`
+//! (the line that sums up a run).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus_client::metrics::counter::Counter;
@@ -16,18 +16,19 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
-use super::delivery::DeliveryCounters;
-use super::gauges::MeasureFiles;
+use super::delivery::DeliveryLatency;
+use super::elasticsearch::DeliveryCounters;
 use super::ledger::{Counts, Ledger};
 use super::reading::ReadCounters;
 use super::registry::Failing;
+use crate::enrich::kube::cache::PodCache;
+use crate::registry::{lock, SharedTracker};
+use crate::tail::Progress;
 
-/// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
+/// `status="200"`, `status="429"`, … or `status="error"` when no answer came; `namespace="shop"`.
 pub type StatusLabels = Vec<(&'static str, String)>;
 
-/// Events read whose offsets the registry on disk lacks, asked at each scrape.
-type UnsavedEvents = Box<dyn Fn() -> u64 + Send + Sync>;
-
+#[derive(Debug)]
 pub struct Telemetry {
     pub(super) ledger: Ledger,
     pub(super) read: ReadCounters,
@@ -38,32 +39,39 @@ pub struct Telemetry {
     pub(super) bulk_retries: Counter,
     /// Bulk request bodies built and not yet delivered.
     pub(super) queued_bytes: Gauge,
-    /// The tailed files, measured at each scrape (tailed, open, bytes behind), once reading started.
-    pub(super) files: OnceLock<Arc<dyn MeasureFiles>>,
+    /// The tailed files, measured at each scrape (tailed, open, bytes behind).
+    pub(super) files: Arc<Progress>,
     /// Discovered names refused for resolving outside the log roots.
     pub(super) files_refused: Counter,
     pub(super) registry_flush: Histogram,
     /// Writes of the registry that failed (each is retried).
     pub(super) registry_flush_failures: Counter,
-    /// The registry's writes failing in a row, until one succeeds; readiness reports why.
+    /// Why the last write of the registry failed, until one succeeds; readiness reports it.
     pub(super) registry_failing: Mutex<Option<Failing>>,
-    /// The run's registry, once one is kept: `/metrics` reads its unsaved events.
-    registry: OnceLock<UnsavedEvents>,
+    /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
+    /// Replaced when a reload restarts the pipeline.
+    registry: Mutex<Option<SharedTracker>>,
     pub(super) es_last_success: Gauge<f64, AtomicU64>,
+    /// From a line's write time to Elasticsearch's acknowledgement of it.
+    pub(super) delivery_latency: DeliveryLatency,
+    /// Bulk item bytes Elasticsearch settled, by namespace: what capacity planning adds up.
+    pub(super) shipped_bytes: Family<StatusLabels, Counter>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     pub(super) es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
+    /// What `/status` shows besides the instruments: bulk requests sent and not answered yet, the
+    /// retry wait under way (its end and length, Unix ms and ms), the metadata cache, the start.
+    pub(super) requests_in_flight: AtomicI64,
+    pub(super) backoff_until_ms: AtomicU64,
+    backoff_ms: AtomicU64,
+    kube: OnceLock<PodCache>,
+    started: SystemTime,
+    /// Reloads of the configuration, `result="success"` or `"failure"`.
+    pub(super) config_reloads: Family<ResultLabels, Counter>,
 }
 
-impl std::fmt::Debug for Telemetry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Telemetry")
-            .field("counts", &self.counts())
-            .field("read", &self.read_counts())
-            .field("delivery", &self.delivery_counts())
-            .finish_non_exhaustive()
-    }
-}
+/// `result="success"` or `result="failure"`.
+pub type ResultLabels = Vec<(&'static str, &'static str)>;
 
 impl Default for Telemetry {
     fn default() -> Telemetry {
@@ -77,24 +85,109 @@ impl Default for Telemetry {
             bulk_duration: Histogram::new(exponential_buckets(0.005, 2.0, 15)),
             bulk_retries: Counter::default(),
             queued_bytes: Gauge::default(),
-            files: OnceLock::new(),
+            files: Arc::default(),
             files_refused: Counter::default(),
             // 1 ms to ~4 s: an fsync on a healthy disk takes milliseconds.
             registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
             registry_flush_failures: Counter::default(),
             registry_failing: Mutex::new(None),
-            registry: OnceLock::new(),
+            registry: Mutex::new(None),
             es_last_success: Gauge::default(),
+            delivery_latency: DeliveryLatency::default(),
+            shipped_bytes: Family::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
+            requests_in_flight: AtomicI64::new(0),
+            backoff_until_ms: AtomicU64::new(0),
+            backoff_ms: AtomicU64::new(0),
+            kube: OnceLock::new(),
+            started: SystemTime::now(),
+            config_reloads: Family::default(),
         }
     }
 }
 
 impl Telemetry {
+    /// Lines read whose batches were abandoned unacknowledged: the next pipeline reads them again.
+    pub fn lines_to_read_again(&self, n: u64) {
+        self.ledger.unread(n);
+    }
+
     /// One consistent reading of the ledger.
     pub fn counts(&self) -> Counts {
         self.ledger.counts()
+    }
+
+    /// A request's lines, written at `written` (Unix nanoseconds, their `@timestamp`), are settled in
+    /// Elasticsearch now.
+    pub fn lines_delivered(&self, written: &[i64]) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        self.delivery_latency.observe(written, now);
+    }
+
+    /// `bytes` of bulk items (action and document lines, uncompressed) from files of `namespace` (empty
+    /// when the path names none) are settled in Elasticsearch.
+    pub fn bytes_delivered(&self, namespace: &str, bytes: u64) {
+        self.shipped_bytes
+            .get_or_create(&vec![("namespace", namespace.to_owned())])
+            .inc_by(bytes);
+    }
+
+    /// Where the tailer keeps its file gauges, measured at each scrape.
+    pub fn file_gauges(&self) -> Arc<Progress> {
+        Arc::clone(&self.files)
+    }
+
+    /// A request failed and the next attempt waits `delay`.
+    pub fn backing_off(&self, delay: Duration) {
+        let until = unix_seconds(SystemTime::now()) * 1000.0 + delay.as_millis() as f64;
+        self.backoff_ms
+            .store(delay.as_millis() as u64, Ordering::Relaxed);
+        self.backoff_until_ms.store(until as u64, Ordering::Relaxed);
+    }
+
+    /// The retry wait under way: its whole length and what is left; `None` when none is.
+    pub fn backoff(&self) -> Option<(Duration, Duration)> {
+        let until = self.backoff_until_ms.load(Ordering::Relaxed);
+        let now = (unix_seconds(SystemTime::now()) * 1000.0) as u64;
+        (until > now).then(|| {
+            (
+                Duration::from_millis(self.backoff_ms.load(Ordering::Relaxed)),
+                Duration::from_millis(until - now),
+            )
+        })
+    }
+
+    /// Bulk requests sent and not answered yet.
+    pub fn requests_in_flight(&self) -> i64 {
+        self.requests_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// When a bulk request last succeeded; `None` before one did.
+    pub fn last_success(&self) -> Option<SystemTime> {
+        let seconds = self.es_last_success.get();
+        (seconds > 0.0).then(|| UNIX_EPOCH + Duration::from_secs_f64(seconds))
+    }
+
+    /// Bulk request bodies built and not yet delivered.
+    pub fn queued_bytes(&self) -> i64 {
+        self.queued_bytes.get()
+    }
+
+    /// Reports the metadata cache's state from now on (`/status`).
+    pub fn watch_kube(&self, cache: PodCache) {
+        let _ = self.kube.set(cache);
+    }
+
+    pub fn kube(&self) -> Option<&PodCache> {
+        self.kube.get()
+    }
+
+    /// Since the process started.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed().unwrap_or_default()
     }
 
     pub fn set_pipeline_running(&self, running: bool) {
@@ -105,28 +198,29 @@ impl Telemetry {
         self.pipeline_running.load(Ordering::Relaxed)
     }
 
-    /// Measures the tailed files through `files` at each scrape from now on (the first reading side of
-    /// a run; a second is ignored).
-    pub fn measure_files(&self, files: Arc<dyn MeasureFiles>) {
-        let _ = self.files.set(files);
-    }
-
-    /// Reports the unsaved events `unsaved` counts from now on (the first registry of a run; a second
-    /// is ignored).
-    pub fn watch_registry(&self, unsaved: impl Fn() -> u64 + Send + Sync + 'static) {
-        let _ = self.registry.set(Box::new(unsaved));
+    /// Reports the unsaved events of `tracker` from now on (the pipeline's current tracker: a reload
+    /// starts another).
+    pub fn watch_registry(&self, tracker: SharedTracker) {
+        *self.registry.lock().unwrap_or_else(PoisonError::into_inner) = Some(tracker);
     }
 
     /// Events read whose offsets the registry on disk lacks, in flight or not; 0 without a registry.
     pub fn events_not_in_registry(&self) -> u64 {
-        self.registry.get().map_or(0, |unsaved| unsaved())
+        let tracker = self
+            .registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        tracker.map_or(0, |tracker| lock(&tracker).unsaved_events())
     }
-}
 
-/// Plain counters and state, consistent after every update: a panic elsewhere while holding the lock
-/// leaves them usable.
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The configuration was reloaded (`applied`), or the new one was refused and the running one kept.
+    pub fn config_reloaded(&self, applied: bool) {
+        let result = if applied { "success" } else { "failure" };
+        self.config_reloads
+            .get_or_create(&vec![("result", result)])
+            .inc();
+    }
 }
 
 pub(super) fn unix_seconds(time: SystemTime) -> f64 {
@@ -134,7 +228,13 @@ pub(super) fn unix_seconds(time: SystemTime) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// Adds `n` to a plain counter that only tests and the summary read.
+/// Plain counters and state, consistent after every update: a panic elsewhere while holding the lock
+/// leaves them usable.
+pub(super) fn guard<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Adds `n` to a plain counter that the summary, `/status` and the tests read.
 pub(super) fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }

@@ -11,9 +11,10 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::gauges::MeasureKube;
 use super::ledger::DropReason;
 use super::Telemetry;
+use crate::enrich::kube::cache::PodCache;
+use crate::tail::Progress;
 
 /// Every metric starts with `loglynk_`.
 const PREFIX: &str = "loglynk";
@@ -35,14 +36,33 @@ impl Metrics {
         registry.register_collector(Box::new(LedgerCollector {
             telemetry: Arc::clone(telemetry),
         }));
-        registry.register_collector(Box::new(FilesCollector {
+        registry.register_collector(Box::new(DeliveryCollector {
             telemetry: Arc::clone(telemetry),
         }));
+        registry.register_collector(Box::new(FilesCollector {
+            files: Arc::clone(&telemetry.files),
+        }));
         let t = telemetry;
+        let reloads = &t.config_reloads;
+        for result in ["success", "failure"] {
+            // Both series exist from the start, so an alert on failures has a zero to compare with.
+            let _ = reloads.get_or_create(&vec![("result", result)]);
+        }
+        registry.register(
+            "config_reloads",
+            "Reloads of the configuration: success (applied) or failure (refused, the running one kept)",
+            reloads.clone(),
+        );
         registry.register(
             "bulk_requests",
             "Bulk requests by HTTP status (\"error\": no answer)",
             t.bulk_requests.clone(),
+        );
+        registry.register(
+            "shipped_bytes",
+            "Bytes of bulk items (action and document lines, uncompressed) Elasticsearch settled, by \
+             the Kubernetes namespace of their file",
+            t.shipped_bytes.clone(),
         );
         let counters = [
             (
@@ -97,10 +117,9 @@ impl Metrics {
     }
 
     /// Adds the pod cache's size and watch health.
-    pub fn register_kube(&mut self, cache: impl MeasureKube + 'static) {
-        self.registry.register_collector(Box::new(KubeCollector {
-            cache: Box::new(cache),
-        }));
+    pub fn register_kube(&mut self, cache: PodCache) {
+        self.registry
+            .register_collector(Box::new(KubeCollector { cache }));
     }
 
     /// The text exposition (OpenMetrics, which Prometheus reads), ending in `# EOF`.
@@ -183,21 +202,41 @@ impl Collector for LedgerCollector {
     }
 }
 
+/// The delivery latency histogram (see `delivery`), read at the scrape.
+#[derive(Debug)]
+struct DeliveryCollector {
+    telemetry: Arc<Telemetry>,
+}
+
+impl Collector for DeliveryCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let now = self.telemetry.delivery_latency.snapshot();
+        let mut metric = encoder.encode_descriptor(
+            "delivery_latency",
+            "Time from a line being written (its @timestamp) to Elasticsearch settling it \
+             (acknowledged, or refused into the dead-letter file)",
+            Some(&Unit::Seconds),
+            prometheus_client::metrics::MetricType::Histogram,
+        )?;
+        metric.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+            now.sum,
+            now.count,
+            &now.buckets,
+            None,
+        )
+    }
+}
+
 /// The file gauges, measured at the scrape: they must move while the reading thread is blocked in a
-/// stalled output (see `tail::Progress`). All 0 before reading starts.
+/// stalled output (see `Progress`).
 #[derive(Debug)]
 struct FilesCollector {
-    telemetry: Arc<Telemetry>,
+    files: Arc<Progress>,
 }
 
 impl Collector for FilesCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let now = self
-            .telemetry
-            .files
-            .get()
-            .map(|files| files.measure())
-            .unwrap_or_default();
+        let now = self.files.measure();
         let gauges = [
             ("files_tailed", "Files being tailed", now.tailed),
             (
@@ -226,12 +265,12 @@ impl Collector for FilesCollector {
 
 #[derive(Debug)]
 struct KubeCollector {
-    cache: Box<dyn MeasureKube>,
+    cache: PodCache,
 }
 
 impl Collector for KubeCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let status = self.cache.measure();
+        let status = self.cache.status();
         let flag = |b: bool| i64::from(b);
         let gauges: [(&str, &str, i64); 4] = [
             (

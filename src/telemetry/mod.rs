@@ -1,25 +1,27 @@
 //! The agent's own signals: its logs (structured JSON through `tracing`), its metrics (the loss ledger
 //! among them) and its health endpoints. Every notable event is one method of [`Telemetry`] that logs
-//! it and counts it; telemetry imports no stage of the pipeline, so every stage reports to it.
+//! it and counts it.
 
 mod delivery;
-mod gauges;
+mod elasticsearch;
 mod http;
+pub mod human;
 mod instruments;
-mod kube;
 mod ledger;
 mod lifecycle;
 mod logging;
 mod metrics;
+mod progress_line;
 mod reading;
 mod registry;
-mod tailing;
+mod status;
 
-pub use delivery::DeliveryCounts;
-pub use gauges::{FilesNow, KubeNow, MeasureFiles, MeasureKube};
-pub use http::{serve_http, HttpError, READY_WITHIN};
+pub use elasticsearch::DeliveryCounts;
+pub use http::{serve_http, HttpError, ReloadOutcome, ReloadRequest, READY_WITHIN};
 pub use instruments::Telemetry;
 pub use ledger::{Counts, DropReason};
-pub use logging::{init_logging, LogFormat};
+pub use logging::{init_logging, set_log_level, LogFormat};
 pub use metrics::Metrics;
+pub use progress_line::{ProgressLine, Work};
 pub use reading::ReadCounts;
+pub use status::status;

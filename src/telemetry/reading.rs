@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicU64;
 
 use super::instruments::{add, load};
 use super::Telemetry;
+use crate::enrich::kube::EnrichReport;
 
 #[derive(Debug, Default)]
 pub(super) struct ReadCounters {
@@ -102,24 +103,12 @@ impl Telemetry {
     }
 }
 
-/// Discovery's events: how new files and growth are noticed.
-impl Telemetry {
-    /// inotify cannot be had: new files and growth are found by polling, a little later.
-    pub fn inotify_unavailable(&self, error: &dyn Display) {
-        tracing::warn!(%error, "inotify is unavailable; files are polled instead");
+impl EnrichReport for Telemetry {
+    fn pod_found(&self) {
+        self.pod_metadata_found();
     }
 
-    /// The inotify watch limit is reached with `watched` directories: further ones are polled.
-    pub fn inotify_limit_reached(&self, watched: usize) {
-        tracing::warn!(
-            watched,
-            "inotify watch limit reached (fs.inotify.max_user_watches); \
-             further directories are polled"
-        );
-    }
-
-    /// A directory cannot be watched: it is polled.
-    pub fn directory_not_watched(&self, dir: &Path, error: &dyn Display) {
-        tracing::debug!(dir = %dir.display(), %error, "cannot watch directory; polling it");
+    fn pod_missing(&self, path: &str) {
+        self.pod_metadata_missing(path);
     }
 }

@@ -6,7 +6,9 @@ use std::fmt::Display;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::instruments::lock;
+use crate::registry::{RegistryError, SaveFailed, SaveReport};
+
+use super::instruments::guard;
 use super::Telemetry;
 
 /// While writes keep failing, the warning is repeated this often; every failure is counted.
@@ -26,7 +28,7 @@ impl Telemetry {
     /// The registry was written, in `took`.
     pub fn registry_saved(&self, took: Duration) {
         self.registry_flush.observe(took.as_secs_f64());
-        if let Some(failing) = lock(&self.registry_failing).take() {
+        if let Some(failing) = guard(&self.registry_failing).take() {
             tracing::info!(
                 failures = failing.count,
                 failed_for_secs = failing.since.elapsed().as_secs(),
@@ -41,7 +43,7 @@ impl Telemetry {
         self.registry_flush.observe(took.as_secs_f64());
         self.registry_flush_failures.inc();
         let now = Instant::now();
-        let mut failing = lock(&self.registry_failing);
+        let mut failing = guard(&self.registry_failing);
         let failing = failing.get_or_insert_with(|| Failing {
             since: now,
             count: 0,
@@ -89,21 +91,22 @@ impl Telemetry {
 
     /// Why the registry cannot be written, while it cannot.
     pub fn registry_failing(&self) -> Option<String> {
-        lock(&self.registry_failing)
+        guard(&self.registry_failing)
             .as_ref()
             .map(|failing| failing.error.clone())
     }
 }
 
-impl Telemetry {
-    /// The registry at `registry` could not be read (`reason`) and was kept aside as `kept_as`: files
-    /// are read as if new.
-    pub fn registry_corrupt(&self, registry: &Path, kept_as: &Path, reason: &str) {
-        tracing::error!(
-            registry = %registry.display(),
-            kept_as = %kept_as.display(),
-            reason,
-            "the registry was corrupt and is kept aside; files are read as if new (start_at)"
-        );
+impl SaveReport for Telemetry {
+    fn saved(&self, took: Duration) {
+        self.registry_saved(took);
+    }
+
+    fn failed(&self, took: Duration, error: &RegistryError, unsaved: u64) {
+        self.registry_save_failed(took, error, unsaved);
+    }
+
+    fn last_failed(&self, took: Duration, failed: &SaveFailed) {
+        self.registry_last_save_failed(took, &failed.path, &failed.source, failed.unsaved, failed);
     }
 }

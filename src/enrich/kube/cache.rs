@@ -24,7 +24,6 @@ use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
 use super::{trim_pod, MetadataOptions};
-use crate::telemetry::Telemetry;
 use health::Health;
 use index::PodIndex;
 use node::fetch_node;
@@ -46,8 +45,6 @@ pub struct PodCacheConfig {
     pub probe_interval: Duration,
     /// What [`trim_pod`] keeps of each pod.
     pub metadata: MetadataOptions,
-    /// Told of outages, recoveries and a stale cache.
-    pub telemetry: Arc<Telemetry>,
 }
 
 impl PodCacheConfig {
@@ -67,7 +64,6 @@ impl PodCacheConfig {
             stale_after: Duration::from_secs(30),
             probe_interval: Duration::from_secs(5),
             metadata: MetadataOptions::default(),
-            telemetry: Arc::default(),
         }
     }
 }
@@ -160,7 +156,7 @@ impl PodCache {
             node: RwLock::new(None),
             metadata: config.metadata.clone(),
             namespaces: config.watch_namespaces.then_some(namespace_store),
-            health: Health::new(config.stale_after, Arc::clone(&config.telemetry)),
+            health: Health::new(config.stale_after),
             cleanup_timeout: config.cleanup_timeout,
             pods_ready: signal::channel(false).0,
             namespaces_ready: signal::channel(!config.watch_namespaces).0,
@@ -365,10 +361,12 @@ async fn maintain(client: Client, shared: Arc<Shared>, probe_interval: Duration)
             .purge(Instant::now(), shared.cleanup_timeout);
         let health = shared.health.snapshot();
         if health.stale && !was_stale {
-            shared.health.telemetry.kube_cache_stale(
-                health.failing_for.map_or(0.0, |d| d.as_secs_f64()),
-                health.errors,
-                health.last_error.as_deref().unwrap_or(""),
+            tracing::warn!(
+                failing_secs = health.failing_for.map_or(0.0, |d| d.as_secs_f64()),
+                errors = health.errors,
+                last_error = health.last_error.as_deref().unwrap_or(""),
+                "Kubernetes metadata cache is stale: events get the last known pod metadata until the \
+                 API server answers again"
             );
         }
         was_stale = health.stale;

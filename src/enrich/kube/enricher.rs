@@ -11,11 +11,19 @@ use super::cache::PodCache;
 use super::PodMetadata;
 use crate::config::deadline;
 use crate::event::{Flags, Origin, PathMetadata};
-use crate::telemetry::Telemetry;
 
 /// While a file waits for its pod, it is asked about again this often, so lines ship soon after the
 /// watch delivers the pod rather than at the end of the wait.
 const RECHECK: Duration = Duration::from_millis(100);
+
+/// Where the enricher tells what it found of each file's pod: the agent's telemetry, which counts it
+/// (enrich does not know telemetry; telemetry reads the pod cache).
+pub trait EnrichReport: Send + Sync {
+    /// A file's pod was found: its events carry the pod's metadata from now on.
+    fn pod_found(&self);
+    /// A file's pod was not found within the wait: its events ship with the path's metadata.
+    fn pod_missing(&self, path: &str);
+}
 
 /// What the reader should do with a file's lines now.
 #[derive(Debug)]
@@ -73,19 +81,19 @@ pub struct KubeEnricher {
     /// Past this many memo entries, those of pods the cache no longer holds are dropped.
     memo_limit: usize,
     /// Told of each file whose pod was found, or not in time.
-    telemetry: Arc<Telemetry>,
+    report: Arc<dyn EnrichReport>,
 }
 
 impl KubeEnricher {
     /// `wait`: how long a file whose pod is not cached waits before shipping without API metadata
     /// (`metadata_wait`).
-    pub fn new(cache: PodCache, wait: Duration, telemetry: Arc<Telemetry>) -> KubeEnricher {
+    pub fn new(cache: PodCache, wait: Duration, report: Arc<dyn EnrichReport>) -> KubeEnricher {
         KubeEnricher {
             cache,
             wait,
             memo: HashMap::new(),
             memo_limit: 256,
-            telemetry,
+            report,
         }
     }
 
@@ -125,7 +133,7 @@ impl KubeEnricher {
             };
             let enriched = Origin::with_kubernetes(origin.path.clone(), meta.clone(), api);
             if !matches!(file.state, State::Found(_)) {
-                self.telemetry.pod_metadata_found();
+                self.report.pod_found();
             }
             file.state = State::Found(pod);
             return Decision::Proceed(Some(enriched));
@@ -164,7 +172,7 @@ impl KubeEnricher {
             State::Waiting { until } if now < until => Decision::Hold(until.min(now + RECHECK)),
             State::New | State::Waiting { .. } => {
                 file.state = State::Missing;
-                self.telemetry.pod_metadata_missing(&origin.path);
+                self.report.pod_missing(&origin.path);
                 Decision::Proceed(Some(Origin::flagged(
                     origin.path.clone(),
                     origin.metadata.clone(),

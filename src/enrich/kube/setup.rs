@@ -1,11 +1,8 @@
 //! From the `kubernetes:` configuration to a running pod cache, or to none, as `enabled` says.
 
-use std::sync::Arc;
-
 use super::cache::{client_from_env, KubeError, PodCache, PodCacheConfig};
 use super::MetadataOptions;
 use crate::config::{Kubernetes, KubernetesMode};
-use crate::telemetry::Telemetry;
 
 /// Whether a missing node name may widen the watch to every pod of the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,12 +15,11 @@ pub enum NodeScope {
 }
 
 /// Starts the cache on the current runtime when the configuration asks for it. `node_name_env` is
-/// `$NODE_NAME`, used when `node_name` is not set. The cache tells `telemetry` how its watch goes.
+/// `$NODE_NAME`, used when `node_name` is not set.
 pub async fn start_pod_cache(
     config: &Kubernetes,
     node_name_env: Option<String>,
     scope: NodeScope,
-    telemetry: &Arc<Telemetry>,
 ) -> Result<Option<PodCache>, KubeError> {
     if config.enabled == KubernetesMode::Off {
         return Ok(None);
@@ -31,7 +27,11 @@ pub async fn start_pod_cache(
     let client = match client_from_env(config.kubeconfig.as_deref()).await {
         Ok(client) => client,
         Err(KubeError::NoConfig(error)) if config.enabled == KubernetesMode::Auto => {
-            telemetry.kube_not_configured(&error);
+            tracing::warn!(
+                %error,
+                "no Kubernetes configuration (not in a pod, no kubeconfig): events carry only the \
+                 metadata in their log paths; set kubernetes.enabled: false to silence this"
+            );
             return Ok(None);
         }
         Err(error) => return Err(error),
@@ -43,7 +43,9 @@ pub async fn start_pod_cache(
     if node_name.is_none() {
         match scope {
             NodeScope::Required => return Err(KubeError::NoNodeName),
-            NodeScope::AnyNode => telemetry.kube_watching_every_node(),
+            NodeScope::AnyNode => tracing::warn!(
+                "no node name (kubernetes.node_name or $NODE_NAME): watching the pods of every node"
+            ),
         }
     }
     let cache_config = PodCacheConfig {
@@ -56,19 +58,21 @@ pub async fn start_pod_cache(
             namespace_labels: config.namespace_labels,
             node_metadata: config.node_metadata,
         },
-        telemetry: Arc::clone(telemetry),
         ..PodCacheConfig::all_nodes()
     };
     let cache = PodCache::start(client, cache_config);
     let watching = cache.clone();
-    let telemetry = Arc::clone(telemetry);
     tokio::spawn(async move {
         if watching
             .wait_ready(std::time::Duration::from_secs(3600))
             .await
         {
             let status = watching.status();
-            telemetry.kube_cache_ready(status.pods, status.namespaces);
+            tracing::info!(
+                pods = status.pods,
+                namespaces = status.namespaces,
+                "Kubernetes metadata cache ready"
+            );
         }
     });
     Ok(Some(cache))

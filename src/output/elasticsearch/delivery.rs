@@ -31,6 +31,13 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
+    /// Waits before the next attempt, telling `/status` how long.
+    async fn back_off(&self, backoff: &mut Backoff) {
+        let delay = backoff.next_delay();
+        self.telemetry.backing_off(delay);
+        tokio::time::sleep(delay).await;
+    }
+
     /// Returns once every item of `request` was acknowledged or dead-lettered (and the dead letters
     /// are on disk).
     pub async fn deliver(&self, request: BulkRequest, seed: u64) {
@@ -51,7 +58,7 @@ impl Deliverer {
                 Err(error) => {
                     self.telemetry.bulk_failed(sent.elapsed(), &error);
                     self.retry(&mut work, request);
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    self.back_off(&mut backoff).await;
                     continue;
                 }
             };
@@ -85,7 +92,7 @@ impl Deliverer {
                         self.telemetry.bulk_rejected(reply.status, &reply.host);
                     }
                     self.retry(&mut work, request);
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    self.back_off(&mut backoff).await;
                     continue;
                 }
             }
@@ -95,7 +102,7 @@ impl Deliverer {
                     // Which items landed is unknown: sending all again duplicates at worst.
                     self.telemetry.bulk_unreadable(&error);
                     self.retry(&mut work, request);
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    self.back_off(&mut backoff).await;
                     continue;
                 }
             };
@@ -120,7 +127,7 @@ impl Deliverer {
             if !retry.is_empty() {
                 self.telemetry.bulk_items_retried(retry.len() as u64);
                 self.retry(&mut work, request.subset(&retry, self.compression_level));
-                tokio::time::sleep(backoff.next_delay()).await;
+                self.back_off(&mut backoff).await;
             } else {
                 backoff.reset();
             }

@@ -38,7 +38,7 @@ impl Tailer {
                 true
             }
             Err(error) => {
-                self.telemetry.file_open_failed(&tailed.file.target, &error);
+                tracing::warn!(path = %tailed.file.target.display(), %error, "cannot open file");
                 false
             }
         }
@@ -123,6 +123,9 @@ impl Tailer {
         if !opened {
             // No descriptor free: try again at the next poll.
             self.ready.remove(&key);
+        }
+        if let Some(tailed) = self.files.get(&key) {
+            tailed.mark.limited(!opened);
         }
         opened
     }

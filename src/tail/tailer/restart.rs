@@ -43,7 +43,8 @@ impl Tailer {
         let i = self.known.iter().position(|e| e.identity == identity)?;
         let mut known = self.known.swap_remove(i);
         if !known.fingerprint.matches_file(file).unwrap_or(false) {
-            self.telemetry.file_changed_while_stopped(&known.path);
+            tracing::info!(path = %known.path.display(),
+                "file content changed while loglynk was not running; reading it from the start");
             known.offset = 0;
         }
         Some(known)
@@ -80,11 +81,8 @@ impl Tailer {
             if read_all {
                 self.finished_ids.insert(opened.identity);
             } else {
-                self.telemetry.file_rotated_while_stopped(
-                    &opened.path,
-                    &opened.target,
-                    opened.offset,
-                );
+                tracing::info!(path = %opened.path.display(), rotated = %opened.target.display(),
+                    offset = opened.offset, "reading the rest of a file rotated while loglynk was not running");
                 chain.last =
                     Some(self.insert(opened, Phase::Orphan, chain.last, rotated.gzip, sink));
             }
@@ -115,7 +113,7 @@ impl Tailer {
             .collect();
         let exclude = |p: &Path| tailed.iter().any(|t| t == p);
         let Some(at) = find_rotated(&dir, known.identity, known.fingerprint, &exclude) else {
-            self.telemetry.file_of_record_gone(&known.path);
+            tracing::debug!(path = %known.path.display(), "registry record of a file that is gone");
             return None;
         };
         let in_place = at == Found::Renamed(known.target.clone());
@@ -131,7 +129,8 @@ impl Tailer {
             }
         };
         if in_place && known.path.symlink_metadata().is_err() {
-            self.telemetry.file_name_gone(&known.path, &target);
+            tracing::info!(path = %known.path.display(), target = %target.display(),
+                "a file's name is gone but the file is not; kept, to resume if a name leads to it again");
             let opened = OpenedFile {
                 target,
                 ..OpenedFile::from(known)

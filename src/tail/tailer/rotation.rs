@@ -178,8 +178,8 @@ impl Tailer {
             let Ok(fingerprint) = File::open(&target).and_then(|f| Fingerprint::of_file(&f)) else {
                 continue;
             };
-            self.telemetry
-                .file_rotated_before_seen(&origin.path, &target);
+            tracing::info!(path = %origin.path.display(), rotated = %target.display(),
+                "reading a file rotated before it was seen under its name");
             last = Some(self.insert(
                 OpenedFile {
                     path: origin.path.clone(),
@@ -312,7 +312,8 @@ impl Tailer {
             self.finish(key, sink);
             return Some(file);
         }
-        self.telemetry.file_name_back(path, tailed.resume);
+        tracing::info!(path = %path.display(), offset = tailed.resume,
+            "a file whose name was gone has one again; resuming it where reading stopped");
         let renamed = tailed.file.path != path;
         tailed.file.path = path.to_path_buf();
         tailed.file.target = target.to_path_buf();

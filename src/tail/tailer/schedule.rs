@@ -58,7 +58,13 @@ impl Tailer {
             if tailed.continues.is_some() {
                 self.hand_over(key, sink);
             }
-            if let Admit::Later(until) = sink.admit(key, Instant::now()) {
+            let admitted = sink.admit(key, Instant::now());
+            if let Some(tailed) = self.files.get(&key) {
+                tailed
+                    .mark
+                    .waiting_for_metadata(matches!(admitted, Admit::Later(_)));
+            }
+            if let Admit::Later(until) = admitted {
                 self.held.insert(key, until);
                 continue;
             }
@@ -104,7 +110,8 @@ impl Tailer {
             .was_truncated(&tailed.file.fingerprint)
             .unwrap_or(false)
         {
-            self.telemetry.file_truncated(&tailed.file.path);
+            tracing::warn!(path = %tailed.file.path.display(),
+                "file truncated (copytruncate rotation?); reading it again from the start");
             return self.restart_truncated(key, sink);
         }
         let mut got_data = false;
@@ -124,10 +131,11 @@ impl Tailer {
             }
             Ok(ReadStatus::Eof) => {
                 tailed.reached_eof = true;
+                tailed.mark.reached_end();
                 self.at_eof(key, now, sink)
             }
             Err(error) => {
-                self.telemetry.file_read_failed(&tailed.file.target, &error);
+                tracing::warn!(path = %tailed.file.target.display(), %error, "read failed; closing the file");
                 self.finish(key, sink);
                 false
             }

@@ -2,26 +2,8 @@
 //! numbers [`super::CacheStatus`] reports.
 
 use std::fmt::Display;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
-
-use super::PodCache;
-use crate::telemetry::{KubeNow, MeasureKube, Telemetry};
-
-/// `/metrics` reads the cache's size and health at each scrape.
-impl MeasureKube for PodCache {
-    fn measure(&self) -> KubeNow {
-        let status = self.status();
-        KubeNow {
-            ready: status.ready,
-            stale: status.stale,
-            pods: status.pods,
-            recently_deleted: status.recently_deleted,
-            failing_for: status.failing_for,
-            errors: status.errors,
-        }
-    }
-}
 
 #[derive(Default)]
 struct State {
@@ -35,8 +17,6 @@ struct State {
 pub(super) struct Health {
     state: Mutex<State>,
     stale_after: Duration,
-    /// Where the cache's events go (each logs itself).
-    pub(super) telemetry: Arc<Telemetry>,
 }
 
 /// What [`Health::snapshot`] reads in one lock.
@@ -49,11 +29,10 @@ pub(super) struct Snapshot {
 }
 
 impl Health {
-    pub(super) fn new(stale_after: Duration, telemetry: Arc<Telemetry>) -> Health {
+    pub(super) fn new(stale_after: Duration) -> Health {
         Health {
             state: Mutex::new(State::default()),
             stale_after,
-            telemetry,
         }
     }
 
@@ -62,10 +41,11 @@ impl Health {
         let mut state = self.lock();
         state.last_success = Some(SystemTime::now());
         if let Some(since) = state.failing_since.take() {
-            self.telemetry.kube_watch_recovered(
+            tracing::info!(
                 resource,
-                since.elapsed().as_secs_f64(),
-                state.errors,
+                outage_secs = since.elapsed().as_secs_f64(),
+                errors = state.errors,
+                "Kubernetes API watch recovered"
             );
         }
     }
@@ -78,9 +58,13 @@ impl Health {
         state.last_error_at = Some(now);
         if state.failing_since.is_none() {
             state.failing_since = Some(now);
-            self.telemetry.kube_watch_failing(resource, error);
+            tracing::warn!(
+                resource,
+                error = %error,
+                "Kubernetes API watch failing; serving the last known pods while it retries"
+            );
         } else {
-            self.telemetry.kube_watch_retry_failed(resource, error);
+            tracing::debug!(resource, error = %error, "Kubernetes API watch retry failed");
         }
     }
 

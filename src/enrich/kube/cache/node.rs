@@ -35,7 +35,7 @@ pub(super) async fn fetch_node(api: Api<Node>, name: String, shared: Arc<Shared>
                 tokio::time::sleep(REFRESH).await;
             }
             Err(error) => {
-                shared.health.telemetry.kube_node_unreadable(&name, &error);
+                tracing::warn!(node = %name, %error, "cannot read this node's metadata; retrying");
                 tokio::time::sleep(retry).await;
                 retry = (retry * 2).min(Duration::from_secs(60));
             }
