@@ -53,7 +53,14 @@ pub struct SourceConfig {
     /// Pod metadata from the Kubernetes API; `None` ships what the paths say.
     pub kube: Option<KubeEnricher>,
     pub telemetry: Arc<Telemetry>,
+    /// Bytes of one file read and not yet acknowledged beyond which it is not read further (see
+    /// [`ParsingSink::admit`]); `None`: no bound per file (no acknowledgements without a registry).
+    pub read_ahead: Option<u64>,
 }
+
+/// How soon a file held at its read-ahead is asked again: acknowledgements are not signalled to the
+/// reading thread, so it looks again this often while a file is held.
+const READ_AHEAD_RECHECK: Duration = Duration::from_millis(20);
 
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
 /// Without follow, no file matched at all is an error: there is nothing to wait for. What it read is
@@ -93,6 +100,8 @@ pub fn run_source(
             files: HashMap::new(),
         }),
         telemetry: Arc::clone(&config.telemetry),
+        read_ahead: config.read_ahead,
+        handed: HashMap::new(),
     };
 
     let log_roots = config.log_roots.clone();
@@ -223,6 +232,9 @@ struct ParsingSink {
     closed: bool,
     kube: Option<Enrichment>,
     telemetry: Arc<Telemetry>,
+    read_ahead: Option<u64>,
+    /// Per file, the offset after the last line handed downstream (batched or sent).
+    handed: HashMap<FileKey, u64>,
 }
 
 /// Kubernetes API metadata for the files being read.
@@ -262,6 +274,7 @@ impl ParsingSink {
         if self.batch.len() > before {
             if let Some(last) = self.batch.last() {
                 self.checkpoints.parsed(key, last.checkpoint);
+                self.handed.insert(key, last.checkpoint);
             }
         }
         if !self.handovers.is_empty() {
@@ -339,8 +352,20 @@ impl LineSink for ParsingSink {
 /// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so they
 /// ship with the pod's metadata; other files are read meanwhile. Once the pod is known, the file's
 /// events carry its metadata.
+///
+/// Fair reading: a file whose lines read and not yet acknowledged reach `read_ahead` is not read further
+/// until some are acknowledged. The output's queue is first come, first served, so a container that
+/// wrote a backlog would otherwise fill it and every other container's lines would wait behind the
+/// backlog; bounded per file, the queue holds a little of every busy file, and the backlog waits in its
+/// file. The output stays busy as long as `read_ahead` covers the requests it keeps in flight.
 impl ReadGate for ParsingSink {
     fn admit(&mut self, key: FileKey, now: Instant) -> Admit {
+        if self
+            .unacknowledged(key)
+            .is_some_and(|(bytes, limit, in_flight)| in_flight && bytes >= limit)
+        {
+            return Admit::Ahead(now + READ_AHEAD_RECHECK);
+        }
         let (Some(kube), Some(parser)) = (self.kube.as_mut(), self.parsers.get_mut(&key)) else {
             return Admit::Now;
         };
@@ -354,9 +379,27 @@ impl ReadGate for ParsingSink {
             Decision::Hold(until) => Admit::Later(until),
         }
     }
+
+    /// A turn reads no further than the read-ahead left.
+    fn turn_bytes(&self, key: FileKey) -> Option<usize> {
+        let (bytes, limit, _) = self.unacknowledged(key)?;
+        let left = if bytes >= limit { limit } else { limit - bytes };
+        usize::try_from(left).ok()
+    }
 }
 
 impl ParsingSink {
+    /// Bytes of `key` read and not yet acknowledged, the read-ahead, and whether batches are in flight
+    /// (with none, nothing could free the file, whatever the offsets say). `None` when unbounded.
+    fn unacknowledged(&self, key: FileKey) -> Option<(u64, u64, bool)> {
+        let (limit, tracker) = (self.read_ahead?, self.tracker.as_ref()?);
+        let tracker = lock(tracker);
+        let acked = tracker.offset(key);
+        let handed = self.handed.get(&key).copied().or(acked)?;
+        let bytes = handed.saturating_sub(acked.unwrap_or(handed));
+        Some((bytes, limit, tracker.in_flight() > 0))
+    }
+
     fn opened(&mut self, key: FileKey, file: &OpenedFile) {
         self.telemetry.file_opened(&file.path);
         let origin = Origin::new(
@@ -409,6 +452,7 @@ impl ParsingSink {
         if let Some(parser) = self.parsers.remove(&key) {
             self.count(&parser);
         }
+        self.handed.remove(&key);
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
         }
