@@ -34,6 +34,7 @@ use loglynk::output::elasticsearch::index::IndexPattern;
 use loglynk::parse::{LineParser, MultilinePlan};
 use loglynk::process::Processors;
 use loglynk::tail::Framer;
+use loglynk::telemetry::Telemetry;
 
 /// A small deterministic generator, so every run measures the same bytes.
 struct Lcg(u64);
@@ -304,19 +305,16 @@ fn enrichment(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let (_server, cache, _dir) = pod_cache(&runtime);
-    let mut enricher = KubeEnricher::new(cache, Duration::from_secs(2));
+    let telemetry: std::sync::Arc<Telemetry> = Default::default();
+    let mut enricher = KubeEnricher::new(cache, Duration::from_secs(2), telemetry.clone());
 
     let mut plain = files(&input, &pipeline.config);
     let mut enriched = files(&input, &pipeline.config);
     let plain_bytes = pipeline.run_files(&mut plain, None, &mut events, &mut out);
     let enriched_bytes =
         pipeline.run_files(&mut enriched, Some(&mut enricher), &mut events, &mut out);
-    assert_eq!(
-        enricher.stats().found,
-        PODS as u64,
-        "{:?}",
-        enricher.stats()
-    );
+    let read = telemetry.read_counts();
+    assert_eq!(read.kube_found, PODS as u64, "{read:?}");
     eprintln!(
         "enrichment: {lines} lines; documents {:.0} bytes/line with path metadata, {:.0} with API metadata",
         plain_bytes as f64 / lines as f64,

@@ -1,6 +1,9 @@
 //! Typed deserialization from the tree, as lenient as Filebeat's go-ucfg: after `${VAR}` expansion every
 //! value may be a string, so a typed field also accepts its value written as a string
 //! (`max_line_bytes: "2048"`, `add_host_metadata: "true"`, `paths: "/a/*.log, /b/*.log"`).
+//!
+//! Over 400 lines with its tests, which sit below the deserializer's 330 lines: each lenient conversion
+//! is tested next to the code that makes it.
 
 use std::fmt;
 

@@ -6,6 +6,9 @@
 //! the output buffer. A processor field that would collide with a typed field, or with another processor
 //! field, takes a slower path through a `serde_json` tree so the document never has a duplicate key
 //! (Elasticsearch rejects those).
+//!
+//! Over 400 lines with its tests, which sit below the encoder's 290 lines: each shape of document is
+//! tested next to the code that writes it.
 
 use serde_json::{Map, Value};
 

@@ -13,7 +13,6 @@ use super::control::{reload_on_hangup, watch_file, Control};
 use super::reading::{FinishError, ReadOptions};
 use super::reload::{apply, consider, describe, reply, Change, ConfigSource};
 use super::ship::ship;
-use super::source::SourceSummary;
 use super::state::State;
 use crate::config::{Config, Kubernetes, KubernetesMode, StartAt, NODE_NAME_ENV};
 use crate::discover::Changes;
@@ -25,7 +24,6 @@ use crate::output::elasticsearch::client::{ClientError, EsClient};
 use crate::output::elasticsearch::EsOutputError;
 use crate::output::file::FileOutputError;
 use crate::output::OutputError;
-use crate::process::DropReason;
 use crate::registry::RegistryError;
 use crate::telemetry::{
     init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, ReloadRequest,
@@ -169,7 +167,7 @@ struct Parts {
 
 /// How one pipeline ended: by itself (shutdown, the end of the files, an error), or stopped for a reload.
 enum Ended {
-    Done(Result<SourceSummary, PipelineError>),
+    Done(Result<(), PipelineError>),
     Reload(Box<Change>, ReloadRequest),
 }
 
@@ -229,7 +227,6 @@ impl Parts {
             Mode::Tail(_) => None,
             Mode::Run => ProgressLine::start(telemetry.file_gauges(), Work::CatchingUp),
         };
-        let mut summary = SourceSummary::default();
         loop {
             let options = match &mode {
                 Mode::Tail(tail) => ReadOptions {
@@ -286,7 +283,7 @@ impl Parts {
             };
             let (change, request) = match ended {
                 Ended::Done(result) => {
-                    summary.add(&result?);
+                    result?;
                     break;
                 }
                 Ended::Reload(change, request) => (change, request),
@@ -304,7 +301,7 @@ impl Parts {
                     pipeline.await
                 }
             };
-            summary.add(&drained.map_err(|_| PipelineError::Panicked)??);
+            drained.map_err(|_| PipelineError::Panicked)??;
             if control.stopping() {
                 reply(request, Err("the agent is stopping".into()));
                 break;
@@ -325,20 +322,8 @@ impl Parts {
             reply(request, Ok(describe(&change.changed, &change.kept)));
         }
         drop(progress);
-        let source = summary;
-        let counts = telemetry.counts();
-        let command = if tail { "tail" } else { "run" };
-        tracing::info!(
-            files = source.files_opened,
-            lines = counts.read,
-            unparsed = source.unparsed,
-            shipped = counts.shipped,
-            dropped = counts.dropped(DropReason::OwnLogs),
-            dead_lettered = counts.dead_lettered,
-            kube_found = source.kube_found,
-            kube_missing = source.kube_missing,
-            "{command} finished"
-        );
+        // The counts span every pipeline of the run (one per configuration it reloaded).
+        telemetry.finished(if tail { "tail" } else { "run" });
         Ok(())
     }
 }

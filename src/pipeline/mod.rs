@@ -18,5 +18,5 @@ mod state;
 pub use launch::{start, start_reloadable, Mode, PipelineError, TailOptions};
 pub use reading::{FinishError, ReadOptions, ReaderFailed, Reading};
 pub use reload::ConfigSource;
-pub use source::{run_source, Batch, SourceConfig, SourceSummary};
+pub use source::{run_source, Batch, SourceConfig};
 pub use state::State;

@@ -5,12 +5,12 @@ use std::thread::JoinHandle;
 
 use tokio::sync::mpsc;
 
-use super::source::{run_source, Batch, SourceConfig, SourceSummary};
+use super::source::{run_source, Batch, SourceConfig};
 use super::state::State;
 use crate::config::{Config, StartAt};
 use crate::discover::{Changes, NothingMatched, PatternError};
 use crate::enrich::kube::cache::PodCache;
-use crate::enrich::kube::KubeEnricher;
+use crate::enrich::kube::{EnrichReport, KubeEnricher};
 use crate::parse::MultilineRules;
 use crate::registry::{Checkpointer, SaveFailed};
 use crate::tail::TailerConfig;
@@ -33,7 +33,7 @@ pub struct ReadOptions {
 /// The reading thread, running, and the registry writer when state is kept. Its batches come on the
 /// receiver [`Reading::start`] returns beside it.
 pub struct Reading {
-    reader: JoinHandle<Result<SourceSummary, FinishError>>,
+    reader: JoinHandle<Result<(), FinishError>>,
     checkpointer: Option<Checkpointer>,
 }
 
@@ -98,9 +98,13 @@ impl Reading {
             inotify: true,
             known,
             tracker,
-            kube: options
-                .kube
-                .map(|cache| KubeEnricher::new(cache, config.kubernetes.metadata_wait)),
+            kube: options.kube.map(|cache| {
+                KubeEnricher::new(
+                    cache,
+                    config.kubernetes.metadata_wait,
+                    Arc::clone(&options.telemetry) as Arc<dyn EnrichReport>,
+                )
+            }),
             telemetry: options.telemetry,
             read_ahead: Some(read_ahead(config)),
         };
@@ -120,8 +124,8 @@ impl Reading {
 
     /// Waits for the reading thread (which stops at shutdown, or once the receiver of its batches was
     /// dropped) and writes the registry a last time. A reading error is reported before a failed save,
-    /// which the checkpointer has logged already.
-    pub fn finish(self) -> Result<SourceSummary, FinishError> {
+    /// which the checkpointer has logged already. What was read is in telemetry.
+    pub fn finish(self) -> Result<(), FinishError> {
         let read = match self.reader.join() {
             Ok(read) => read,
             Err(_) => Err(FinishError::Reader(ReaderFailed)),
@@ -130,9 +134,9 @@ impl Reading {
             Some(checkpointer) => checkpointer.stop(),
             None => Ok(()),
         };
-        let summary = read?;
+        read?;
         saved?;
-        Ok(summary)
+        Ok(())
     }
 }
 

@@ -9,7 +9,6 @@ use tokio::sync::Notify;
 use super::flow::flow;
 use super::launch::PipelineError;
 use super::reading::{FinishError, ReadOptions, Reading};
-use super::source::SourceSummary;
 use super::state::State;
 use crate::bootstrap::set_up_before_shipping;
 use crate::config::Config;
@@ -52,10 +51,10 @@ impl Sink {
         if let Some(file) = config.output.file() {
             return Ok(Sink::File(FileOutput::new(file, encoder, telemetry)?));
         }
-        let set_up = config
-            .setup
-            .enabled
-            .then(|| Box::pin(set_up_before_shipping(config.clone())) as SetUpStep);
+        let set_up = config.setup.enabled.then(|| {
+            let step = set_up_before_shipping(config.clone(), Arc::clone(&telemetry));
+            Box::pin(step) as SetUpStep
+        });
         let es = EsOutput::new(
             &config.output.elasticsearch,
             &config.setup,
@@ -82,7 +81,7 @@ pub(super) async fn ship(
     encoder: Encoder,
     changes: Arc<Changes>,
     abandon: &Notify,
-) -> Result<SourceSummary, PipelineError> {
+) -> Result<(), PipelineError> {
     let telemetry = Arc::clone(&options.telemetry);
     let tracker = state.as_ref().map(|s| Arc::clone(&s.tracker));
     let processors = Processors::new(&config.decode_json_fields, &config.drop_own_logs);
@@ -120,13 +119,13 @@ pub(super) async fn ship(
     }
     // The reading thread stops once nobody receives.
     drop(batches);
-    let source = reading.finish()?;
+    reading.finish()?;
     if let Some(tracker) = tracker.filter(|_| abandoned) {
         // Saved: what is left unsaved is exactly the abandoned batches, read again by the next pipeline.
         telemetry.lines_to_read_again(lock(&tracker).unsaved_events());
     }
     match flowed {
-        Ok(()) | Err(OutputError::Closed) => Ok(source),
+        Ok(()) | Err(OutputError::Closed) => Ok(()),
         Err(error) => Err(PipelineError::Output(error)),
     }
 }

@@ -62,38 +62,14 @@ pub struct SourceConfig {
 /// reading thread, so it looks again this often while a file is held.
 const READ_AHEAD_RECHECK: Duration = Duration::from_millis(20);
 
-/// What the reading thread did, for the summary at the end of a run.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SourceSummary {
-    pub files_opened: u64,
-    pub files_failed: u64,
-    pub lines: u64,
-    pub unparsed: u64,
-    /// Files whose pod the Kubernetes API described.
-    pub kube_found: u64,
-    /// Files shipped with path metadata only after `metadata_wait` (flagged kube_metadata_missing).
-    pub kube_missing: u64,
-}
-
-impl SourceSummary {
-    /// Adds what another pipeline of the same run did (one per configuration the run reloaded).
-    pub fn add(&mut self, other: &SourceSummary) {
-        self.files_opened += other.files_opened;
-        self.files_failed += other.files_failed;
-        self.lines += other.lines;
-        self.unparsed += other.unparsed;
-        self.kube_found += other.kube_found;
-        self.kube_missing += other.kube_missing;
-    }
-}
-
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
-/// Without follow, no file matched at all is an error: there is nothing to wait for.
+/// Without follow, no file matched at all is an error: there is nothing to wait for. What it read is
+/// counted in `config.telemetry`.
 pub fn run_source(
     config: SourceConfig,
     changes: Arc<Changes>,
     tx: mpsc::Sender<Batch>,
-) -> Result<SourceSummary, FinishError> {
+) -> Result<(), FinishError> {
     let mut globs = Globs::new(&config.paths)?;
     let mut watcher = if config.follow && config.inotify {
         DirWatcher::new(Arc::clone(&changes))
@@ -118,7 +94,6 @@ pub fn run_source(
         partial_timeout: config.partial_timeout,
         multiline: config.multiline,
         now: Instant::now(),
-        summary: SourceSummary::default(),
         closed: false,
         kube: config.kube.map(|enricher| Enrichment {
             enricher,
@@ -136,8 +111,7 @@ pub fn run_source(
         // Every matched name, not only new ones: a file that failed to open is tried again.
         let matched: Vec<std::path::PathBuf> = globs.matched().cloned().collect();
         for error in tailer.sync(&matched, watcher, sink) {
-            sink.summary.files_failed += 1;
-            tracing::warn!(%error, "file skipped; retried at the next scan");
+            sink.telemetry.file_failed(&error);
         }
         delta
     };
@@ -147,7 +121,7 @@ pub fn run_source(
         let patterns = config.paths.clone();
         return Err(NothingMatched { patterns }.into());
     }
-    report_patterns(&first);
+    report_patterns(&first, &config.telemetry);
     let mut next_scan = deadline(Instant::now(), config.scan_frequency);
     let mut next_poll = deadline(Instant::now(), config.poll_interval);
     loop {
@@ -213,7 +187,8 @@ pub fn run_source(
         tailer.check_changed(&mut watcher, &mut sink);
         let now = Instant::now();
         if rescan || now >= next_scan {
-            report_patterns(&scan(&mut tailer, &mut watcher, &mut sink));
+            let delta = scan(&mut tailer, &mut watcher, &mut sink);
+            report_patterns(&delta, &config.telemetry);
             next_scan = deadline(now, config.scan_frequency);
         }
         if now >= next_poll {
@@ -225,21 +200,16 @@ pub fn run_source(
     for parser in &parsers {
         sink.count(parser);
     }
-    if let Some(kube) = &sink.kube {
-        let stats = kube.enricher.stats();
-        sink.summary.kube_found = stats.found;
-        sink.summary.kube_missing = stats.missing;
-    }
-    Ok(sink.summary)
+    Ok(())
 }
 
 /// A path that matches nothing is most often a typo, so it is named; with follow, files may still come.
-fn report_patterns(delta: &ScanDelta) {
+fn report_patterns(delta: &ScanDelta, telemetry: &Telemetry) {
     for path in &delta.unmatched {
-        tracing::warn!(path = %path, "no file matches this path; looked for again at every scan");
+        telemetry.path_unmatched(path);
     }
     for path in &delta.now_matching {
-        tracing::info!(path = %path, "files match this path now");
+        telemetry.path_matching(path);
     }
 }
 
@@ -258,7 +228,6 @@ struct ParsingSink {
     multiline: MultilineRules,
     /// The time of the current reading round; one clock read per round, not per line.
     now: Instant,
-    summary: SourceSummary,
     /// The receiver is gone: nothing more can be delivered.
     closed: bool,
     kube: Option<Enrichment>,
@@ -345,10 +314,9 @@ impl ParsingSink {
             .min()
     }
 
-    fn count(&mut self, parser: &LineParser) {
-        let stats = parser.stats();
-        self.summary.lines += stats.lines;
-        self.summary.unparsed += stats.unparsed;
+    /// A file's parser is done: what it could not parse is counted.
+    fn count(&self, parser: &LineParser) {
+        self.telemetry.lines_unparsed(parser.stats().unparsed);
     }
 }
 
@@ -433,7 +401,7 @@ impl ParsingSink {
     }
 
     fn opened(&mut self, key: FileKey, file: &OpenedFile) {
-        self.summary.files_opened += 1;
+        self.telemetry.file_opened(&file.path);
         let origin = Origin::new(
             file.path.display().to_string(),
             path_metadata(&file.path, Some(&file.target)),
@@ -446,13 +414,7 @@ impl ParsingSink {
     }
 
     fn refused(&mut self, path: &std::path::Path, target: &std::path::Path) {
-        self.telemetry.file_refused();
-        tracing::warn!(
-            path = %path.display(),
-            target = %target.display(),
-            "refusing a file that resolves outside the log roots (paths' directories, kubelet's pods, \
-             log_roots); it is not read"
-        );
+        self.telemetry.file_refused(path, target);
     }
 
     /// Events from now on carry the new name and what it says; the offset and a pending partial line

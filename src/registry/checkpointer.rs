@@ -14,15 +14,15 @@ use super::{lock, RegistryError, SharedTracker, Store};
 /// by itself rather than at the next acknowledgement.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// While saves keep failing, the warning is repeated this often; every failure is counted.
-const WARN_EVERY: Duration = Duration::from_secs(60);
-
-/// Where the outcome of each save goes (the agent's metrics and readiness).
+/// Where the outcome of each save goes (the agent's telemetry: its log, metrics and readiness).
 pub trait SaveReport: Send + Sync {
     /// The registry was written, in `took`.
     fn saved(&self, took: Duration);
-    /// Writing it failed after `took`; it is tried again.
-    fn failed(&self, took: Duration, error: &RegistryError);
+    /// Writing it failed after `took`; it is tried again. `unsaved`: events whose offsets the registry
+    /// on disk lacks.
+    fn failed(&self, took: Duration, error: &RegistryError, unsaved: u64);
+    /// The last write, at exit, failed after `took`.
+    fn last_failed(&self, took: Duration, failed: &SaveFailed);
 }
 
 /// The last save, at exit, failed: what a restart reads again is more than it should be.
@@ -59,9 +59,9 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("loglynk-registry".into())
             .spawn(move || {
-                let mut failing = Failing::default();
+                let mut failing = false;
                 loop {
-                    let wait = if failing.since.is_some() {
+                    let wait = if failing {
                         every.min(RETRY_AFTER)
                     } else {
                         every
@@ -81,10 +81,10 @@ impl Checkpointer {
                             Ok(()) => {
                                 lock(&tracker).saved(&checkpoint);
                                 report.saved(started.elapsed());
-                                failing.recovered();
+                                failing = false;
                             }
                             Err(error) => {
-                                report.failed(started.elapsed(), &error);
+                                let took = started.elapsed();
                                 let unsaved = lock(&tracker).unsaved_events();
                                 if last {
                                     let failed = SaveFailed {
@@ -92,15 +92,11 @@ impl Checkpointer {
                                         source: error,
                                         unsaved,
                                     };
-                                    tracing::error!(
-                                        registry = %failed.path.display(),
-                                        unsaved,
-                                        error = %failed.source,
-                                        "{failed}"
-                                    );
+                                    report.last_failed(took, &failed);
                                     return Err(failed);
                                 }
-                                failing.failed(&error, unsaved);
+                                report.failed(took, &error, unsaved);
+                                failing = true;
                             }
                         }
                     }
@@ -119,44 +115,6 @@ impl Checkpointer {
         self.thread
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    }
-}
-
-/// Saves failing in a row, for the log.
-#[derive(Default)]
-struct Failing {
-    since: Option<Instant>,
-    count: u64,
-    warned: Option<Instant>,
-}
-
-impl Failing {
-    fn failed(&mut self, error: &RegistryError, unsaved: u64) {
-        self.count += 1;
-        let since = *self.since.get_or_insert_with(Instant::now);
-        // Offsets stay in memory and shipping goes on: a full disk delays the registry, and each
-        // retry may write it. Said once, then again now and then rather than at every retry.
-        if self.warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
-            self.warned = Some(Instant::now());
-            tracing::warn!(
-                %error,
-                failures = self.count,
-                failing_for_secs = since.elapsed().as_secs(),
-                unsaved,
-                "cannot write the registry; retrying (a crash now sends the unsaved events again)"
-            );
-        }
-    }
-
-    fn recovered(&mut self) {
-        if let Some(since) = self.since.take() {
-            tracing::info!(
-                failures = self.count,
-                failed_for_secs = since.elapsed().as_secs(),
-                "the registry is written again"
-            );
-        }
-        *self = Failing::default();
     }
 }
 
@@ -258,7 +216,10 @@ mod tests {
         fn saved(&self, _: Duration) {
             self.saved.fetch_add(1, Relaxed);
         }
-        fn failed(&self, _: Duration, _: &RegistryError) {
+        fn failed(&self, _: Duration, _: &RegistryError, _: u64) {
+            self.failed.fetch_add(1, Relaxed);
+        }
+        fn last_failed(&self, _: Duration, _: &SaveFailed) {
             self.failed.fetch_add(1, Relaxed);
         }
     }

@@ -10,6 +10,8 @@
 //! the registry on disk yet, whether still in flight, held behind an unacknowledged batch, or recorded
 //! here and waiting for the next save. A save that fails leaves that count, and the changes, in place,
 //! so the next save writes them.
+//!
+//! Over 400 lines with its tests, which sit below the tracker's 280 lines of code.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

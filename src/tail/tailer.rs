@@ -11,6 +11,8 @@
 //! The parts, one a file: `rotation` (a name that changes its file), `restart` (taking up the files of
 //! an earlier run), `budget` (descriptors bounded by `max_open_files`), `schedule` (which file is read
 //! when, and the read gate), `roots` (the log-root checks).
+//! What stays here, a little over 400 lines, is the set itself: adding, opening, syncing with a scan and
+//! finishing files, which every part above works through.
 
 mod budget;
 mod config;

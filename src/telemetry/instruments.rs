@@ -1,6 +1,11 @@
 //! The agent's instruments, private to this module: the stages report what happened through one method
-//! per notable event (as Vector's internal events), and `/metrics` reads the instruments. The loss
-//! ledger is the only count of events: the finishing log line of `tail` and `run` and the tests read it.
+//! per notable event (as Vector's internal events: the method logs the event and counts it), and
+//! `/metrics`, `/status`, `/readyz`, the finishing log line of `tail` and `run`, and the tests read them.
+//! The loss ledger is the only count of events.
+//!
+//! The events themselves are grouped by concern beside this file: `reading` (files and lines),
+//! `elasticsearch` (bulk requests, dead letters, the cluster), `registry` (saving offsets), `lifecycle`
+//! (the line that sums up a run).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -12,9 +17,12 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
 use super::delivery::DeliveryLatency;
-use super::ledger::{Counts, DropReason, Ledger};
+use super::elasticsearch::DeliveryCounters;
+use super::ledger::{Counts, Ledger};
+use super::reading::ReadCounters;
+use super::registry::Failing;
 use crate::enrich::kube::cache::PodCache;
-use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
+use crate::registry::{lock, SharedTracker};
 use crate::tail::Progress;
 
 /// `status="200"`, `status="429"`, … or `status="error"` when no answer came; `namespace="shop"`.
@@ -23,6 +31,8 @@ pub type StatusLabels = Vec<(&'static str, String)>;
 #[derive(Debug)]
 pub struct Telemetry {
     pub(super) ledger: Ledger,
+    pub(super) read: ReadCounters,
+    pub(super) delivery: DeliveryCounters,
     pub(super) bulk_requests: Family<StatusLabels, Counter>,
     pub(super) bulk_duration: Histogram,
     /// Requests sent again, in whole or in part.
@@ -39,7 +49,7 @@ pub struct Telemetry {
     /// Writes of the registry that failed (each is retried).
     pub(super) registry_flush_failures: Counter,
     /// Why the last write of the registry failed, until one succeeds; readiness reports it.
-    registry_failing: Mutex<Option<String>>,
+    pub(super) registry_failing: Mutex<Option<Failing>>,
     /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
     /// Replaced when a reload restarts the pipeline.
     registry: Mutex<Option<SharedTracker>>,
@@ -49,12 +59,12 @@ pub struct Telemetry {
     /// Bulk item bytes Elasticsearch settled, by namespace: what capacity planning adds up.
     pub(super) shipped_bytes: Family<StatusLabels, Counter>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
-    es_last_answer_ms: AtomicU64,
+    pub(super) es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
     /// What `/status` shows besides the instruments: bulk requests sent and not answered yet, the
     /// retry wait under way (its end and length, Unix ms and ms), the metadata cache, the start.
-    requests_in_flight: AtomicI64,
-    backoff_until_ms: AtomicU64,
+    pub(super) requests_in_flight: AtomicI64,
+    pub(super) backoff_until_ms: AtomicU64,
     backoff_ms: AtomicU64,
     kube: OnceLock<PodCache>,
     started: SystemTime,
@@ -69,6 +79,8 @@ impl Default for Telemetry {
     fn default() -> Telemetry {
         Telemetry {
             ledger: Ledger::default(),
+            read: ReadCounters::default(),
+            delivery: DeliveryCounters::default(),
             bulk_requests: Family::default(),
             // 5 ms to ~80 s: a local cluster answers in milliseconds, a struggling one in seconds,
             // and the request timeout is 90 s.
@@ -99,19 +111,9 @@ impl Default for Telemetry {
 }
 
 impl Telemetry {
-    /// Lines handed to the pipeline by the reading side (a joined partial line counts once).
-    pub fn lines_read(&self, n: u64) {
-        self.ledger.read(n);
-    }
-
     /// Lines read whose batches were abandoned unacknowledged: the next pipeline reads them again.
     pub fn lines_to_read_again(&self, n: u64) {
         self.ledger.unread(n);
-    }
-
-    /// Events an output delivered (Elasticsearch acknowledged them, or they were written and flushed).
-    pub fn events_shipped(&self, n: u64) {
-        self.ledger.shipped(n);
     }
 
     /// Events Elasticsearch already held under their `_id` (indexed by an earlier attempt): delivered,
@@ -121,16 +123,6 @@ impl Telemetry {
             self.ledger.shipped(n);
             self.events_deduplicated.inc_by(n);
         }
-    }
-
-    /// Events dropped on purpose, or lost, for `reason`.
-    pub fn events_dropped(&self, reason: DropReason, n: u64) {
-        self.ledger.dropped(reason, n);
-    }
-
-    /// Events refused for good and kept in the dead-letter file.
-    pub fn events_dead_lettered(&self, n: u64) {
-        self.ledger.dead_lettered(n);
     }
 
     /// One consistent reading of the ledger.
@@ -155,34 +147,9 @@ impl Telemetry {
             .inc_by(bytes);
     }
 
-    /// A request (or part of one) is sent again.
-    pub fn bulk_retried(&self) {
-        self.bulk_retries.inc();
-    }
-
-    /// A bulk request body of `bytes` was built and waits for delivery.
-    pub fn request_queued(&self, bytes: usize) {
-        self.queued_bytes.inc_by(bytes as i64);
-    }
-
-    /// A queued request body of `bytes` was delivered (or abandoned at exit).
-    pub fn request_done(&self, bytes: usize) {
-        self.queued_bytes.dec_by(bytes as i64);
-    }
-
-    /// A discovered name resolved outside the log roots and is not read.
-    pub fn file_refused(&self) {
-        self.files_refused.inc();
-    }
-
     /// Where the tailer keeps its file gauges, measured at each scrape.
     pub fn file_gauges(&self) -> Arc<Progress> {
         Arc::clone(&self.files)
-    }
-
-    /// A bulk request is sent; `bulk_answered` or `bulk_failed` follows.
-    pub fn bulk_sent(&self) {
-        self.requests_in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A request failed and the next attempt waits `delay`.
@@ -235,46 +202,6 @@ impl Telemetry {
         self.started.elapsed().unwrap_or_default()
     }
 
-    /// A bulk request got an HTTP answer after `took`.
-    pub fn bulk_answered(&self, status: u16, took: Duration) {
-        self.requests_in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.bulk_requests
-            .get_or_create(&vec![("status", status.to_string())])
-            .inc();
-        self.bulk_duration.observe(took.as_secs_f64());
-        self.es_answered();
-        if (200..300).contains(&status) {
-            self.es_last_success.set(unix_seconds(SystemTime::now()));
-            self.backoff_until_ms.store(0, Ordering::Relaxed);
-        }
-    }
-
-    /// A bulk request got no answer (connection, TLS, timeout).
-    pub fn bulk_failed(&self, took: Duration) {
-        self.requests_in_flight.fetch_sub(1, Ordering::Relaxed);
-        self.bulk_requests
-            .get_or_create(&vec![("status", "error".to_owned())])
-            .inc();
-        self.bulk_duration.observe(took.as_secs_f64());
-    }
-
-    /// Elasticsearch answered something: it is up, whatever it thought of the request.
-    pub fn es_answered(&self) {
-        let now = unix_seconds(SystemTime::now());
-        self.es_last_answer_ms
-            .store((now * 1000.0) as u64, Ordering::Relaxed);
-    }
-
-    /// How long since Elasticsearch last answered; `None` before it ever did.
-    pub fn since_es_answered(&self) -> Option<Duration> {
-        let ms = self.es_last_answer_ms.load(Ordering::Relaxed);
-        if ms == 0 {
-            return None;
-        }
-        let then = UNIX_EPOCH + Duration::from_millis(ms);
-        Some(SystemTime::now().duration_since(then).unwrap_or_default())
-    }
-
     pub fn set_pipeline_running(&self, running: bool) {
         self.pipeline_running.store(running, Ordering::Relaxed);
     }
@@ -306,37 +233,33 @@ impl Telemetry {
             .get_or_create(&vec![("result", result)])
             .inc();
     }
-
-    /// Why the registry cannot be written, while it cannot.
-    pub fn registry_failing(&self) -> Option<String> {
-        self.registry_failing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn set_registry_failing(&self, why: Option<String>) {
-        *self
-            .registry_failing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = why;
-    }
 }
 
-impl SaveReport for Telemetry {
-    fn saved(&self, took: Duration) {
-        self.registry_flush.observe(took.as_secs_f64());
-        self.set_registry_failing(None);
-    }
-
-    fn failed(&self, took: Duration, error: &RegistryError) {
-        self.registry_flush.observe(took.as_secs_f64());
-        self.registry_flush_failures.inc();
-        self.set_registry_failing(Some(error.to_string()));
-    }
-}
-
-fn unix_seconds(time: SystemTime) -> f64 {
+pub(super) fn unix_seconds(time: SystemTime) -> f64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Plain counters and state, consistent after every update: a panic elsewhere while holding the lock
+/// leaves them usable.
+pub(super) fn guard<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Adds `n` to a plain counter that the summary, `/status` and the tests read.
+pub(super) fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+pub(super) fn load(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+/// How long ago `ms` (Unix milliseconds) was; `None` for 0, never.
+pub(super) fn since_unix_ms(ms: u64) -> Option<Duration> {
+    if ms == 0 {
+        return None;
+    }
+    let then = UNIX_EPOCH + Duration::from_millis(ms);
+    Some(SystemTime::now().duration_since(then).unwrap_or_default())
 }

@@ -4,6 +4,8 @@
 
 use std::sync::Mutex;
 
+use super::Telemetry;
+
 /// Why events were dropped on purpose (or could not be kept): the one list the processors, the outputs
 /// and `/metrics` share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,6 +54,18 @@ impl Counts {
             + self.dropped_dead_letter_write_failed
             + self.dead_lettered;
         self.read as i64 - settled as i64
+    }
+}
+
+impl Telemetry {
+    /// Events an output delivered (Elasticsearch acknowledged them, or they were written and flushed).
+    pub fn events_shipped(&self, n: u64) {
+        self.ledger.shipped(n);
+    }
+
+    /// Events dropped on purpose, or lost, for `reason`.
+    pub fn events_dropped(&self, reason: DropReason, n: u64) {
+        self.ledger.dropped(reason, n);
     }
 }
 

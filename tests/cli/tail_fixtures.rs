@@ -192,3 +192,47 @@ fn a_line_dated_before_1970_ships_at_its_read_time_with_its_own_time_kept() {
         "read at {at}, between {started} and {ended}"
     );
 }
+
+/// The `key=value` fields of the line of `stderr` that holds `message`.
+fn log_fields(stderr: &str, message: &str) -> BTreeMap<String, u64> {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(message))
+        .unwrap_or_else(|| panic!("no {message:?} in:\n{stderr}"));
+    line.split_whitespace()
+        .filter_map(|word| word.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
+        .collect()
+}
+
+#[test]
+fn the_finishing_line_counts_files_lines_and_unparsed_lines_as_telemetry_did() {
+    let output = loglynk()
+        .args(["tail", "--no-follow", FIXTURE_GLOB])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let docs = documents(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let fields = log_fields(&stderr, "tail finished");
+    let files = std::fs::read_dir(repo_root().join("fixtures/var/log/containers"))
+        .unwrap()
+        .count() as u64;
+    assert_eq!(fields["files"], files, "{stderr}");
+    let unparsed = docs
+        .iter()
+        .filter(|d| {
+            d["log"]["flags"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|x| x == "unparsed"))
+        })
+        .count() as u64;
+    assert_eq!(fields["unparsed"], unparsed, "{stderr}");
+    assert_eq!(fields["shipped"], docs.len() as u64, "{stderr}");
+    assert_eq!(
+        fields["lines"],
+        fields["shipped"] + fields["dropped"],
+        "{stderr}"
+    );
+    assert_eq!((fields["kube_found"], fields["kube_missing"]), (0, 0));
+}

@@ -12,6 +12,7 @@ use loglynk::enrich::kube::cache::{client_from_env, PodCache, PodCacheConfig};
 use loglynk::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use loglynk::enrich::path_metadata;
 use loglynk::event::{Encoder, Event, Origin, StaticFields, Text, Timestamp};
+use loglynk::telemetry::Telemetry;
 use serde_json::{json, Value};
 
 const WEB_LINK: &str = "/var/log/containers/web-7d9f8b6c5-x2x4q_shop_nginx-cc61b52e867a19f36f76bd81500cb14d883a2b1d50ec81ef5c6875545d06ab04.log";
@@ -90,7 +91,9 @@ async fn eventually<T>(what: &str, within: Duration, mut check: impl FnMut() -> 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_gets_its_pods_metadata_by_uid_and_by_container_id() {
     let c = cluster(node_a1()).await;
-    let mut enricher = KubeEnricher::new(c.cache.clone(), Duration::from_secs(2));
+    let telemetry: Arc<Telemetry> = Arc::default();
+    let mut enricher =
+        KubeEnricher::new(c.cache.clone(), Duration::from_secs(2), telemetry.clone());
 
     let web = origin(WEB_LINK, Some(WEB_TARGET));
     let mut file = FileMetadata::default();
@@ -120,7 +123,7 @@ async fn a_file_gets_its_pods_metadata_by_uid_and_by_container_id() {
         "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d"
     );
     assert_eq!(d["container"]["runtime"], "docker");
-    assert_eq!(enricher.stats().found, 2);
+    assert_eq!(telemetry.read_counts().kube_found, 2);
 
     // A file that is no container log is never held.
     let mut file = FileMetadata::default();
@@ -132,7 +135,8 @@ async fn a_file_gets_its_pods_metadata_by_uid_and_by_container_id() {
 async fn a_pod_not_cached_holds_its_file_until_the_wait_ends_then_ships_flagged() {
     let c = cluster(node_a1()).await;
     let wait = Duration::from_millis(400);
-    let mut enricher = KubeEnricher::new(c.cache.clone(), wait);
+    let telemetry: Arc<Telemetry> = Arc::default();
+    let mut enricher = KubeEnricher::new(c.cache.clone(), wait, telemetry.clone());
     let unknown = origin(
         "/var/log/containers/ghost-1_shop_app-0000000000000000000000000000000000000000000000000000000000000001.log",
         Some("/var/log/pods/shop_ghost-1_00000000-0000-4000-8000-00000000beef/app/0.log"),
@@ -153,7 +157,7 @@ async fn a_pod_not_cached_holds_its_file_until_the_wait_ends_then_ships_flagged(
         d["kubernetes"]["pod"]["name"], "ghost-1",
         "the path's metadata"
     );
-    assert_eq!(enricher.stats().missing, 1);
+    assert_eq!(telemetry.read_counts().kube_missing, 1);
     assert!(proceed(enricher.check(&mut file, &flagged, Instant::now())).is_none());
 
     // The pod shows up later: the file's next events carry its metadata, unflagged.
@@ -180,7 +184,11 @@ async fn a_pod_not_cached_holds_its_file_until_the_wait_ends_then_ships_flagged(
 #[tokio::test(flavor = "multi_thread")]
 async fn the_wait_ends_as_soon_as_the_pod_arrives() {
     let c = cluster(node_a1()).await;
-    let mut enricher = KubeEnricher::new(c.cache.clone(), Duration::from_secs(60));
+    let mut enricher = KubeEnricher::new(
+        c.cache.clone(),
+        Duration::from_secs(60),
+        Arc::new(Telemetry::default()),
+    );
     let mut late = fixture("pod-shop-web-7d9f8b6c5-x2x4q.json");
     late["metadata"]["name"] = json!("late-1");
     late["metadata"]["uid"] = json!("00000000-0000-4000-8000-0000000000aa");
@@ -218,7 +226,11 @@ async fn the_wait_ends_as_soon_as_the_pod_arrives() {
 #[tokio::test(flavor = "multi_thread")]
 async fn label_changes_reach_the_files_next_events() {
     let c = cluster(node_a1()).await;
-    let mut enricher = KubeEnricher::new(c.cache.clone(), Duration::from_secs(2));
+    let mut enricher = KubeEnricher::new(
+        c.cache.clone(),
+        Duration::from_secs(2),
+        Arc::new(Telemetry::default()),
+    );
     let web = origin(WEB_LINK, Some(WEB_TARGET));
     let mut file = FileMetadata::default();
     let first = proceed(enricher.check(&mut file, &web, Instant::now())).expect("found");
@@ -254,7 +266,11 @@ async fn a_recreated_statefulset_pod_and_its_predecessor_keep_their_own_labels()
         ..PodCacheConfig::new("node-a1")
     })
     .await;
-    let mut enricher = KubeEnricher::new(c.cache.clone(), Duration::from_secs(2));
+    let mut enricher = KubeEnricher::new(
+        c.cache.clone(),
+        Duration::from_secs(2),
+        Arc::new(Telemetry::default()),
+    );
     let old_uid = "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d";
     let new_uid = "9a8b7c6d-5e4f-4a3b-2c1d-00000000new0";
     let pod_file = |uid: &str| {
@@ -298,7 +314,11 @@ async fn a_recreated_statefulset_pod_and_its_predecessor_keep_their_own_labels()
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deleted_pods_files_keep_their_metadata_after_cleanup() {
     let c = cluster(node_a1()).await;
-    let mut enricher = KubeEnricher::new(c.cache.clone(), Duration::from_millis(200));
+    let mut enricher = KubeEnricher::new(
+        c.cache.clone(),
+        Duration::from_millis(200),
+        Arc::new(Telemetry::default()),
+    );
     let web = origin(WEB_LINK, Some(WEB_TARGET));
     let mut file = FileMetadata::default();
     let found = proceed(enricher.check(&mut file, &web, Instant::now())).expect("found");
@@ -337,7 +357,11 @@ async fn node_metadata_is_opt_in() {
     options.metadata.node_metadata = true;
     let c = cluster(options).await;
     eventually("the node", Duration::from_secs(10), || c.cache.node()).await;
-    let mut enricher = KubeEnricher::new(c.cache.clone(), Duration::from_secs(2));
+    let mut enricher = KubeEnricher::new(
+        c.cache.clone(),
+        Duration::from_secs(2),
+        Arc::new(Telemetry::default()),
+    );
     let web = origin(WEB_LINK, Some(WEB_TARGET));
     let found =
         proceed(enricher.check(&mut FileMetadata::default(), &web, Instant::now())).expect("found");
@@ -347,7 +371,11 @@ async fn node_metadata_is_opt_in() {
     assert!(node["labels"].is_object(), "{node}");
 
     let c = cluster(node_a1()).await;
-    let mut enricher = KubeEnricher::new(c.cache.clone(), Duration::from_secs(2));
+    let mut enricher = KubeEnricher::new(
+        c.cache.clone(),
+        Duration::from_secs(2),
+        Arc::new(Telemetry::default()),
+    );
     let found =
         proceed(enricher.check(&mut FileMetadata::default(), &web, Instant::now())).expect("found");
     assert_eq!(
@@ -376,7 +404,11 @@ async fn a_file_waits_for_the_namespaces_first_list_before_it_ships() {
             .map(|_| ())
     })
     .await;
-    let mut enricher = KubeEnricher::new(cache.clone(), Duration::from_secs(60));
+    let mut enricher = KubeEnricher::new(
+        cache.clone(),
+        Duration::from_secs(60),
+        Arc::new(Telemetry::default()),
+    );
     let web = origin(WEB_LINK, Some(WEB_TARGET));
     let mut file = FileMetadata::default();
     assert!(

@@ -5,6 +5,7 @@
 mod client;
 mod health;
 mod index;
+mod node;
 
 pub use client::{client_from_env, KubeError};
 
@@ -25,6 +26,7 @@ use tokio::task::JoinHandle;
 use super::{trim_pod, MetadataOptions};
 use health::Health;
 use index::PodIndex;
+use node::fetch_node;
 
 /// How the cache watches.
 #[derive(Debug, Clone)]
@@ -376,40 +378,6 @@ async fn maintain(client: Client, shared: Arc<Shared>, probe_interval: Duration)
         let probe = tokio::time::timeout(probe_interval, client.apiserver_version()).await;
         if matches!(probe, Ok(Ok(_))) {
             shared.health.probe_succeeded(sent);
-        }
-    }
-}
-
-/// This node's object, for `kubernetes.node.{uid,labels}`: one GET, repeated now and then for label
-/// changes, rather than a watch (nodes change rarely, and one watch per node on every node is costly).
-async fn fetch_node(api: Api<Node>, name: String, shared: Arc<Shared>) {
-    const REFRESH: Duration = Duration::from_secs(600);
-    let mut retry = Duration::from_secs(1);
-    loop {
-        match api.get(&name).await {
-            Ok(node) => {
-                let trimmed = Node {
-                    metadata: kube::api::ObjectMeta {
-                        name: node.metadata.name,
-                        uid: node.metadata.uid,
-                        labels: node.metadata.labels,
-                        ..Default::default()
-                    },
-                    ..Node::default()
-                };
-                *shared
-                    .node
-                    .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(trimmed));
-                shared.changed();
-                retry = Duration::from_secs(1);
-                tokio::time::sleep(REFRESH).await;
-            }
-            Err(error) => {
-                tracing::warn!(node = %name, %error, "cannot read this node's metadata; retrying");
-                tokio::time::sleep(retry).await;
-                retry = (retry * 2).min(Duration::from_secs(60));
-            }
         }
     }
 }

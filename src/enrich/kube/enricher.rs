@@ -16,6 +16,15 @@ use crate::event::{Flags, Origin, PathMetadata};
 /// watch delivers the pod rather than at the end of the wait.
 const RECHECK: Duration = Duration::from_millis(100);
 
+/// Where the enricher tells what it found of each file's pod: the agent's telemetry, which counts it
+/// (enrich does not know telemetry; telemetry reads the pod cache).
+pub trait EnrichReport: Send + Sync {
+    /// A file's pod was found: its events carry the pod's metadata from now on.
+    fn pod_found(&self);
+    /// A file's pod was not found within the wait: its events ship with the path's metadata.
+    fn pod_missing(&self, path: &str);
+}
+
 /// What the reader should do with a file's lines now.
 #[derive(Debug)]
 pub enum Decision {
@@ -56,21 +65,11 @@ struct Memo {
     metadata: Arc<PodMetadata>,
 }
 
-/// Counts for the run's summary and the agent's monitoring.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct EnrichStats {
-    /// Files whose pod was found.
-    pub found: u64,
-    /// Files shipped without API metadata after their wait.
-    pub missing: u64,
-}
-
 impl std::fmt::Debug for KubeEnricher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KubeEnricher")
             .field("wait", &self.wait)
             .field("pods_memoized", &self.memo.len())
-            .field("stats", &self.stats)
             .finish()
     }
 }
@@ -81,24 +80,21 @@ pub struct KubeEnricher {
     memo: HashMap<String, Memo>,
     /// Past this many memo entries, those of pods the cache no longer holds are dropped.
     memo_limit: usize,
-    stats: EnrichStats,
+    /// Told of each file whose pod was found, or not in time.
+    report: Arc<dyn EnrichReport>,
 }
 
 impl KubeEnricher {
     /// `wait`: how long a file whose pod is not cached waits before shipping without API metadata
     /// (`metadata_wait`).
-    pub fn new(cache: PodCache, wait: Duration) -> KubeEnricher {
+    pub fn new(cache: PodCache, wait: Duration, report: Arc<dyn EnrichReport>) -> KubeEnricher {
         KubeEnricher {
             cache,
             wait,
             memo: HashMap::new(),
             memo_limit: 256,
-            stats: EnrichStats::default(),
+            report,
         }
-    }
-
-    pub fn stats(&self) -> EnrichStats {
-        self.stats
     }
 
     /// Decides for a file whose current origin is `origin`, at `now`. Cheap when nothing changed: one
@@ -137,7 +133,7 @@ impl KubeEnricher {
             };
             let enriched = Origin::with_kubernetes(origin.path.clone(), meta.clone(), api);
             if !matches!(file.state, State::Found(_)) {
-                self.stats.found += 1;
+                self.report.pod_found();
             }
             file.state = State::Found(pod);
             return Decision::Proceed(Some(enriched));
@@ -176,8 +172,7 @@ impl KubeEnricher {
             State::Waiting { until } if now < until => Decision::Hold(until.min(now + RECHECK)),
             State::New | State::Waiting { .. } => {
                 file.state = State::Missing;
-                self.stats.missing += 1;
-                tracing::debug!(path = %origin.path, "no pod metadata in time; shipping with the path's");
+                self.report.pod_missing(&origin.path);
                 Decision::Proceed(Some(Origin::flagged(
                     origin.path.clone(),
                     origin.metadata.clone(),

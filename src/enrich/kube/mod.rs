@@ -8,6 +8,6 @@ mod metadata;
 mod owners;
 mod setup;
 
-pub use enricher::{Decision, EnrichStats, FileMetadata, KubeEnricher};
+pub use enricher::{Decision, EnrichReport, FileMetadata, KubeEnricher};
 pub use metadata::{split_container_id, trim_pod, ContainerMetadata, MetadataOptions, PodMetadata};
 pub use setup::{start_pod_cache, NodeScope};

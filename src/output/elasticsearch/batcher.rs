@@ -17,7 +17,6 @@ use super::request::BulkRequest;
 use crate::batch::{Ack, Batch};
 use crate::config;
 use crate::event::{Encoder, Origin};
-use crate::telemetry::DropReason;
 
 /// A request and the batches it completes.
 struct Flight {
@@ -123,26 +122,19 @@ impl Batcher {
                     self.document.clear();
                     self.encoder.encode(event, &mut self.document);
                     let telemetry = &self.deliverer.telemetry;
+                    let (status, error_type, reason) =
+                        (400, "index_pattern_field_missing", missing.to_string());
                     let mut dead = self.deliverer.dead_letters.lock().await;
-                    match dead.write(
-                        "",
-                        400,
-                        "index_pattern_field_missing",
-                        &missing.to_string(),
-                        &self.document,
-                    ) {
-                        Ok(()) => telemetry.events_dead_lettered(1),
-                        Err(error) => {
-                            telemetry.events_dropped(DropReason::DeadLetterWriteFailed, 1);
-                            tracing::error!(%error, "cannot write the dead-letter file");
-                        }
+                    match dead.write("", status, error_type, &reason, &self.document) {
+                        Ok(()) => telemetry.document_dead_lettered("", status, error_type, &reason),
+                        Err(error) => telemetry.dead_letter_write_failed(&error),
                     }
                 }
             }
         }
         if unroutable {
             if let Err(error) = self.deliverer.dead_letters.lock().await.flush() {
-                tracing::error!(%error, "cannot flush the dead-letter file");
+                self.deliverer.telemetry.dead_letter_flush_failed(&error);
             }
         }
         if let Some(ack) = batch.ack.take() {

@@ -5,7 +5,6 @@
 //! Only items Elasticsearch refused for good (a 4xx on the item, such as a mapping conflict) leave the
 //! loop early, into the dead-letter file with their original document.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,29 +15,14 @@ use super::client::EsClient;
 use super::dead_letter::DeadLetters;
 use super::request::BulkRequest;
 use super::response::{classify_status, parse_bulk_response, ItemOutcome, RequestOutcome};
-use crate::telemetry::{DropReason, Telemetry};
+use crate::telemetry::Telemetry;
 
-/// How delivery went about it: attempts, failures and items sent again. What became of the events
-/// (shipped, dead-lettered) is the ledger's to count, in telemetry, and only there.
-#[derive(Debug, Default)]
-pub struct DeliveryStats {
-    pub retried_items: AtomicU64,
-    pub failed_requests: AtomicU64,
-    pub requests: AtomicU64,
-}
-
-impl DeliveryStats {
-    fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
-/// Everything a delivery needs besides the request.
+/// Everything a delivery needs besides the request. What it does (requests, failures, retries, what
+/// became of each event) is told to `telemetry`, which counts and logs it.
 #[derive(Clone)]
 pub struct Deliverer {
     pub client: EsClient,
     pub dead_letters: Arc<Mutex<DeadLetters>>,
-    pub stats: Arc<DeliveryStats>,
     pub telemetry: Arc<Telemetry>,
     pub compression_level: u32,
     pub timeout: Duration,
@@ -64,18 +48,15 @@ impl Deliverer {
             if request.is_empty() {
                 continue;
             }
-            DeliveryStats::add(&self.stats.requests, 1);
-            let sent = std::time::Instant::now();
             self.telemetry.bulk_sent();
+            let sent = std::time::Instant::now();
             let reply = match self.client.bulk(&request, self.timeout).await {
                 Ok(reply) => {
                     self.telemetry.bulk_answered(reply.status, sent.elapsed());
                     reply
                 }
                 Err(error) => {
-                    self.telemetry.bulk_failed(sent.elapsed());
-                    DeliveryStats::add(&self.stats.failed_requests, 1);
-                    tracing::warn!(%error, "bulk request failed; retrying");
+                    self.telemetry.bulk_failed(sent.elapsed(), &error);
                     self.retry(&mut work, request);
                     self.back_off(&mut backoff).await;
                     continue;
@@ -84,7 +65,7 @@ impl Deliverer {
             match classify_status(reply.status) {
                 RequestOutcome::Success => {}
                 RequestOutcome::SplitAndRetry => {
-                    DeliveryStats::add(&self.stats.failed_requests, 1);
+                    self.telemetry.bulk_too_large();
                     match request.split_in_two(self.compression_level) {
                         Some((first, second)) => {
                             // The first half goes first: order is kept where it can be.
@@ -101,16 +82,14 @@ impl Deliverer {
                     }
                     continue;
                 }
-                RequestOutcome::RetryAll | RequestOutcome::Fatal => {
-                    DeliveryStats::add(&self.stats.failed_requests, 1);
-                    let loud = matches!(classify_status(reply.status), RequestOutcome::Fatal);
-                    let body = String::from_utf8_lossy(&reply.body[..reply.body.len().min(512)])
-                        .into_owned();
-                    if loud {
-                        tracing::error!(status = reply.status, host = %reply.host, %body,
-                            "Elasticsearch refused the bulk request (credentials, permissions?); retrying");
+                outcome @ (RequestOutcome::RetryAll | RequestOutcome::Fatal) => {
+                    if matches!(outcome, RequestOutcome::Fatal) {
+                        let body =
+                            String::from_utf8_lossy(&reply.body[..reply.body.len().min(512)]);
+                        self.telemetry
+                            .bulk_refused(reply.status, &reply.host, &body);
                     } else {
-                        tracing::warn!(status = reply.status, host = %reply.host, "bulk request rejected; retrying");
+                        self.telemetry.bulk_rejected(reply.status, &reply.host);
                     }
                     self.retry(&mut work, request);
                     self.back_off(&mut backoff).await;
@@ -120,9 +99,8 @@ impl Deliverer {
             let outcomes = match parse_bulk_response(&reply.body, request.len()) {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
-                    DeliveryStats::add(&self.stats.failed_requests, 1);
                     // Which items landed is unknown: sending all again duplicates at worst.
-                    tracing::warn!(%error, "unreadable bulk response; sending the request again");
+                    self.telemetry.bulk_unreadable(&error);
                     self.retry(&mut work, request);
                     self.back_off(&mut backoff).await;
                     continue;
@@ -150,7 +128,7 @@ impl Deliverer {
             self.telemetry.events_shipped(acked);
             self.telemetry.events_deduplicated(duplicates);
             if !retry.is_empty() {
-                DeliveryStats::add(&self.stats.retried_items, retry.len() as u64);
+                self.telemetry.bulk_items_retried(retry.len() as u64);
                 self.retry(&mut work, request.subset(&retry, self.compression_level));
                 self.back_off(&mut backoff).await;
             } else {
@@ -159,7 +137,7 @@ impl Deliverer {
         }
         if dead > 0 {
             if let Err(error) = self.dead_letters.lock().await.flush() {
-                tracing::error!(%error, "cannot flush the dead-letter file");
+                self.telemetry.dead_letter_flush_failed(&error);
             }
         }
     }
@@ -202,15 +180,10 @@ impl Deliverer {
         let document = request.document(item).unwrap_or_default();
         let mut dead_letters = self.dead_letters.lock().await;
         match dead_letters.write(&index, status, error_type, reason, document) {
-            Ok(()) => {
-                self.telemetry.events_dead_lettered(1);
-                tracing::warn!(%index, status, error_type, reason, "document refused; dead-lettered");
-            }
-            Err(error) => {
-                self.telemetry
-                    .events_dropped(DropReason::DeadLetterWriteFailed, 1);
-                tracing::error!(%error, "cannot write the dead-letter file; the document is lost");
-            }
+            Ok(()) => self
+                .telemetry
+                .document_dead_lettered(&index, status, error_type, reason),
+            Err(error) => self.telemetry.dead_letter_write_failed(&error),
         }
         1
     }

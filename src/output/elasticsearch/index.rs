@@ -3,6 +3,8 @@
 //!
 //! Parsed once at load, checked against Elasticsearch's index name rules so a bad pattern fails at start
 //! rather than on every bulk request, and rendered per event with no allocation beyond the output string.
+//!
+//! Over 400 lines with its tests, which sit below the pattern's 320 lines of code.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use thiserror::Error;

@@ -17,7 +17,7 @@ use super::batcher::{Batcher, BatcherConfig};
 use super::bulk::BulkBuilder;
 use super::client::{ClientError, EsClient};
 use super::dead_letter::DeadLetters;
-use super::delivery::{Deliverer, DeliveryStats};
+use super::delivery::Deliverer;
 use super::index::IndexPatternError;
 use super::target::write_target;
 use crate::batch::Batch;
@@ -86,7 +86,6 @@ impl EsOutput {
         let deliverer = Deliverer {
             client,
             dead_letters: Arc::new(Mutex::new(dead_letters)),
-            stats: Arc::new(DeliveryStats::default()),
             telemetry,
             compression_level: es.compression_level,
             timeout: es.timeout,
@@ -162,13 +161,13 @@ async fn probe(client: EsClient, telemetry: Arc<Telemetry>) {
                 Ok(info) => {
                     telemetry.es_answered();
                     if reachable != Some(true) {
-                        tracing::info!(version = %info.version, host = %info.host, "connected to Elasticsearch");
+                        telemetry.es_reachable(&info.version, &info.host);
                     }
                     reachable = Some(true);
                 }
                 Err(error) => {
                     if reachable != Some(false) {
-                        tracing::warn!(%error, "Elasticsearch is not reachable; retrying while running");
+                        telemetry.es_unreachable(&error);
                     }
                     reachable = Some(false);
                 }

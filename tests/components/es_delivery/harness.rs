@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -14,8 +13,9 @@ use loglynk::event::{Encoder, Event, Field, FieldValue, Origin, StaticFields, Te
 use loglynk::output::elasticsearch::bulk::{BulkAction, BulkBuilder, BulkRequest};
 use loglynk::output::elasticsearch::client::EsClient;
 use loglynk::output::elasticsearch::dead_letter::{self, DeadLetters};
-use loglynk::output::elasticsearch::delivery::{Deliverer, DeliveryStats};
+use loglynk::output::elasticsearch::delivery::Deliverer;
 use loglynk::output::elasticsearch::index::IndexPattern;
+use loglynk::telemetry::Telemetry;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
@@ -101,7 +101,8 @@ pub fn config_with_basic_auth(
     }
 }
 
-/// What delivery did, read once: the events from the ledger, the attempts from `DeliveryStats`.
+/// What delivery did, read from telemetry: the events from the ledger, the attempts from delivery's
+/// counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
     pub acked: u64,
@@ -143,7 +144,6 @@ impl Harness {
         let deliverer = Deliverer {
             client: EsClient::new(config).expect("client"),
             dead_letters: Arc::new(Mutex::new(dead_letters)),
-            stats: Arc::new(DeliveryStats::default()),
             telemetry: Arc::default(),
             compression_level,
             timeout,
@@ -166,15 +166,7 @@ impl Harness {
     }
 
     pub fn stats(&self) -> Stats {
-        let s = &self.deliverer.stats;
-        let counted = self.deliverer.telemetry.counts();
-        Stats {
-            acked: counted.shipped,
-            dead_lettered: counted.dead_lettered,
-            retried_items: s.retried_items.load(Ordering::Relaxed),
-            failed_requests: s.failed_requests.load(Ordering::Relaxed),
-            requests: s.requests.load(Ordering::Relaxed),
-        }
+        stats_of(&self.deliverer.telemetry)
     }
 
     /// Every line of the dead-letter file (none when it was never written).
@@ -212,17 +204,10 @@ impl Harness {
         change: impl FnOnce(&EsServer) + Send + 'static,
     ) -> JoinHandle<bool> {
         let server = self.server.clone();
-        let stats = self.deliverer.stats.clone();
         let telemetry = self.deliverer.telemetry.clone();
         std::thread::spawn(move || {
             let started = Instant::now();
-            let read = || Stats {
-                acked: telemetry.counts().shipped,
-                dead_lettered: telemetry.counts().dead_lettered,
-                retried_items: stats.retried_items.load(Ordering::Relaxed),
-                failed_requests: stats.failed_requests.load(Ordering::Relaxed),
-                requests: stats.requests.load(Ordering::Relaxed),
-            };
+            let read = || stats_of(&telemetry);
             let met = loop {
                 let met = condition(&server, read());
                 if met && started.elapsed() >= min_delay {
@@ -237,6 +222,18 @@ impl Harness {
             change(&server);
             met
         })
+    }
+}
+
+fn stats_of(telemetry: &Telemetry) -> Stats {
+    let events = telemetry.counts();
+    let delivery = telemetry.delivery_counts();
+    Stats {
+        acked: events.shipped,
+        dead_lettered: events.dead_lettered,
+        retried_items: delivery.retried_items,
+        failed_requests: delivery.failed_requests,
+        requests: delivery.requests,
     }
 }
 
