@@ -5,6 +5,7 @@
 //! every line of the agent (host, agent identity) lives in the [`Encoder`]. That split is what keeps the hot
 //! path free of per-line copies of metadata.
 
+mod context;
 mod encode;
 pub mod kubernetes;
 mod text;
@@ -12,6 +13,7 @@ mod timestamp;
 
 use std::sync::Arc;
 
+pub use context::{Level, TraceIds};
 pub use encode::{Encoder, StaticFields};
 pub use kubernetes::{FromApi, Kubernetes};
 pub use text::Text;
@@ -36,6 +38,13 @@ pub mod field {
     pub const TYPED_TOP_LEVEL: [&str; 11] = [
         TIMESTAMP, MESSAGE, STREAM, LOG, INPUT, KUBERNETES, CONTAINER, HOST, AGENT, ECS, ERROR,
     ];
+
+    /// Top-level objects the event writes only when it has them (the trace IDs a line carried, the
+    /// service and orchestrator its pod names). A processor field at one of these takes the encoder's
+    /// merging path, so the document never has the key twice; unlike `TYPED_TOP_LEVEL`, decoded JSON
+    /// may still write them.
+    pub const DERIVED_TOP_LEVEL: [&str; 5] =
+        ["trace", "span", "transaction", "service", "orchestrator"];
 
     /// ECS version the document layout follows; Filebeat 8 writes the same.
     pub const ECS_VERSION: &str = "8.0.0";
@@ -263,6 +272,10 @@ pub struct Event {
     /// Fields added by processors, in the order they were added.
     pub fields: Vec<Field>,
     pub error: Option<Box<EventError>>,
+    /// `log.level`, from the decoded message or the line's text (see `process`).
+    pub level: Option<Level>,
+    /// `trace.id`, `span.id`, `transaction.id`, lifted from the decoded message.
+    pub trace: Option<Box<TraceIds>>,
 }
 
 impl Event {
@@ -280,6 +293,8 @@ impl Event {
             original_timestamp: None,
             fields: Vec::new(),
             error: None,
+            level: None,
+            trace: None,
         }
     }
 

@@ -257,6 +257,9 @@ pub struct Kubernetes {
     pub namespace_labels: bool,
     /// `kubernetes.node.{uid,labels.*}`, from one GET of this node (RBAC: nodes get).
     pub node_metadata: bool,
+    /// `orchestrator.cluster.name` on every event with pod metadata. The API has no name for its own
+    /// cluster (Filebeat reads kubeadm's ConfigMap); the DaemonSet sets it.
+    pub cluster_name: Option<String>,
 }
 
 /// `kubernetes.enabled`.
@@ -523,6 +526,7 @@ impl Default for Kubernetes {
             dedot: true,
             namespace_labels: true,
             node_metadata: false,
+            cluster_name: None,
         }
     }
 }

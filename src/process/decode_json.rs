@@ -27,7 +27,8 @@ use serde_json::Value;
 use crate::config::DecodeJsonFields;
 use crate::event::{field, Event, Field, FieldValue};
 
-use validate::{validate, Validation};
+use super::log_context::Probe;
+use validate::{validate_probing, Validation};
 
 /// The processor, built once from its configuration.
 #[derive(Debug, Clone)]
@@ -88,7 +89,13 @@ impl DecodeJson {
             // A handle on the same bytes, so the decoded text can be sliced out of it while the event is
             // written to.
             let message = event.message.clone();
-            match self.decode(message.as_str(), true)? {
+            let mut probe = Probe::default();
+            let decoded = self.decode(message.as_str(), Some(&mut probe))?;
+            if let Decoded::Tree(value) = &decoded {
+                probe.tree(value);
+            }
+            probe.apply(event);
+            match decoded {
                 Decoded::NotJson => return Ok(()),
                 Decoded::Tree(value) => value,
                 Decoded::Raw(text) => {
@@ -102,7 +109,7 @@ impl DecodeJson {
                 }
             }
         } else {
-            match event.get_str(name).map(|text| self.decode(text, false)) {
+            match event.get_str(name).map(|text| self.decode(text, None)) {
                 None | Some(Ok(Decoded::NotJson | Decoded::Raw(_))) => return Ok(()),
                 Some(Ok(Decoded::Tree(value))) => value,
                 Some(Err(message)) => return Err(message),
@@ -120,18 +127,20 @@ impl DecodeJson {
         }
     }
 
-    /// `raw_allowed`: the text is the message, whose bytes a raw field can share.
-    fn decode<'a>(&self, text: &'a str, raw_allowed: bool) -> Result<Decoded<'a>, String> {
+    /// `probe`: the text is the message, whose bytes a raw field can share, and whose level and trace
+    /// IDs the validating walk notes there (a tree is read by the caller).
+    fn decode<'a>(&self, text: &'a str, probe: Option<&mut Probe>) -> Result<Decoded<'a>, String> {
         let text = trim_json_space(text);
         if !looks_like_json(text, self.process_array) {
             return Ok(Decoded::NotJson);
         }
-        if raw_allowed && self.max_depth == 1 && self.target.is_some() {
-            match validate(text) {
+        if let (Some(probe), 1, Some(_)) = (probe, self.max_depth, &self.target) {
+            match validate_probing(text, probe) {
                 Validation::Valid => return Ok(Decoded::Raw(text)),
                 Validation::Invalid(err) => return Err(parse_error(&err)),
-                // serde_json's `Value` keeps the last of duplicate keys, as Go's decoder does.
-                Validation::DuplicateKey => {}
+                // serde_json's `Value` keeps the last of duplicate keys, as Go's decoder does; the
+                // tree is read again from scratch.
+                Validation::DuplicateKey => *probe = Probe::default(),
             }
         }
         let mut value: Value = serde_json::from_str(text).map_err(|err| parse_error(&err))?;

@@ -2,6 +2,7 @@
 
 mod decode_json;
 mod drop_own;
+mod log_context;
 
 use crate::config::{DecodeJsonFields, DropOwnLogs};
 use crate::event::Event;
@@ -65,12 +66,17 @@ impl Processors {
         outcome
     }
 
-    /// The verdict, and how many fields failed to decode.
+    /// The verdict, and how many fields failed to decode. `log.level` comes from the decoded
+    /// message when it has one, else from the text.
     fn process(&self, event: &mut Event) -> (Verdict, u64) {
         if self.drop_own.matches(event) {
             return (Verdict::Drop(DropReason::OwnLogs), 0);
         }
-        (Verdict::Keep, self.decode_json.run(event))
+        let errors = self.decode_json.run(event);
+        if event.level.is_none() {
+            event.level = log_context::level_from_text(event.message.as_str());
+        }
+        (Verdict::Keep, errors)
     }
 }
 
@@ -146,6 +152,44 @@ mod tests {
         assert_eq!(messages, ["first", "{\"broken\":", "{\"ok\":true}"]);
         assert!(batch[1].error.is_some());
         assert_eq!(batch[2].fields.len(), 1);
+    }
+
+    #[test]
+    fn level_and_trace_ids_from_the_json_else_the_text() {
+        let mut json = event(
+            "app",
+            r#"{"level":"WARN","trace_id":"abc","msg":"x","traceparent":"bad"}"#,
+        );
+        processors().run(&mut json);
+        assert_eq!(json.level.as_ref().map(|l| l.as_str()), Some("warn"));
+        let trace = json.trace.as_deref().expect("trace ids");
+        assert_eq!(trace.trace_id.as_deref(), Some("abc"));
+        assert_eq!(trace.span_id, None);
+
+        // Duplicate keys take the tree path, which reads them the same way.
+        let mut dup = event(
+            "app",
+            r#"{"a":1,"a":2,"severity":"ERROR","span":{"id":"s"}}"#,
+        );
+        processors().run(&mut dup);
+        assert_eq!(dup.level.as_ref().map(|l| l.as_str()), Some("error"));
+        assert_eq!(dup.trace.as_deref().unwrap().span_id.as_deref(), Some("s"));
+
+        let mut text = event("app", "E1206 10:00:00.000000 1 main.go:1] failed");
+        processors().run(&mut text);
+        assert_eq!(text.level.as_ref().map(|l| l.as_str()), Some("error"));
+        assert!(text.trace.is_none());
+
+        let mut broken = event("app", r#"{"level":"error","#);
+        processors().run(&mut broken);
+        assert_eq!(
+            broken.level, None,
+            "nothing read from JSON that did not decode"
+        );
+
+        let mut plain = event("app", "nothing to see");
+        processors().run(&mut plain);
+        assert_eq!(plain.level, None);
     }
 
     /// Config checks decode_json_fields.target against its own copy of the list (config imports no

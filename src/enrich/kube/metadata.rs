@@ -21,6 +21,8 @@ pub struct MetadataOptions {
     pub namespace_labels: bool,
     /// `kubernetes.node.{uid,labels}`, when the Node is known (`add_resource_metadata.node`).
     pub node_metadata: bool,
+    /// `orchestrator.cluster.name` (`kubernetes.cluster_name`).
+    pub cluster_name: Option<String>,
 }
 
 impl Default for MetadataOptions {
@@ -30,6 +32,7 @@ impl Default for MetadataOptions {
             include_annotations: Vec::new(),
             namespace_labels: true,
             node_metadata: false,
+            cluster_name: None,
         }
     }
 }
@@ -102,8 +105,10 @@ impl PodMetadata {
                 meta.owner_references.as_deref().unwrap_or_default(),
                 meta.labels.as_ref(),
             ),
+            cluster_name: options.cluster_name.clone(),
             ..Kubernetes::default()
         };
+        kube.service = service(meta.labels.as_ref(), &kube.workloads);
         // The Namespace must be the pod's: the caller's cache could hand over a stale or wrong one.
         if let Some(ns_obj) = namespace.filter(|n| n.metadata.name.as_deref() == Some(&ns)) {
             kube.namespace_uid = ns_obj.metadata.uid.clone();
@@ -172,6 +177,36 @@ impl PodMetadata {
         self.containers
             .iter()
             .position(|c| c.name == container_name)
+    }
+}
+
+/// `service.name`: the `app.kubernetes.io/name` label (Kubernetes' recommended label), else `app`,
+/// else the name of the workload that owns the pod. `service.version`: `app.kubernetes.io/version`,
+/// else `version`. From the labels as written, before any dedot.
+fn service(
+    labels: Option<&std::collections::BTreeMap<String, String>>,
+    workloads: &kubernetes::Workloads,
+) -> kubernetes::Service {
+    let label = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|key| labels?.get(*key).filter(|v| !v.is_empty()).cloned())
+    };
+    let owner = || {
+        let w = workloads;
+        [
+            &w.deployment,
+            &w.statefulset,
+            &w.daemonset,
+            &w.cronjob,
+            &w.job,
+            &w.replicaset,
+        ]
+        .into_iter()
+        .find_map(Clone::clone)
+    };
+    kubernetes::Service {
+        name: label(&["app.kubernetes.io/name", "app"]).or_else(owner),
+        version: label(&["app.kubernetes.io/version", "version"]),
     }
 }
 

@@ -345,3 +345,63 @@ fn a_pod_with_only_its_identity() {
         serde_json::from_value(json!({"metadata": {"namespace": "default"}})).unwrap();
     assert!(PodMetadata::from_pod(&nameless, None, None, &MetadataOptions::default()).is_none());
 }
+
+/// `service.*` and `orchestrator.*` of a container's events, from the whole document.
+fn derived(meta: &PodMetadata, container: &str) -> Value {
+    let origin = Origin::with_kubernetes(
+        "/x.log".into(),
+        PathMetadata::default(),
+        meta.for_container(container).unwrap(),
+    );
+    let encoder = Encoder::new(&StaticFields {
+        host: None,
+        agent: json!({}),
+    });
+    let event = Event::new(origin, Timestamp::from_nanos(0), Text::from("x"), 0);
+    let mut out = Vec::new();
+    encoder.encode(&event, &mut out);
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    json!({"service": doc["service"], "orchestrator": doc["orchestrator"]})
+}
+
+#[test]
+fn service_from_the_recommended_labels_else_app_else_the_workload() {
+    let options = MetadataOptions {
+        cluster_name: Some("funlynk-prod".into()),
+        ..MetadataOptions::default()
+    };
+    // app.kubernetes.io/name and /version, read before dedot.
+    let web = meta("shop-web-7d9f8b6c5-x2x4q", Some("shop"), &options);
+    assert_eq!(
+        derived(&web, "nginx"),
+        json!({
+            "service": {"name": "web", "version": "1.27.3"},
+            "orchestrator": {"type": "kubernetes", "cluster": {"name": "funlynk-prod"},
+                             "namespace": "shop",
+                             "resource": {"type": "pod", "name": "web-7d9f8b6c5-x2x4q"}},
+        })
+    );
+
+    let mut bare = pod("shop-web-7d9f8b6c5-x2x4q");
+    let labels = bare.metadata.labels.as_mut().unwrap();
+    labels.remove("app.kubernetes.io/name");
+    labels.remove("app.kubernetes.io/version");
+    labels.insert("app".into(), "storefront".into());
+    let m = PodMetadata::from_pod(&bare, None, None, &MetadataOptions::default()).unwrap();
+    assert_eq!(
+        derived(&m, "nginx")["service"],
+        json!({"name": "storefront"})
+    );
+
+    bare.metadata.labels.as_mut().unwrap().remove("app");
+    let m = PodMetadata::from_pod(&bare, None, None, &MetadataOptions::default()).unwrap();
+    assert_eq!(
+        derived(&m, "nginx"),
+        json!({
+            "service": {"name": "web"},
+            "orchestrator": {"type": "kubernetes", "namespace": "shop",
+                             "resource": {"type": "pod", "name": "web-7d9f8b6c5-x2x4q"}},
+        }),
+        "the Deployment's name, no cluster name unless configured"
+    );
+}
