@@ -7,6 +7,7 @@
 
 mod context;
 mod encode;
+mod hints;
 pub mod kubernetes;
 mod text;
 mod timestamp;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 pub use context::{Level, TraceIds};
 pub use encode::{Encoder, StaticFields};
+pub use hints::{data_stream_name_error, Hints, JsonHint};
 pub use kubernetes::{FromApi, Kubernetes};
 pub use text::Text;
 pub use timestamp::{TimeError, Timestamp};
@@ -43,8 +45,15 @@ pub mod field {
     /// service and orchestrator its pod names). A processor field at one of these takes the encoder's
     /// merging path, so the document never has the key twice; unlike `TYPED_TOP_LEVEL`, decoded JSON
     /// may still write them.
-    pub const DERIVED_TOP_LEVEL: [&str; 5] =
-        ["trace", "span", "transaction", "service", "orchestrator"];
+    pub const DERIVED_TOP_LEVEL: [&str; 7] = [
+        "trace",
+        "span",
+        "transaction",
+        "service",
+        "orchestrator",
+        "event",
+        "data_stream",
+    ];
 
     /// ECS version the document layout follows; Filebeat 8 writes the same.
     pub const ECS_VERSION: &str = "8.0.0";
@@ -178,6 +187,8 @@ pub struct Origin {
     pub flags: Flags,
     /// What the Kubernetes API said about the file's container; `None` when only the path is known.
     kubernetes: Option<Arc<Kubernetes>>,
+    /// What the pod's annotations ask of this container's logs; `None` when they ask nothing.
+    hints: Option<Arc<Hints>>,
     members: encode::OriginMembers,
 }
 
@@ -209,6 +220,7 @@ impl Origin {
             metadata,
             flags,
             kubernetes: api.map(|api| Arc::clone(api.kubernetes)),
+            hints: api.and_then(|api| api.hints.cloned()),
             members,
         })
     }
@@ -221,6 +233,11 @@ impl Origin {
     /// The `kubernetes` object the API gave for this file's container, when it did.
     pub fn kubernetes(&self) -> Option<&Kubernetes> {
         self.kubernetes.as_deref()
+    }
+
+    /// The container's hints, when its pod (or namespace) annotates any.
+    pub fn hints(&self) -> Option<&Hints> {
+        self.hints.as_deref()
     }
 
     pub(crate) fn members(&self) -> &encode::OriginMembers {
@@ -366,6 +383,7 @@ mod tests {
             kubernetes: &kubernetes,
             container_id: None,
             runtime: None,
+            hints: None,
         };
         let origin = Origin::with_kubernetes("/x.log".into(), PathMetadata::default(), api);
         assert_eq!(origin.kubernetes(), Some(&*kubernetes));

@@ -73,6 +73,12 @@ pub fn mappings(json_mapping: JsonMapping) -> Value {
             "span": { "properties": { "id": keyword() } },
             "transaction": { "properties": { "id": keyword() } },
             "service": { "properties": keywords(&["name", "version"]) },
+            // ECS: the original is kept, not searched.
+            "event": { "properties": {
+                "original": { "type": "keyword", "index": false, "doc_values": false },
+                "dataset": keyword(),
+            }},
+            "data_stream": { "properties": keywords(&["type", "dataset", "namespace"]) },
             "orchestrator": { "properties": {
                 "type": keyword(),
                 "namespace": keyword(),

@@ -260,6 +260,23 @@ pub struct Kubernetes {
     /// `orchestrator.cluster.name` on every event with pod metadata. The API has no name for its own
     /// cluster (Filebeat reads kubeadm's ConfigMap); the DaemonSet sets it.
     pub cluster_name: Option<String>,
+    /// Pods' `co.elastic.logs/*` and `elastic.co/*` annotations (Filebeat's kubernetes provider's
+    /// `hints.enabled`).
+    pub hints: HintSettings,
+}
+
+/// `kubernetes.hints`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HintSettings {
+    pub enabled: bool,
+}
+
+impl Default for HintSettings {
+    /// On: a pod's owners steer its logs without touching the DaemonSet.
+    fn default() -> HintSettings {
+        HintSettings { enabled: true }
+    }
 }
 
 /// `kubernetes.enabled`.
@@ -527,6 +544,7 @@ impl Default for Kubernetes {
             namespace_labels: true,
             node_metadata: false,
             cluster_name: None,
+            hints: HintSettings::default(),
         }
     }
 }

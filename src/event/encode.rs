@@ -131,6 +131,17 @@ impl Encoder {
             out.push(b'}');
         }
         out.extend_from_slice(&self.static_members);
+        if event
+            .origin
+            .hints()
+            .is_some_and(|h| h.preserve_original_event)
+        {
+            // `elastic.co/preserve_original_event`: the line as read, before any processor.
+            member(out, "event");
+            out.extend_from_slice(b"{\"original\":");
+            string(out, event.message.as_str());
+            out.push(b'}');
+        }
         if let Some(error) = &event.error {
             member(out, field::ERROR);
             out.extend_from_slice(b"{\"message\":");
@@ -403,6 +414,7 @@ mod tests {
             kubernetes: &kubernetes,
             container_id,
             runtime: Some("cri-o"),
+            hints: None,
         };
         let mut ev = event();
         ev.origin =
@@ -508,6 +520,7 @@ mod tests {
             kubernetes: &kubernetes,
             container_id: None,
             runtime: None,
+            hints: None,
         };
         ev.origin = Origin::with_kubernetes(ev.origin.path.clone(), PathMetadata::default(), api);
         let d = doc(&ev);
@@ -520,6 +533,25 @@ mod tests {
         // The path alone names no service, and says nothing of the orchestrator.
         let d = doc(&event());
         assert!(d.get("service").is_none() && d.get("orchestrator").is_none());
+    }
+
+    #[test]
+    fn preserve_original_event_keeps_the_line_as_read() {
+        let hints = Arc::new(crate::event::Hints {
+            preserve_original_event: true,
+            ..crate::event::Hints::default()
+        });
+        let kubernetes = Arc::new(Kubernetes::default());
+        let api = FromApi {
+            kubernetes: &kubernetes,
+            container_id: None,
+            runtime: None,
+            hints: Some(&hints),
+        };
+        let mut ev = event();
+        ev.origin = Origin::with_kubernetes(ev.origin.path.clone(), PathMetadata::default(), api);
+        assert_eq!(doc(&ev)["event"], json!({"original": "say \"hi\"\t"}));
+        assert!(doc(&event()).get("event").is_none());
     }
 
     #[test]

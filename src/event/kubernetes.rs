@@ -89,6 +89,8 @@ pub struct FromApi<'a> {
     pub container_id: Option<&'a str>,
     /// `containerd`, `cri-o`, `docker`: from the ID's prefix, truer than the line format's guess.
     pub runtime: Option<&'a str>,
+    /// The container's hints (`co.elastic.logs/*`), when any.
+    pub hints: Option<&'a Arc<super::Hints>>,
 }
 
 impl Workloads {

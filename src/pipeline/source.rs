@@ -4,7 +4,7 @@
 //! blocking calls, and one thread that reads each ready file in turn, up to a byte budget, keeps the
 //! work per wake-up bounded and fair without a task per file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -101,6 +101,8 @@ pub fn run_source(
         kube: config.kube.map(|enricher| Enrichment {
             enricher,
             files: HashMap::new(),
+            waiting: HashSet::new(),
+            excluded: HashSet::new(),
         }),
         telemetry: Arc::clone(&config.telemetry),
     };
@@ -134,7 +136,8 @@ pub fn run_source(
         if sink.closed {
             break;
         }
-        if !config.follow && !more && !tailer.has_held() {
+        // Files excluded by a hint stay held for as long as the hint says so: they never end a read.
+        if !config.follow && !more && (!tailer.has_held() || sink.holds_only_excluded()) {
             if sink.tracker.is_some() {
                 // Unterminated last lines and half-joined lines are left for the next run to read
                 // whole; the registry's offsets stop before them.
@@ -238,7 +241,15 @@ struct ParsingSink {
 struct Enrichment {
     enricher: KubeEnricher,
     files: HashMap<FileKey, FileMetadata>,
+    /// Files held for their pod's metadata.
+    waiting: HashSet<FileKey>,
+    /// Files left unread because their container's hints say `enabled: false`.
+    excluded: HashSet<FileKey>,
 }
+
+/// An excluded file is asked about again this often (and whenever it grows), so a hint removed or
+/// changed takes effect soon after the watch delivers it.
+const EXCLUDED_RECHECK: Duration = Duration::from_secs(1);
 
 impl ParsingSink {
     fn send(&mut self) {
@@ -342,20 +353,50 @@ impl LineSink for ParsingSink {
 /// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so they
 /// ship with the pod's metadata; other files are read meanwhile. Once the pod is known, the file's
 /// events carry its metadata.
+///
+/// A container whose hints say `co.elastic.logs/enabled: false` is not read: its file is held, and
+/// asked about again as it grows and every second, so removing the hint resumes it where reading
+/// stopped.
 impl ReadGate for ParsingSink {
     fn admit(&mut self, key: FileKey, now: Instant) -> Admit {
         let (Some(kube), Some(parser)) = (self.kube.as_mut(), self.parsers.get_mut(&key)) else {
             return Admit::Now;
         };
         let file = kube.files.entry(key).or_default();
-        match kube.enricher.check(file, parser.origin(), now) {
-            Decision::Proceed(Some(origin)) => {
-                parser.set_origin(origin);
-                Admit::Now
-            }
-            Decision::Proceed(None) => Admit::Now,
-            Decision::Hold(until) => Admit::Later(until),
+        let decision = kube.enricher.check(file, parser.origin(), now);
+        for reason in kube.enricher.take_hint_errors() {
+            self.telemetry.hint_invalid(reason);
         }
+        match decision {
+            Decision::Proceed(Some(origin)) => parser.set_origin(origin),
+            Decision::Proceed(None) => {}
+            Decision::Hold(until) => {
+                kube.waiting.insert(key);
+                return Admit::Later(until);
+            }
+        }
+        kube.waiting.remove(&key);
+        let origin = parser.origin();
+        if origin.hints().is_some_and(|h| !h.enabled) {
+            if kube.excluded.insert(key) {
+                self.telemetry.file_excluded("hint");
+                tracing::info!(path = %origin.path, "not read: its container's hints say enabled: false");
+            }
+            return Admit::Later(now + EXCLUDED_RECHECK);
+        }
+        if kube.excluded.remove(&key) {
+            tracing::info!(path = %origin.path, "read again: its container's hints no longer exclude it");
+        }
+        Admit::Now
+    }
+}
+
+impl ParsingSink {
+    /// Every file the gate holds is held because a hint excludes it.
+    fn holds_only_excluded(&self) -> bool {
+        self.kube
+            .as_ref()
+            .is_some_and(|k| k.waiting.is_empty() && !k.excluded.is_empty())
     }
 }
 
@@ -419,6 +460,8 @@ impl ParsingSink {
         }
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
+            kube.waiting.remove(&key);
+            kube.excluded.remove(&key);
         }
     }
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::config::DecodeJsonFields;
-use crate::event::{field, Event, Field, FieldValue};
+use crate::event::{field, Event, Field, FieldValue, JsonHint};
 
 use super::log_context::Probe;
 use validate::{validate_probing, Validation};
@@ -33,8 +33,10 @@ use validate::{validate_probing, Validation};
 /// The processor, built once from its configuration.
 #[derive(Debug, Clone)]
 pub(super) struct DecodeJson {
-    /// Empty when the processor is disabled, which makes running it free.
-    fields: Box<[Box<str>]>,
+    /// `false`: nothing is decoded, unless a pod's hint turns it on for its containers.
+    enabled: bool,
+    /// Shared, so a copy with a pod's hints applied costs no allocation.
+    fields: Arc<[Box<str>]>,
     /// `None` merges into the document root (target `""`).
     target: Option<Arc<str>>,
     overwrite_keys: bool,
@@ -53,13 +55,9 @@ enum Decoded<'a> {
 
 impl DecodeJson {
     pub(super) fn new(config: &DecodeJsonFields) -> DecodeJson {
-        let fields = if config.enabled {
-            config.fields.iter().map(|f| f.as_str().into()).collect()
-        } else {
-            Box::default()
-        };
         DecodeJson {
-            fields,
+            enabled: config.enabled,
+            fields: config.fields.iter().map(|f| f.as_str().into()).collect(),
             target: (!config.target.is_empty()).then(|| config.target.as_str().into()),
             overwrite_keys: config.overwrite_keys,
             // Validation rejects 0; should one get through, decoding the field itself is the least surprise.
@@ -71,9 +69,38 @@ impl DecodeJson {
 
     /// Decodes each configured field; returns how many held text that looked like JSON but was not
     /// decodable. Those are counted whether or not add_error_key marks the event, so a metric can show them.
+    ///
+    /// A container's `co.elastic.logs/json.*` or `processors.decode_json_fields.*` hints replace the
+    /// configured values for its events.
     pub(super) fn run(&self, event: &mut Event) -> u64 {
+        let origin = Arc::clone(&event.origin);
+        match origin.hints().map(|h| &h.json).filter(|j| !j.is_empty()) {
+            Some(hint) => self.hinted(hint).run_configured(event),
+            None => self.run_configured(event),
+        }
+    }
+
+    fn hinted(&self, hint: &JsonHint) -> DecodeJson {
+        DecodeJson {
+            enabled: hint.enabled.unwrap_or(self.enabled),
+            fields: Arc::clone(&self.fields),
+            target: match &hint.target {
+                Some(target) => (!target.is_empty()).then(|| Arc::clone(target)),
+                None => self.target.clone(),
+            },
+            overwrite_keys: hint.overwrite_keys.unwrap_or(self.overwrite_keys),
+            max_depth: self.max_depth,
+            add_error_key: hint.add_error_key.unwrap_or(self.add_error_key),
+            process_array: self.process_array,
+        }
+    }
+
+    fn run_configured(&self, event: &mut Event) -> u64 {
+        if !self.enabled {
+            return 0;
+        }
         let mut errors = 0;
-        for name in &self.fields {
+        for name in self.fields.iter() {
             if let Err(message) = self.decode_field(event, name) {
                 errors += 1;
                 if self.add_error_key {

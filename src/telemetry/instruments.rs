@@ -42,11 +42,30 @@ pub struct Telemetry {
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
+    /// Pod hints left out, by reason (`invalid_regex`, …).
+    pub(super) hints_invalid: Family<ReasonLabels, Counter>,
+    /// Files left unread, by reason (`hint`: `co.elastic.logs/enabled: false`).
+    pub(super) files_excluded: Family<ReasonLabels, Counter>,
 }
+
+/// `reason="…"`, from a fixed list.
+pub type ReasonLabels = Vec<(&'static str, &'static str)>;
+
+/// Why a hint is left out: the label values of `loglynk_hints_invalid_total`, all served from the start.
+pub const HINT_ERROR_REASONS: [&str; 5] = [
+    "invalid_bool",
+    "invalid_regex",
+    "invalid_name",
+    "invalid_target",
+    "unsupported",
+];
+
+/// Why a file is left unread: the label values of `loglynk_files_excluded_total`.
+pub const FILE_EXCLUDED_REASONS: [&str; 1] = ["hint"];
 
 impl Default for Telemetry {
     fn default() -> Telemetry {
-        Telemetry {
+        let telemetry = Telemetry {
             ledger: Ledger::default(),
             bulk_requests: Family::default(),
             // 5 ms to ~80 s: a local cluster answers in milliseconds, a struggling one in seconds,
@@ -64,7 +83,25 @@ impl Default for Telemetry {
             es_last_success: Gauge::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
+            hints_invalid: Family::default(),
+            files_excluded: Family::default(),
+        };
+        // Every series from the start, at 0: an alert on `increase()` sees the first one.
+        for reason in HINT_ERROR_REASONS {
+            drop(
+                telemetry
+                    .hints_invalid
+                    .get_or_create(&vec![("reason", reason)]),
+            );
         }
+        for reason in FILE_EXCLUDED_REASONS {
+            drop(
+                telemetry
+                    .files_excluded
+                    .get_or_create(&vec![("reason", reason)]),
+            );
+        }
+        telemetry
     }
 }
 
@@ -154,6 +191,20 @@ impl Telemetry {
         }
         let then = UNIX_EPOCH + Duration::from_millis(ms);
         Some(SystemTime::now().duration_since(then).unwrap_or_default())
+    }
+
+    /// A pod's hint was left out for `reason` (reported once per pod and annotation).
+    pub fn hint_invalid(&self, reason: &'static str) {
+        self.hints_invalid
+            .get_or_create(&vec![("reason", reason)])
+            .inc();
+    }
+
+    /// A file is left unread from now on, for `reason`.
+    pub fn file_excluded(&self, reason: &'static str) {
+        self.files_excluded
+            .get_or_create(&vec![("reason", reason)])
+            .inc();
     }
 
     pub fn set_pipeline_running(&self, running: bool) {

@@ -45,6 +45,16 @@ impl Metrics {
             "Bulk requests by HTTP status (\"error\": no answer)",
             t.bulk_requests.clone(),
         );
+        registry.register(
+            "hints_invalid",
+            "Pod annotation hints left out, by reason, once per pod and annotation",
+            t.hints_invalid.clone(),
+        );
+        registry.register(
+            "files_excluded",
+            "Files left unread, by reason (hint: co.elastic.logs/enabled false)",
+            t.files_excluded.clone(),
+        );
         let counters = [
             (
                 "bulk_retries",

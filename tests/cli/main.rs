@@ -15,6 +15,7 @@ mod config_import;
 mod errors;
 mod file_output;
 mod filebeat_import;
+mod hints;
 mod kube;
 mod metrics;
 mod prometheus;

@@ -82,6 +82,11 @@ pub struct KubeEnricher {
     /// Past this many memo entries, those of pods the cache no longer holds are dropped.
     memo_limit: usize,
     stats: EnrichStats,
+    /// Hints already reported, by pod UID and annotation: a pod's metadata is rebuilt on every change
+    /// that matters, its bad hint is reported once.
+    reported_hints: std::collections::HashSet<(String, String)>,
+    /// Reasons of hints reported and not yet counted (see [`KubeEnricher::take_hint_errors`]).
+    hint_errors: Vec<&'static str>,
 }
 
 impl KubeEnricher {
@@ -94,11 +99,40 @@ impl KubeEnricher {
             memo: HashMap::new(),
             memo_limit: 256,
             stats: EnrichStats::default(),
+            reported_hints: std::collections::HashSet::new(),
+            hint_errors: Vec::new(),
         }
     }
 
     pub fn stats(&self) -> EnrichStats {
         self.stats
+    }
+
+    /// The reasons of the hints left out since the last call, one per pod and annotation, for the
+    /// agent's metrics (this module knows no telemetry).
+    pub fn take_hint_errors(&mut self) -> Vec<&'static str> {
+        std::mem::take(&mut self.hint_errors)
+    }
+
+    fn report_hints(&mut self, metadata: &PodMetadata) {
+        for error in &metadata.hint_errors {
+            let key = (metadata.uid.clone(), error.annotation.clone());
+            if self.reported_hints.contains(&key) {
+                continue;
+            }
+            if self.reported_hints.len() >= 16 * 1024 {
+                self.reported_hints.clear();
+            }
+            self.reported_hints.insert(key);
+            tracing::warn!(
+                pod = %metadata.name,
+                namespace = %metadata.namespace,
+                annotation = %error.annotation,
+                reason = error.reason,
+                "hint ignored for this pod; its other hints apply"
+            );
+            self.hint_errors.push(error.reason);
+        }
     }
 
     /// Decides for a file whose current origin is `origin`, at `now`. Cheap when nothing changed: one
@@ -217,6 +251,7 @@ impl KubeEnricher {
                     self.cache.metadata_options(),
                 )?;
                 let metadata = Arc::new(built);
+                self.report_hints(&metadata);
                 self.remember(
                     uid,
                     Memo {

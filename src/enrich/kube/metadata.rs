@@ -6,8 +6,10 @@ use k8s_openapi::api::core::v1::{
 };
 use std::sync::Arc;
 
+use super::hints::{container_hints, is_hint_annotation, HintError};
 use super::{dedot, owners};
 use crate::event::kubernetes::{self, FromApi, Kubernetes};
+use crate::event::Hints;
 
 /// What the enrichment adds, as Filebeat's add_kubernetes_metadata options of the same names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub struct MetadataOptions {
     pub node_metadata: bool,
     /// `orchestrator.cluster.name` (`kubernetes.cluster_name`).
     pub cluster_name: Option<String>,
+    /// Read `co.elastic.logs/*` and `elastic.co/*` annotations as hints (`hints.enabled`).
+    pub hints: bool,
 }
 
 impl Default for MetadataOptions {
@@ -33,12 +37,18 @@ impl Default for MetadataOptions {
             namespace_labels: true,
             node_metadata: false,
             cluster_name: None,
+            hints: true,
         }
     }
 }
 
 impl MetadataOptions {
-    /// Whether an annotation key is shipped (and so kept by [`trim_pod`]).
+    /// Whether [`trim_pod`] keeps an annotation: shipped, or a hint.
+    fn keeps_annotation(&self, key: &str) -> bool {
+        self.includes_annotation(key) || (self.hints && is_hint_annotation(key))
+    }
+
+    /// Whether an annotation key is shipped.
     pub fn includes_annotation(&self, key: &str) -> bool {
         self.include_annotations
             .iter()
@@ -71,6 +81,10 @@ pub struct PodMetadata {
     pub containers: Vec<ContainerMetadata>,
     /// The `kubernetes` object of each of `containers`, in the same order.
     kubernetes: Vec<Arc<Kubernetes>>,
+    /// The hints of each of `containers`, in the same order.
+    hints: Vec<Option<Arc<Hints>>>,
+    /// Hints of this pod (or its namespace) left out, and why.
+    pub hint_errors: Vec<HintError>,
 }
 
 impl PodMetadata {
@@ -110,7 +124,8 @@ impl PodMetadata {
         };
         kube.service = service(meta.labels.as_ref(), &kube.workloads);
         // The Namespace must be the pod's: the caller's cache could hand over a stale or wrong one.
-        if let Some(ns_obj) = namespace.filter(|n| n.metadata.name.as_deref() == Some(&ns)) {
+        let namespace = namespace.filter(|n| n.metadata.name.as_deref() == Some(&ns));
+        if let Some(ns_obj) = namespace {
             kube.namespace_uid = ns_obj.metadata.uid.clone();
             if options.namespace_labels {
                 kube.namespace_labels = labels(ns_obj.metadata.labels.as_ref());
@@ -142,6 +157,25 @@ impl PodMetadata {
                 })
             })
             .collect();
+        let mut hint_errors = Vec::new();
+        let hints = containers
+            .iter()
+            .map(|c| {
+                if !options.hints {
+                    return None;
+                }
+                let ns_annotations = namespace.and_then(|n| n.metadata.annotations.as_ref());
+                container_hints(
+                    ns_annotations,
+                    meta.annotations.as_ref(),
+                    &c.name,
+                    &mut hint_errors,
+                )
+            })
+            .collect();
+        // One report per annotation, however many containers read it.
+        hint_errors.sort_by(|a, b| a.annotation.cmp(&b.annotation));
+        hint_errors.dedup();
         Some(PodMetadata {
             uid,
             name,
@@ -149,6 +183,8 @@ impl PodMetadata {
             node_name,
             containers,
             kubernetes,
+            hints,
+            hint_errors,
         })
     }
 
@@ -162,6 +198,7 @@ impl PodMetadata {
             kubernetes: &self.kubernetes[i],
             container_id: c.id.as_deref(),
             runtime: c.runtime.as_deref(),
+            hints: self.hints[i].as_ref(),
         })
     }
 
@@ -267,7 +304,7 @@ pub fn trim_pod(pod: &mut Pod, options: &MetadataOptions) {
     meta.finalizers = None;
     meta.creation_timestamp = None;
     if let Some(annotations) = &mut meta.annotations {
-        annotations.retain(|k, _| options.includes_annotation(k));
+        annotations.retain(|k, _| options.keeps_annotation(k));
         if annotations.is_empty() {
             meta.annotations = None;
         }

@@ -405,3 +405,32 @@ fn service_from_the_recommended_labels_else_app_else_the_workload() {
         "the Deployment's name, no cluster name unless configured"
     );
 }
+
+#[test]
+fn hint_annotations_survive_trimming_and_reach_the_container() {
+    let mut p = pod("shop-web-7d9f8b6c5-x2x4q");
+    let annotations = p.metadata.annotations.get_or_insert_with(Default::default);
+    annotations.insert("co.elastic.logs/exclude_lines".into(), "^DEBUG".into());
+    annotations.insert("co.elastic.logs.nginx/enabled".into(), "nope".into());
+    annotations.insert("unrelated/big".into(), "x".repeat(1000));
+    let options = MetadataOptions::default();
+    trim_pod(&mut p, &options);
+    let kept = p.metadata.annotations.as_ref().unwrap();
+    assert!(kept.contains_key("co.elastic.logs/exclude_lines"));
+    assert!(!kept.contains_key("unrelated/big"));
+    let m = PodMetadata::from_pod(&p, None, None, &options).unwrap();
+    let hints = m.for_container("nginx").unwrap().hints.unwrap();
+    assert!(!hints.keeps_line("DEBUG x"));
+    assert!(hints.enabled, "the malformed hint is left out");
+    assert_eq!(m.hint_errors.len(), 1);
+    assert_eq!(m.hint_errors[0].reason, "invalid_bool");
+    // Hints are not shipped as annotations.
+    assert!(doc(&m, "nginx")["kubernetes"].get("annotations").is_none());
+
+    let off = MetadataOptions {
+        hints: false,
+        ..MetadataOptions::default()
+    };
+    let m = PodMetadata::from_pod(&p, None, None, &off).unwrap();
+    assert!(m.for_container("nginx").unwrap().hints.is_none());
+}
