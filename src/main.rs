@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 
-use cli::{Cli, Command, ConfigCommand, RegistryCommand};
+use cli::{Cli, Command, ConfigCommand, RegistryCommand, ReportFormat};
 use loglynk::bootstrap::BootstrapOptions;
 use loglynk::config::{self, Config, ProcessEnv};
 use loglynk::discover::check_pattern;
+use loglynk::doctor;
 use loglynk::pipeline::{self, Mode};
 use loglynk::registry::{import_filebeat, read_filebeat_registry, FilebeatError, Store};
 use loglynk::telemetry::{init_logging, LogFormat};
@@ -57,6 +58,8 @@ fn main() -> ExitCode {
             };
             bootstrap(&config, BootstrapOptions { dry_run, force })
         }
+        Command::Top { ref url } => report(loglynk::top::run(url).map_err(Into::into)),
+        Command::Doctor { format } => doctor(cli.config.as_deref(), &cli.set, format),
         Command::Run => {
             let config = match load_config(cli.config.as_deref(), &cli.set) {
                 Ok(config) => config,
@@ -108,6 +111,51 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
                 EXIT_FAILURE
             })
         }
+    }
+}
+
+/// Every check, printed; exit 1 when one failed. An invalid configuration is a failed check too,
+/// the only one then.
+fn doctor(file: Option<&Path>, overrides: &[String], format: ReportFormat) -> ExitCode {
+    let default = Path::new(DEFAULT_CONFIG_PATH);
+    let file = file.or_else(|| default.exists().then_some(default));
+    let source = file.map_or_else(
+        || "built-in defaults".to_owned(),
+        |f| f.display().to_string(),
+    );
+    let report = match config::load_checked(file, overrides, &ProcessEnv, loglynk::output::check) {
+        Ok(config) => {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("loglynk: starting the runtime: {error}");
+                    return ExitCode::from(EXIT_FAILURE);
+                }
+            };
+            let node_name = std::env::var(config::NODE_NAME_ENV).ok();
+            runtime.block_on(doctor::diagnose(&config, &source, node_name))
+        }
+        Err(error) => {
+            let mut report = doctor::Report::default();
+            report.push(doctor::Check::fail(
+                "config",
+                format!("{source}: {error}"),
+                "fix the key it names (loglynk config check shows the whole configuration)",
+            ));
+            report
+        }
+    };
+    match format {
+        ReportFormat::Text => print!("{}", report.to_text()),
+        ReportFormat::Json => print!("{}", report.to_json()),
+    }
+    if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
     }
 }
 

@@ -112,10 +112,7 @@ pub async fn bootstrap(
 /// 8.x; 7.17 also for daily indices (its composable templates, ILM and `flattened` are the same, and
 /// the 8.x client headers are understood in its compatibility mode).
 fn check_version(version: &str, mode: IndexMode, host: &str) -> Result<(), BootstrapError> {
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    let supported = major == 8 || (major == 7 && minor == 17 && mode == IndexMode::Daily);
-    if supported {
+    if version_supported(version, mode) {
         Ok(())
     } else {
         Err(BootstrapError::Version {
@@ -124,6 +121,13 @@ fn check_version(version: &str, mode: IndexMode, host: &str) -> Result<(), Boots
             mode: mode_name(mode),
         })
     }
+}
+
+/// Whether loglynk can set up and ship to a cluster of `version` in `mode` (see `check_version`).
+pub fn version_supported(version: &str, mode: IndexMode) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    major == 8 || (major == 7 && minor == 17 && mode == IndexMode::Daily)
 }
 
 /// The ILM policy or the index template.
@@ -177,7 +181,7 @@ async fn install(
 }
 
 /// The installed object and loglynk's, both as Elasticsearch would return them.
-fn comparable(object: &Object, answer: &Value) -> Option<(Value, Value)> {
+pub(super) fn comparable(object: &Object, answer: &Value) -> Option<(Value, Value)> {
     match object.kind {
         "ILM policy" => Some((
             normalize::policy(answer.get(&object.name)?.get("policy")?),
@@ -249,7 +253,7 @@ fn encode_path(path: &str) -> String {
     encoded
 }
 
-async fn call(
+pub(super) async fn call(
     client: &EsClient,
     method: Method,
     path: &str,
@@ -270,7 +274,7 @@ async fn call(
     Ok(reply)
 }
 
-fn parse(reply: &Reply, object: &Object) -> Result<Value, BootstrapError> {
+pub(super) fn parse(reply: &Reply, object: &Object) -> Result<Value, BootstrapError> {
     serde_json::from_slice(&reply.body).map_err(|e| BootstrapError::Unexpected {
         host: reply.host.clone(),
         what: format!("{} {}", object.kind, object.name),
@@ -278,7 +282,7 @@ fn parse(reply: &Reply, object: &Object) -> Result<Value, BootstrapError> {
     })
 }
 
-fn rejected(reply: &Reply, object: &Object, status: u16) -> BootstrapError {
+pub(super) fn rejected(reply: &Reply, object: &Object, status: u16) -> BootstrapError {
     let reason = serde_json::from_slice::<Value>(&reply.body)
         .ok()
         .and_then(|v| {

@@ -26,7 +26,9 @@ use crate::output::stdout::StdoutOutput;
 use crate::output::OutputError;
 use crate::process::{DropReason, Processors};
 use crate::registry::RegistryError;
-use crate::telemetry::{init_logging, serve_http, HttpError, LogFormat, Metrics, Telemetry};
+use crate::telemetry::{
+    init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, Telemetry, Work,
+};
 
 /// Which command runs, and what it takes from its arguments rather than the configuration.
 #[derive(Debug, Clone)]
@@ -171,6 +173,7 @@ impl Parts {
             let mut metrics = Metrics::new(&telemetry);
             if let Some(cache) = &kube {
                 metrics.register_kube(cache.clone());
+                telemetry.watch_kube(cache.clone());
             }
             let http = &config.http;
             serve_http(
@@ -200,6 +203,14 @@ impl Parts {
         // The pipeline runs on a thread of its own, so a blocking write (a stalled stdout, a slow disk)
         // holds up neither the signals nor the Kubernetes watch; it still uses the runtime's timers and
         // tasks.
+        // Progress on a terminal's stderr while work is long; cleared when dropped.
+        let progress = match &mode {
+            Mode::Tail(tail) if !tail.follow => {
+                ProgressLine::start(telemetry.file_gauges(), Work::Backlog)
+            }
+            Mode::Tail(_) => None,
+            Mode::Run => ProgressLine::start(telemetry.file_gauges(), Work::CatchingUp),
+        };
         let handle = tokio::runtime::Handle::current();
         let tail = matches!(mode, Mode::Tail(_));
         let source = tokio::task::spawn_blocking(move || {
@@ -207,6 +218,7 @@ impl Parts {
         })
         .await
         .map_err(|_| PipelineError::Panicked)??;
+        drop(progress);
         let counts = telemetry.counts();
         let command = if tail { "tail" } else { "run" };
         tracing::info!(

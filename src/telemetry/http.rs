@@ -1,6 +1,7 @@
 //! The agent's HTTP endpoint: `GET /metrics` for Prometheus, `GET /healthz` for the liveness probe
 //! (the process answers) and `GET /readyz` for the readiness probe (the pipeline runs, the registry
-//! can be written and Elasticsearch answered lately). Nothing else is served.
+//! can be written and Elasticsearch answered lately), and `GET /status` (what the agent is doing, as
+//! JSON: `status.rs`). Nothing else is served.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -79,7 +80,7 @@ fn respond(
     telemetry: &Telemetry,
 ) -> Response<Full<Bytes>> {
     let path = request.uri().path();
-    if !matches!(path, "/metrics" | "/healthz" | "/readyz") {
+    if !matches!(path, "/metrics" | "/healthz" | "/readyz" | "/status") {
         return plain(StatusCode::NOT_FOUND, "not found\n");
     }
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
@@ -95,6 +96,14 @@ fn respond(
             response
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
+            response
+        }
+        "/status" => {
+            let body = serde_json::to_vec_pretty(&super::status(telemetry)).unwrap_or_default();
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             response
         }
         "/readyz" => match not_ready(telemetry) {

@@ -2,7 +2,7 @@
 //! per notable event (as Vector's internal events), and `/metrics` reads the instruments. The loss
 //! ledger is the only count of events: the finishing log line of `tail` and `run` and the tests read it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,7 +11,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
+use super::delivery::DeliveryLatency;
 use super::ledger::{Counts, DropReason, Ledger};
+use crate::enrich::kube::cache::PodCache;
 use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
 use crate::tail::Progress;
 
@@ -39,9 +41,18 @@ pub struct Telemetry {
     /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
     registry: OnceLock<SharedTracker>,
     pub(super) es_last_success: Gauge<f64, AtomicU64>,
+    /// From a line's write time to Elasticsearch's acknowledgement of it.
+    pub(super) delivery_latency: DeliveryLatency,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
+    /// What `/status` shows besides the instruments: bulk requests sent and not answered yet, the
+    /// retry wait under way (its end and length, Unix ms and ms), the metadata cache, the start.
+    requests_in_flight: AtomicI64,
+    backoff_until_ms: AtomicU64,
+    backoff_ms: AtomicU64,
+    kube: OnceLock<PodCache>,
+    started: SystemTime,
     /// Pod hints left out, by reason (`invalid_regex`, …).
     pub(super) hints_invalid: Family<ReasonLabels, Counter>,
     /// Files left unread, by reason (`hint`: `co.elastic.logs/enabled: false`).
@@ -81,8 +92,14 @@ impl Default for Telemetry {
             registry_failing: Mutex::new(None),
             registry: OnceLock::new(),
             es_last_success: Gauge::default(),
+            delivery_latency: DeliveryLatency::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
+            requests_in_flight: AtomicI64::new(0),
+            backoff_until_ms: AtomicU64::new(0),
+            backoff_ms: AtomicU64::new(0),
+            kube: OnceLock::new(),
+            started: SystemTime::now(),
             hints_invalid: Family::default(),
             files_excluded: Family::default(),
         };
@@ -131,6 +148,15 @@ impl Telemetry {
         self.ledger.counts()
     }
 
+    /// A request's lines, written at `written` (Unix nanoseconds, their `@timestamp`), are settled in
+    /// Elasticsearch now.
+    pub fn lines_delivered(&self, written: &[i64]) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        self.delivery_latency.observe(written, now);
+    }
+
     /// A request (or part of one) is sent again.
     pub fn bulk_retried(&self) {
         self.bulk_retries.inc();
@@ -156,8 +182,64 @@ impl Telemetry {
         Arc::clone(&self.files)
     }
 
+    /// A bulk request is sent; `bulk_answered` or `bulk_failed` follows.
+    pub fn bulk_sent(&self) {
+        self.requests_in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request failed and the next attempt waits `delay`.
+    pub fn backing_off(&self, delay: Duration) {
+        let until = unix_seconds(SystemTime::now()) * 1000.0 + delay.as_millis() as f64;
+        self.backoff_ms
+            .store(delay.as_millis() as u64, Ordering::Relaxed);
+        self.backoff_until_ms.store(until as u64, Ordering::Relaxed);
+    }
+
+    /// The retry wait under way: its whole length and what is left; `None` when none is.
+    pub fn backoff(&self) -> Option<(Duration, Duration)> {
+        let until = self.backoff_until_ms.load(Ordering::Relaxed);
+        let now = (unix_seconds(SystemTime::now()) * 1000.0) as u64;
+        (until > now).then(|| {
+            (
+                Duration::from_millis(self.backoff_ms.load(Ordering::Relaxed)),
+                Duration::from_millis(until - now),
+            )
+        })
+    }
+
+    /// Bulk requests sent and not answered yet.
+    pub fn requests_in_flight(&self) -> i64 {
+        self.requests_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// When a bulk request last succeeded; `None` before one did.
+    pub fn last_success(&self) -> Option<SystemTime> {
+        let seconds = self.es_last_success.get();
+        (seconds > 0.0).then(|| UNIX_EPOCH + Duration::from_secs_f64(seconds))
+    }
+
+    /// Bulk request bodies built and not yet delivered.
+    pub fn queued_bytes(&self) -> i64 {
+        self.queued_bytes.get()
+    }
+
+    /// Reports the metadata cache's state from now on (`/status`).
+    pub fn watch_kube(&self, cache: PodCache) {
+        let _ = self.kube.set(cache);
+    }
+
+    pub fn kube(&self) -> Option<&PodCache> {
+        self.kube.get()
+    }
+
+    /// Since the process started.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed().unwrap_or_default()
+    }
+
     /// A bulk request got an HTTP answer after `took`.
     pub fn bulk_answered(&self, status: u16, took: Duration) {
+        self.requests_in_flight.fetch_sub(1, Ordering::Relaxed);
         self.bulk_requests
             .get_or_create(&vec![("status", status.to_string())])
             .inc();
@@ -165,11 +247,13 @@ impl Telemetry {
         self.es_answered();
         if (200..300).contains(&status) {
             self.es_last_success.set(unix_seconds(SystemTime::now()));
+            self.backoff_until_ms.store(0, Ordering::Relaxed);
         }
     }
 
     /// A bulk request got no answer (connection, TLS, timeout).
     pub fn bulk_failed(&self, took: Duration) {
+        self.requests_in_flight.fetch_sub(1, Ordering::Relaxed);
         self.bulk_requests
             .get_or_create(&vec![("status", "error".to_owned())])
             .inc();

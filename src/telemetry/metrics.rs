@@ -36,6 +36,9 @@ impl Metrics {
         registry.register_collector(Box::new(LedgerCollector {
             telemetry: Arc::clone(telemetry),
         }));
+        registry.register_collector(Box::new(DeliveryCollector {
+            telemetry: Arc::clone(telemetry),
+        }));
         registry.register_collector(Box::new(FilesCollector {
             files: Arc::clone(&telemetry.files),
         }));
@@ -190,6 +193,31 @@ impl Collector for LedgerCollector {
             unsaved.metric_type(),
         )?)?;
         Ok(())
+    }
+}
+
+/// The delivery latency histogram (see `delivery`), read at the scrape.
+#[derive(Debug)]
+struct DeliveryCollector {
+    telemetry: Arc<Telemetry>,
+}
+
+impl Collector for DeliveryCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let now = self.telemetry.delivery_latency.snapshot();
+        let mut metric = encoder.encode_descriptor(
+            "delivery_latency",
+            "Time from a line being written (its @timestamp) to Elasticsearch settling it \
+             (acknowledged, or refused into the dead-letter file)",
+            Some(&Unit::Seconds),
+            prometheus_client::metrics::MetricType::Histogram,
+        )?;
+        metric.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+            now.sum,
+            now.count,
+            &now.buckets,
+            None,
+        )
     }
 }
 

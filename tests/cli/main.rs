@@ -8,16 +8,19 @@
 use testkit_elasticsearch as elasticsearch;
 use testkit_kubernetes as kubernetes;
 
+mod alerts;
 mod bootstrap;
 mod bootstrap_install;
 mod config_check;
 mod config_import;
+mod doctor;
 mod errors;
 mod file_output;
 mod filebeat_import;
 mod hints;
 mod kube;
 mod metrics;
+mod progress;
 mod prometheus;
 mod registry_save;
 mod restart;
@@ -25,6 +28,8 @@ mod rotation;
 mod run;
 mod security;
 mod soak;
+mod status;
 mod support;
 mod tail_fixtures;
 mod tail_follow;
+mod top;

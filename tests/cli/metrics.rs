@@ -105,6 +105,36 @@ fn the_loss_ledger_balances_at_every_scrape_and_matches_the_cluster() {
         "{body}"
     );
     assert!(body.contains("loglynk_build_info{version=\""), "{body}");
+
+    // Every event in a bulk request is timed once settled, acknowledged or dead-lettered. The seq
+    // lines carry 2026-11-24T10:00:00Z, days before the run: over every bound.
+    let latency = |body: &str, le: &str| {
+        sample(
+            body,
+            &format!("loglynk_delivery_latency_seconds_bucket{{le=\"{le}\"}}"),
+        )
+        .unwrap_or_else(|| panic!("no bucket {le}: {body}"))
+    };
+    let timed = sample(&body, "loglynk_delivery_latency_seconds_count").unwrap();
+    assert_eq!(timed, l.shipped + l.dead, "{body}");
+    assert_eq!(latency(&body, "3600.0"), 0.0, "{body}");
+    assert_eq!(latency(&body, "+Inf"), timed, "{body}");
+    // A line written now is shipped within the SLO's 60 s, and counted in that bucket.
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(app.log())
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, format!("{now} stdout F fresh\n").as_bytes())
+        })
+        .unwrap();
+    let fresh = wait_until(Duration::from_secs(20), || {
+        let (_, body) = http_get(&address, "/metrics");
+        latency(&body, "60.0") == 1.0
+    });
+    let (_, body) = http_get(&address, "/metrics");
+    assert!(fresh, "{body}");
+    assert_eq!(latency(&body, "+Inf"), timed + 1.0, "{body}");
     let stopped = running.stop("TERM", Duration::from_secs(15));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
 }

@@ -23,6 +23,8 @@ use crate::telemetry::DropReason;
 struct Flight {
     request: BulkRequest,
     acks: Vec<Ack>,
+    /// Each item's `@timestamp` (Unix nanoseconds), for the delivery latency once it is settled.
+    written: Vec<i64>,
 }
 
 pub struct BatcherConfig {
@@ -44,6 +46,8 @@ pub struct Batcher {
     deliverer: Deliverer,
     /// The batches the events in the builder came from.
     acks: Vec<Ack>,
+    /// The write times of the events in the builder.
+    written: Vec<i64>,
     to_workers: mpsc::Sender<Flight>,
     workers: Vec<JoinHandle<()>>,
     /// When the oldest event in the builder must go out.
@@ -78,6 +82,7 @@ impl Batcher {
             encoder,
             deliverer,
             acks: Vec::new(),
+            written: Vec::new(),
             to_workers,
             workers,
             deadline: None,
@@ -93,23 +98,26 @@ impl Batcher {
     pub async fn push(&mut self, mut batch: Batch) {
         let mut unroutable = false;
         for event in &batch.events {
-            if let Err(missing) = self.builder.push(event) {
-                unroutable = true;
-                self.document.clear();
-                self.encoder.encode(event, &mut self.document);
-                let telemetry = &self.deliverer.telemetry;
-                let mut dead = self.deliverer.dead_letters.lock().await;
-                match dead.write(
-                    "",
-                    400,
-                    "index_pattern_field_missing",
-                    &missing.to_string(),
-                    &self.document,
-                ) {
-                    Ok(()) => telemetry.events_dead_lettered(1),
-                    Err(error) => {
-                        telemetry.events_dropped(DropReason::DeadLetterWriteFailed, 1);
-                        tracing::error!(%error, "cannot write the dead-letter file");
+            match self.builder.push(event) {
+                Ok(_) => self.written.push(event.timestamp.as_nanos()),
+                Err(missing) => {
+                    unroutable = true;
+                    self.document.clear();
+                    self.encoder.encode(event, &mut self.document);
+                    let telemetry = &self.deliverer.telemetry;
+                    let mut dead = self.deliverer.dead_letters.lock().await;
+                    match dead.write(
+                        "",
+                        400,
+                        "index_pattern_field_missing",
+                        &missing.to_string(),
+                        &self.document,
+                    ) {
+                        Ok(()) => telemetry.events_dead_lettered(1),
+                        Err(error) => {
+                            telemetry.events_dropped(DropReason::DeadLetterWriteFailed, 1);
+                            tracing::error!(%error, "cannot write the dead-letter file");
+                        }
                     }
                 }
             }
@@ -139,6 +147,9 @@ impl Batcher {
     pub async fn send(&mut self) {
         self.deadline = None;
         let acks = std::mem::take(&mut self.acks);
+        // The next request is about as large: no regrowth from empty.
+        let capacity = self.written.len();
+        let written = std::mem::replace(&mut self.written, Vec::with_capacity(capacity));
         if self.builder.is_empty() {
             // Every event was dead-lettered (or the processors dropped them all): nothing to send,
             // and the batches are done.
@@ -151,8 +162,14 @@ impl Batcher {
         let telemetry = &self.deliverer.telemetry;
         telemetry.request_queued(request.body.len());
         // Waits while the workers are busy and the queue is full: backpressure towards the reader.
-        if let Err(mpsc::error::SendError(flight)) =
-            self.to_workers.send(Flight { request, acks }).await
+        if let Err(mpsc::error::SendError(flight)) = self
+            .to_workers
+            .send(Flight {
+                request,
+                acks,
+                written,
+            })
+            .await
         {
             // Workers gone only at the very end; the batches stay unacknowledged and are read again.
             telemetry.request_done(flight.request.body.len());
@@ -187,6 +204,7 @@ async fn work(
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         let bytes = flight.request.body.len();
         deliverer.deliver(flight.request, seed).await;
+        deliverer.telemetry.lines_delivered(&flight.written);
         deliverer.telemetry.request_done(bytes);
         for ack in flight.acks {
             ack.ack();

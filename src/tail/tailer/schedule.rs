@@ -58,7 +58,13 @@ impl Tailer {
             if tailed.continues.is_some() {
                 self.hand_over(key, sink);
             }
-            if let Admit::Later(until) = sink.admit(key, Instant::now()) {
+            let admitted = sink.admit(key, Instant::now());
+            if let Some(tailed) = self.files.get(&key) {
+                tailed
+                    .mark
+                    .waiting_for_metadata(matches!(admitted, Admit::Later(_)));
+            }
+            if let Admit::Later(until) = admitted {
                 self.held.insert(key, until);
                 continue;
             }
@@ -125,6 +131,7 @@ impl Tailer {
             }
             Ok(ReadStatus::Eof) => {
                 tailed.reached_eof = true;
+                tailed.mark.reached_end();
                 self.at_eof(key, now, sink)
             }
             Err(error) => {

@@ -29,6 +29,8 @@ pub struct FaultConfig {
     /// Every request is held this long and then its connection closed without an answer, the way a
     /// load balancer's idle timeout ends a request the cluster is too slow to answer.
     pub request_timeout: Option<Duration>,
+    /// `GET /_cluster/health` reports this status (`red`, say) instead of the one computed.
+    pub health: Option<String>,
 }
 
 /// The live fault settings of one server.

@@ -13,7 +13,8 @@
 //! - `PUT|POST|GET|HEAD|DELETE /_index_template/{name}`, `GET /_index_template`;
 //! - `GET|HEAD /_alias[/{name}]`, `/{index}/_alias[/{name}]`, `PUT|DELETE /{index}/_alias/{name}`,
 //!   `POST /_aliases`;
-//! - `PUT|GET|DELETE /_data_stream/{name}`, `GET /_data_stream`.
+//! - `PUT|GET|DELETE /_data_stream/{name}`, `GET /_data_stream`;
+//! - `GET /_cluster/health[/{index}]`, `GET|POST /_security/user/_has_privileges`.
 //!
 //! Everything else gets the answers a real node gives to a path it has no handler for
 //! (400 `no handler found…`) or to a wrong method (405).
@@ -33,6 +34,7 @@
 mod aliases;
 mod auth;
 mod bulk;
+mod cluster_health;
 mod data_streams;
 mod date_math;
 mod dates;
@@ -58,6 +60,7 @@ mod patterns;
 mod request_body;
 mod route_params;
 mod routes;
+mod security;
 mod server;
 mod setting_rules;
 mod settings;
@@ -70,6 +73,7 @@ mod tls;
 mod units;
 
 pub use faults::{FaultConfig, Faults};
+pub use security::Grants;
 pub use server::EsServer;
 pub use tls::{Issued, TestCa, TlsIdentity};
 
@@ -95,6 +99,9 @@ pub struct EsOptions {
     pub seed: u64,
     /// Serve HTTPS with this identity instead of plain HTTP.
     pub tls: Option<TlsIdentity>,
+    /// What the authenticated user's roles grant (`_has_privileges` answers from it); `None`: a
+    /// superuser, as ECK's `elastic`.
+    pub grants: Option<Grants>,
 }
 
 impl Default for EsOptions {
@@ -107,6 +114,7 @@ impl Default for EsOptions {
             max_content_length: 100 * 1024 * 1024,
             seed: 0x5eed,
             tls: None,
+            grants: None,
         }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use super::errors::{flat, rejected_execution, EsError};
 use super::route_params::{params_of, GLOBAL_PARAMS};
 use super::server::{lock, Shared};
-use super::{aliases, auth, bulk, explain, filter_path, items};
+use super::{aliases, auth, bulk, cluster_health, explain, filter_path, items, security};
 
 pub type Answer = Response<Full<Bytes>>;
 
@@ -26,6 +26,8 @@ fn status_of(error: &EsError) -> u16 {
         | "resource_not_found_exception"
         | "index_template_missing_exception"
         | "aliases_not_found_exception" => 404,
+        // Outside authentication (a 401), only a node with security off answers this: 500.
+        "security_exception" => 500,
         _ => 400,
     }
 }
@@ -53,6 +55,10 @@ pub(super) enum Route {
     Aliases,
     /// `/_data_stream[/{name}]`.
     DataStream(Option<String>),
+    /// `/_security/user/_has_privileges`.
+    HasPrivileges,
+    /// `/_cluster/health[/{index}]`.
+    ClusterHealth,
 }
 
 fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
@@ -94,6 +100,12 @@ fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
         ),
         [a] if a == "_aliases" => (Route::Aliases, &["POST"]),
         [d] if d == "_data_stream" => (Route::DataStream(None), &["GET"]),
+        [s, u, h] if s == "_security" && u == "user" && h == "_has_privileges" => {
+            (Route::HasPrivileges, &["GET", "POST"])
+        }
+        [c, h, ..] if c == "_cluster" && h == "health" && segments.len() <= 3 => {
+            (Route::ClusterHealth, &["GET"])
+        }
         [d, name] if d == "_data_stream" => {
             (Route::DataStream(one(name)), &["GET", "PUT", "DELETE"])
         }
@@ -204,6 +216,14 @@ impl Context<'_> {
                 aliases::update(&mut store, body).map(|v| (200, v))
             }
             Route::DataStream(name) => self.data_stream(name.as_deref()),
+            Route::HasPrivileges => {
+                security::has_privileges(&self.shared.options, body).map(|v| (200, v))
+            }
+            Route::ClusterHealth => {
+                let store = lock(&self.shared.store);
+                let forced = self.shared.faults.get().health;
+                Ok((200, cluster_health::health(&store, forced.as_deref())))
+            }
         };
         match answer {
             Ok((status, value)) => (status, Reply::Json(value)),

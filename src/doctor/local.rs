@@ -1,0 +1,306 @@
+//! The node's side: the globs and the files they match, `state_dir`, inotify's limits, and
+//! `output.file`'s directory.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{Check, Report};
+use crate::config::{Config, FileOutput};
+use crate::discover::Globs;
+
+/// Below this much free space `state_dir` fails: the registry is rewritten through a temporary copy,
+/// and a busy node's dead letters (up to `dead_letter.max_bytes` a file) would fill less in minutes.
+const MIN_FREE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Each glob matches files, and each file it matches can be read and lies under the log roots (the
+/// agent refuses, unread, a link that leads anywhere else).
+pub fn paths(config: &Config, report: &mut Report) {
+    let Ok(globs) = Globs::new(&config.paths) else {
+        // Loading validated the globs; nothing left to say.
+        return;
+    };
+    let roots = globs.log_roots(&config.log_roots);
+    for pattern in &config.paths {
+        report.push(one_glob(pattern, &roots));
+    }
+}
+
+fn one_glob(pattern: &str, roots: &[PathBuf]) -> Check {
+    let name = format!("paths {pattern}");
+    let entries: Vec<PathBuf> = match glob::glob(pattern) {
+        Ok(paths) => paths.flatten().collect(),
+        Err(e) => return Check::fail(name, e.to_string(), "fix the pattern in `paths`"),
+    };
+    let mut readable = 0;
+    let mut problems = Vec::new();
+    for path in &entries {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => continue,
+            Ok(_) => {}
+            Err(e) => {
+                problems.push(format!("{}: leads nowhere ({e})", path.display()));
+                continue;
+            }
+        }
+        if let Err(e) = File::open(path) {
+            problems.push(format!("{}: cannot be read ({e})", path.display()));
+            continue;
+        }
+        match std::fs::canonicalize(path) {
+            Ok(target) if roots.iter().any(|r| target.starts_with(r)) => readable += 1,
+            Ok(target) => problems.push(format!(
+                "{}: resolves to {}, outside the log roots, so it is refused",
+                path.display(),
+                target.display()
+            )),
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+    if entries.is_empty() {
+        return Check::fail(
+            name,
+            "matches no file",
+            "check `paths`; in a pod, mount the host's /var/log (hostPath) so /var/log/containers \
+             and the /var/log/pods its links lead to are both there",
+        );
+    }
+    if problems.is_empty() {
+        return Check::pass(name, format!("{readable} files, all readable"));
+    }
+    Check::fail(
+        name,
+        format!(
+            "{} of {} files cannot be shipped",
+            problems.len(),
+            readable + problems.len()
+        ),
+        "mount where the links lead (/var/log/pods, and log_roots such as \
+         /var/lib/docker/containers) and run the agent as root (uid 0) so it can read them",
+    )
+    .with_details(problems)
+}
+
+/// `state_dir` can be written (a probe file is written, synced and removed) and has room.
+pub fn state_dir(config: &Config, report: &mut Report) {
+    report.push(writable_dir("state_dir", &config.state_dir, true));
+}
+
+/// `output.file.path` can be written, as `state_dir`.
+pub fn file_output(file: &FileOutput, report: &mut Report) {
+    report.push(writable_dir("output.file.path", &file.path, false));
+}
+
+fn writable_dir(name: &str, dir: &Path, need_space: bool) -> Check {
+    // A directory the agent creates at start is fine when its parent can take it.
+    let existing = dir.ancestors().find(|d| d.exists()).unwrap_or(dir);
+    let note = if existing == dir {
+        String::new()
+    } else {
+        format!(
+            " (does not exist yet; created at start in {})",
+            existing.display()
+        )
+    };
+    let fix_mount = format!(
+        "mount a writable volume at {} (the DaemonSet's hostPath /var/lib/loglynk) or set {name}",
+        dir.display()
+    );
+    if !existing.is_dir() {
+        return Check::fail(
+            name,
+            format!("{} is not a directory", existing.display()),
+            fix_mount,
+        );
+    }
+    if let Err(e) = probe(existing) {
+        return Check::fail(
+            name,
+            format!("{}{note} cannot be written: {e}", dir.display()),
+            fix_mount,
+        );
+    }
+    let space = match rustix::fs::statvfs(existing) {
+        Ok(s) => s,
+        Err(e) => {
+            return Check::fail(
+                name,
+                format!("{}: cannot read the free space: {e}", dir.display()),
+                fix_mount,
+            )
+        }
+    };
+    let free = space.f_bavail.saturating_mul(space.f_frsize);
+    let total = space.f_blocks.saturating_mul(space.f_frsize);
+    let found = format!(
+        "{}{note} writable, {} free of {}",
+        dir.display(),
+        bytes(free),
+        bytes(total)
+    );
+    if need_space && free < MIN_FREE_BYTES {
+        return Check::fail(
+            name,
+            found,
+            format!(
+                "free at least {} on that disk: the registry is rewritten through a copy, and \
+                 refused documents go to dead-letter files there",
+                bytes(MIN_FREE_BYTES)
+            ),
+        );
+    }
+    Check::pass(name, found)
+}
+
+/// Writes, syncs and removes a small file in `dir`: what saving the registry does.
+fn probe(dir: &Path) -> std::io::Result<()> {
+    let path = dir.join(format!(".loglynk-doctor-{}", std::process::id()));
+    let written = File::create(&path).and_then(|mut file| {
+        file.write_all(&[0u8; 4096])?;
+        file.sync_all()
+    });
+    let removed = std::fs::remove_file(&path);
+    written?;
+    // A file that could be made but not removed still shows the directory works.
+    if let Err(e) = removed {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// inotify: the agent takes one instance and one watch per directory it watches (each glob's
+/// directory and the directory each matched file lives in).
+pub fn inotify(config: &Config, report: &mut Report) {
+    let read = |name: &str| {
+        std::fs::read_to_string(format!("/proc/sys/fs/inotify/{name}"))
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+    };
+    let (Some(watches), Some(instances)) = (read("max_user_watches"), read("max_user_instances"))
+    else {
+        report.push(Check::pass(
+            "inotify",
+            "no /proc/sys/fs/inotify here: the agent polls (scan_frequency, poll_interval)",
+        ));
+        return;
+    };
+    let dirs = watched_dirs(config);
+    let in_use = instances_in_use();
+    let found = format!(
+        "{dirs} directories to watch; max_user_watches {watches}, max_user_instances {instances} \
+         ({in_use} in use by this user, as far as this process sees)"
+    );
+    let fix = "raise fs.inotify.max_user_watches / max_user_instances on the node (sysctl, e.g. \
+               from a privileged init container); without a watch the agent still finds files \
+               by polling, later";
+    if dirs as u64 >= watches || in_use >= instances {
+        report.push(Check::fail("inotify", found, fix));
+    } else {
+        report.push(Check::pass("inotify", found));
+    }
+}
+
+fn watched_dirs(config: &Config) -> usize {
+    let Ok(globs) = Globs::new(&config.paths) else {
+        return 0;
+    };
+    let mut dirs: BTreeSet<PathBuf> = globs.base_dirs().into_iter().collect();
+    for pattern in &config.paths {
+        for path in glob::glob(pattern).into_iter().flatten().flatten() {
+            if let Some(parent) = std::fs::canonicalize(&path)
+                .ok()
+                .and_then(|t| t.parent().map(Path::to_path_buf))
+            {
+                dirs.insert(parent);
+            }
+        }
+    }
+    dirs.len()
+}
+
+/// inotify instances open in the processes this one can see (its own user's, in its namespace).
+fn instances_in_use() -> u64 {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut count = 0;
+    for process in procs.flatten() {
+        let Ok(fds) = std::fs::read_dir(process.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if std::fs::read_link(fd.path()).is_ok_and(|l| l == Path::new("anon_inode:inotify")) {
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+/// `1.5 GiB`, `640 KiB`.
+pub(super) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_glob_names_files_it_cannot_ship() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("containers");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::write(logs.join("a.log"), "x\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("gone.log"), logs.join("b.log")).unwrap();
+        let pattern = format!("{}/*.log", logs.display());
+        let roots = vec![std::fs::canonicalize(&logs).unwrap()];
+        let check = one_glob(&pattern, &roots);
+        assert!(!check.ok, "{check:?}");
+        assert_eq!(check.found, "1 of 2 files cannot be shipped");
+        assert!(
+            check.details[0].contains("b.log: leads nowhere"),
+            "{check:?}"
+        );
+
+        std::fs::remove_file(logs.join("b.log")).unwrap();
+        let outside = dir.path().join("secret");
+        std::fs::write(&outside, "x\n").unwrap();
+        std::os::unix::fs::symlink(&outside, logs.join("c.log")).unwrap();
+        let check = one_glob(&pattern, &roots);
+        assert!(
+            check.details[0].contains("outside the log roots"),
+            "{check:?}"
+        );
+
+        std::fs::remove_file(logs.join("c.log")).unwrap();
+        let check = one_glob(&pattern, &roots);
+        assert_eq!(
+            (check.ok, check.found.as_str()),
+            (true, "1 files, all readable")
+        );
+        let none = one_glob(&format!("{}/*.nothing", logs.display()), &roots);
+        assert_eq!((none.ok, none.found.as_str()), (false, "matches no file"));
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(64 * 1024 * 1024), "64.0 MiB");
+        assert_eq!(bytes(1536 * 1024 * 1024), "1.5 GiB");
+    }
+}
