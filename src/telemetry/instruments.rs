@@ -53,6 +53,8 @@ pub struct Telemetry {
     backoff_ms: AtomicU64,
     kube: OnceLock<PodCache>,
     started: SystemTime,
+    /// The applications' lines by namespace, container and level (`loglynk_log_events_total`).
+    pub(super) log_events: super::log_events::LogEvents,
     /// Pod hints left out, by reason (`invalid_regex`, …).
     pub(super) hints_invalid: Family<ReasonLabels, Counter>,
     /// Files left unread, by reason (`hint`: `co.elastic.logs/enabled: false`).
@@ -100,6 +102,7 @@ impl Default for Telemetry {
             backoff_ms: AtomicU64::new(0),
             kube: OnceLock::new(),
             started: SystemTime::now(),
+            log_events: Default::default(),
             hints_invalid: Family::default(),
             files_excluded: Family::default(),
         };
@@ -275,6 +278,38 @@ impl Telemetry {
         }
         let then = UNIX_EPOCH + Duration::from_millis(ms);
         Some(SystemTime::now().duration_since(then).unwrap_or_default())
+    }
+
+    /// Events the processors passed on to the output, counted by source and level. Runs of events of
+    /// one file and level cost one count.
+    pub fn log_events(&self, events: &[crate::event::Event]) {
+        use super::log_events::level_index;
+        let level_of = |e: &crate::event::Event| level_index(e.level.as_ref().map(|l| l.as_str()));
+        let mut rest = events;
+        while let Some(first) = rest.first() {
+            let level = level_of(first);
+            let run = rest
+                .iter()
+                .take_while(|e| Arc::ptr_eq(&e.origin, &first.origin) && level_of(e) == level)
+                .count();
+            let origin = &first.origin;
+            let api = origin.kubernetes();
+            let namespace = api
+                .and_then(|k| k.namespace.as_deref())
+                .or(origin.metadata.namespace.as_deref());
+            let container = origin
+                .metadata
+                .container_name
+                .as_deref()
+                .or(api.and_then(|k| k.container.name.as_deref()));
+            self.log_events.add(
+                namespace.unwrap_or(""),
+                container.unwrap_or(""),
+                level,
+                run as u64,
+            );
+            rest = &rest[run..];
+        }
     }
 
     /// A pod's hint was left out for `reason` (reported once per pod and annotation).

@@ -5,6 +5,7 @@ mod delivery;
 mod http;
 mod instruments;
 mod ledger;
+mod log_events;
 mod logging;
 mod metrics;
 mod progress_line;

@@ -109,14 +109,14 @@ fn hints_from_pods_and_namespaces_steer_each_container_as_they_change() {
     write(&a, &["keep-a1", "skip-a1"]);
     write(&b, &["keep-b1", "skip-b1", "drop-b1"]);
     write(&c, &["quiet-1"]);
-    write(&d, &["keep-d1", "drop-d1"]);
+    write(&d, &["keep-d1", "drop-d1", "ERROR boom-d1"]);
 
     let es = EsServer::start();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = crate::support::run_cmd(&tree, &es.url());
     cmd.args(kube_args(&kube, dir.path()));
     let running = Running::spawn(cmd);
-    let want = ["keep-a1", "keep-b1", "skip-b1", "keep-d1"];
+    let want = ["keep-a1", "keep-b1", "skip-b1", "keep-d1", "ERROR boom-d1"];
     assert!(
         wait_until(Duration::from_secs(30), || want
             .iter()
@@ -139,6 +139,20 @@ fn hints_from_pods_and_namespaces_steer_each_container_as_they_change() {
     }
     assert_eq!(
         metric("loglynk_files_excluded_total{reason=\"hint\"}"),
+        Some(1.0)
+    );
+    // The lines passed on, by source and level: what log-based alerts are written on.
+    let events = |labels: &str| metric(&format!("loglynk_log_events_total{{{labels}}}"));
+    assert_eq!(
+        events(r#"namespace="shop",container="app",level="none""#),
+        Some(3.0)
+    );
+    assert_eq!(
+        events(r#"namespace="payments",container="worker",level="none""#),
+        Some(1.0)
+    );
+    assert_eq!(
+        events(r#"namespace="payments",container="worker",level="error""#),
         Some(1.0)
     );
     assert_eq!(
