@@ -62,7 +62,8 @@ pub enum Command {
     ///
     /// Discovers the configured paths, follows them through rotation, and bulk-indexes each line into
     /// the configured index; offsets are recorded in state_dir once Elasticsearch acknowledged them.
-    /// Stops on SIGTERM/SIGINT after delivering what is in flight (at most shutdown_timeout).
+    /// Stops on SIGTERM/SIGINT after delivering what is in flight (at most shutdown_timeout). Reloads
+    /// its configuration, without losing or repeating a line, on SIGHUP and when the file changes.
     #[command(after_help = "Examples:\n  \
         loglynk run --config /etc/loglynk/loglynk.yml\n  \
         loglynk run -E 'output.elasticsearch.hosts=[\"http://127.0.0.1:9200\"]' -E state_dir=/tmp/loglynk")]

@@ -65,7 +65,11 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            exit(pipeline::start(&config, Mode::Run))
+            let source = pipeline::ConfigSource {
+                file: config_file(cli.config.as_deref()).map(Path::to_path_buf),
+                overrides: cli.set.clone(),
+            };
+            exit(pipeline::start_reloadable(&config, Mode::Run, Some(source)))
         }
         Command::Registry(RegistryCommand::ImportFilebeat {
             ref path,
@@ -89,15 +93,9 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
         eprintln!("loglynk: {error}");
         return ExitCode::from(EXIT_FAILURE);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match current_thread_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("loglynk: starting the runtime: {error}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     let mut out = std::io::stdout();
     match runtime.block_on(loglynk::bootstrap::bootstrap(config, options, &mut out)) {
@@ -114,6 +112,17 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
     }
 }
 
+/// A one-thread runtime for a command that asks a cluster a few questions.
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("loglynk: starting the runtime: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        })
+}
+
 /// Every check, printed; exit 1 when one failed. An invalid configuration is a failed check too,
 /// the only one then.
 fn doctor(file: Option<&Path>, overrides: &[String], format: ReportFormat) -> ExitCode {
@@ -125,15 +134,9 @@ fn doctor(file: Option<&Path>, overrides: &[String], format: ReportFormat) -> Ex
     );
     let report = match config::load_checked(file, overrides, &ProcessEnv, loglynk::output::check) {
         Ok(config) => {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
+            let runtime = match current_thread_runtime() {
                 Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("loglynk: starting the runtime: {error}");
-                    return ExitCode::from(EXIT_FAILURE);
-                }
+                Err(code) => return code,
             };
             let node_name = std::env::var(config::NODE_NAME_ENV).ok();
             runtime.block_on(doctor::diagnose(&config, &source, node_name))
@@ -245,10 +248,15 @@ fn import_filebeat_config(file: &Path, output: Option<&Path>) -> ExitCode {
     })
 }
 
+/// The file the configuration is read from: the one given, else the default one when it exists.
+fn config_file(file: Option<&Path>) -> Option<&Path> {
+    let default = Path::new(DEFAULT_CONFIG_PATH);
+    file.or_else(|| default.exists().then_some(default))
+}
+
 /// Loads the configuration, printing the error and giving the exit code when it is invalid.
 fn load_config(file: Option<&Path>, overrides: &[String]) -> Result<Config, ExitCode> {
-    let default = Path::new(DEFAULT_CONFIG_PATH);
-    let file = file.or_else(|| default.exists().then_some(default));
+    let file = config_file(file);
     config::load_checked(file, overrides, &ProcessEnv, loglynk::output::check).map_err(|error| {
         eprintln!("loglynk: {error}");
         ExitCode::from(EXIT_INVALID)

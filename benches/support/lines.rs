@@ -109,14 +109,22 @@ const STATUSES: &[u64] = &[200, 200, 200, 200, 201, 204, 304, 400, 404, 500, 503
 pub fn cri_line(seq: u64, t_ms: u64, rng: &mut Rng) -> String {
     let want = 113 + rng.below(700) as usize;
     let secs = t_ms / 1000;
-    let mut line = format!(
-        "2026-11-24T{:02}:{:02}:{:02}.{:03}{:06}Z stdout F ",
+    let stamp = format!(
+        "2026-11-24T{:02}:{:02}:{:02}.{:03}{:06}Z",
         (10 + secs / 3600) % 24,
         (secs / 60) % 60,
         secs % 60,
         t_ms % 1000,
         rng.below(1_000_000)
     );
+    short_line(seq, t_ms, &stamp, want, rng)
+}
+
+/// A full CRI line at `stamp` of about `want` bytes (at least the message's fixed part): 60 % JSON, 20 %
+/// klog, 20 % access log, with `qid=<seq>` in each.
+fn short_line(seq: u64, t_ms: u64, stamp: &str, want: usize, rng: &mut Rng) -> String {
+    let secs = t_ms / 1000;
+    let mut line = format!("{stamp} stdout F ");
     let status = STATUSES[rng.below(STATUSES.len() as u64) as usize];
     let kind = rng.below(10);
     if kind < 6 {
@@ -179,4 +187,90 @@ pub fn cri_line(seq: u64, t_ms: u64, rng: &mut Rng) -> String {
         line.push_str("\"\n");
     }
     line
+}
+
+/// One record of issue 14's backlog, as a node holds it after an outage: a log line, or a long one the
+/// runtime split, written `t_ms` after 23:55:00 on 2026-11-24, so a backlog of some minutes spans midnight
+/// and goes to two daily indices. The mix, by records:
+///
+/// - 98.5 %: the lines of [`cri_line`] at 100 to 500 bytes (60 % JSON objects of at least ~310
+///   bytes, 40 % plain text: klog and access logs);
+/// - 1 %: a 2 to 12 KiB single-line JSON error whose `stack` holds a Java stack trace (`\n\tat …`);
+/// - 0.5 %: a 17 to 48 KiB JSON payload, which the runtime wrote as 16 KiB `P` chunks and a final `F`.
+///
+/// About 540 bytes a record on average. Every record carries `qid=<seq>` once, which the endpoint reads
+/// back from the (joined) document.
+pub fn backlog_record(seq: u64, t_ms: u64, rng: &mut Rng) -> String {
+    let secs = 23 * 3600 + 55 * 60 + t_ms / 1000;
+    let (day, secs) = (24 + secs / 86_400, secs % 86_400);
+    let stamp = format!(
+        "2026-11-{day:02}T{:02}:{:02}:{:02}.{:03}{:06}Z",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60,
+        t_ms % 1000,
+        rng.below(1_000_000)
+    );
+    let kind = rng.below(1000);
+    if kind < 985 {
+        let want = 100 + rng.below(400) as usize;
+        return short_line(seq, t_ms, &stamp, want, rng);
+    }
+    if kind < 995 {
+        let want = 2048 + rng.below(10 * 1024) as usize;
+        let mut stack = format!(
+            "java.lang.IllegalStateException: order {} is {}\\n",
+            rng.below(1_000_000),
+            rng.pick(WORDS)
+        );
+        while stack.len() < want {
+            stack.push_str(&format!(
+                "\\tat com.funlynk.{}.{}Service.{}(Service.java:{})\\n",
+                rng.pick(WORDS),
+                rng.pick(WORDS),
+                rng.pick(WORDS),
+                1 + rng.below(900)
+            ));
+        }
+        return format!(
+            "{stamp} stderr F {{\"level\":\"error\",\"ts\":{}.{:03},\"logger\":\"orders\",\
+             \"msg\":\"unhandled exception qid={seq:010}\",\"error\":\"order in a bad state\",\
+             \"stack\":\"{stack}\"}}\n",
+            1_795_535_700 + t_ms / 1000,
+            t_ms % 1000,
+        );
+    }
+    let want = 17 * 1024 + rng.below(31 * 1024) as usize;
+    let mut message = format!(
+        "{{\"level\":\"debug\",\"msg\":\"upstream response qid={seq:010}\",\"payload\":{{\"items\":["
+    );
+    let mut first = true;
+    while message.len() + 3 < want {
+        if !first {
+            message.push(',');
+        }
+        first = false;
+        message.push_str(&format!(
+            "{{\"id\":{},\"name\":\"{} {}\",\"price\":{}.{:02},\"stock\":{}}}",
+            rng.below(1_000_000),
+            rng.pick(WORDS),
+            rng.pick(WORDS),
+            rng.below(500),
+            rng.below(100),
+            rng.below(1000)
+        ));
+    }
+    message.push_str("]}}");
+    // The payload is ASCII: every byte is a char boundary.
+    let chunks: Vec<&str> = message
+        .as_bytes()
+        .chunks(16 * 1024)
+        .map(|c| std::str::from_utf8(c).expect("ASCII"))
+        .collect();
+    let mut out = String::with_capacity(message.len() + chunks.len() * 48);
+    for (i, chunk) in chunks.iter().enumerate() {
+        let tag = if i + 1 == chunks.len() { 'F' } else { 'P' };
+        out.push_str(&format!("{stamp} stdout {tag} {chunk}\n"));
+    }
+    out
 }

@@ -21,7 +21,19 @@ use std::time::{Duration, Instant};
 /// `loglynk run` shipping `<root>/var/log/containers/*.log` to the bulk endpoint at `addr`, with its
 /// registry in `state` and its stderr to `stderr`.
 pub fn spawn_run(addr: SocketAddr, root: &Path, state: &Path, stderr: File) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_loglynk"))
+    spawn_run_with(addr, root, state, stderr, &[])
+}
+
+/// [`spawn_run`] with more `-E KEY=VALUE` settings.
+pub fn spawn_run_with(
+    addr: SocketAddr,
+    root: &Path,
+    state: &Path,
+    stderr: File,
+    settings: &[String],
+) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_loglynk"));
+    command
         .arg("run")
         .arg("-E")
         .arg("http.port=0")
@@ -40,7 +52,11 @@ pub fn spawn_run(addr: SocketAddr, root: &Path, state: &Path, stderr: File) -> C
         .arg(format!(
             "paths=[\"{}/var/log/containers/*.log\"]",
             root.display()
-        ))
+        ));
+    for setting in settings {
+        command.arg("-E").arg(setting);
+    }
+    command
         .env_remove("LOGLYNK_CONFIG")
         .env_remove("LOGLYNK_LOG")
         .stdin(Stdio::null())

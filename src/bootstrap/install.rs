@@ -8,7 +8,7 @@ use elasticsearch::http::Method;
 use serde_json::Value;
 
 use super::bodies::{mode_name, objects, Object};
-use super::diff::diff;
+use super::compare::{compare, Comparison};
 use super::normalize;
 use super::BootstrapError;
 use crate::config::{Config, IndexMode};
@@ -137,22 +137,13 @@ async fn install(
     force: bool,
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome, BootstrapError> {
-    let reply = call(client, Method::Get, &object.path, None, object).await?;
-    let outcome = match reply.status {
-        404 => Outcome::Created,
-        200 => {
-            let installed = parse(&reply, object)?;
-            let (installed, wanted) =
-                comparable(object, &installed).ok_or_else(|| BootstrapError::Unexpected {
-                    host: reply.host.clone(),
-                    what: format!("GET {}", object.path),
-                    reason: "the answer does not hold the object".into(),
-                })?;
-            let changes = diff(&installed, &wanted);
-            if changes.is_empty() {
-                report_line(out, object, Outcome::Unchanged)?;
-                return Ok(Outcome::Unchanged);
-            }
+    let outcome = match compare(client, object).await? {
+        Comparison::Missing => Outcome::Created,
+        Comparison::Equal => {
+            report_line(out, object, Outcome::Unchanged)?;
+            return Ok(Outcome::Unchanged);
+        }
+        Comparison::Differs(changes) => {
             let outcome = if force {
                 Outcome::Updated
             } else {
@@ -167,7 +158,6 @@ async fn install(
             }
             outcome
         }
-        status => return Err(rejected(&reply, object, status)),
     };
     let body = serde_json::to_vec(&object.body).expect("JSON values serialize");
     let reply = call(client, Method::Put, &object.path, Some(body), object).await?;

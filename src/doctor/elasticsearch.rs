@@ -5,19 +5,18 @@
 use std::time::{Duration, Instant};
 
 use elasticsearch::http::Method;
-use serde_json::{json, Value};
+use serde_json::Value;
 use url::Url;
 
+use super::privileges::privileges;
 use super::tls::{handshake, Presented};
 use super::{Check, Report};
 use crate::bootstrap::{compare, objects, version_supported, Comparison};
-use crate::config::{Config, ElasticsearchOutput, IndexMode, VerificationMode};
-use crate::output::elasticsearch::bulk::BulkAction;
+use crate::config::{Config, ElasticsearchOutput, VerificationMode};
 use crate::output::elasticsearch::client::{EsClient, Reply};
-use crate::output::elasticsearch::write_target;
 
 /// Every question is small; a host that cannot answer one in this long is not usable.
-const TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn check(config: &Config, report: &mut Report) {
     let es = &config.output.elasticsearch;
@@ -297,103 +296,6 @@ async fn setup_objects(config: &Config, client: &EsClient, host: &str, report: &
     }
 }
 
-/// Asks the cluster whether the user holds the write privilege where `run` writes, and may create
-/// the day's index or the data stream on the first write.
-async fn privileges(config: &Config, client: &EsClient, host: &str) -> Check {
-    let name = "elasticsearch write privilege";
-    let es = &config.output.elasticsearch;
-    let (target, action) = match write_target(es, &config.setup) {
-        Ok((pattern, action)) => (wildcard(pattern.as_str()), action),
-        Err(e) => return Check::fail(name, e.to_string(), "fix output.elasticsearch.index"),
-    };
-    let write = match action {
-        BulkAction::Create => "create_doc",
-        BulkAction::Index => "index",
-    };
-    // Daily indices and the data stream are created by the first write to them; the rollover alias
-    // is created by bootstrap. Either privilege lets a bulk request create them.
-    let creates = !(config.setup.enabled && config.setup.mode == IndexMode::Rollover);
-    let mut asked = vec![write];
-    if creates {
-        asked.extend(["auto_configure", "create_index"]);
-    }
-    let body = json!({ "index": [{ "names": [target], "privileges": asked }] });
-    let reply = match client
-        .request(
-            Method::Post,
-            "/_security/user/_has_privileges",
-            Some(body.to_string().into_bytes()),
-            TIMEOUT,
-        )
-        .await
-    {
-        Ok(reply) => reply,
-        Err(e) => return Check::fail(name, e.to_string(), "run doctor again"),
-    };
-    let answer: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-    if reply.status == 500
-        && answer.pointer("/error/type").and_then(Value::as_str) == Some("security_exception")
-    {
-        return Check::pass(
-            name,
-            format!("{host}: security is off on the cluster: anyone may write to {target}"),
-        );
-    }
-    if reply.status != 200 {
-        return Check::fail(
-            name,
-            format!(
-                "{host}: cannot ask (HTTP {}): {}",
-                reply.status,
-                reason(&reply)
-            ),
-            "run doctor with the agent's own credentials",
-        );
-    }
-    let held = |privilege: &str| answer["index"][&target][privilege].as_bool() == Some(true);
-    let user = answer["username"].as_str().unwrap_or("the user");
-    let mut missing = Vec::new();
-    if !held(write) {
-        missing.push(write.to_owned());
-    }
-    if creates && !held("auto_configure") && !held("create_index") {
-        missing.push("auto_configure (or create_index)".to_owned());
-    }
-    if missing.is_empty() {
-        let how = if creates {
-            format!("{write} and auto_configure")
-        } else {
-            write.to_owned()
-        };
-        Check::pass(name, format!("{host}: {user} holds {how} on {target}"))
-    } else {
-        Check::fail(
-            name,
-            format!("{host}: {user} lacks {} on {target}", missing.join(", ")),
-            format!(
-                "grant the agent's role the index privileges {} on {target} (ECK: the role in \
-                 the loglynk user's secret)",
-                missing.join(", ")
-            ),
-        )
-    }
-}
-
-/// `funlynk-logs-%{+yyyy.MM.dd}` -> `funlynk-logs-*`: every index the pattern can render.
-fn wildcard(pattern: &str) -> String {
-    let mut out = String::new();
-    let mut rest = pattern;
-    while let Some(start) = rest.find("%{") {
-        out.push_str(&rest[..start]);
-        out.push('*');
-        rest = rest[start..]
-            .find('}')
-            .map_or("", |end| &rest[start + end + 1..]);
-    }
-    out.push_str(rest);
-    out
-}
-
 async fn get_json(client: &EsClient, path: &str) -> Result<Value, String> {
     let reply = client
         .request(Method::Get, path, None, TIMEOUT)
@@ -406,7 +308,7 @@ async fn get_json(client: &EsClient, path: &str) -> Result<Value, String> {
 }
 
 /// The error's reason in an Elasticsearch answer, else its first bytes.
-fn reason(reply: &Reply) -> String {
+pub(super) fn reason(reply: &Reply) -> String {
     let value: Option<Value> = serde_json::from_slice(&reply.body).ok();
     let reason = value.as_ref().and_then(|v| {
         v.pointer("/error/reason")
@@ -418,19 +320,4 @@ fn reason(reply: &Reply) -> String {
         let text = String::from_utf8_lossy(&reply.body);
         text.chars().take(200).collect()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_pattern_becomes_the_wildcard_of_every_index_it_renders() {
-        assert_eq!(wildcard("funlynk-logs-%{+yyyy.MM.dd}"), "funlynk-logs-*");
-        assert_eq!(
-            wildcard("logs-%{[kubernetes.namespace]}-%{+yyyy}"),
-            "logs-*-*"
-        );
-        assert_eq!(wildcard("funlynk-logs"), "funlynk-logs");
-    }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::{Check, Report};
 use crate::config::{Config, FileOutput};
 use crate::discover::Globs;
+use crate::telemetry::human::bytes;
 
 /// Below this much free space `state_dir` fails: the registry is rewritten through a temporary copy,
 /// and a busy node's dead letters (up to `dead_letter.max_bytes` a file) would fill less in minutes.
@@ -33,7 +34,7 @@ fn one_glob(pattern: &str, roots: &[PathBuf]) -> Check {
         Ok(paths) => paths.flatten().collect(),
         Err(e) => return Check::fail(name, e.to_string(), "fix the pattern in `paths`"),
     };
-    let mut readable = 0;
+    let mut readable: usize = 0;
     let mut problems = Vec::new();
     for path in &entries {
         match std::fs::metadata(path) {
@@ -67,7 +68,10 @@ fn one_glob(pattern: &str, roots: &[PathBuf]) -> Check {
         );
     }
     if problems.is_empty() {
-        return Check::pass(name, format!("{readable} files, all readable"));
+        return Check::pass(
+            name,
+            format!("{}, all readable", count(readable as u64, "file")),
+        );
     }
     Check::fail(
         name,
@@ -190,8 +194,9 @@ pub fn inotify(config: &Config, report: &mut Report) {
     let dirs = watched_dirs(config);
     let in_use = instances_in_use();
     let found = format!(
-        "{dirs} directories to watch; max_user_watches {watches}, max_user_instances {instances} \
-         ({in_use} in use by this user, as far as this process sees)"
+        "{} to watch; max_user_watches {watches}, max_user_instances {instances} \
+         ({in_use} in use by this user, as far as this process sees)",
+        count(dirs as u64, "directory")
     );
     let fix = "raise fs.inotify.max_user_watches / max_user_instances on the node (sysctl, e.g. \
                from a privileged init container); without a watch the agent still finds files \
@@ -200,6 +205,15 @@ pub fn inotify(config: &Config, report: &mut Report) {
         report.push(Check::fail("inotify", found, fix));
     } else {
         report.push(Check::pass("inotify", found));
+    }
+}
+
+/// `1 file`, `2 files`, `1 directory`, `3 directories`.
+fn count(n: u64, one: &str) -> String {
+    match (n, one.strip_suffix('y')) {
+        (1, _) => format!("1 {one}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {one}s"),
     }
 }
 
@@ -240,22 +254,6 @@ fn instances_in_use() -> u64 {
     count
 }
 
-/// `1.5 GiB`, `640 KiB`.
-pub(super) fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,16 +289,9 @@ mod tests {
         let check = one_glob(&pattern, &roots);
         assert_eq!(
             (check.ok, check.found.as_str()),
-            (true, "1 files, all readable")
+            (true, "1 file, all readable")
         );
         let none = one_glob(&format!("{}/*.nothing", logs.display()), &roots);
         assert_eq!((none.ok, none.found.as_str()), (false, "matches no file"));
-    }
-
-    #[test]
-    fn sizes_read_as_people_write_them() {
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(64 * 1024 * 1024), "64.0 MiB");
-        assert_eq!(bytes(1536 * 1024 * 1024), "1.5 GiB");
     }
 }

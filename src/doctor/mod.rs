@@ -9,6 +9,7 @@
 mod elasticsearch;
 mod kubernetes;
 mod local;
+mod privileges;
 mod report;
 mod tls;
 

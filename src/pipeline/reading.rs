@@ -11,6 +11,7 @@ use crate::config::{Config, StartAt};
 use crate::discover::{Changes, NothingMatched, PatternError};
 use crate::enrich::kube::cache::PodCache;
 use crate::enrich::kube::KubeEnricher;
+use crate::parse::MultilineRules;
 use crate::registry::{Checkpointer, SaveFailed};
 use crate::tail::TailerConfig;
 use crate::telemetry::Telemetry;
@@ -92,6 +93,7 @@ impl Reading {
             scan_frequency: config.scan_frequency,
             poll_interval: config.poll_interval,
             partial_timeout: config.partial_timeout,
+            multiline: MultilineRules::new(&config.multiline, config.max_line_bytes),
             follow: options.follow,
             inotify: true,
             known,

@@ -20,7 +20,7 @@ use crate::discover::{Changes, DirWatcher, Globs, NothingMatched, ScanDelta};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
-use crate::parse::LineParser;
+use crate::parse::{LineParser, MultilineRules};
 use crate::registry::{lock, register_batch, Entry, SharedTracker};
 use crate::tail::{
     Admit, FileEvent, FileKey, Line, LineSink, OpenedFile, ReadGate, Tailer, TailerConfig,
@@ -40,6 +40,8 @@ pub struct SourceConfig {
     pub scan_frequency: Duration,
     pub poll_interval: Duration,
     pub partial_timeout: Duration,
+    /// How each file's lines are joined into events (stack traces).
+    pub multiline: MultilineRules,
     /// `false`: read every file to its end once, then stop (`tail --no-follow`).
     pub follow: bool,
     /// `false`: find new files and growth by polling alone, as when inotify is unavailable.
@@ -64,6 +66,18 @@ pub struct SourceSummary {
     pub kube_found: u64,
     /// Files shipped with path metadata only after `metadata_wait` (flagged kube_metadata_missing).
     pub kube_missing: u64,
+}
+
+impl SourceSummary {
+    /// Adds what another pipeline of the same run did (one per configuration the run reloaded).
+    pub fn add(&mut self, other: &SourceSummary) {
+        self.files_opened += other.files_opened;
+        self.files_failed += other.files_failed;
+        self.lines += other.lines;
+        self.unparsed += other.unparsed;
+        self.kube_found += other.kube_found;
+        self.kube_missing += other.kube_missing;
+    }
 }
 
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
@@ -95,6 +109,7 @@ pub fn run_source(
         tx,
         max_line_bytes: config.tailer.max_line_bytes,
         partial_timeout: config.partial_timeout,
+        multiline: config.multiline,
         now: Instant::now(),
         summary: SourceSummary::default(),
         closed: false,
@@ -140,7 +155,9 @@ pub fn run_source(
         if !config.follow && !more && (!tailer.has_held() || sink.holds_only_excluded()) {
             if sink.tracker.is_some() {
                 // Unterminated last lines and half-joined lines are left for the next run to read
-                // whole; the registry's offsets stop before them.
+                // whole; the registry's offsets stop before them. Multiline groups are whole lines:
+                // they ship.
+                sink.flush_groups();
                 tailer.close_all();
             } else {
                 tailer.finish_all(&mut sink);
@@ -168,6 +185,10 @@ pub fn run_source(
                 // Without a registry, lines half-joined so far are shipped flagged partial rather than
                 // lost with the process; with one, they are read again and joined after a restart.
                 sink.flush_all();
+            } else {
+                // Multiline groups are whole lines, shipped at shutdown; only a kill leaves one open,
+                // and then the registry makes the next run read it again from its first line.
+                sink.flush_groups();
             }
             sink.send();
             tailer.close_all();
@@ -228,6 +249,7 @@ struct ParsingSink {
     tx: mpsc::Sender<Batch>,
     max_line_bytes: usize,
     partial_timeout: Duration,
+    multiline: MultilineRules,
     /// The time of the current reading round; one clock read per round, not per line.
     now: Instant,
     summary: SourceSummary,
@@ -304,6 +326,13 @@ impl ParsingSink {
         let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
         for key in keys {
             self.with_parser(key, |p, out| p.flush_all(out));
+        }
+    }
+
+    fn flush_groups(&mut self) {
+        let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
+        for key in keys {
+            self.with_parser(key, |p, out| p.flush_groups(out));
         }
     }
 
@@ -409,7 +438,8 @@ impl ParsingSink {
         );
         self.parsers.insert(
             key,
-            LineParser::new(origin, self.max_line_bytes, self.partial_timeout),
+            LineParser::new(origin, self.max_line_bytes, self.partial_timeout)
+                .with_multiline(self.multiline.for_path(&file.path)),
         );
     }
 

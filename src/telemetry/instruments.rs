@@ -17,7 +17,7 @@ use crate::enrich::kube::cache::PodCache;
 use crate::registry::{lock, RegistryError, SaveReport, SharedTracker};
 use crate::tail::Progress;
 
-/// `status="200"`, `status="429"`, … or `status="error"` when no answer came.
+/// `status="200"`, `status="429"`, … or `status="error"` when no answer came; `namespace="shop"`.
 pub type StatusLabels = Vec<(&'static str, String)>;
 
 #[derive(Debug)]
@@ -39,10 +39,13 @@ pub struct Telemetry {
     /// Why the last write of the registry failed, until one succeeds; readiness reports it.
     registry_failing: Mutex<Option<String>>,
     /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
-    registry: OnceLock<SharedTracker>,
+    /// Replaced when a reload restarts the pipeline.
+    registry: Mutex<Option<SharedTracker>>,
     pub(super) es_last_success: Gauge<f64, AtomicU64>,
     /// From a line's write time to Elasticsearch's acknowledgement of it.
     pub(super) delivery_latency: DeliveryLatency,
+    /// Bulk item bytes Elasticsearch settled, by namespace: what capacity planning adds up.
+    pub(super) shipped_bytes: Family<StatusLabels, Counter>,
     /// Unix milliseconds of Elasticsearch's last answer of any kind, for readiness.
     es_last_answer_ms: AtomicU64,
     pipeline_running: AtomicBool,
@@ -53,6 +56,8 @@ pub struct Telemetry {
     backoff_ms: AtomicU64,
     kube: OnceLock<PodCache>,
     started: SystemTime,
+    /// Reloads of the configuration, `result="success"` or `"failure"`.
+    pub(super) config_reloads: Family<ResultLabels, Counter>,
     /// The applications' lines by namespace, container and level (`loglynk_log_events_total`).
     pub(super) log_events: super::log_events::LogEvents,
     /// Pod hints left out, by reason (`invalid_regex`, …).
@@ -76,6 +81,9 @@ pub const HINT_ERROR_REASONS: [&str; 5] = [
 /// Why a file is left unread: the label values of `loglynk_files_excluded_total`.
 pub const FILE_EXCLUDED_REASONS: [&str; 1] = ["hint"];
 
+/// `result="success"` or `result="failure"`.
+pub type ResultLabels = Vec<(&'static str, &'static str)>;
+
 impl Default for Telemetry {
     fn default() -> Telemetry {
         let telemetry = Telemetry {
@@ -92,9 +100,10 @@ impl Default for Telemetry {
             registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
             registry_flush_failures: Counter::default(),
             registry_failing: Mutex::new(None),
-            registry: OnceLock::new(),
+            registry: Mutex::new(None),
             es_last_success: Gauge::default(),
             delivery_latency: DeliveryLatency::default(),
+            shipped_bytes: Family::default(),
             es_last_answer_ms: AtomicU64::new(0),
             pipeline_running: AtomicBool::new(false),
             requests_in_flight: AtomicI64::new(0),
@@ -102,6 +111,7 @@ impl Default for Telemetry {
             backoff_ms: AtomicU64::new(0),
             kube: OnceLock::new(),
             started: SystemTime::now(),
+            config_reloads: Family::default(),
             log_events: Default::default(),
             hints_invalid: Family::default(),
             files_excluded: Family::default(),
@@ -131,6 +141,11 @@ impl Telemetry {
         self.ledger.read(n);
     }
 
+    /// Lines read whose batches were abandoned unacknowledged: the next pipeline reads them again.
+    pub fn lines_to_read_again(&self, n: u64) {
+        self.ledger.unread(n);
+    }
+
     /// Events an output delivered (Elasticsearch acknowledged them, or they were written and flushed).
     pub fn events_shipped(&self, n: u64) {
         self.ledger.shipped(n);
@@ -158,6 +173,14 @@ impl Telemetry {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
         self.delivery_latency.observe(written, now);
+    }
+
+    /// `bytes` of bulk items (action and document lines, uncompressed) from files of `namespace` (empty
+    /// when the path names none) are settled in Elasticsearch.
+    pub fn bytes_delivered(&self, namespace: &str, bytes: u64) {
+        self.shipped_bytes
+            .get_or_create(&vec![("namespace", namespace.to_owned())])
+            .inc_by(bytes);
     }
 
     /// A request (or part of one) is sent again.
@@ -334,17 +357,28 @@ impl Telemetry {
         self.pipeline_running.load(Ordering::Relaxed)
     }
 
-    /// Reports the unsaved events of `tracker` from now on (the first tracker of a run; a second is
-    /// ignored).
+    /// Reports the unsaved events of `tracker` from now on (the pipeline's current tracker: a reload
+    /// starts another).
     pub fn watch_registry(&self, tracker: SharedTracker) {
-        let _ = self.registry.set(tracker);
+        *self.registry.lock().unwrap_or_else(PoisonError::into_inner) = Some(tracker);
     }
 
     /// Events read whose offsets the registry on disk lacks, in flight or not; 0 without a registry.
     pub fn events_not_in_registry(&self) -> u64 {
-        self.registry
-            .get()
-            .map_or(0, |tracker| lock(tracker).unsaved_events())
+        let tracker = self
+            .registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        tracker.map_or(0, |tracker| lock(&tracker).unsaved_events())
+    }
+
+    /// The configuration was reloaded (`applied`), or the new one was refused and the running one kept.
+    pub fn config_reloaded(&self, applied: bool) {
+        let result = if applied { "success" } else { "failure" };
+        self.config_reloads
+            .get_or_create(&vec![("result", result)])
+            .inc();
     }
 
     /// Why the registry cannot be written, while it cannot.

@@ -11,6 +11,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::human::{bytes, duration};
 use crate::tail::Progress;
 
 const EVERY: Duration = Duration::from_millis(250);
@@ -118,7 +119,7 @@ impl Meter {
             Some(rate) if rate > 0.0 => format!(
                 ", {}/s, {} left",
                 bytes(rate as u64),
-                left(behind as f64 / rate)
+                duration(behind as f64 / rate)
             ),
             Some(_) => ", stalled".to_owned(),
             None => String::new(),
@@ -128,30 +129,6 @@ impl Meter {
             bytes(read),
             bytes(known)
         ))
-    }
-}
-
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-fn left(seconds: f64) -> String {
-    let s = seconds.ceil() as u64;
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
     }
 }
 

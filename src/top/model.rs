@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use crate::telemetry::human::{self, duration};
+
 /// How the files are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
@@ -265,35 +267,9 @@ fn sum_samples(metrics: &str, name: &str) -> f64 {
         .fold(0.0, |sum, x| sum + x)
 }
 
-/// `1.5 GiB`, `640 KiB`, `12 B`.
-pub fn bytes(n: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-/// `0s`, `3.2s`, `4m05s`, `2h07m`.
-pub fn duration(seconds: f64) -> String {
-    let s = seconds.max(0.0);
-    if s < 10.0 {
-        let text = format!("{s:.1}s");
-        return text.replace(".0s", "s");
-    }
-    let whole = s as u64;
-    match whole {
-        0..=59 => format!("{whole}s"),
-        60..=3599 => format!("{}m{:02}s", whole / 60, whole % 60),
-        _ => format!("{}h{:02}m", whole / 3600, (whole % 3600) / 60),
-    }
+/// The numbers of `/status` are JSON numbers.
+fn bytes(n: f64) -> String {
+    human::bytes(n.max(0.0) as u64)
 }
 
 #[cfg(test)]
@@ -352,15 +328,5 @@ mod tests {
         assert!(View::new("u", &now, None, Sort::BytesBehind)
             .to_text(1)
             .contains("… 1 more files"));
-    }
-
-    #[test]
-    fn units_read_as_people_write_them() {
-        assert_eq!(bytes(300.0), "300 B");
-        assert_eq!(bytes(1536.0), "1.5 KiB");
-        assert_eq!(duration(0.0), "0s");
-        assert_eq!(duration(2.5), "2.5s");
-        assert_eq!(duration(245.0), "4m05s");
-        assert_eq!(duration(7620.0), "2h07m");
     }
 }

@@ -1,9 +1,8 @@
-//! `loglynk doctor`: each check passing against the test servers and a real tree, and each failing
-//! the way it fails on a node: a wrong password, an expired or foreign certificate, a missing or
-//! changed template, a refused privilege or RBAC verb, a red cluster, a link that leads nowhere, a
-//! state_dir that cannot be written or is full.
+//! `loglynk doctor` against the test servers: every check passing on a healthy node, and the cluster
+//! checks failing the way they fail on a node: a wrong password, an expired or foreign certificate, a
+//! missing or changed template, a refused privilege or RBAC verb, a red cluster, an unknown node. The
+//! node's own checks are in `doctor_local.rs`, on the harness here.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -15,16 +14,16 @@ use crate::kubernetes::{seeded, KubeOptions, KubeServer, Rule};
 use crate::support::{loglynk, run_to_end, KubeTree, Stopped};
 
 /// A node's set-up, every part of which a test can break.
-struct Node {
-    tree: KubeTree,
-    es: EsServer,
-    kube: KubeServer,
+pub struct Node {
+    pub tree: KubeTree,
+    pub es: EsServer,
+    pub kube: KubeServer,
     /// -E settings and environment for doctor and bootstrap alike.
     settings: Vec<String>,
 }
 
 impl Node {
-    fn new(es: EsServer) -> Node {
+    pub fn new(es: EsServer) -> Node {
         let tree = KubeTree::new();
         let c = tree.container("shop", "web-1", "app");
         std::fs::write(c.log(), "2026-11-24T00:00:00.000000001Z stdout F hello\n").unwrap();
@@ -49,7 +48,7 @@ impl Node {
         }
     }
 
-    fn set(&mut self, setting: &str) -> &mut Node {
+    pub fn set(&mut self, setting: &str) -> &mut Node {
         self.settings.push(setting.to_owned());
         self
     }
@@ -62,7 +61,7 @@ impl Node {
         cmd
     }
 
-    fn bootstrap(&self) {
+    pub fn bootstrap(&self) {
         let cmd = self.with_settings(bootstrap_cmd(&self.es.url(), &[]));
         let run = run_to_end(cmd, Duration::from_secs(60));
         assert_eq!(
@@ -74,14 +73,14 @@ impl Node {
         );
     }
 
-    fn doctor(&self, args: &[&str]) -> Stopped {
+    pub fn doctor(&self, args: &[&str]) -> Stopped {
         let mut cmd = loglynk();
         cmd.arg("doctor").args(args);
         run_to_end(self.with_settings(cmd), Duration::from_secs(60))
     }
 
     /// The report as JSON: the checks by name (a name that repeats keeps its first).
-    fn report(&self) -> (Option<i32>, Value) {
+    pub fn report(&self) -> (Option<i32>, Value) {
         let run = self.doctor(&["--format", "json"]);
         let report: Value = serde_json::from_str(&run.lines.join("\n"))
             .unwrap_or_else(|e| panic!("{e}: {:?} {}", run.lines, run.stderr));
@@ -89,7 +88,7 @@ impl Node {
     }
 }
 
-fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+pub fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["checks"]
         .as_array()
         .unwrap()
@@ -141,7 +140,7 @@ fn a_healthy_node_passes_every_check_and_exits_0() {
     assert!(run.lines.last().unwrap().starts_with("all "), "{text}");
     for expected in [
         "✓ paths ",
-        "1 files, all readable",
+        "1 file, all readable",
         "✓ elasticsearch TLS: https://",
         "chain and name verified; subject CN=loglynk test, issued by CN=cluster CA, for localhost, 127.0.0.1, expires ",
         "✓ elasticsearch credentials: ",
@@ -352,126 +351,6 @@ fn refused_rbac_a_red_cluster_and_an_unknown_node_fail() {
     );
 }
 
-#[test]
-fn links_that_lead_nowhere_and_a_state_dir_that_cannot_be_written_fail() {
-    let es = EsServer::start();
-    let mut node = Node::new(es);
-    node.bootstrap();
-    let dangling = node.tree.containers_dir().join("gone_shop_app-0123.log");
-    std::os::unix::fs::symlink(node.tree.root().join("nowhere.log"), &dangling).unwrap();
-    node.set("state_dir=/proc/loglynk-doctor-test");
-    let (code, report) = node.report();
-    assert_eq!(code, Some(1));
-    let paths = check(&report, &format!("paths {}", node.tree.glob()));
-    assert_eq!(paths["found"], "1 of 2 files cannot be shipped");
-    assert!(
-        paths["details"][0]
-            .as_str()
-            .unwrap()
-            .contains("gone_shop_app-0123.log: leads nowhere"),
-        "{paths}"
-    );
-    let state = check(&report, "state_dir");
-    assert_eq!(state["ok"], false);
-    assert!(
-        state["found"]
-            .as_str()
-            .unwrap()
-            .contains("cannot be written"),
-        "{state}"
-    );
-    if !is_root() {
-        let unreadable = node.tree.containers_dir().join("locked_shop_app-4567.log");
-        std::fs::write(&unreadable, "x\n").unwrap();
-        std::fs::set_permissions(
-            &unreadable,
-            std::os::unix::fs::PermissionsExt::from_mode(0o000),
-        )
-        .unwrap();
-        let (_, report) = node.report();
-        let paths = check(&report, &format!("paths {}", node.tree.glob()));
-        assert!(paths.to_string().contains("cannot be read"), "{paths}");
-    }
-}
-
-#[test]
-fn a_full_disk_under_state_dir_fails() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(_mount) = Tmpfs::mount(dir.path(), "1m") else {
-        eprintln!(
-            "skipped: no tmpfs can be mounted here (not root); the unwritable case covers it"
-        );
-        return;
-    };
-    let filler = dir.path().join("filler");
-    let _ = std::fs::write(&filler, vec![0u8; 2 * 1024 * 1024]);
-    let es = EsServer::start();
-    let mut node = Node::new(es);
-    node.set(&format!("state_dir={}", dir.path().display()));
-    let (_, report) = node.report();
-    let state = check(&report, "state_dir");
-    assert_eq!(state["ok"], false, "{state}");
-    let found = state["found"].as_str().unwrap();
-    assert!(found.contains("No space left on device"), "{found}");
-
-    std::fs::remove_file(&filler).unwrap();
-    let (_, report) = node.report();
-    let state = check(&report, "state_dir");
-    let found = state["found"].as_str().unwrap();
-    assert_eq!(state["ok"], false, "{state}");
-    assert!(
-        found.contains("writable, 1.0 MiB free of 1.0 MiB"),
-        "{found}"
-    );
-    assert!(
-        state["fix"].as_str().unwrap().contains("64.0 MiB"),
-        "{state}"
-    );
-}
-
-#[test]
-fn an_invalid_configuration_is_the_one_failed_check() {
-    let mut cmd = loglynk();
-    cmd.args(["doctor", "-E", "max_line_bytes=1"]);
-    let run = run_to_end(cmd, Duration::from_secs(30));
-    assert_eq!(run.code, Some(1));
-    assert_eq!(run.lines.len(), 2, "{:?}", run.lines);
-    assert!(
-        run.lines[0].starts_with("✗ config: built-in defaults: ")
-            && run.lines[0].contains("max_line_bytes"),
-        "{:?}",
-        run.lines
-    );
-    assert_eq!(run.lines[1], "1 of 1 checks failed");
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
-}
-
-/// A small tmpfs, unmounted when dropped; `None` where mounting is not allowed.
-struct Tmpfs<'a>(&'a Path);
-
-impl<'a> Tmpfs<'a> {
-    fn mount(dir: &'a Path, size: &str) -> Option<Tmpfs<'a>> {
-        let done = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .output()
-            .ok()?;
-        done.status.success().then_some(Tmpfs(dir))
-    }
-}
-
-impl Drop for Tmpfs<'_> {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.0).status();
-    }
-}
-
 fn get(server: &EsServer, path: &str) -> Value {
     serde_json::from_str(&call(server, "GET", path, "")).unwrap()
 }
@@ -500,4 +379,68 @@ fn call(server: &EsServer, method: &str, path: &str, body: &str) -> String {
         "{method} {path}: {answer}"
     );
     answer.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
+
+#[test]
+fn an_unreachable_host_an_old_version_no_verification_and_a_down_api_fail() {
+    let old = EsServer::start_with(EsOptions {
+        version: "7.10.2".into(),
+        ..EsOptions::default()
+    });
+    let mut node = Node::new(old);
+    node.kube.faults().set_down(true);
+    let (code, report) = node.report();
+    assert_eq!(code, Some(1));
+    let version = check(&report, "elasticsearch version");
+    assert_eq!(version["ok"], false);
+    assert!(
+        version["fix"].as_str().unwrap().contains("8.x"),
+        "{version}"
+    );
+    let api = check(&report, "kubernetes API");
+    assert_eq!(api["ok"], false, "{api}");
+    assert!(
+        !report.to_string().contains("kubernetes RBAC"),
+        "nothing more is asked of an API that does not answer"
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    node.set(&format!(
+        "output.elasticsearch.hosts=[\"http://127.0.0.1:{port}\"]"
+    ));
+    let (_, report) = node.report();
+    let reachable = check(&report, "elasticsearch reachable");
+    assert_eq!(reachable["ok"], false);
+    assert!(
+        reachable["found"]
+            .as_str()
+            .unwrap()
+            .contains("Connection refused"),
+        "{reachable}"
+    );
+    assert!(
+        !report.to_string().contains("elasticsearch credentials"),
+        "later checks of that host are not run"
+    );
+
+    let ca = TestCa::new("cluster CA");
+    let es = secured(EsOptions::default(), &ca);
+    let mut node = Node::new(es);
+    node.set("output.elasticsearch.ssl.verification_mode=none");
+    node.set("output.elasticsearch.ssl.certificate_authorities=[]");
+    node.bootstrap();
+    let (_, report) = node.report();
+    let tls = check(&report, "elasticsearch TLS");
+    assert_eq!(tls["ok"], false);
+    assert!(
+        tls["found"].as_str().unwrap().contains("NOT verified"),
+        "{tls}"
+    );
+    assert_eq!(
+        check(&report, "elasticsearch credentials")["ok"],
+        true,
+        "the other checks still run"
+    );
 }

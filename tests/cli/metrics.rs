@@ -115,10 +115,25 @@ fn the_loss_ledger_balances_at_every_scrape_and_matches_the_cluster() {
         )
         .unwrap_or_else(|| panic!("no bucket {le}: {body}"))
     };
-    let timed = sample(&body, "loglynk_delivery_latency_seconds_count").unwrap();
-    assert_eq!(timed, l.shipped + l.dead, "{body}");
+    // Timed once the request's worker is done with it, just after the ledger settled it.
+    let timed = |body: &str| sample(body, "loglynk_delivery_latency_seconds_count").unwrap();
+    let mut body = body;
+    let all_timed = wait_until(Duration::from_secs(5), || {
+        body = http_get(&address, "/metrics").1;
+        timed(&body) == l.shipped + l.dead
+    });
+    assert!(all_timed, "{l:?} {body}");
+    let timed = timed(&body);
     assert_eq!(latency(&body, "3600.0"), 0.0, "{body}");
     assert_eq!(latency(&body, "+Inf"), timed, "{body}");
+    // Bytes by namespace, for capacity planning: the agent's own lines, dropped, ship none.
+    let shipped_bytes = |body: &str| {
+        sample(body, "loglynk_shipped_bytes_total{namespace=\"shop\"}")
+            .unwrap_or_else(|| panic!("no bytes for shop: {body}"))
+    };
+    let before = shipped_bytes(&body);
+    assert!(before > 0.0, "{body}");
+    assert!(!body.contains("namespace=\"kube-system\""), "{body}");
     // A line written now is shipped within the SLO's 60 s, and counted in that bucket.
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
     std::fs::OpenOptions::new()
@@ -135,6 +150,14 @@ fn the_loss_ledger_balances_at_every_scrape_and_matches_the_cluster() {
     let (_, body) = http_get(&address, "/metrics");
     assert!(fresh, "{body}");
     assert_eq!(latency(&body, "+Inf"), timed + 1.0, "{body}");
+    // Its bytes are the request that carried it alone, action and document lines.
+    let requests = server.requests();
+    let last = requests.bulk().last().copied().expect("a bulk request");
+    assert_eq!(
+        shipped_bytes(&body) - before,
+        last.body.len() as f64,
+        "{body}"
+    );
     let stopped = running.stop("TERM", Duration::from_secs(15));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
 }

@@ -112,6 +112,19 @@ fn status_under_load_matches_the_ledger_the_metrics_and_the_cluster() {
         assert_eq!(file["seconds_behind"], 0.0);
         assert_eq!(file["state"], "idle");
     }
+    let post = {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "POST /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    assert!(post.starts_with("HTTP/1.1 405"), "read-only: {post}");
     let text = serde_json::to_string(&now).unwrap();
     assert!(
         !text.contains("changeme") && !text.contains("password"),

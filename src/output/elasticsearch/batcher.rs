@@ -16,7 +16,7 @@ use super::delivery::Deliverer;
 use super::request::BulkRequest;
 use crate::batch::{Ack, Batch};
 use crate::config;
-use crate::event::Encoder;
+use crate::event::{Encoder, Origin};
 use crate::telemetry::DropReason;
 
 /// A request and the batches it completes.
@@ -25,6 +25,8 @@ struct Flight {
     acks: Vec<Ack>,
     /// Each item's `@timestamp` (Unix nanoseconds), for the delivery latency once it is settled.
     written: Vec<i64>,
+    /// The items' bytes by file, for the volume by namespace once they are settled.
+    volume: Vec<(Arc<Origin>, u64)>,
 }
 
 pub struct BatcherConfig {
@@ -48,8 +50,10 @@ pub struct Batcher {
     acks: Vec<Ack>,
     /// The write times of the events in the builder.
     written: Vec<i64>,
+    /// The bytes of the events in the builder, by file: a run of events from one file is one entry.
+    volume: Vec<(Arc<Origin>, u64)>,
     to_workers: mpsc::Sender<Flight>,
-    workers: Vec<JoinHandle<()>>,
+    workers: Vec<Worker>,
     /// When the oldest event in the builder must go out.
     deadline: Option<Instant>,
     /// An unroutable event's document, for the dead-letter file.
@@ -74,7 +78,12 @@ impl Batcher {
                 let from_batcher = Arc::clone(&from_batcher);
                 let deliverer = deliverer.clone();
                 let start = config.start.clone();
-                tokio::spawn(work(worker, from_batcher, deliverer, start))
+                Worker(Some(tokio::spawn(work(
+                    worker,
+                    from_batcher,
+                    deliverer,
+                    start,
+                ))))
             })
             .collect();
         Batcher {
@@ -83,6 +92,7 @@ impl Batcher {
             deliverer,
             acks: Vec::new(),
             written: Vec::new(),
+            volume: Vec::new(),
             to_workers,
             workers,
             deadline: None,
@@ -98,8 +108,16 @@ impl Batcher {
     pub async fn push(&mut self, mut batch: Batch) {
         let mut unroutable = false;
         for event in &batch.events {
+            let before = self.builder.len_bytes();
             match self.builder.push(event) {
-                Ok(_) => self.written.push(event.timestamp.as_nanos()),
+                Ok(_) => {
+                    self.written.push(event.timestamp.as_nanos());
+                    let bytes = self.builder.len_bytes().saturating_sub(before) as u64;
+                    match self.volume.last_mut() {
+                        Some((origin, sum)) if Arc::ptr_eq(origin, &event.origin) => *sum += bytes,
+                        _ => self.volume.push((Arc::clone(&event.origin), bytes)),
+                    }
+                }
                 Err(missing) => {
                     unroutable = true;
                     self.document.clear();
@@ -150,6 +168,7 @@ impl Batcher {
         // The next request is about as large: no regrowth from empty.
         let capacity = self.written.len();
         let written = std::mem::replace(&mut self.written, Vec::with_capacity(capacity));
+        let volume = std::mem::take(&mut self.volume);
         if self.builder.is_empty() {
             // Every event was dead-lettered (or the processors dropped them all): nothing to send,
             // and the batches are done.
@@ -168,6 +187,7 @@ impl Batcher {
                 request,
                 acks,
                 written,
+                volume,
             })
             .await
         {
@@ -180,8 +200,23 @@ impl Batcher {
     pub async fn close(mut self) {
         self.send().await;
         drop(self.to_workers);
-        for worker in self.workers {
-            let _ = worker.await;
+        for mut worker in self.workers {
+            if let Some(handle) = worker.0.take() {
+                let _ = handle.await;
+            }
+        }
+    }
+}
+
+/// A delivery worker, stopped when the batcher is dropped without `close` (a reload that gave up
+/// waiting for a cluster that does not answer): its requests stay unacknowledged, so their lines are
+/// read again, rather than being retried forever by a worker nobody owns.
+struct Worker(Option<JoinHandle<()>>);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.0 {
+            handle.abort();
         }
     }
 }
@@ -204,8 +239,12 @@ async fn work(
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         let bytes = flight.request.body.len();
         deliverer.deliver(flight.request, seed).await;
-        deliverer.telemetry.lines_delivered(&flight.written);
         deliverer.telemetry.request_done(bytes);
+        deliverer.telemetry.lines_delivered(&flight.written);
+        for (origin, bytes) in &flight.volume {
+            let namespace = origin.metadata.namespace.as_deref().unwrap_or_default();
+            deliverer.telemetry.bytes_delivered(namespace, *bytes);
+        }
         for ack in flight.acks {
             ack.ack();
         }
