@@ -191,20 +191,35 @@ pub fn inotify(config: &Config, report: &mut Report) {
         ));
         return;
     };
-    let dirs = watched_dirs(config);
-    let in_use = instances_in_use();
+    let limits = Limits { watches, instances };
+    report.push(inotify_check(
+        watched_dirs(config) as u64,
+        instances_in_use(),
+        limits,
+    ));
+}
+
+/// The node's inotify limits for one user.
+struct Limits {
+    watches: u64,
+    instances: u64,
+}
+
+/// `dirs` directories to watch, `in_use` instances open already, against `limits`.
+fn inotify_check(dirs: u64, in_use: u64, limits: Limits) -> Check {
+    let Limits { watches, instances } = limits;
     let found = format!(
         "{} to watch; max_user_watches {watches}, max_user_instances {instances} \
          ({in_use} in use by this user, as far as this process sees)",
-        count(dirs as u64, "directory")
+        count(dirs, "directory")
     );
     let fix = "raise fs.inotify.max_user_watches / max_user_instances on the node (sysctl, e.g. \
                from a privileged init container); without a watch the agent still finds files \
                by polling, later";
-    if dirs as u64 >= watches || in_use >= instances {
-        report.push(Check::fail("inotify", found, fix));
+    if dirs >= watches || in_use >= instances {
+        Check::fail("inotify", found, fix)
     } else {
-        report.push(Check::pass("inotify", found));
+        Check::pass("inotify", found)
     }
 }
 
@@ -257,6 +272,23 @@ fn instances_in_use() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inotify_fails_when_the_directories_or_the_instances_exceed_the_limits() {
+        let limits = |watches, instances| Limits { watches, instances };
+        let fine = inotify_check(43, 1, limits(8192, 128));
+        assert!(fine.ok, "{fine:?}");
+        assert!(fine
+            .found
+            .starts_with("43 directories to watch; max_user_watches 8192"));
+        let watches = inotify_check(9000, 1, limits(8192, 128));
+        assert!(!watches.ok && watches.fix.unwrap().contains("max_user_watches"));
+        let instances = inotify_check(1, 128, limits(8192, 128));
+        assert!(!instances.ok, "{instances:?}");
+        assert!(inotify_check(1, 0, limits(8192, 128))
+            .found
+            .starts_with("1 directory to watch"));
+    }
 
     #[test]
     fn a_glob_names_files_it_cannot_ship() {

@@ -53,7 +53,14 @@ pub struct SourceConfig {
     /// Pod metadata from the Kubernetes API; `None` ships what the paths say.
     pub kube: Option<KubeEnricher>,
     pub telemetry: Arc<Telemetry>,
+    /// Bytes of one file read and not yet acknowledged beyond which it is not read further (see
+    /// [`ParsingSink::admit`]); `None`: no bound per file (no acknowledgements without a registry).
+    pub read_ahead: Option<u64>,
 }
+
+/// How soon a file held at its read-ahead is asked again: acknowledgements are not signalled to the
+/// reading thread, so it looks again this often while a file is held.
+const READ_AHEAD_RECHECK: Duration = Duration::from_millis(20);
 
 /// What the reading thread did, for the summary at the end of a run.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -118,8 +125,11 @@ pub fn run_source(
             files: HashMap::new(),
             waiting: HashSet::new(),
             excluded: HashSet::new(),
+            ahead: HashSet::new(),
         }),
         telemetry: Arc::clone(&config.telemetry),
+        read_ahead: config.read_ahead,
+        handed: HashMap::new(),
     };
 
     let log_roots = config.log_roots.clone();
@@ -257,6 +267,9 @@ struct ParsingSink {
     closed: bool,
     kube: Option<Enrichment>,
     telemetry: Arc<Telemetry>,
+    read_ahead: Option<u64>,
+    /// Per file, the offset after the last line handed downstream (batched or sent).
+    handed: HashMap<FileKey, u64>,
 }
 
 /// Kubernetes API metadata for the files being read.
@@ -267,6 +280,8 @@ struct Enrichment {
     waiting: HashSet<FileKey>,
     /// Files left unread because their container's hints say `enabled: false`.
     excluded: HashSet<FileKey>,
+    /// Files held for their read-ahead: like `waiting`, they keep `tail --no-follow` going.
+    ahead: HashSet<FileKey>,
 }
 
 /// An excluded file is asked about again this often (and whenever it grows), so a hint removed or
@@ -304,6 +319,7 @@ impl ParsingSink {
         if self.batch.len() > before {
             if let Some(last) = self.batch.last() {
                 self.checkpoints.parsed(key, last.checkpoint);
+                self.handed.insert(key, last.checkpoint);
             }
         }
         if !self.handovers.is_empty() {
@@ -386,11 +402,27 @@ impl LineSink for ParsingSink {
 /// A container whose hints say `co.elastic.logs/enabled: false` is not read: its file is held, and
 /// asked about again as it grows and every second, so removing the hint resumes it where reading
 /// stopped.
+///
+/// Fair reading: a file whose lines read and not yet acknowledged reach `read_ahead` is not read further
+/// until some are acknowledged. The output's queue is first come, first served, so a container that
+/// wrote a backlog would otherwise fill it and every other container's lines would wait behind the
+/// backlog; bounded per file, the queue holds a little of every busy file, and the backlog waits in its
+/// file. The output stays busy as long as `read_ahead` covers the requests it keeps in flight.
 impl ReadGate for ParsingSink {
     fn admit(&mut self, key: FileKey, now: Instant) -> Admit {
+        if self
+            .unacknowledged(key)
+            .is_some_and(|(bytes, limit, in_flight)| in_flight && bytes >= limit)
+        {
+            if let Some(kube) = &mut self.kube {
+                kube.ahead.insert(key);
+            }
+            return Admit::Ahead(now + READ_AHEAD_RECHECK);
+        }
         let (Some(kube), Some(parser)) = (self.kube.as_mut(), self.parsers.get_mut(&key)) else {
             return Admit::Now;
         };
+        kube.ahead.remove(&key);
         let file = kube.files.entry(key).or_default();
         let decision = kube.enricher.check(file, parser.origin(), now);
         for reason in kube.enricher.take_hint_errors() {
@@ -418,6 +450,13 @@ impl ReadGate for ParsingSink {
         }
         Admit::Now
     }
+
+    /// A turn reads no further than the read-ahead left.
+    fn turn_bytes(&self, key: FileKey) -> Option<usize> {
+        let (bytes, limit, _) = self.unacknowledged(key)?;
+        let left = if bytes >= limit { limit } else { limit - bytes };
+        usize::try_from(left).ok()
+    }
 }
 
 impl ParsingSink {
@@ -425,11 +464,22 @@ impl ParsingSink {
     fn holds_only_excluded(&self) -> bool {
         self.kube
             .as_ref()
-            .is_some_and(|k| k.waiting.is_empty() && !k.excluded.is_empty())
+            .is_some_and(|k| k.waiting.is_empty() && k.ahead.is_empty() && !k.excluded.is_empty())
     }
 }
 
 impl ParsingSink {
+    /// Bytes of `key` read and not yet acknowledged, the read-ahead, and whether batches are in flight
+    /// (with none, nothing could free the file, whatever the offsets say). `None` when unbounded.
+    fn unacknowledged(&self, key: FileKey) -> Option<(u64, u64, bool)> {
+        let (limit, tracker) = (self.read_ahead?, self.tracker.as_ref()?);
+        let tracker = lock(tracker);
+        let acked = tracker.offset(key);
+        let handed = self.handed.get(&key).copied().or(acked)?;
+        let bytes = handed.saturating_sub(acked.unwrap_or(handed));
+        Some((bytes, limit, tracker.in_flight() > 0))
+    }
+
     fn opened(&mut self, key: FileKey, file: &OpenedFile) {
         self.summary.files_opened += 1;
         let origin = Origin::new(
@@ -488,10 +538,12 @@ impl ParsingSink {
         if let Some(parser) = self.parsers.remove(&key) {
             self.count(&parser);
         }
+        self.handed.remove(&key);
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
             kube.waiting.remove(&key);
             kube.excluded.remove(&key);
+            kube.ahead.remove(&key);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Progress on a terminal while work is long: `tail --no-follow` over a backlog, and `run` catching
-//! up. One line on stderr, redrawn in place every 250 ms: bytes read of bytes known, the rate over the
-//! last seconds, the time left. Shown only when stderr is a terminal (a pipe or a log gets nothing
+//! up: bytes read of bytes known, the rate over the last seconds, the time left. `tail` redraws one
+//! line in place every 250 ms; `run`, whose JSON log shares stderr, prints a whole line every 5 s and
+//! says when it caught up. Shown only when stderr is a terminal (a pipe or a log gets nothing
 //! extra), and cleared when the work is done.
 //!
 //! Bytes read and known are summed over the files tailed now (offsets and sizes, measured as for
@@ -17,6 +18,8 @@ use crate::tail::Progress;
 const EVERY: Duration = Duration::from_millis(250);
 /// The rate is taken over this long, so one slow write does not swing the time left.
 const WINDOW: Duration = Duration::from_secs(5);
+/// `run` prints a whole line this often while catching up.
+const LINE_EVERY: Duration = Duration::from_secs(5);
 /// `run` shows progress from this far behind: less is the normal lag of a live node.
 const CATCHING_UP: u64 = 8 * 1024 * 1024;
 
@@ -42,17 +45,29 @@ impl ProgressLine {
         }
         let task = tokio::spawn(async move {
             let mut meter = Meter::new(work);
+            let mut printed: Option<Instant> = None;
             loop {
                 tokio::time::sleep(EVERY).await;
                 let (read, known) = files.files().iter().fold((0, 0), |(r, k), f| {
                     (r + f.offset, k + f.size.unwrap_or(f.offset))
                 });
-                let line = meter.line(Instant::now(), read, known);
+                let now = Instant::now();
+                let line = meter.line(now, read, known);
                 let mut err = std::io::stderr().lock();
-                let _ = match &line {
-                    Some(text) => write!(err, "\r\x1b[2K{text}"),
-                    None if meter.shown => write!(err, "\r\x1b[2K"),
-                    None => Ok(()),
+                let _ = match (&line, work) {
+                    (Some(text), Work::Backlog) => write!(err, "\r\x1b[2K{text}"),
+                    // `run` logs to the same stderr: whole lines, every few seconds, so a log line
+                    // never lands in the middle of one.
+                    (Some(text), Work::CatchingUp) if meter.line_due(now, printed) => {
+                        printed = Some(now);
+                        writeln!(err, "\r\x1b[2K{text}")
+                    }
+                    (None, Work::Backlog) if meter.shown => write!(err, "\r\x1b[2K"),
+                    (None, Work::CatchingUp) if meter.shown => {
+                        printed = None;
+                        writeln!(err, "\r\x1b[2Kloglynk: caught up")
+                    }
+                    _ => Ok(()),
                 };
                 meter.shown = line.is_some();
                 let _ = err.flush();
@@ -65,6 +80,7 @@ impl ProgressLine {
 impl Drop for ProgressLine {
     fn drop(&mut self) {
         self.task.abort();
+        // The backlog's line is redrawn in place: leave no half of it behind.
         let _ = write!(std::io::stderr(), "\r\x1b[2K");
     }
 }
@@ -83,6 +99,18 @@ impl Meter {
             work,
             readings: VecDeque::new(),
             shown: false,
+        }
+    }
+
+    /// `run`'s whole lines: the first once a second of readings gives a rate, then every
+    /// `LINE_EVERY`.
+    fn line_due(&self, now: Instant, printed: Option<Instant>) -> bool {
+        match printed {
+            Some(at) => now.duration_since(at) >= LINE_EVERY,
+            None => self
+                .readings
+                .front()
+                .is_some_and(|(first, _)| now.duration_since(*first) >= Duration::from_secs(1)),
         }
     }
 
@@ -162,6 +190,19 @@ mod tests {
             meter.line(start + Duration::from_secs(4), 40 * MIB, 40 * MIB),
             None
         );
+    }
+
+    #[test]
+    fn run_prints_its_first_line_after_a_second_then_every_five() {
+        let start = Instant::now();
+        let mut meter = Meter::new(Work::CatchingUp);
+        meter.line(start, 0, 100 * MIB);
+        assert!(!meter.line_due(start, None), "no rate yet");
+        let later = start + Duration::from_secs(1);
+        meter.line(later, MIB, 100 * MIB);
+        assert!(meter.line_due(later, None));
+        assert!(!meter.line_due(later + Duration::from_secs(4), Some(later)));
+        assert!(meter.line_due(later + Duration::from_secs(5), Some(later)));
     }
 
     #[test]

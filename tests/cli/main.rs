@@ -16,6 +16,7 @@ mod config_import;
 mod doctor;
 mod doctor_local;
 mod errors;
+mod fairness;
 mod file_output;
 mod filebeat_import;
 mod hints;

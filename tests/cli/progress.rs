@@ -75,18 +75,25 @@ fn run_catching_up_shows_progress_on_a_terminal() {
         line.push(' ');
         line.push_str(&shell_quote(&arg.to_string_lossy()));
     }
-    line.push_str(" -E output.elasticsearch.bulk_max_bytes=256KiB -E max_queued_bytes=1MiB");
+    line.push_str(
+        " -E output.elasticsearch.bulk_max_bytes=256KiB -E max_queued_bytes=1MiB -E shutdown_timeout=1s",
+    );
     let mut terminal = Terminal::spawn(&line, 160, 20);
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_millis(2500));
     terminal.send(b"\x03");
     let (_, bytes) = terminal.wait(Duration::from_secs(30));
     let lines = progress_lines(&bytes);
-    let stalled = lines
+    let line = lines
         .iter()
-        .find(|l| l.contains(", stalled"))
+        .find(|l| l.starts_with("loglynk: catching up: read "))
         .unwrap_or_else(|| panic!("{lines:?}\n{}", String::from_utf8_lossy(&bytes)));
     assert!(
-        stalled.starts_with("loglynk: catching up: read ") && stalled.contains(" of 12."),
-        "{stalled}"
+        line.contains(" of 12.") && (line.contains(" left") || line.ends_with(", stalled")),
+        "{line}"
+    );
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains(&format!("{line}\r\n")) || text.contains(&format!("{line}\n")),
+        "a whole line, so the JSON log lines stay whole: {text}"
     );
 }

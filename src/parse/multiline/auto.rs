@@ -228,6 +228,13 @@ mod tests {
             .collect()
     }
 
+    /// Every line continues the one before, the last (an ordinary line after the trace) excepted.
+    fn continued_to_the_last_line(lines: &[&str]) {
+        let mut expected = vec![true; lines.len() - 2];
+        expected.push(false);
+        assert_eq!(verdicts(lines), expected);
+    }
+
     #[test]
     fn frames_of_each_runtime_continue_and_prose_does_not() {
         for frame in [
@@ -276,9 +283,25 @@ mod tests {
             "RuntimeError: boom",
             "INFO:root:next request",
         ];
-        let mut expected = vec![true; trace.len() - 2];
-        expected.push(false);
-        assert_eq!(verdicts(&trace), expected);
+        continued_to_the_last_line(&trace);
+    }
+
+    /// .NET is not in Debian, so no fixture of its own: the format of `Exception.ToString()`, as
+    /// Microsoft documents it, with an inner exception.
+    #[test]
+    fn a_dotnet_trace_with_an_inner_exception_continues() {
+        let trace = [
+            "System.InvalidOperationException: charge failed",
+            " ---> System.Net.Http.HttpRequestException: Connection refused (payments:443)",
+            "   at Billing.Client.ConnectAsync(CancellationToken ct) in /src/Billing/Client.cs:line 88",
+            "   at Billing.Client.SendAsync() in /src/Billing/Client.cs:line 41",
+            "   --- End of inner exception stack trace ---",
+            "   at Billing.Charge.RunAsync() in /src/Billing/Charge.cs:line 42",
+            "--- End of stack trace from previous location ---",
+            "   at Program.<Main>$(String[] args) in /src/Program.cs:line 12",
+            "info: Microsoft.Hosting.Lifetime[0]",
+        ];
+        continued_to_the_last_line(&trace);
     }
 
     #[test]
@@ -297,8 +320,6 @@ mod tests {
             "\t/app/main.go:7 +0x25",
             "exit status 2",
         ];
-        let mut expected = vec![true; trace.len() - 2];
-        expected.push(false);
-        assert_eq!(verdicts(&trace), expected);
+        continued_to_the_last_line(&trace);
     }
 }

@@ -164,28 +164,27 @@ impl Joiner {
     /// Takes one line's event. `carried` (a line begun in the file before a rotation) ships alone:
     /// its offsets belong to the other file.
     pub fn push(&mut self, event: Event, carried: bool, now: Instant, out: &mut Vec<Event>) {
-        if matches!(self.plan.mode, Mode::None) {
+        let plan = &*self.plan;
+        if matches!(plan.mode, Mode::None) {
             out.push(event);
             return;
         }
-        let slot = slot(event.stream);
+        let slot = &mut self.slots[slot(event.stream)];
         if carried {
-            self.close(slot, Close::Ended, out);
+            close(slot, Close::Ended, out);
             out.push(event);
             return;
         }
-        let plan = Arc::clone(&self.plan);
         let deadline = now.checked_add(plan.timeout);
-        let Slot { group, ghost } = &mut self.slots[slot];
-        let ghost = ghost.take();
-        let step = match (&*group, &ghost) {
+        let ghost = slot.ghost.take();
+        let step = match (&slot.group, &ghost) {
             (Some(g), _) => plan.step(Some((g.state, g.last(), g.lines)), event.message.as_str()),
             (None, Some(ghost)) => {
                 plan.step(Some((ghost.state, &ghost.last, 1)), event.message.as_str())
             }
             (None, None) => plan.step(None, event.message.as_str()),
         };
-        match (step, group.as_mut()) {
+        match (step, slot.group.as_mut()) {
             (Step::Join(state) | Step::JoinEnd(state), Some(g))
                 if g.fits(&event, plan.max_lines, plan.max_bytes) =>
             {
@@ -194,7 +193,7 @@ impl Joiner {
                 g.state = state;
                 g.deadline = deadline;
                 if matches!(step, Step::JoinEnd(_)) {
-                    self.close(slot, Close::Ended, out);
+                    close(slot, Close::Ended, out);
                 }
             }
             (Step::Tentative(state), Some(g)) if g.fits(&event, plan.max_lines, plan.max_bytes) => {
@@ -204,24 +203,22 @@ impl Joiner {
             }
             (Step::Tentative(_), None) => {
                 // A blank line after a group that already shipped: nothing to confirm it for.
-                self.slots[slot].group =
-                    Some(Group::new(event, State::Head, Flags::empty(), deadline));
+                slot.group = Some(Group::new(event, State::Head, Flags::empty(), deadline));
             }
             (Step::Join(state) | Step::JoinEnd(state) | Step::Tentative(state), _) => {
                 // The group is full, or already shipped: this line continues it in a new event.
-                self.close(slot, Close::Cut, out);
-                let g = Group::new(event, state, Flags::MULTILINE, deadline);
-                self.slots[slot].group = Some(g);
+                close(slot, Close::Cut, out);
+                slot.group = Some(Group::new(event, state, Flags::MULTILINE, deadline));
                 if matches!(step, Step::JoinEnd(_)) {
-                    self.close(slot, Close::Ended, out);
+                    close(slot, Close::Ended, out);
                 }
             }
             (Step::Start(state), _) => {
-                self.close(slot, Close::Ended, out);
-                self.slots[slot].group = Some(Group::new(event, state, Flags::empty(), deadline));
+                close(slot, Close::Ended, out);
+                slot.group = Some(Group::new(event, state, Flags::empty(), deadline));
             }
             (Step::Alone, _) => {
-                self.close(slot, Close::Ended, out);
+                close(slot, Close::Ended, out);
                 out.push(event);
             }
         }
@@ -241,7 +238,7 @@ impl Joiner {
                 && !group.flags.contains(Flags::MULTILINE)
                 && !auto::looks_like_head(group.head.message.as_str());
             if soft || group.deadline.is_some_and(|d| d <= now) {
-                self.close(slot, Close::Waited, out);
+                close(&mut self.slots[slot], Close::Waited, out);
             }
         }
     }
@@ -249,7 +246,7 @@ impl Joiner {
     /// Ships every open group (the file is finished, or the agent stops).
     pub fn flush_all(&mut self, out: &mut Vec<Event>) {
         for slot in self.in_file_order() {
-            self.close(slot, Close::Ended, out);
+            close(&mut self.slots[slot], Close::Ended, out);
             self.slots[slot].ghost = None;
         }
     }
@@ -278,23 +275,24 @@ impl Joiner {
         });
         order
     }
+}
 
-    fn close(&mut self, slot: usize, how: Close, out: &mut Vec<Event>) {
-        let Some(group) = self.slots[slot].group.take() else {
-            return;
-        };
-        let extra = match how {
-            Close::Cut => Flags::MULTILINE_TRUNCATED,
-            Close::Ended | Close::Waited => Flags::empty(),
-        };
-        if how == Close::Waited {
-            self.slots[slot].ghost = Some(Ghost {
-                state: group.state,
-                last: group.last().to_owned(),
-            });
-        }
-        group.ship(extra, out);
+/// Ships the slot's open group; `Cut` flags it, `Waited` remembers it for a continuation to come.
+fn close(slot: &mut Slot, how: Close, out: &mut Vec<Event>) {
+    let Some(group) = slot.group.take() else {
+        return;
+    };
+    let extra = match how {
+        Close::Cut => Flags::MULTILINE_TRUNCATED,
+        Close::Ended | Close::Waited => Flags::empty(),
+    };
+    if how == Close::Waited {
+        slot.ghost = Some(Ghost {
+            state: group.state,
+            last: group.last().to_owned(),
+        });
     }
+    group.ship(extra, out);
 }
 
 fn slot(stream: Option<Stream>) -> usize {

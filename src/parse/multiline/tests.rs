@@ -76,6 +76,13 @@ impl Feed {
     }
 }
 
+fn messages_and_flags(events: &[Event]) -> Vec<(&str, Flags)> {
+    events
+        .iter()
+        .map(|e| (e.message.as_str(), e.flags))
+        .collect()
+}
+
 fn pattern(
     pattern: &'static str,
     negate: &'static str,
@@ -249,10 +256,7 @@ fn max_lines_cuts_and_the_rest_follows_flagged_as_a_continuation() {
     let mut feed = Feed::new(&settings);
     feed.lines(&["head", " 1", " 2", " 3", " 4", "next"]);
     let events = feed.finish();
-    let got: Vec<(&str, Flags)> = events
-        .iter()
-        .map(|e| (e.message.as_str(), e.flags))
-        .collect();
+    let got = messages_and_flags(&events);
     assert_eq!(
         got,
         [
@@ -301,10 +305,7 @@ fn a_trace_whose_tail_comes_after_the_timeout_ships_as_two_flagged_events() {
     ]);
     feed.line("stdout", "after the trace");
     let events = feed.finish();
-    let got: Vec<(&str, Flags)> = events
-        .iter()
-        .map(|e| (e.message.as_str(), e.flags))
-        .collect();
+    let got = messages_and_flags(&events);
     assert_eq!(
         got,
         [

@@ -147,6 +147,8 @@ pub struct RequestRecord {
     /// For bulk requests that got an answer with items: how many.
     pub items: Option<usize>,
     pub elapsed: Option<Duration>,
+    /// When the answer was made (wall clock, to compare with the documents' `@timestamp`).
+    pub answered_at: Option<std::time::SystemTime>,
 }
 
 /// A snapshot of every request received so far, in arrival order.

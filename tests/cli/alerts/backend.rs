@@ -4,9 +4,10 @@
 //! pace, computed when scraped.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use super::sinks::serve;
 
 /// An instance's traffic: requests a second, the share answered 500, the share slower than 0.5 s
 /// (in the 1 s bucket; the rest in the 0.1 s bucket).
@@ -78,8 +79,6 @@ pub struct Backend {
 
 impl Backend {
     pub fn start(traffic: Traffic) -> Backend {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the backend");
-        let address = listener.local_addr().unwrap().to_string();
         let counters = Arc::new(Mutex::new(Counters {
             traffic,
             since: Instant::now(),
@@ -89,16 +88,7 @@ impl Backend {
             slow: 0.0,
             seconds: 0.0,
         }));
-        let shared = Arc::clone(&counters);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let counters = Arc::clone(&shared);
-                std::thread::spawn(move || {
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-                    let _ = serve_scrapes(stream, &counters);
-                });
-            }
-        });
+        let address = serve(&counters, serve_scrapes);
         Backend { counters, address }
     }
 

@@ -123,21 +123,18 @@ pub fn write_prometheus_config(
     path
 }
 
+/// The SMTP password the overlay's secret file holds.
+pub const SMTP_PASSWORD: &str = "e2e-smtp-password";
+
 /// deploy/'s alertmanager.yml with its SMTP relay and Slack webhook URLs (the `*_file` secrets)
-/// pointed at the sinks, and the route's waits shortened; returns its path and the SMTP password the
-/// relay must receive.
-pub fn write_alertmanager_config(
-    dir: &Path,
-    smtp: &str,
-    slack: &str,
-) -> (std::path::PathBuf, String) {
+/// pointed at the sinks, and the route's waits shortened; returns its path.
+pub fn write_alertmanager_config(dir: &Path, smtp: &str, slack: &str) -> std::path::PathBuf {
     let shipped = repo_root().join("deploy/monitoring/alertmanager/alertmanager.yml");
     let mut doc: Value =
         serde_yaml_ng::from_str(&std::fs::read_to_string(shipped).unwrap()).unwrap();
-    let password = "e2e-smtp-password".to_owned();
     let secrets = dir.join("secrets");
     std::fs::create_dir_all(&secrets).unwrap();
-    std::fs::write(secrets.join("smtp-password"), &password).unwrap();
+    std::fs::write(secrets.join("smtp-password"), SMTP_PASSWORD).unwrap();
 
     let global = doc["global"].as_mapping_mut().expect("global");
     global.insert("smtp_smarthost".into(), smtp.into());
@@ -176,7 +173,7 @@ pub fn write_alertmanager_config(
     }
     let path = dir.join("alertmanager.yml");
     std::fs::write(&path, serde_yaml_ng::to_string(&doc).unwrap()).unwrap();
-    (path, password)
+    path
 }
 
 #[cfg(test)]
