@@ -4,7 +4,9 @@
 use std::time::{Duration, SystemTime};
 
 use crate::elasticsearch::EsServer;
-use crate::support::{run_cmd, wait_until, Container, KubeTree, Running};
+use crate::support::{
+    http_get, metrics_address, run_cmd, wait_until, Container, KubeTree, Running,
+};
 
 // The scenario (5 MiB/s, bulk_max_bytes 1MiB, 20 quiet containers writing every 100 ms, a
 // 64 MiB backlog) scaled down about 20 times: the test server in a debug build indexes a few hundred
@@ -116,6 +118,22 @@ fn quiet_containers_are_not_held_up_by_a_loud_ones_backlog() {
     let from = SystemTime::now();
     std::io::Write::write_all(&mut loud.open_append(), backlog.as_bytes()).unwrap();
     let lines = BACKLOG_BYTES / LOUD_LINE;
+    // While it drains, the loud container is the one shown behind, by name.
+    let address = metrics_address(&running.stderr_so_far()).expect("metrics address");
+    let series = "loglynk_container_lag_bytes{kubernetes_namespace=\"batch\",kubernetes_pod=\"firehose-7d9f8b6c5-x2x4q\",kubernetes_container=\"app\"}";
+    let mut shown = String::new();
+    let lag_shown = wait_until(Duration::from_secs(5), || {
+        let (_, metrics) = http_get(&address, "/metrics");
+        shown = metrics
+            .lines()
+            .filter(|l| l.starts_with("loglynk_container_lag"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        metrics.lines().any(|l| {
+            l.strip_prefix(series)
+                .is_some_and(|v| v.trim().parse::<f64>().is_ok_and(|b| b > 0.0))
+        })
+    });
     let last = format!("loud seq={} ", lines - 1);
     let drained =
         wait_until(Duration::from_secs(60), || {
@@ -168,6 +186,7 @@ fn quiet_containers_are_not_held_up_by_a_loud_ones_backlog() {
         all_bytes as f64 / took / 1024.0,
         busy * 100.0,
     );
+    assert!(lag_shown, "the loud container's lag on /metrics:\n{shown}");
     assert!(waits.len() > 100, "{} quiet lines measured", waits.len());
     assert!(p99 <= 2.0, "quiet p99 {p99:.2}s (p50 {p50:.2}s)");
     // The backlog gets what the quiet ones leave: the output stays busy (the test server's own

@@ -296,7 +296,8 @@ fn alerts_reach_the_receivers_their_route_names_grouped_silenced_inhibited_and_r
     c.set(Traffic { slow: 1.0, ..quiet });
 
     // Both instances' HighErrorRate, grouped by alertname into one message (the first, or the next
-    // after group_interval if one instance crossed a little later).
+    // after group_interval if one instance crossed a little later). Waits are generous: on a loaded
+    // machine Prometheus evaluates late; on an idle one this takes about 15 s.
     let grouped = |text: &str, each: &str| text.matches(each).count() == 2;
     let grouped_mail = || {
         received
@@ -310,7 +311,7 @@ fn alerts_reach_the_receivers_their_route_names_grouped_silenced_inhibited_and_r
             .into_iter()
             .find(|p| grouped(p.attachment("text"), "High error rate detected ("))
     };
-    let arrived = wait_until(Duration::from_secs(60), || {
+    let arrived = wait_until(Duration::from_secs(90), || {
         received.arrived("CRITICAL", "HighErrorRate", CRITICAL_MAIL, CRITICAL_SLACK)
             && received.arrived(
                 "CRITICAL",
@@ -338,9 +339,16 @@ fn alerts_reach_the_receivers_their_route_names_grouped_silenced_inhibited_and_r
 
     // Templated as shipped: summary, description and runbook of each alert.
     let mail = grouped_mail().unwrap();
+    // The description's value: each instance fails 3 requests a second.
+    let rates: Vec<f64> = mail
+        .data
+        .lines()
+        .filter_map(|l| l.strip_prefix("Description: Error rate is "))
+        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .collect();
     assert!(
-        mail.data.contains("Description: Error rate is 3"),
-        "{}",
+        rates.len() == 2 && rates.iter().all(|r| (2.5..3.5).contains(r)),
+        "{rates:?} {}",
         mail.data
     );
     assert!(
@@ -400,7 +408,7 @@ fn alerts_reach_the_receivers_their_route_names_grouped_silenced_inhibited_and_r
         slow: 0.04,
         ..Traffic::HEALTHY
     });
-    let resolved = wait_until(Duration::from_secs(30), || {
+    let resolved = wait_until(Duration::from_secs(45), || {
         received.arrived("RESOLVED", "HighErrorRate", CRITICAL_MAIL, CRITICAL_SLACK)
     });
     assert!(resolved, "received:\n{}", received.describe());
@@ -423,7 +431,7 @@ fn alerts_reach_the_receivers_their_route_names_grouped_silenced_inhibited_and_r
             }
         })
     };
-    let agent_alerts = wait_until(Duration::from_secs(60), || {
+    let agent_alerts = wait_until(Duration::from_secs(90), || {
         received.arrived(
             "CRITICAL",
             "LoglynkShippingStalled",
@@ -455,7 +463,7 @@ fn alerts_reach_the_receivers_their_route_names_grouped_silenced_inhibited_and_r
 
     // The agent dies: nothing answers its scrapes.
     agent.kill();
-    let down = wait_until(Duration::from_secs(30), || {
+    let down = wait_until(Duration::from_secs(45), || {
         received.arrived(
             "CRITICAL",
             "LoglynkAgentDown",
