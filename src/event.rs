@@ -5,14 +5,18 @@
 //! every line of the agent (host, agent identity) lives in the [`Encoder`]. That split is what keeps the hot
 //! path free of per-line copies of metadata.
 
+mod context;
 mod encode;
+mod hints;
 pub mod kubernetes;
 mod text;
 mod timestamp;
 
 use std::sync::Arc;
 
+pub use context::{Level, TraceIds};
 pub use encode::{Encoder, StaticFields};
+pub use hints::{data_stream_name_error, Hints, JsonHint};
 pub use kubernetes::{FromApi, Kubernetes};
 pub use text::Text;
 pub use timestamp::{TimeError, Timestamp};
@@ -35,6 +39,20 @@ pub mod field {
     /// decode_json_fields into the root) either skips it or, with overwrite_keys, replaces it.
     pub const TYPED_TOP_LEVEL: [&str; 11] = [
         TIMESTAMP, MESSAGE, STREAM, LOG, INPUT, KUBERNETES, CONTAINER, HOST, AGENT, ECS, ERROR,
+    ];
+
+    /// Top-level objects the event writes only when it has them (the trace IDs a line carried, the
+    /// service and orchestrator its pod names). A processor field at one of these takes the encoder's
+    /// merging path, so the document never has the key twice; unlike `TYPED_TOP_LEVEL`, decoded JSON
+    /// may still write them.
+    pub const DERIVED_TOP_LEVEL: [&str; 7] = [
+        "trace",
+        "span",
+        "transaction",
+        "service",
+        "orchestrator",
+        "event",
+        "data_stream",
     ];
 
     /// ECS version the document layout follows; Filebeat 8 writes the same.
@@ -177,6 +195,8 @@ pub struct Origin {
     pub flags: Flags,
     /// What the Kubernetes API said about the file's container; `None` when only the path is known.
     kubernetes: Option<Arc<Kubernetes>>,
+    /// What the pod's annotations ask of this container's logs; `None` when they ask nothing.
+    hints: Option<Arc<Hints>>,
     members: encode::OriginMembers,
 }
 
@@ -208,6 +228,7 @@ impl Origin {
             metadata,
             flags,
             kubernetes: api.map(|api| Arc::clone(api.kubernetes)),
+            hints: api.and_then(|api| api.hints.cloned()),
             members,
         })
     }
@@ -220,6 +241,11 @@ impl Origin {
     /// The `kubernetes` object the API gave for this file's container, when it did.
     pub fn kubernetes(&self) -> Option<&Kubernetes> {
         self.kubernetes.as_deref()
+    }
+
+    /// The container's hints, when its pod (or namespace) annotates any.
+    pub fn hints(&self) -> Option<&Hints> {
+        self.hints.as_deref()
     }
 
     pub(crate) fn members(&self) -> &encode::OriginMembers {
@@ -271,6 +297,10 @@ pub struct Event {
     /// Fields added by processors, in the order they were added.
     pub fields: Vec<Field>,
     pub error: Option<Box<EventError>>,
+    /// `log.level`, from the decoded message or the line's text (see `process`).
+    pub level: Option<Level>,
+    /// `trace.id`, `span.id`, `transaction.id`, lifted from the decoded message.
+    pub trace: Option<Box<TraceIds>>,
 }
 
 impl Event {
@@ -288,6 +318,8 @@ impl Event {
             original_timestamp: None,
             fields: Vec::new(),
             error: None,
+            level: None,
+            trace: None,
         }
     }
 
@@ -359,6 +391,7 @@ mod tests {
             kubernetes: &kubernetes,
             container_id: None,
             runtime: None,
+            hints: None,
         };
         let origin = Origin::with_kubernetes("/x.log".into(), PathMetadata::default(), api);
         assert_eq!(origin.kubernetes(), Some(&*kubernetes));

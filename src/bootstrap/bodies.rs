@@ -16,7 +16,7 @@ use crate::config::{IndexMode, Setup};
 pub const TEMPLATE_PRIORITY: u32 = 200;
 /// Bumped whenever the template loglynk installs changes, so `GET _index_template` shows which one a
 /// cluster has.
-pub const TEMPLATE_VERSION: u32 = 2;
+pub const TEMPLATE_VERSION: u32 = 3;
 
 /// One object: where it is sent and what.
 #[derive(Debug, Clone, PartialEq)]

@@ -66,6 +66,24 @@ pub fn mappings(json_mapping: JsonMapping) -> Value {
                 // Text, not a date: it is there because it is one no date field here can hold, and
                 // left to dynamic mapping, date detection would make it a `date`.
                 "original_timestamp": keyword(),
+                "level": keyword(),
+            }},
+            // What Kibana's log views and the trace-to-logs link read (README, "Documents").
+            "trace": { "properties": { "id": keyword() } },
+            "span": { "properties": { "id": keyword() } },
+            "transaction": { "properties": { "id": keyword() } },
+            "service": { "properties": keywords(&["name", "version"]) },
+            // ECS: the original is kept, not searched.
+            "event": { "properties": {
+                "original": { "type": "keyword", "index": false, "doc_values": false },
+                "dataset": keyword(),
+            }},
+            "data_stream": { "properties": keywords(&["type", "dataset", "namespace"]) },
+            "orchestrator": { "properties": {
+                "type": keyword(),
+                "namespace": keyword(),
+                "cluster": { "properties": { "name": keyword() } },
+                "resource": { "properties": keywords(&["type", "name"]) },
             }},
             "input": { "properties": { "type": keyword() } },
             "kubernetes": { "properties": {

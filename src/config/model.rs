@@ -268,6 +268,26 @@ pub struct Kubernetes {
     pub namespace_labels: bool,
     /// `kubernetes.node.{uid,labels.*}`, from one GET of this node (RBAC: nodes get).
     pub node_metadata: bool,
+    /// `orchestrator.cluster.name` on every event with pod metadata. The API has no name for its own
+    /// cluster (Filebeat reads kubeadm's ConfigMap); the DaemonSet sets it.
+    pub cluster_name: Option<String>,
+    /// Pods' `co.elastic.logs/*` and `elastic.co/*` annotations (Filebeat's kubernetes provider's
+    /// `hints.enabled`).
+    pub hints: HintSettings,
+}
+
+/// `kubernetes.hints`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HintSettings {
+    pub enabled: bool,
+}
+
+impl Default for HintSettings {
+    /// On: a pod's owners steer its logs without touching the DaemonSet.
+    fn default() -> HintSettings {
+        HintSettings { enabled: true }
+    }
 }
 
 /// `kubernetes.enabled`.
@@ -540,6 +560,8 @@ impl Default for Kubernetes {
             dedot: true,
             namespace_labels: true,
             node_metadata: false,
+            cluster_name: None,
+            hints: HintSettings::default(),
         }
     }
 }

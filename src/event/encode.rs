@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{field, Event, FieldValue, FromApi, Kubernetes, PathMetadata};
+use super::{field, Event, FieldValue, FromApi, Kubernetes, PathMetadata, TraceIds};
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
 /// `agent.*`, as JSON objects.
@@ -102,7 +102,14 @@ impl Encoder {
             out.extend_from_slice(b",\"original_timestamp\":");
             string(out, original);
         }
+        if let Some(level) = &event.level {
+            out.extend_from_slice(b",\"level\":");
+            string(out, level.as_str());
+        }
         out.push(b'}');
+        if let Some(trace) = &event.trace {
+            write_trace(out, trace);
+        }
         out.extend_from_slice(origin.kubernetes());
         let container = origin.container();
         let runtime = origin.runtime();
@@ -127,6 +134,17 @@ impl Encoder {
             out.push(b'}');
         }
         out.extend_from_slice(&self.static_members);
+        if event
+            .origin
+            .hints()
+            .is_some_and(|h| h.preserve_original_event)
+        {
+            // `elastic.co/preserve_original_event`: the line as read, before any processor.
+            member(out, "event");
+            out.extend_from_slice(b"{\"original\":");
+            string(out, event.message.as_str());
+            out.push(b'}');
+        }
         if let Some(error) = &event.error {
             member(out, field::ERROR);
             out.extend_from_slice(b"{\"message\":");
@@ -158,12 +176,30 @@ impl Encoder {
     }
 }
 
+/// `,"span":{"id":…},"trace":{"id":…},"transaction":{"id":…}`, those present.
+fn write_trace(out: &mut Vec<u8>, trace: &TraceIds) {
+    let ids = [
+        ("span", &trace.span_id),
+        ("trace", &trace.trace_id),
+        ("transaction", &trace.transaction_id),
+    ];
+    for (name, id) in ids {
+        if let Some(id) = id {
+            member(out, name);
+            out.extend_from_slice(b"{\"id\":");
+            string(out, id);
+            out.push(b'}');
+        }
+    }
+}
+
 /// True when every field is a distinct top-level key the typed part does not write.
 fn fields_fit_fast_path(event: &Event) -> bool {
     let fields = &event.fields;
     fields.iter().enumerate().all(|(i, f)| {
         !f.path.contains('.')
             && !field::TYPED_TOP_LEVEL.contains(&&*f.path)
+            && !field::DERIVED_TOP_LEVEL.contains(&&*f.path)
             && !fields[..i].iter().any(|earlier| earlier.path == f.path)
     })
 }
@@ -210,7 +246,8 @@ fn json(out: &mut Vec<u8>, value: &Value) {
 }
 
 /// What an origin contributes to each document, serialized once: the path as a JSON string,
-/// `,"kubernetes":{…}` (empty when nothing is known), the members of `container` other than its runtime
+/// `,"kubernetes":{…}` (empty when nothing is known) and, from the API, `,"orchestrator":{…}` and
+/// `,"service":{…}`, the members of `container` other than its runtime
 /// (`"id":…,"image":{…}`, no braces), and the runtime as a JSON string when the API named it. One
 /// allocation, cut at recorded offsets.
 #[derive(Debug)]
@@ -238,6 +275,9 @@ impl OriginMembers {
         if !kubernetes.is_empty() {
             member(&mut buf, field::KUBERNETES);
             kubernetes.write_json(&mut buf);
+        }
+        if api.is_some() {
+            kubernetes.write_derived(&mut buf);
         }
         let kubernetes_end = buf.len();
 
@@ -377,6 +417,7 @@ mod tests {
             kubernetes: &kubernetes,
             container_id,
             runtime: Some("cri-o"),
+            hints: None,
         };
         let mut ev = event();
         ev.origin =
@@ -431,6 +472,89 @@ mod tests {
                    "flags": ["timestamp_out_of_range"],
                    "original_timestamp": "1969-12-31T23:59:59Z"})
         );
+    }
+
+    #[test]
+    fn level_goes_in_log_and_trace_ids_at_the_top() {
+        let mut ev = event();
+        ev.level = Some(crate::event::Level::Known("error"));
+        ev.trace = Some(Box::new(TraceIds {
+            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736".into()),
+            span_id: Some("00f067aa0ba902b7".into()),
+            transaction_id: None,
+        }));
+        let d = doc(&ev);
+        assert_eq!(d["log"]["level"], "error");
+        assert_eq!(
+            d["trace"],
+            json!({"id": "4bf92f3577b34da6a3ce929d0e0e4736"})
+        );
+        assert_eq!(d["span"], json!({"id": "00f067aa0ba902b7"}));
+        assert!(d.get("transaction").is_none());
+
+        // A processor field at one of those names replaces it rather than doubling the key.
+        ev.fields.push(Field {
+            path: "trace".into(),
+            value: FieldValue::Json(json!({"id": "from-json"})),
+        });
+        let mut out = Vec::new();
+        encoder().encode(&ev, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("\"trace\"").count(), 1, "{text}");
+        assert_eq!(doc(&ev)["trace"]["id"], "from-json");
+    }
+
+    #[test]
+    fn api_metadata_adds_orchestrator_and_service_once_per_file() {
+        let kubernetes = Arc::new(Kubernetes {
+            pod: Pod {
+                name: Some("web-1".into()),
+                ..Pod::default()
+            },
+            namespace: Some("shop".into()),
+            service: crate::event::kubernetes::Service {
+                name: Some("web".into()),
+                version: Some("2.1".into()),
+            },
+            ..Kubernetes::default()
+        });
+        let mut ev = event();
+        let api = FromApi {
+            kubernetes: &kubernetes,
+            container_id: None,
+            runtime: None,
+            hints: None,
+        };
+        ev.origin = Origin::with_kubernetes(ev.origin.path.clone(), PathMetadata::default(), api);
+        let d = doc(&ev);
+        assert_eq!(d["service"], json!({"name": "web", "version": "2.1"}));
+        assert_eq!(
+            d["orchestrator"],
+            json!({"type": "kubernetes", "namespace": "shop",
+                   "resource": {"type": "pod", "name": "web-1"}})
+        );
+        // The path alone names no service, and says nothing of the orchestrator.
+        let d = doc(&event());
+        assert!(d.get("service").is_none() && d.get("orchestrator").is_none());
+    }
+
+    #[test]
+    fn preserve_original_event_keeps_the_line_as_read() {
+        let hints = Arc::new(crate::event::Hints {
+            preserve_original_event: true,
+            ..crate::event::Hints::default()
+        });
+        let kubernetes = Arc::new(Kubernetes::default());
+        let api = FromApi {
+            kubernetes: &kubernetes,
+            container_id: None,
+            runtime: None,
+            hints: Some(&hints),
+        };
+        let mut ev = event();
+        ev.origin = Origin::with_kubernetes(ev.origin.path.clone(), PathMetadata::default(), api);
+        assert_eq!(doc(&ev)["event"], json!({"original": "say \"hi\"\t"}));
+        assert!(doc(&event()).get("event").is_none());
     }
 
     #[test]

@@ -28,6 +28,19 @@ pub struct Kubernetes {
     pub annotations: Labels,
     pub workloads: Workloads,
     pub container: Container,
+    /// Not under `kubernetes`: the top-level `service.*` the pod's labels name (see
+    /// [`Kubernetes::write_derived`]).
+    pub service: Service,
+    /// `orchestrator.cluster.name`, from `kubernetes.cluster_name`: the API does not know its cluster's
+    /// name.
+    pub cluster_name: Option<String>,
+}
+
+/// `service.name` and `service.version`: what Kibana's log views and APM group a line under.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Service {
+    pub name: Option<String>,
+    pub version: Option<String>,
 }
 
 /// `kubernetes.pod.*`. Name and UID are optional because a log path may lack either; the API always
@@ -76,6 +89,8 @@ pub struct FromApi<'a> {
     pub container_id: Option<&'a str>,
     /// `containerd`, `cri-o`, `docker`: from the ID's prefix, truer than the line format's guess.
     pub runtime: Option<&'a str>,
+    /// The container's hints (`co.elastic.logs/*`), when any.
+    pub hints: Option<&'a Arc<super::Hints>>,
 }
 
 impl Workloads {
@@ -115,6 +130,35 @@ impl Kubernetes {
     /// Nothing to write: no `kubernetes` member at all.
     pub fn is_empty(&self) -> bool {
         *self == Kubernetes::default()
+    }
+
+    /// Appends `,"orchestrator":{…}` and `,"service":{…}`: the ECS fields the API's description of a
+    /// pod gives beside `kubernetes.*`. Written once per file, like the object itself.
+    pub(super) fn write_derived(&self, out: &mut Vec<u8>) {
+        if let (Some(pod), Some(namespace)) = (&self.pod.name, &self.namespace) {
+            out.extend_from_slice(b",\"orchestrator\":");
+            let mut o = Object::open(out);
+            if let Some(cluster) = &self.cluster_name {
+                let mut inner = Object::open(o.key("cluster"));
+                inner.opt_str("name", Some(cluster));
+                inner.close();
+            }
+            o.opt_str("namespace", Some(namespace));
+            let mut resource = Object::open(o.key("resource"));
+            resource.opt_str("name", Some(pod));
+            resource.opt_str("type", Some("pod"));
+            resource.close();
+            o.opt_str("type", Some("kubernetes"));
+            o.close();
+        }
+        let service = &self.service;
+        if service.name.is_some() || service.version.is_some() {
+            out.extend_from_slice(b",\"service\":");
+            let mut o = Object::open(out);
+            o.opt_str("name", service.name.as_deref());
+            o.opt_str("version", service.version.as_deref());
+            o.close();
+        }
     }
 
     /// Appends the object, `{…}`. Members go in sorted key order: the order loglynk's documents have always
@@ -261,6 +305,11 @@ mod tests {
                 name: some("app"),
                 image: some("app:1"),
             },
+            service: Service {
+                name: some("web"),
+                version: None,
+            },
+            cluster_name: some("prod-1"),
         };
         assert_eq!(
             json(&k),
@@ -274,6 +323,45 @@ mod tests {
                 r#""replicaset":{"name":"rs"},"statefulset":{"name":"ss"}}"#
             )
         );
+    }
+
+    #[test]
+    fn orchestrator_and_service_beside_kubernetes() {
+        let mut k = Kubernetes {
+            pod: Pod {
+                name: Some("web-1".into()),
+                ..Pod::default()
+            },
+            namespace: Some("shop".into()),
+            service: Service {
+                name: Some("web".into()),
+                version: Some("1.2".into()),
+            },
+            ..Kubernetes::default()
+        };
+        let derived = |k: &Kubernetes| {
+            let mut out = Vec::new();
+            k.write_derived(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            derived(&k),
+            concat!(
+                r#","orchestrator":{"namespace":"shop","resource":{"name":"web-1","type":"pod"},"#,
+                r#""type":"kubernetes"},"service":{"name":"web","version":"1.2"}"#
+            )
+        );
+        k.cluster_name = Some("prod-1".into());
+        k.service = Service::default();
+        assert_eq!(
+            derived(&k),
+            concat!(
+                r#","orchestrator":{"cluster":{"name":"prod-1"},"namespace":"shop","#,
+                r#""resource":{"name":"web-1","type":"pod"},"type":"kubernetes"}"#
+            )
+        );
+        // The object itself never carries them.
+        assert!(!json(&k).contains("prod-1"));
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub(super) async fn flow<O: Output>(
             Some(Some(mut batch)) => {
                 let outcome = processors.run_batch(&mut batch.events);
                 telemetry.events_dropped(DropReason::OwnLogs, outcome.dropped_own_logs);
+                telemetry.events_dropped(DropReason::ExcludedLines, outcome.dropped_excluded_lines);
+                telemetry.log_events(&batch.events);
                 output.send(batch).await?;
             }
             Some(None) => break,

@@ -4,7 +4,7 @@
 //! blocking calls, and one thread that reads each ready file in turn, up to a byte budget, keeps the
 //! work per wake-up bounded and fair without a task per file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -98,6 +98,9 @@ pub fn run_source(
         kube: config.kube.map(|enricher| Enrichment {
             enricher,
             files: HashMap::new(),
+            waiting: HashSet::new(),
+            excluded: HashSet::new(),
+            ahead: HashSet::new(),
         }),
         telemetry: Arc::clone(&config.telemetry),
         read_ahead: config.read_ahead,
@@ -132,7 +135,8 @@ pub fn run_source(
         if sink.closed {
             break;
         }
-        if !config.follow && !more && !tailer.has_held() {
+        // Files excluded by a hint stay held for as long as the hint says so: they never end a read.
+        if !config.follow && !more && (!tailer.has_held() || sink.holds_only_excluded()) {
             if sink.tracker.is_some() {
                 // Unterminated last lines and half-joined lines are left for the next run to read
                 // whole; the registry's offsets stop before them. Multiline groups are whole lines:
@@ -241,7 +245,17 @@ struct ParsingSink {
 struct Enrichment {
     enricher: KubeEnricher,
     files: HashMap<FileKey, FileMetadata>,
+    /// Files held for their pod's metadata.
+    waiting: HashSet<FileKey>,
+    /// Files left unread because their container's hints say `enabled: false`.
+    excluded: HashSet<FileKey>,
+    /// Files held for their read-ahead: like `waiting`, they keep `tail --no-follow` going.
+    ahead: HashSet<FileKey>,
 }
+
+/// An excluded file is asked about again this often (and whenever it grows), so a hint removed or
+/// changed takes effect soon after the watch delivers it.
+const EXCLUDED_RECHECK: Duration = Duration::from_secs(1);
 
 impl ParsingSink {
     fn send(&mut self) {
@@ -353,6 +367,10 @@ impl LineSink for ParsingSink {
 /// ship with the pod's metadata; other files are read meanwhile. Once the pod is known, the file's
 /// events carry its metadata.
 ///
+/// A container whose hints say `co.elastic.logs/enabled: false` is not read: its file is held, and
+/// asked about again as it grows and every second, so removing the hint resumes it where reading
+/// stopped.
+///
 /// Fair reading: a file whose lines read and not yet acknowledged reach `read_ahead` is not read further
 /// until some are acknowledged. The output's queue is first come, first served, so a container that
 /// wrote a backlog would otherwise fill it and every other container's lines would wait behind the
@@ -364,20 +382,41 @@ impl ReadGate for ParsingSink {
             .unacknowledged(key)
             .is_some_and(|(bytes, limit, in_flight)| in_flight && bytes >= limit)
         {
+            if let Some(kube) = &mut self.kube {
+                kube.ahead.insert(key);
+            }
             return Admit::Ahead(now + READ_AHEAD_RECHECK);
         }
         let (Some(kube), Some(parser)) = (self.kube.as_mut(), self.parsers.get_mut(&key)) else {
             return Admit::Now;
         };
+        kube.ahead.remove(&key);
         let file = kube.files.entry(key).or_default();
-        match kube.enricher.check(file, parser.origin(), now) {
-            Decision::Proceed(Some(origin)) => {
-                parser.set_origin(origin);
-                Admit::Now
-            }
-            Decision::Proceed(None) => Admit::Now,
-            Decision::Hold(until) => Admit::Later(until),
+        let decision = kube.enricher.check(file, parser.origin(), now);
+        for reason in kube.enricher.take_hint_errors() {
+            self.telemetry.hint_invalid(reason);
         }
+        match decision {
+            Decision::Proceed(Some(origin)) => parser.set_origin(origin),
+            Decision::Proceed(None) => {}
+            Decision::Hold(until) => {
+                kube.waiting.insert(key);
+                return Admit::Later(until);
+            }
+        }
+        kube.waiting.remove(&key);
+        let origin = parser.origin();
+        if origin.hints().is_some_and(|h| !h.enabled) {
+            if kube.excluded.insert(key) {
+                self.telemetry.file_excluded("hint");
+                tracing::info!(path = %origin.path, "not read: its container's hints say enabled: false");
+            }
+            return Admit::Later(now + EXCLUDED_RECHECK);
+        }
+        if kube.excluded.remove(&key) {
+            tracing::info!(path = %origin.path, "read again: its container's hints no longer exclude it");
+        }
+        Admit::Now
     }
 
     /// A turn reads no further than the read-ahead left.
@@ -385,6 +424,15 @@ impl ReadGate for ParsingSink {
         let (bytes, limit, _) = self.unacknowledged(key)?;
         let left = if bytes >= limit { limit } else { limit - bytes };
         usize::try_from(left).ok()
+    }
+}
+
+impl ParsingSink {
+    /// Every file the gate holds is held because a hint excludes it.
+    fn holds_only_excluded(&self) -> bool {
+        self.kube
+            .as_ref()
+            .is_some_and(|k| k.waiting.is_empty() && k.ahead.is_empty() && !k.excluded.is_empty())
     }
 }
 
@@ -455,6 +503,9 @@ impl ParsingSink {
         self.handed.remove(&key);
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
+            kube.waiting.remove(&key);
+            kube.excluded.remove(&key);
+            kube.ahead.remove(&key);
         }
     }
 }

@@ -25,15 +25,18 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::config::DecodeJsonFields;
-use crate::event::{field, Event, Field, FieldValue};
+use crate::event::{field, Event, Field, FieldValue, JsonHint};
 
-use validate::{validate, Validation};
+use super::log_context::Probe;
+use validate::{validate_probing, Validation};
 
 /// The processor, built once from its configuration.
 #[derive(Debug, Clone)]
 pub(super) struct DecodeJson {
-    /// Empty when the processor is disabled, which makes running it free.
-    fields: Box<[Box<str>]>,
+    /// `false`: nothing is decoded, unless a pod's hint turns it on for its containers.
+    enabled: bool,
+    /// Shared, so a copy with a pod's hints applied costs no allocation.
+    fields: Arc<[Box<str>]>,
     /// `None` merges into the document root (target `""`).
     target: Option<Arc<str>>,
     overwrite_keys: bool,
@@ -52,13 +55,9 @@ enum Decoded<'a> {
 
 impl DecodeJson {
     pub(super) fn new(config: &DecodeJsonFields) -> DecodeJson {
-        let fields = if config.enabled {
-            config.fields.iter().map(|f| f.as_str().into()).collect()
-        } else {
-            Box::default()
-        };
         DecodeJson {
-            fields,
+            enabled: config.enabled,
+            fields: config.fields.iter().map(|f| f.as_str().into()).collect(),
             target: (!config.target.is_empty()).then(|| config.target.as_str().into()),
             overwrite_keys: config.overwrite_keys,
             // Validation rejects 0; should one get through, decoding the field itself is the least surprise.
@@ -70,9 +69,38 @@ impl DecodeJson {
 
     /// Decodes each configured field; returns how many held text that looked like JSON but was not
     /// decodable. Those are counted whether or not add_error_key marks the event, so a metric can show them.
+    ///
+    /// A container's `co.elastic.logs/json.*` or `processors.decode_json_fields.*` hints replace the
+    /// configured values for its events.
     pub(super) fn run(&self, event: &mut Event) -> u64 {
+        let origin = Arc::clone(&event.origin);
+        match origin.hints().map(|h| &h.json).filter(|j| !j.is_empty()) {
+            Some(hint) => self.hinted(hint).run_configured(event),
+            None => self.run_configured(event),
+        }
+    }
+
+    fn hinted(&self, hint: &JsonHint) -> DecodeJson {
+        DecodeJson {
+            enabled: hint.enabled.unwrap_or(self.enabled),
+            fields: Arc::clone(&self.fields),
+            target: match &hint.target {
+                Some(target) => (!target.is_empty()).then(|| Arc::clone(target)),
+                None => self.target.clone(),
+            },
+            overwrite_keys: hint.overwrite_keys.unwrap_or(self.overwrite_keys),
+            max_depth: self.max_depth,
+            add_error_key: hint.add_error_key.unwrap_or(self.add_error_key),
+            process_array: self.process_array,
+        }
+    }
+
+    fn run_configured(&self, event: &mut Event) -> u64 {
+        if !self.enabled {
+            return 0;
+        }
         let mut errors = 0;
-        for name in &self.fields {
+        for name in self.fields.iter() {
             if let Err(message) = self.decode_field(event, name) {
                 errors += 1;
                 if self.add_error_key {
@@ -88,7 +116,13 @@ impl DecodeJson {
             // A handle on the same bytes, so the decoded text can be sliced out of it while the event is
             // written to.
             let message = event.message.clone();
-            match self.decode(message.as_str(), true)? {
+            let mut probe = Probe::default();
+            let decoded = self.decode(message.as_str(), Some(&mut probe))?;
+            if let Decoded::Tree(value) = &decoded {
+                probe.tree(value);
+            }
+            probe.apply(event);
+            match decoded {
                 Decoded::NotJson => return Ok(()),
                 Decoded::Tree(value) => value,
                 Decoded::Raw(text) => {
@@ -102,7 +136,7 @@ impl DecodeJson {
                 }
             }
         } else {
-            match event.get_str(name).map(|text| self.decode(text, false)) {
+            match event.get_str(name).map(|text| self.decode(text, None)) {
                 None | Some(Ok(Decoded::NotJson | Decoded::Raw(_))) => return Ok(()),
                 Some(Ok(Decoded::Tree(value))) => value,
                 Some(Err(message)) => return Err(message),
@@ -120,18 +154,20 @@ impl DecodeJson {
         }
     }
 
-    /// `raw_allowed`: the text is the message, whose bytes a raw field can share.
-    fn decode<'a>(&self, text: &'a str, raw_allowed: bool) -> Result<Decoded<'a>, String> {
+    /// `probe`: the text is the message, whose bytes a raw field can share, and whose level and trace
+    /// IDs the validating walk notes there (a tree is read by the caller).
+    fn decode<'a>(&self, text: &'a str, probe: Option<&mut Probe>) -> Result<Decoded<'a>, String> {
         let text = trim_json_space(text);
         if !looks_like_json(text, self.process_array) {
             return Ok(Decoded::NotJson);
         }
-        if raw_allowed && self.max_depth == 1 && self.target.is_some() {
-            match validate(text) {
+        if let (Some(probe), 1, Some(_)) = (probe, self.max_depth, &self.target) {
+            match validate_probing(text, probe) {
                 Validation::Valid => return Ok(Decoded::Raw(text)),
                 Validation::Invalid(err) => return Err(parse_error(&err)),
-                // serde_json's `Value` keeps the last of duplicate keys, as Go's decoder does.
-                Validation::DuplicateKey => {}
+                // serde_json's `Value` keeps the last of duplicate keys, as Go's decoder does; the
+                // tree is read again from scratch.
+                Validation::DuplicateKey => *probe = Probe::default(),
             }
         }
         let mut value: Value = serde_json::from_str(text).map_err(|err| parse_error(&err))?;

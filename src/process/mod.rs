@@ -2,6 +2,7 @@
 
 mod decode_json;
 mod drop_own;
+mod log_context;
 
 use crate::config::{DecodeJsonFields, DropOwnLogs};
 use crate::event::Event;
@@ -23,6 +24,8 @@ pub enum Verdict {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchOutcome {
     pub dropped_own_logs: u64,
+    /// Left out by a container's include_lines or exclude_lines hint.
+    pub dropped_excluded_lines: u64,
     /// Fields that looked like JSON but did not decode, counted with or without add_error_key.
     pub decode_errors: u64,
 }
@@ -56,6 +59,10 @@ impl Processors {
             outcome.decode_errors += decode_errors;
             match verdict {
                 Verdict::Keep => true,
+                Verdict::Drop(DropReason::ExcludedLines) => {
+                    outcome.dropped_excluded_lines += 1;
+                    false
+                }
                 Verdict::Drop(_) => {
                     outcome.dropped_own_logs += 1;
                     false
@@ -65,12 +72,22 @@ impl Processors {
         outcome
     }
 
-    /// The verdict, and how many fields failed to decode.
+    /// The verdict, and how many fields failed to decode. `log.level` comes from the decoded
+    /// message when it has one, else from the text.
     fn process(&self, event: &mut Event) -> (Verdict, u64) {
         if self.drop_own.matches(event) {
             return (Verdict::Drop(DropReason::OwnLogs), 0);
         }
-        (Verdict::Keep, self.decode_json.run(event))
+        if let Some(hints) = event.origin.hints() {
+            if hints.filters_lines() && !hints.keeps_line(event.message.as_str()) {
+                return (Verdict::Drop(DropReason::ExcludedLines), 0);
+            }
+        }
+        let errors = self.decode_json.run(event);
+        if event.level.is_none() {
+            event.level = log_context::level_from_text(event.message.as_str());
+        }
+        (Verdict::Keep, errors)
     }
 }
 
@@ -139,6 +156,7 @@ mod tests {
             outcome,
             BatchOutcome {
                 dropped_own_logs: 2,
+                dropped_excluded_lines: 0,
                 decode_errors: 1,
             }
         );
@@ -146,6 +164,112 @@ mod tests {
         assert_eq!(messages, ["first", "{\"broken\":", "{\"ok\":true}"]);
         assert!(batch[1].error.is_some());
         assert_eq!(batch[2].fields.len(), 1);
+    }
+
+    #[test]
+    fn level_and_trace_ids_from_the_json_else_the_text() {
+        let mut json = event(
+            "app",
+            r#"{"level":"WARN","trace_id":"abc","msg":"x","traceparent":"bad"}"#,
+        );
+        processors().run(&mut json);
+        assert_eq!(json.level.as_ref().map(|l| l.as_str()), Some("warn"));
+        let trace = json.trace.as_deref().expect("trace ids");
+        assert_eq!(trace.trace_id.as_deref(), Some("abc"));
+        assert_eq!(trace.span_id, None);
+
+        // Duplicate keys take the tree path, which reads them the same way.
+        let mut dup = event(
+            "app",
+            r#"{"a":1,"a":2,"severity":"ERROR","span":{"id":"s"}}"#,
+        );
+        processors().run(&mut dup);
+        assert_eq!(dup.level.as_ref().map(|l| l.as_str()), Some("error"));
+        assert_eq!(dup.trace.as_deref().unwrap().span_id.as_deref(), Some("s"));
+
+        let mut text = event("app", "E1206 10:00:00.000000 1 main.go:1] failed");
+        processors().run(&mut text);
+        assert_eq!(text.level.as_ref().map(|l| l.as_str()), Some("error"));
+        assert!(text.trace.is_none());
+
+        let mut broken = event("app", r#"{"level":"error","#);
+        processors().run(&mut broken);
+        assert_eq!(
+            broken.level, None,
+            "nothing read from JSON that did not decode"
+        );
+
+        let mut plain = event("app", "nothing to see");
+        processors().run(&mut plain);
+        assert_eq!(plain.level, None);
+    }
+
+    fn hinted(message: &'static str, annotations: &[(&str, &str)]) -> Event {
+        use crate::event::{FromApi, Hints, JsonHint, Kubernetes};
+        use std::sync::Arc;
+        let mut hints = Hints::default();
+        for (name, value) in annotations {
+            match *name {
+                "exclude_lines" => {
+                    hints.exclude_lines = Some(regex::RegexSet::new([*value]).unwrap())
+                }
+                "include_lines" => {
+                    hints.include_lines = Some(regex::RegexSet::new([*value]).unwrap())
+                }
+                "json.enabled" => {
+                    hints.json = JsonHint {
+                        enabled: Some(value.parse().unwrap()),
+                        ..JsonHint::default()
+                    }
+                }
+                "json.target" => {
+                    hints.json = JsonHint {
+                        target: Some((*value).into()),
+                        ..JsonHint::default()
+                    }
+                }
+                _ => unreachable!(),
+            }
+        }
+        let hints = Arc::new(hints);
+        let kubernetes = Arc::new(Kubernetes::default());
+        let api = FromApi {
+            kubernetes: &kubernetes,
+            container_id: None,
+            runtime: None,
+            hints: Some(&hints),
+        };
+        let origin = Origin::with_kubernetes("/x.log".into(), PathMetadata::default(), api);
+        Event::new(origin, Timestamp::from_nanos(0), Text::from(message), 0)
+    }
+
+    #[test]
+    fn a_containers_hints_filter_its_lines_and_steer_decoding() {
+        let mut batch = vec![
+            hinted("DEBUG noisy", &[("exclude_lines", "^DEBUG")]),
+            hinted("INFO kept", &[("exclude_lines", "^DEBUG")]),
+            hinted("INFO not included", &[("include_lines", "^ERROR")]),
+            hinted("ERROR included", &[("include_lines", "^ERROR")]),
+            event("app", "DEBUG without hints"),
+        ];
+        let outcome = processors().run_batch(&mut batch);
+        assert_eq!(outcome.dropped_excluded_lines, 2);
+        assert_eq!(outcome.dropped_own_logs, 0);
+        let kept: Vec<&str> = batch.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(kept, ["INFO kept", "ERROR included", "DEBUG without hints"]);
+
+        let mut off = hinted(r#"{"level":"error"}"#, &[("json.enabled", "false")]);
+        processors().run(&mut off);
+        assert!(off.fields.is_empty(), "decoding turned off");
+        assert_eq!(off.level, None);
+
+        let mut retargeted = hinted(r#"{"a":1}"#, &[("json.target", "app")]);
+        processors().run(&mut retargeted);
+        assert_eq!(&*retargeted.fields[0].path, "app");
+
+        let mut root = hinted(r#"{"a":1}"#, &[("json.target", "")]);
+        processors().run(&mut root);
+        assert_eq!(&*root.fields[0].path, "a", "merged into the root");
     }
 
     /// Config checks decode_json_fields.target against its own copy of the list (config imports no

@@ -70,14 +70,35 @@ pub struct Telemetry {
     started: SystemTime,
     /// Reloads of the configuration, `result="success"` or `"failure"`.
     pub(super) config_reloads: Family<ResultLabels, Counter>,
+    /// The applications' lines by namespace, container and level (`loglynk_log_events_total`).
+    pub(super) log_events: super::log_events::LogEvents,
+    /// Pod hints left out, by reason (`invalid_regex`, …).
+    pub(super) hints_invalid: Family<ReasonLabels, Counter>,
+    /// Files left unread, by reason (`hint`: `co.elastic.logs/enabled: false`).
+    pub(super) files_excluded: Family<ReasonLabels, Counter>,
 }
+
+/// `reason="…"`, from a fixed list.
+pub type ReasonLabels = Vec<(&'static str, &'static str)>;
+
+/// Why a hint is left out: the label values of `loglynk_hints_invalid_total`, all served from the start.
+pub const HINT_ERROR_REASONS: [&str; 5] = [
+    "invalid_bool",
+    "invalid_regex",
+    "invalid_name",
+    "invalid_target",
+    "unsupported",
+];
+
+/// Why a file is left unread: the label values of `loglynk_files_excluded_total`.
+pub const FILE_EXCLUDED_REASONS: [&str; 1] = ["hint"];
 
 /// `result="success"` or `result="failure"`.
 pub type ResultLabels = Vec<(&'static str, &'static str)>;
 
 impl Default for Telemetry {
     fn default() -> Telemetry {
-        Telemetry {
+        let telemetry = Telemetry {
             ledger: Ledger::default(),
             read: ReadCounters::default(),
             delivery: DeliveryCounters::default(),
@@ -106,7 +127,26 @@ impl Default for Telemetry {
             kube: OnceLock::new(),
             started: SystemTime::now(),
             config_reloads: Family::default(),
+            log_events: Default::default(),
+            hints_invalid: Family::default(),
+            files_excluded: Family::default(),
+        };
+        // Every series from the start, at 0: an alert on `increase()` sees the first one.
+        for reason in HINT_ERROR_REASONS {
+            drop(
+                telemetry
+                    .hints_invalid
+                    .get_or_create(&vec![("reason", reason)]),
+            );
         }
+        for reason in FILE_EXCLUDED_REASONS {
+            drop(
+                telemetry
+                    .files_excluded
+                    .get_or_create(&vec![("reason", reason)]),
+            );
+        }
+        telemetry
     }
 }
 
@@ -200,6 +240,52 @@ impl Telemetry {
     /// Since the process started.
     pub fn uptime(&self) -> Duration {
         self.started.elapsed().unwrap_or_default()
+    }
+
+    /// Events the processors passed on to the output, counted by source and level. Runs of events of
+    /// one file and level cost one count.
+    pub fn log_events(&self, events: &[crate::event::Event]) {
+        use super::log_events::level_index;
+        let level_of = |e: &crate::event::Event| level_index(e.level.as_ref().map(|l| l.as_str()));
+        let mut rest = events;
+        while let Some(first) = rest.first() {
+            let level = level_of(first);
+            let run = rest
+                .iter()
+                .take_while(|e| Arc::ptr_eq(&e.origin, &first.origin) && level_of(e) == level)
+                .count();
+            let origin = &first.origin;
+            let api = origin.kubernetes();
+            let namespace = api
+                .and_then(|k| k.namespace.as_deref())
+                .or(origin.metadata.namespace.as_deref());
+            let container = origin
+                .metadata
+                .container_name
+                .as_deref()
+                .or(api.and_then(|k| k.container.name.as_deref()));
+            self.log_events.add(
+                namespace.unwrap_or(""),
+                container.unwrap_or(""),
+                level,
+                run as u64,
+            );
+            rest = &rest[run..];
+        }
+    }
+
+    /// A pod's hint was left out for `reason` (reported once per pod and annotation).
+    pub fn hint_invalid(&self, reason: &'static str) {
+        self.hints_invalid
+            .get_or_create(&vec![("reason", reason)])
+            .inc();
+    }
+
+    /// A file is left unread from now on, for `reason`.
+    pub fn file_excluded(&self, reason: &'static str) {
+        self.files_excluded
+            .get_or_create(&vec![("reason", reason)])
+            .inc();
     }
 
     pub fn set_pipeline_running(&self, running: bool) {

@@ -14,16 +14,23 @@ pub enum DropReason {
     OwnLogs,
     /// Refused by Elasticsearch for good and the dead-letter file could not be written.
     DeadLetterWriteFailed,
+    /// Left out by a container's `exclude_lines` or `include_lines` hint.
+    ExcludedLines,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 2] = [DropReason::OwnLogs, DropReason::DeadLetterWriteFailed];
+    pub const ALL: [DropReason; 3] = [
+        DropReason::OwnLogs,
+        DropReason::DeadLetterWriteFailed,
+        DropReason::ExcludedLines,
+    ];
 
     /// Stable name, for metric labels.
     pub fn as_str(self) -> &'static str {
         match self {
             DropReason::OwnLogs => "own_logs",
             DropReason::DeadLetterWriteFailed => "dead_letter_write_failed",
+            DropReason::ExcludedLines => "excluded_lines",
         }
     }
 }
@@ -35,6 +42,7 @@ pub struct Counts {
     pub shipped: u64,
     pub dropped_own_logs: u64,
     pub dropped_dead_letter_write_failed: u64,
+    pub dropped_excluded_lines: u64,
     pub dead_lettered: u64,
 }
 
@@ -43,6 +51,7 @@ impl Counts {
         match reason {
             DropReason::OwnLogs => self.dropped_own_logs,
             DropReason::DeadLetterWriteFailed => self.dropped_dead_letter_write_failed,
+            DropReason::ExcludedLines => self.dropped_excluded_lines,
         }
     }
 
@@ -52,6 +61,7 @@ impl Counts {
         let settled = self.shipped
             + self.dropped_own_logs
             + self.dropped_dead_letter_write_failed
+            + self.dropped_excluded_lines
             + self.dead_lettered;
         self.read as i64 - settled as i64
     }
@@ -93,6 +103,7 @@ impl Ledger {
         self.update(|c| match reason {
             DropReason::OwnLogs => c.dropped_own_logs += n,
             DropReason::DeadLetterWriteFailed => c.dropped_dead_letter_write_failed += n,
+            DropReason::ExcludedLines => c.dropped_excluded_lines += n,
         });
     }
 

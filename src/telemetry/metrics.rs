@@ -39,6 +39,9 @@ impl Metrics {
         registry.register_collector(Box::new(DeliveryCollector {
             telemetry: Arc::clone(telemetry),
         }));
+        registry.register_collector(Box::new(super::log_events::LogEventsCollector(Arc::clone(
+            telemetry,
+        ))));
         registry.register_collector(Box::new(FilesCollector {
             files: Arc::clone(&telemetry.files),
         }));
@@ -57,6 +60,16 @@ impl Metrics {
             "bulk_requests",
             "Bulk requests by HTTP status (\"error\": no answer)",
             t.bulk_requests.clone(),
+        );
+        registry.register(
+            "hints_invalid",
+            "Pod annotation hints left out, by reason, once per pod and annotation",
+            t.hints_invalid.clone(),
+        );
+        registry.register(
+            "files_excluded",
+            "Files left unread, by reason (hint: co.elastic.logs/enabled false)",
+            t.files_excluded.clone(),
         );
         registry.register(
             "shipped_bytes",

@@ -9,6 +9,7 @@ pub mod human;
 mod instruments;
 mod ledger;
 mod lifecycle;
+mod log_events;
 mod logging;
 mod metrics;
 mod progress_line;

@@ -20,6 +20,7 @@ mod errors;
 mod fairness;
 mod file_output;
 mod filebeat_import;
+mod hints;
 mod kube;
 mod metrics;
 mod multiline;

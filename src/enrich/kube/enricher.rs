@@ -82,6 +82,11 @@ pub struct KubeEnricher {
     memo_limit: usize,
     /// Told of each file whose pod was found, or not in time.
     report: Arc<dyn EnrichReport>,
+    /// Hints already reported, by pod UID and annotation: a pod's metadata is rebuilt on every change
+    /// that matters, its bad hint is reported once.
+    reported_hints: std::collections::HashSet<(String, String)>,
+    /// Reasons of hints reported and not yet counted (see [`KubeEnricher::take_hint_errors`]).
+    hint_errors: Vec<&'static str>,
 }
 
 impl KubeEnricher {
@@ -94,6 +99,35 @@ impl KubeEnricher {
             memo: HashMap::new(),
             memo_limit: 256,
             report,
+            reported_hints: std::collections::HashSet::new(),
+            hint_errors: Vec::new(),
+        }
+    }
+
+    /// The reasons of the hints left out since the last call, one per pod and annotation, for the
+    /// agent's metrics (this module knows no telemetry).
+    pub fn take_hint_errors(&mut self) -> Vec<&'static str> {
+        std::mem::take(&mut self.hint_errors)
+    }
+
+    fn report_hints(&mut self, metadata: &PodMetadata) {
+        for error in &metadata.hint_errors {
+            let key = (metadata.uid.clone(), error.annotation.clone());
+            if self.reported_hints.contains(&key) {
+                continue;
+            }
+            if self.reported_hints.len() >= 16 * 1024 {
+                self.reported_hints.clear();
+            }
+            self.reported_hints.insert(key);
+            tracing::warn!(
+                pod = %metadata.name,
+                namespace = %metadata.namespace,
+                annotation = %error.annotation,
+                reason = error.reason,
+                "hint ignored for this pod; its other hints apply"
+            );
+            self.hint_errors.push(error.reason);
         }
     }
 
@@ -212,6 +246,7 @@ impl KubeEnricher {
                     self.cache.metadata_options(),
                 )?;
                 let metadata = Arc::new(built);
+                self.report_hints(&metadata);
                 self.remember(
                     uid,
                     Memo {

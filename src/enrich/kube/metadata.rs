@@ -6,8 +6,10 @@ use k8s_openapi::api::core::v1::{
 };
 use std::sync::Arc;
 
+use super::hints::{container_hints, is_hint_annotation, HintError};
 use super::{dedot, owners};
 use crate::event::kubernetes::{self, FromApi, Kubernetes};
+use crate::event::Hints;
 
 /// What the enrichment adds, as Filebeat's add_kubernetes_metadata options of the same names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,10 @@ pub struct MetadataOptions {
     pub namespace_labels: bool,
     /// `kubernetes.node.{uid,labels}`, when the Node is known (`add_resource_metadata.node`).
     pub node_metadata: bool,
+    /// `orchestrator.cluster.name` (`kubernetes.cluster_name`).
+    pub cluster_name: Option<String>,
+    /// Read `co.elastic.logs/*` and `elastic.co/*` annotations as hints (`hints.enabled`).
+    pub hints: bool,
 }
 
 impl Default for MetadataOptions {
@@ -30,12 +36,19 @@ impl Default for MetadataOptions {
             include_annotations: Vec::new(),
             namespace_labels: true,
             node_metadata: false,
+            cluster_name: None,
+            hints: true,
         }
     }
 }
 
 impl MetadataOptions {
-    /// Whether an annotation key is shipped (and so kept by [`trim_pod`]).
+    /// Whether [`trim_pod`] keeps an annotation: shipped, or a hint.
+    fn keeps_annotation(&self, key: &str) -> bool {
+        self.includes_annotation(key) || (self.hints && is_hint_annotation(key))
+    }
+
+    /// Whether an annotation key is shipped.
     pub fn includes_annotation(&self, key: &str) -> bool {
         self.include_annotations
             .iter()
@@ -68,6 +81,10 @@ pub struct PodMetadata {
     pub containers: Vec<ContainerMetadata>,
     /// The `kubernetes` object of each of `containers`, in the same order.
     kubernetes: Vec<Arc<Kubernetes>>,
+    /// The hints of each of `containers`, in the same order.
+    hints: Vec<Option<Arc<Hints>>>,
+    /// Hints of this pod (or its namespace) left out, and why.
+    pub hint_errors: Vec<HintError>,
 }
 
 impl PodMetadata {
@@ -102,10 +119,13 @@ impl PodMetadata {
                 meta.owner_references.as_deref().unwrap_or_default(),
                 meta.labels.as_ref(),
             ),
+            cluster_name: options.cluster_name.clone(),
             ..Kubernetes::default()
         };
+        kube.service = service(meta.labels.as_ref(), &kube.workloads);
         // The Namespace must be the pod's: the caller's cache could hand over a stale or wrong one.
-        if let Some(ns_obj) = namespace.filter(|n| n.metadata.name.as_deref() == Some(&ns)) {
+        let namespace = namespace.filter(|n| n.metadata.name.as_deref() == Some(&ns));
+        if let Some(ns_obj) = namespace {
             kube.namespace_uid = ns_obj.metadata.uid.clone();
             if options.namespace_labels {
                 kube.namespace_labels = labels(ns_obj.metadata.labels.as_ref());
@@ -137,6 +157,25 @@ impl PodMetadata {
                 })
             })
             .collect();
+        let mut hint_errors = Vec::new();
+        let hints = containers
+            .iter()
+            .map(|c| {
+                if !options.hints {
+                    return None;
+                }
+                let ns_annotations = namespace.and_then(|n| n.metadata.annotations.as_ref());
+                container_hints(
+                    ns_annotations,
+                    meta.annotations.as_ref(),
+                    &c.name,
+                    &mut hint_errors,
+                )
+            })
+            .collect();
+        // One report per annotation, however many containers read it.
+        hint_errors.sort_by(|a, b| a.annotation.cmp(&b.annotation));
+        hint_errors.dedup();
         Some(PodMetadata {
             uid,
             name,
@@ -144,6 +183,8 @@ impl PodMetadata {
             node_name,
             containers,
             kubernetes,
+            hints,
+            hint_errors,
         })
     }
 
@@ -157,6 +198,7 @@ impl PodMetadata {
             kubernetes: &self.kubernetes[i],
             container_id: c.id.as_deref(),
             runtime: c.runtime.as_deref(),
+            hints: self.hints[i].as_ref(),
         })
     }
 
@@ -172,6 +214,36 @@ impl PodMetadata {
         self.containers
             .iter()
             .position(|c| c.name == container_name)
+    }
+}
+
+/// `service.name`: the `app.kubernetes.io/name` label (Kubernetes' recommended label), else `app`,
+/// else the name of the workload that owns the pod. `service.version`: `app.kubernetes.io/version`,
+/// else `version`. From the labels as written, before any dedot.
+fn service(
+    labels: Option<&std::collections::BTreeMap<String, String>>,
+    workloads: &kubernetes::Workloads,
+) -> kubernetes::Service {
+    let label = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|key| labels?.get(*key).filter(|v| !v.is_empty()).cloned())
+    };
+    let owner = || {
+        let w = workloads;
+        [
+            &w.deployment,
+            &w.statefulset,
+            &w.daemonset,
+            &w.cronjob,
+            &w.job,
+            &w.replicaset,
+        ]
+        .into_iter()
+        .find_map(Clone::clone)
+    };
+    kubernetes::Service {
+        name: label(&["app.kubernetes.io/name", "app"]).or_else(owner),
+        version: label(&["app.kubernetes.io/version", "version"]),
     }
 }
 
@@ -232,7 +304,7 @@ pub fn trim_pod(pod: &mut Pod, options: &MetadataOptions) {
     meta.finalizers = None;
     meta.creation_timestamp = None;
     if let Some(annotations) = &mut meta.annotations {
-        annotations.retain(|k, _| options.includes_annotation(k));
+        annotations.retain(|k, _| options.keeps_annotation(k));
         if annotations.is_empty() {
             meta.annotations = None;
         }

@@ -345,3 +345,92 @@ fn a_pod_with_only_its_identity() {
         serde_json::from_value(json!({"metadata": {"namespace": "default"}})).unwrap();
     assert!(PodMetadata::from_pod(&nameless, None, None, &MetadataOptions::default()).is_none());
 }
+
+/// `service.*` and `orchestrator.*` of a container's events, from the whole document.
+fn derived(meta: &PodMetadata, container: &str) -> Value {
+    let origin = Origin::with_kubernetes(
+        "/x.log".into(),
+        PathMetadata::default(),
+        meta.for_container(container).unwrap(),
+    );
+    let encoder = Encoder::new(&StaticFields {
+        host: None,
+        agent: json!({}),
+    });
+    let event = Event::new(origin, Timestamp::from_nanos(0), Text::from("x"), 0);
+    let mut out = Vec::new();
+    encoder.encode(&event, &mut out);
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    json!({"service": doc["service"], "orchestrator": doc["orchestrator"]})
+}
+
+#[test]
+fn service_from_the_recommended_labels_else_app_else_the_workload() {
+    let options = MetadataOptions {
+        cluster_name: Some("funlynk-prod".into()),
+        ..MetadataOptions::default()
+    };
+    // app.kubernetes.io/name and /version, read before dedot.
+    let web = meta("shop-web-7d9f8b6c5-x2x4q", Some("shop"), &options);
+    assert_eq!(
+        derived(&web, "nginx"),
+        json!({
+            "service": {"name": "web", "version": "1.27.3"},
+            "orchestrator": {"type": "kubernetes", "cluster": {"name": "funlynk-prod"},
+                             "namespace": "shop",
+                             "resource": {"type": "pod", "name": "web-7d9f8b6c5-x2x4q"}},
+        })
+    );
+
+    let mut bare = pod("shop-web-7d9f8b6c5-x2x4q");
+    let labels = bare.metadata.labels.as_mut().unwrap();
+    labels.remove("app.kubernetes.io/name");
+    labels.remove("app.kubernetes.io/version");
+    labels.insert("app".into(), "storefront".into());
+    let m = PodMetadata::from_pod(&bare, None, None, &MetadataOptions::default()).unwrap();
+    assert_eq!(
+        derived(&m, "nginx")["service"],
+        json!({"name": "storefront"})
+    );
+
+    bare.metadata.labels.as_mut().unwrap().remove("app");
+    let m = PodMetadata::from_pod(&bare, None, None, &MetadataOptions::default()).unwrap();
+    assert_eq!(
+        derived(&m, "nginx"),
+        json!({
+            "service": {"name": "web"},
+            "orchestrator": {"type": "kubernetes", "namespace": "shop",
+                             "resource": {"type": "pod", "name": "web-7d9f8b6c5-x2x4q"}},
+        }),
+        "the Deployment's name, no cluster name unless configured"
+    );
+}
+
+#[test]
+fn hint_annotations_survive_trimming_and_reach_the_container() {
+    let mut p = pod("shop-web-7d9f8b6c5-x2x4q");
+    let annotations = p.metadata.annotations.get_or_insert_with(Default::default);
+    annotations.insert("co.elastic.logs/exclude_lines".into(), "^DEBUG".into());
+    annotations.insert("co.elastic.logs.nginx/enabled".into(), "nope".into());
+    annotations.insert("unrelated/big".into(), "x".repeat(1000));
+    let options = MetadataOptions::default();
+    trim_pod(&mut p, &options);
+    let kept = p.metadata.annotations.as_ref().unwrap();
+    assert!(kept.contains_key("co.elastic.logs/exclude_lines"));
+    assert!(!kept.contains_key("unrelated/big"));
+    let m = PodMetadata::from_pod(&p, None, None, &options).unwrap();
+    let hints = m.for_container("nginx").unwrap().hints.unwrap();
+    assert!(!hints.keeps_line("DEBUG x"));
+    assert!(hints.enabled, "the malformed hint is left out");
+    assert_eq!(m.hint_errors.len(), 1);
+    assert_eq!(m.hint_errors[0].reason, "invalid_bool");
+    // Hints are not shipped as annotations.
+    assert!(doc(&m, "nginx")["kubernetes"].get("annotations").is_none());
+
+    let off = MetadataOptions {
+        hints: false,
+        ..MetadataOptions::default()
+    };
+    let m = PodMetadata::from_pod(&p, None, None, &off).unwrap();
+    assert!(m.for_container("nginx").unwrap().hints.is_none());
+}

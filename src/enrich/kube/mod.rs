@@ -4,10 +4,12 @@
 pub mod cache;
 mod dedot;
 mod enricher;
+mod hints;
 mod metadata;
 mod owners;
 mod setup;
 
 pub use enricher::{Decision, EnrichReport, FileMetadata, KubeEnricher};
+pub use hints::{is_hint_annotation, HintError};
 pub use metadata::{split_container_id, trim_pod, ContainerMetadata, MetadataOptions, PodMetadata};
 pub use setup::{start_pod_cache, NodeScope};

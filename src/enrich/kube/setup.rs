@@ -57,6 +57,8 @@ pub async fn start_pod_cache(
             include_annotations: config.include_annotations.clone(),
             namespace_labels: config.namespace_labels,
             node_metadata: config.node_metadata,
+            cluster_name: config.cluster_name.clone(),
+            hints: config.hints.enabled,
         },
         ..PodCacheConfig::all_nodes()
     };

@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
+use crate::process::log_context::{classify, Parent, Probe, Slot};
+
 pub(super) enum Validation {
     Valid,
     /// Some object names a key twice, or two of its keys hash alike (harmless: the tree path is always
@@ -22,15 +24,23 @@ pub(super) enum Validation {
 /// cache lines is faster than hashing again.
 const LINEAR_SCAN_KEYS: usize = 32;
 
+#[cfg(test)]
 pub(super) fn validate(text: &str) -> Validation {
+    validate_probing(text, &mut Probe::default())
+}
+
+/// [`validate`], noting in `probe` the level and trace IDs the text holds on the way (see
+/// `log_context`): the walk looks at every key anyway. `probe` is meaningful only when `Valid`.
+pub(super) fn validate_probing(text: &str, probe: &mut Probe) -> Validation {
     let mut state = State {
         // One allocation up front: growing from empty reallocated three times for a typical ten-key line,
         // which cost more than the duplicate check itself.
         keys: Vec::with_capacity(16),
         duplicate: false,
+        probe,
     };
     let mut de = serde_json::Deserializer::from_str(text);
-    let result = Walk(&mut state)
+    let result = Walk(&mut state, Slot::Object(Parent::Root))
         .deserialize(&mut de)
         .and_then(|()| de.end());
     match result {
@@ -40,20 +50,22 @@ pub(super) fn validate(text: &str) -> Validation {
     }
 }
 
-struct State {
+struct State<'p> {
     /// Key hashes of the objects being walked, innermost last; each object truncates back to where it
     /// started, so one buffer serves every level.
     keys: Vec<u64>,
     duplicate: bool,
+    probe: &'p mut Probe,
 }
 
 /// Walks one value. It asks for every value by `deserialize_any` rather than skipping it (as `IgnoredAny`
 /// and `RawValue` do, some 40% faster) because skipping is laxer: it passes `"\ud800"` and `1e400`,
 /// which a tree parse rejects. The encoder re-parses raw JSON as a tree when fields collide, and
 /// Elasticsearch parses it too, so whatever passes here must parse there.
-struct Walk<'s>(&'s mut State);
+/// The slot says what the value is to `log_context`; the root is `Object(Root)`.
+struct Walk<'s, 'p>(&'s mut State<'p>, Slot);
 
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
+impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -61,7 +73,7 @@ impl<'de> DeserializeSeed<'de> for Walk<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Walk<'_> {
+impl<'de> Visitor<'de> for Walk<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -76,7 +88,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
         Ok(())
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+    fn visit_u64<E>(self, n: u64) -> Result<(), E> {
+        if self.1 != Slot::Ignored {
+            self.0.probe.number(self.1, n);
+        }
         Ok(())
     }
 
@@ -84,7 +99,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
         Ok(())
     }
 
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        if self.1 != Slot::Ignored {
+            self.0.probe.string(self.1, s);
+        }
         Ok(())
     }
 
@@ -93,15 +111,22 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Walk(&mut *self.0))?.is_some() {}
+        while seq
+            .next_element_seed(Walk(&mut *self.0, Slot::Ignored))?
+            .is_some()
+        {}
         Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let state = self.0;
+        let parent = match self.1 {
+            Slot::Object(parent) => Some(parent),
+            _ => None,
+        };
         let start = state.keys.len();
         let mut many: Option<HashSet<u64>> = None;
-        while let Some(hash) = map.next_key_seed(KeyHash)? {
+        while let Some((hash, slot)) = map.next_key_seed(KeyHash(parent))? {
             let seen = match &mut many {
                 Some(set) => !set.insert(hash),
                 None => {
@@ -124,33 +149,38 @@ impl<'de> Visitor<'de> for Walk<'_> {
                 state.duplicate = true;
                 return Err(de::Error::custom("duplicate key"));
             }
-            map.next_value_seed(Walk(&mut *state))?;
+            map.next_value_seed(Walk(&mut *state, slot))?;
         }
         state.keys.truncate(start);
         Ok(())
     }
 }
 
-/// A map key, reduced to its hash. Keys arrive unescaped, so `"a"` and `"\u0061"` hash alike.
-struct KeyHash;
+/// A map key, reduced to its hash, and what its value holds for `log_context` when the object is one
+/// it looks into. Keys arrive unescaped, so `"a"` and `"\u0061"` hash alike.
+struct KeyHash(Option<Parent>);
 
 impl<'de> DeserializeSeed<'de> for KeyHash {
-    type Value = u64;
+    type Value = (u64, Slot);
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<(u64, Slot), D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
 impl Visitor<'_> for KeyHash {
-    type Value = u64;
+    type Value = (u64, Slot);
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object key")
     }
 
-    fn visit_str<E>(self, key: &str) -> Result<u64, E> {
-        Ok(key_hash(key))
+    fn visit_str<E>(self, key: &str) -> Result<(u64, Slot), E> {
+        let slot = self.0.map_or(Slot::Ignored, |parent| classify(parent, key));
+        Ok((key_hash(key), slot))
     }
 }
 
@@ -231,6 +261,23 @@ mod tests {
         assert_eq!(outcome(&object), "valid");
         let duplicated = format!("{{{},\"k7\":0}}", keys.join(","));
         assert_eq!(outcome(&duplicated), "duplicate");
+    }
+
+    #[test]
+    fn the_walk_notes_levels_and_ids_as_the_tree_reading_does() {
+        let text = r#"{"msg":"x","lvl":"ERROR","nested":{"level":"info"},"list":[{"trace_id":"no"}],
+            "trace":{"id":"t-1"},"span.id":"s-1","dd":{"span_id":7},"log":{"level":"debug"}}"#;
+        let mut walked = Probe::default();
+        assert!(matches!(
+            validate_probing(text, &mut walked),
+            Validation::Valid
+        ));
+        let mut tree = Probe::default();
+        tree.tree(&serde_json::from_str(text).unwrap());
+        assert_eq!(walked, tree);
+        assert_eq!(walked.level.as_ref().map(|l| l.as_str()), Some("debug"));
+        assert_eq!(walked.ids.trace_id.as_deref(), Some("t-1"));
+        assert_eq!(walked.ids.span_id.as_deref(), Some("s-1"));
     }
 
     #[test]

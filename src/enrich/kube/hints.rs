@@ -1,0 +1,258 @@
+//! Pod and namespace annotations -> each container's [`Hints`], as Filebeat's hints autodiscover and
+//! Elastic Agent read them: `co.elastic.logs/<hint>` for every container of the pod,
+//! `co.elastic.logs.<container>/<hint>` for one (it wins), the namespace's annotations as defaults
+//! under the pod's own; `elastic.co/dataset`, `elastic.co/namespace` and
+//! `elastic.co/preserve_original_event` as Elastic Agent's Kubernetes integration has them.
+//!
+//! A hint that cannot be used (a bad regex, `enabled: maybe`, a hint loglynk does not have) is left
+//! out, reported with its reason, and the others apply.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use regex::RegexSetBuilder;
+
+use crate::event::{data_stream_name_error, Hints};
+
+/// Filebeat's hint prefix.
+const LOGS: &str = "co.elastic.logs";
+/// Elastic Agent's annotations.
+const AGENT: &str = "elastic.co/";
+/// A compiled list larger than this is refused: one pod must not make the agent build a huge automaton.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// Whether an annotation is a hint: what the pod cache must keep of a pod's annotations.
+pub fn is_hint_annotation(key: &str) -> bool {
+    key.starts_with(LOGS) || key.starts_with(AGENT)
+}
+
+/// A hint left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HintError {
+    /// The annotation, as written on the pod or namespace.
+    pub annotation: String,
+    /// `invalid_bool`, `invalid_regex`, `invalid_name`, `unsupported`: the metric's label.
+    pub reason: &'static str,
+}
+
+type Annotations = BTreeMap<String, String>;
+
+/// The hints of `container`, or `None` when no annotation asks anything of it. Errors are appended
+/// to `errors`.
+pub fn container_hints(
+    namespace: Option<&Annotations>,
+    pod: Option<&Annotations>,
+    container: &str,
+    errors: &mut Vec<HintError>,
+) -> Option<Arc<Hints>> {
+    // By hint name: (value, annotation); later layers replace earlier ones.
+    let mut merged: BTreeMap<String, (&str, &str)> = BTreeMap::new();
+    let specific = format!("{LOGS}.{container}/");
+    for annotations in [namespace, pod].into_iter().flatten() {
+        for generic in [true, false] {
+            for (key, value) in annotations {
+                let name = if generic {
+                    key.strip_prefix(LOGS)
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        .or_else(|| key.strip_prefix(AGENT).map(|_| key.as_str()))
+                } else {
+                    key.strip_prefix(specific.as_str())
+                };
+                if let Some(name) = name {
+                    merged.insert(name.to_owned(), (value.as_str(), key.as_str()));
+                }
+            }
+        }
+    }
+    if merged.is_empty() {
+        return None;
+    }
+    let mut hints = Hints::default();
+    for (name, (value, annotation)) in &merged {
+        if let Err(reason) = apply(&mut hints, name, value) {
+            errors.push(HintError {
+                annotation: (*annotation).to_owned(),
+                reason,
+            });
+            continue;
+        }
+        hints.source.insert(name.clone(), (*value).to_owned());
+    }
+    (!hints.source.is_empty()).then(|| Arc::new(hints))
+}
+
+fn apply(hints: &mut Hints, name: &str, value: &str) -> Result<(), &'static str> {
+    match name {
+        "enabled" => hints.enabled = boolean(value)?,
+        "include_lines" => hints.include_lines = Some(regexes(value)?),
+        "exclude_lines" => hints.exclude_lines = Some(regexes(value)?),
+        "json.keys_under_root" => {
+            hints.json.target = boolean(value)?.then(|| Arc::from(""));
+        }
+        "json.overwrite_keys" => hints.json.overwrite_keys = Some(boolean(value)?),
+        "json.add_error_key" => hints.json.add_error_key = Some(boolean(value)?),
+        "elastic.co/dataset" => hints.dataset = Some(data_stream_part(value)?),
+        "elastic.co/namespace" => hints.namespace = Some(data_stream_part(value)?),
+        "elastic.co/preserve_original_event" => hints.preserve_original_event = boolean(value)?,
+        _ => match decode_json_option(name) {
+            Some("enabled") => hints.json.enabled = Some(boolean(value)?),
+            Some("target") => hints.json.target = Some(json_target(value)?),
+            Some("overwrite_keys") => hints.json.overwrite_keys = Some(boolean(value)?),
+            Some("add_error_key") => hints.json.add_error_key = Some(boolean(value)?),
+            // `fields: message` is what loglynk decodes anyway.
+            Some("fields") if value.trim() == "message" => {}
+            _ => return Err("unsupported"),
+        },
+    }
+    Ok(())
+}
+
+/// `processors.decode_json_fields.<option>` or Filebeat's numbered `processors.1.decode_json_fields.<option>`.
+fn decode_json_option(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix("processors.")?;
+    let rest = match rest.split_once('.') {
+        Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => rest,
+        _ => rest,
+    };
+    rest.strip_prefix("decode_json_fields.")
+}
+
+/// Go's strconv.ParseBool, which Filebeat reads hints with.
+fn boolean(value: &str) -> Result<bool, &'static str> {
+    match value.trim() {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        _ => Err("invalid_bool"),
+    }
+}
+
+/// A JSON list of patterns (`["^DBG", "^TRACE"]`), or Filebeat's comma-separated list.
+fn regexes(value: &str) -> Result<regex::RegexSet, &'static str> {
+    let value = value.trim();
+    let patterns: Vec<String> = if value.starts_with('[') {
+        serde_json::from_str(value).map_err(|_| "invalid_regex")?
+    } else {
+        value
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    if patterns.is_empty() {
+        return Err("invalid_regex");
+    }
+    RegexSetBuilder::new(patterns)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|_| "invalid_regex")
+}
+
+fn data_stream_part(value: &str) -> Result<Arc<str>, &'static str> {
+    let value = value.trim();
+    match data_stream_name_error(value) {
+        None => Ok(value.into()),
+        Some(_) => Err("invalid_name"),
+    }
+}
+
+/// A dotted field path, or `""` for the root.
+fn json_target(value: &str) -> Result<Arc<str>, &'static str> {
+    let value = value.trim();
+    let valid = value.is_empty() || value.split('.').all(|part| !part.is_empty());
+    if valid && !value.starts_with('@') {
+        Ok(value.into())
+    } else {
+        Err("invalid_target")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> Annotations {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_pod_overrides_its_namespace_and_the_container_the_pod() {
+        let ns = map(&[
+            ("co.elastic.logs/enabled", "false"),
+            ("co.elastic.logs/exclude_lines", "^DEBUG"),
+            ("elastic.co/dataset", "shop.default"),
+        ]);
+        let pod = map(&[
+            ("co.elastic.logs/enabled", "true"),
+            ("co.elastic.logs.sidecar/enabled", "false"),
+            (
+                "co.elastic.logs/processors.1.decode_json_fields.target",
+                "app",
+            ),
+            ("elastic.co/namespace", "prod"),
+            ("unrelated/annotation", "x"),
+        ]);
+        let mut errors = Vec::new();
+        let app = container_hints(Some(&ns), Some(&pod), "app", &mut errors).unwrap();
+        assert!(app.enabled);
+        assert!(!app.keeps_line("DEBUG noisy") && app.keeps_line("INFO fine"));
+        assert_eq!(app.json.target.as_deref(), Some("app"));
+        assert_eq!(app.dataset.as_deref(), Some("shop.default"));
+        assert_eq!(app.namespace.as_deref(), Some("prod"));
+        let sidecar = container_hints(Some(&ns), Some(&pod), "sidecar", &mut errors).unwrap();
+        assert!(!sidecar.enabled);
+        assert_ne!(*app, *sidecar);
+        assert!(errors.is_empty(), "{errors:?}");
+
+        // The namespace's defaults alone, and nothing at all.
+        let only_ns = container_hints(Some(&ns), None, "app", &mut errors).unwrap();
+        assert!(!only_ns.enabled);
+        assert!(container_hints(None, Some(&map(&[("a/b", "c")])), "app", &mut errors).is_none());
+    }
+
+    #[test]
+    fn a_malformed_hint_is_left_out_with_its_reason_and_the_rest_apply() {
+        let pod = map(&[
+            ("co.elastic.logs/enabled", "maybe"),
+            ("co.elastic.logs/include_lines", "^ERROR, ^WARN"),
+            ("co.elastic.logs/exclude_lines", "(unclosed"),
+            ("co.elastic.logs/module", "nginx"),
+            ("elastic.co/dataset", "Not-Valid"),
+            ("elastic.co/preserve_original_event", "true"),
+            ("co.elastic.logs/json.keys_under_root", "true"),
+        ]);
+        let mut errors = Vec::new();
+        let hints = container_hints(None, Some(&pod), "app", &mut errors).unwrap();
+        assert!(hints.enabled, "the default stays");
+        assert!(hints.keeps_line("WARN x") && !hints.keeps_line("INFO x"));
+        assert!(hints.exclude_lines.is_none());
+        assert!(hints.dataset.is_none());
+        assert!(hints.preserve_original_event);
+        assert_eq!(hints.json.target.as_deref(), Some(""));
+        let mut reasons: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.annotation.as_str(), e.reason))
+            .collect();
+        reasons.sort();
+        assert_eq!(
+            reasons,
+            [
+                ("co.elastic.logs/enabled", "invalid_bool"),
+                ("co.elastic.logs/exclude_lines", "invalid_regex"),
+                ("co.elastic.logs/module", "unsupported"),
+                ("elastic.co/dataset", "invalid_name"),
+            ]
+        );
+    }
+
+    #[test]
+    fn lists_are_json_or_comma_separated() {
+        let set = regexes(r#"["a{1,2}b", "^x"]"#).unwrap();
+        assert!(set.is_match("aab") && set.is_match("xy") && !set.is_match("b"));
+        assert_eq!(regexes("^a, ^b").unwrap().len(), 2);
+        assert_eq!(regexes(" , ").err(), Some("invalid_regex"));
+        assert_eq!(regexes("[1]").err(), Some("invalid_regex"));
+    }
+}

@@ -1,0 +1,143 @@
+//! What a pod's annotations ask of its containers' logs (Filebeat's `co.elastic.logs/*` hints and
+//! Elastic Agent's `elastic.co/*`), parsed once per pod by enrichment and carried by each file's
+//! [`Origin`](super::Origin), where the processors and the encoder read them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use regex::RegexSet;
+
+/// One container's hints, the namespace's defaults, the pod's and the container's own merged.
+#[derive(Debug, Clone)]
+pub struct Hints {
+    /// `co.elastic.logs/enabled`: `false` leaves the container's files unread.
+    pub enabled: bool,
+    /// `include_lines`: only lines matching one of these are shipped (checked before `exclude_lines`).
+    pub include_lines: Option<RegexSet>,
+    /// `exclude_lines`: lines matching one of these are dropped.
+    pub exclude_lines: Option<RegexSet>,
+    pub json: JsonHint,
+    /// `elastic.co/dataset`, validated as a data stream's dataset.
+    pub dataset: Option<Arc<str>>,
+    /// `elastic.co/namespace`, validated as a data stream's namespace.
+    pub namespace: Option<Arc<str>>,
+    /// `elastic.co/preserve_original_event`: the line as read is kept in `event.original`.
+    pub preserve_original_event: bool,
+    /// The annotations these were read from, by hint name: what two `Hints` are compared by.
+    pub source: BTreeMap<String, String>,
+}
+
+/// decode_json_fields for one container: each `None` leaves the configured value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JsonHint {
+    pub enabled: Option<bool>,
+    /// `Some("")` merges into the document root (`json.keys_under_root: true`).
+    pub target: Option<Arc<str>>,
+    pub overwrite_keys: Option<bool>,
+    pub add_error_key: Option<bool>,
+}
+
+impl JsonHint {
+    pub fn is_empty(&self) -> bool {
+        *self == JsonHint::default()
+    }
+}
+
+impl Default for Hints {
+    fn default() -> Hints {
+        Hints {
+            enabled: true,
+            include_lines: None,
+            exclude_lines: None,
+            json: JsonHint::default(),
+            dataset: None,
+            namespace: None,
+            preserve_original_event: false,
+            source: BTreeMap::new(),
+        }
+    }
+}
+
+impl PartialEq for Hints {
+    fn eq(&self, other: &Hints) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for Hints {}
+
+impl Hints {
+    /// Whether a line's message is shipped: it matches `include_lines` (when set) and not
+    /// `exclude_lines`, as Filebeat orders them.
+    pub fn keeps_line(&self, message: &str) -> bool {
+        if let Some(include) = &self.include_lines {
+            if !include.is_match(message) {
+                return false;
+            }
+        }
+        !self
+            .exclude_lines
+            .as_ref()
+            .is_some_and(|exclude| exclude.is_match(message))
+    }
+
+    /// Nothing for the processors to do per line.
+    pub fn filters_lines(&self) -> bool {
+        self.include_lines.is_some() || self.exclude_lines.is_some()
+    }
+}
+
+/// Longest dataset or namespace Elasticsearch's data stream naming scheme allows.
+pub const DATA_STREAM_PART_MAX_BYTES: usize = 100;
+
+/// Why `name` cannot be the dataset or namespace of a `logs-<dataset>-<namespace>` data stream, by
+/// Elasticsearch's rules for those names (lower case; none of `\ / * ? " < > | , # :`, space or `-`;
+/// not starting with `_`, `+` or `.`; at most 100 bytes); `None` when it can.
+pub fn data_stream_name_error(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("is empty");
+    }
+    if name.len() > DATA_STREAM_PART_MAX_BYTES {
+        return Some("is longer than 100 bytes");
+    }
+    if name.chars().any(char::is_uppercase) {
+        return Some("has upper-case letters");
+    }
+    if name.chars().any(|c| {
+        matches!(
+            c,
+            '\\' | '/' | '*' | '?' | '"' | '<' | '>' | '|' | ',' | '#' | ':' | ' ' | '-'
+        )
+    }) {
+        return Some("has one of \\ / * ? \" < > | , # : space or -");
+    }
+    if name.starts_with(['_', '+', '.']) {
+        return Some("starts with _, + or .");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_stream_names_follow_elasticsearchs_rules() {
+        for good in ["kubernetes.container_logs", "nginx.access", "prod", "a1"] {
+            assert_eq!(data_stream_name_error(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "Prod",
+            "a-b",
+            "a b",
+            "a:b",
+            "_x",
+            ".x",
+            "a*",
+            &"x".repeat(101),
+        ] {
+            assert!(data_stream_name_error(bad).is_some(), "{bad}");
+        }
+    }
+}
