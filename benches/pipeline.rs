@@ -6,20 +6,32 @@
 //! The `enrichment` group reads the same lines as 200 files of 200 pods, once with the metadata their
 //! paths give and once with Kubernetes API metadata from a pod cache filled by a real watch (against
 //! the test API server): the cost of enrichment per line, which must stay within 10%.
+//!
+//! The `bulk_body` group turns the parsed events into gzipped bulk request bodies (level 1, the
+//! default), with and without `output.elasticsearch.deduplicate`: what an `_id` per line costs.
+//!
+//! The `multiline` group runs the usual mix with `multiline.type: none` and with `auto` (the default),
+//! back to back: `auto` must cost at most 10% per line. And a mix where 5% of the lines are in Java and
+//! Python stack traces, with `auto`: at least 200 MiB/s.
 
 use testkit_kubernetes as kubernetes;
 
 use std::hint::black_box;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use loglynk::config::Config;
+use loglynk::config::{Multiline, MultilineType};
 use loglynk::enrich::kube::cache::{client_from_env, PodCache, PodCacheConfig};
 use loglynk::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use loglynk::enrich::path_metadata;
 use loglynk::event::{Encoder, Event, Origin, StaticFields};
-use loglynk::parse::LineParser;
+use loglynk::output::elasticsearch::bulk::{BulkAction, BulkBuilder};
+use loglynk::output::elasticsearch::doc_id;
+use loglynk::output::elasticsearch::index::IndexPattern;
+use loglynk::parse::{LineParser, MultilinePlan};
 use loglynk::process::Processors;
 use loglynk::tail::Framer;
 
@@ -96,12 +108,22 @@ struct Pipeline {
     processors: Processors,
     encoder: Encoder,
     config: Config,
+    multiline: std::sync::Arc<MultilinePlan>,
 }
 
 impl Pipeline {
     fn new() -> Pipeline {
+        Pipeline::with_multiline(MultilineType::Auto)
+    }
+
+    fn with_multiline(kind: MultilineType) -> Pipeline {
         let config = Config::default();
+        let settings = Multiline {
+            kind,
+            ..config.multiline.clone()
+        };
         Pipeline {
+            multiline: MultilinePlan::new(&settings, config.max_line_bytes),
             processors: Processors::new(&config.decode_json_fields, &config.drop_own_logs),
             encoder: Encoder::new(&StaticFields {
                 host: Some(serde_json::json!({"name": "node-1", "hostname": "node-1",
@@ -124,7 +146,8 @@ impl Pipeline {
             origin,
             self.config.max_line_bytes as usize,
             self.config.partial_timeout,
-        );
+        )
+        .with_multiline(self.multiline.clone());
         let now = Instant::now();
         input
             .chunks(64 * 1024)
@@ -146,6 +169,8 @@ impl Pipeline {
         while let Some(line) = framer.next_line() {
             parser.push(line, now, events);
         }
+        // The end of a read, as the reading thread ends each round.
+        parser.flush_expired(now, events);
         self.processors.run_batch(events);
         for event in events.drain(..) {
             self.encoder.encode(&event, out);
@@ -189,7 +214,8 @@ fn files(input: &[u8], config: &Config) -> Vec<File> {
                     Origin::new(link, meta),
                     config.max_line_bytes as usize,
                     config.partial_timeout,
-                ),
+                )
+                .with_multiline(MultilinePlan::new(&config.multiline, config.max_line_bytes)),
                 kube: FileMetadata::default(),
             }
         })
@@ -313,6 +339,95 @@ fn enrichment(c: &mut Criterion) {
     group.finish();
 }
 
+/// The usual mix with stack traces in it: after every 380 ordinary lines, a 20-line Java or Python
+/// trace on stderr, so 5% of the lines are in traces.
+fn workload_with_traces(size: usize) -> (Vec<u8>, usize) {
+    let (plain, _) = workload(size);
+    let mut out = Vec::with_capacity(size + size / 10);
+    let mut lines = 0;
+    let ts = "2026-11-24T06:54:58.123456789Z";
+    for (i, line) in plain.split_inclusive(|b| *b == b'\n').enumerate() {
+        out.extend_from_slice(line);
+        lines += 1;
+        if i % 380 == 379 {
+            let trace: Vec<String> = if (i / 380) % 2 == 0 {
+                std::iter::once("java.lang.IllegalStateException: charge of 1299 failed".to_owned())
+                    .chain((0..19).map(|f| {
+                        format!(
+                            "\tat com.funlynk.billing.Stage{f}.run(Stage{f}.java:{})",
+                            10 + f
+                        )
+                    }))
+                    .collect()
+            } else {
+                let mut t = vec!["Traceback (most recent call last):".to_owned()];
+                for f in 0..9 {
+                    t.push(format!(
+                        "  File \"/app/billing/stage{f}.py\", line {}, in run",
+                        10 + f
+                    ));
+                    t.push(format!("    return stage{}(order)", f + 1));
+                }
+                t.push("KeyError: 'card'".to_owned());
+                t
+            };
+            for l in &trace {
+                out.extend_from_slice(format!("{ts} stderr F {l}\n").as_bytes());
+                lines += 1;
+            }
+        }
+    }
+    (out, lines)
+}
+
+fn multiline(c: &mut Criterion) {
+    let (input, lines) = workload(16 * 1024 * 1024);
+    let (traced, traced_lines) = workload_with_traces(16 * 1024 * 1024);
+    let none = Pipeline::with_multiline(MultilineType::None);
+    let auto = Pipeline::new();
+    let mut events = Vec::with_capacity(4096);
+    let mut out = Vec::with_capacity(1024 * 1024);
+    let mut count = |p: &Pipeline, input: &[u8]| {
+        let mut n = 0;
+        let origin = Origin::new("/x.log".into(), Default::default());
+        let mut parser = LineParser::new(origin, 1 << 20, Duration::from_secs(5))
+            .with_multiline(p.multiline.clone());
+        let mut framer = Framer::new(0, 1 << 20);
+        framer.extend(input);
+        let now = Instant::now();
+        while let Some(line) = framer.next_line() {
+            parser.push(line, now, &mut events);
+        }
+        parser.flush_all(&mut events);
+        n += events.len();
+        events.clear();
+        n
+    };
+    eprintln!(
+        "multiline: usual mix {lines} lines -> {} events (none) / {} (auto); traced mix {traced_lines} lines -> {} events (auto)",
+        count(&none, &input),
+        count(&auto, &input),
+        count(&auto, &traced)
+    );
+
+    let mut group = c.benchmark_group("multiline");
+    group
+        .measurement_time(Duration::from_secs(10))
+        .sample_size(20);
+    group.throughput(Throughput::Elements(lines as u64));
+    group.bench_function("none/usual_mix", |b| {
+        b.iter(|| black_box(none.run(black_box(&input), &mut events, &mut out)))
+    });
+    group.bench_function("auto/usual_mix", |b| {
+        b.iter(|| black_box(auto.run(black_box(&input), &mut events, &mut out)))
+    });
+    group.throughput(Throughput::Bytes(traced.len() as u64));
+    group.bench_function("auto/traces_5pct/bytes", |b| {
+        b.iter(|| black_box(auto.run(black_box(&traced), &mut events, &mut out)))
+    });
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let (input, lines) = workload(16 * 1024 * 1024);
     let pipeline = Pipeline::new();
@@ -334,5 +449,82 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, enrichment);
+/// The workload's events, parsed and processed once, from a file kubelet named.
+fn parsed_events(pipeline: &Pipeline, input: &[u8]) -> Vec<Event> {
+    let link = "/var/log/containers/api-5c8d9f7b6-k8s2p_shop_api-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log";
+    let target =
+        "/var/log/pods/shop_api-5c8d9f7b6-k8s2p_5f0e2a7d-1b3c-4d5e-8f90-a1b2c3d4e5f6/api/0.log";
+    let origin = Origin::new(
+        link.into(),
+        path_metadata(Path::new(link), Some(Path::new(target))),
+    );
+    let max = pipeline.config.max_line_bytes as usize;
+    let mut framer = Framer::new(0, max);
+    let mut parser = LineParser::new(origin, max, pipeline.config.partial_timeout);
+    let mut events = Vec::new();
+    framer.extend(input);
+    while let Some(line) = framer.next_line() {
+        parser.push(line, Instant::now(), &mut events);
+    }
+    pipeline.processors.run_batch(&mut events);
+    events
+}
+
+fn bulk_body(c: &mut Criterion) {
+    let (input, _) = workload(16 * 1024 * 1024);
+    let pipeline = Pipeline::new();
+    let events = parsed_events(&pipeline, &input);
+    let mut group = c.benchmark_group("bulk_body");
+    group
+        .measurement_time(Duration::from_secs(10))
+        .sample_size(10)
+        .throughput(Throughput::Elements(events.len() as u64));
+    // The `_id` alone, to tell its cost from gzip's on a busy machine.
+    group.bench_function("ids_only", |b| {
+        let mut out = Vec::with_capacity(64);
+        b.iter(|| {
+            for event in &events {
+                out.clear();
+                doc_id::write(event, &mut out);
+                black_box(&out);
+            }
+        })
+    });
+    for deduplicate in [false, true] {
+        let pattern = IndexPattern::parse("funlynk-logs-%{+yyyy.MM.dd}").unwrap();
+        let mut builder = BulkBuilder::new(pattern, BulkAction::Index, pipeline.encoder.clone());
+        if deduplicate {
+            builder = builder.deduplicated();
+        }
+        let name = if deduplicate { "with_id" } else { "without_id" };
+        // What goes on the wire, once: the IDs do not compress, so this is their cost in bytes.
+        let (mut plain, mut gzipped) = (0, 0);
+        for event in &events {
+            builder.push(event).unwrap();
+        }
+        plain += builder.len_bytes();
+        gzipped += builder.finish(1).body.len();
+        println!(
+            "bulk_body/{name}: {plain} bytes, {gzipped} gzipped, for {} events",
+            events.len()
+        );
+        group.bench_function(format!("gzip1_5MiB/{name}"), |b| {
+            b.iter(|| {
+                let mut compressed = 0;
+                for event in &events {
+                    builder.push(event).unwrap();
+                    // A request is sent at bulk_max_bytes (5 MiB), as the batcher does.
+                    if builder.len_bytes() >= 5 * 1024 * 1024 {
+                        compressed += builder.finish(1).body.len();
+                    }
+                }
+                compressed += builder.finish(1).body.len();
+                black_box(compressed)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, enrichment, multiline, bulk_body);
 criterion_main!(benches);

@@ -62,7 +62,8 @@ pub enum Command {
     ///
     /// Discovers the configured paths, follows them through rotation, and bulk-indexes each line into
     /// the configured index; offsets are recorded in state_dir once Elasticsearch acknowledged them.
-    /// Stops on SIGTERM/SIGINT after delivering what is in flight (at most shutdown_timeout).
+    /// Stops on SIGTERM/SIGINT after delivering what is in flight (at most shutdown_timeout). Reloads
+    /// its configuration, without losing or repeating a line, on SIGHUP and when the file changes.
     #[command(after_help = "Examples:\n  \
         loglynk run --config /etc/loglynk/loglynk.yml\n  \
         loglynk run -E 'output.elasticsearch.hosts=[\"http://127.0.0.1:9200\"]' -E state_dir=/tmp/loglynk")]
@@ -92,6 +93,40 @@ pub enum Command {
         force: bool,
     },
 
+    /// Check this node's set-up, one line a check: the configuration, the paths, state_dir, inotify,
+    /// each Elasticsearch host and the Kubernetes API.
+    ///
+    /// Each line says ✓ or ✗, what was found and, for a failure, the fix. Nothing is changed: the
+    /// write privilege is asked of Elasticsearch's privileges API and the RBAC of Kubernetes'
+    /// SelfSubjectAccessReviews. Run it where the agent runs: kubectl exec -n logging ds/loglynk --
+    /// loglynk doctor.
+    #[command(
+        after_help = "Exit codes: 0 every check passed, 1 some check failed.\n\n\
+        Examples:\n  \
+        kubectl exec -n logging daemonset/loglynk -- loglynk doctor\n  \
+        loglynk doctor --format json | jq '.checks[] | select(.ok | not)'"
+    )]
+    Doctor {
+        /// text: one line a check; json: one document for scripts.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
+
+    /// A live view of a running agent: throughput, the ledger, the output, the files furthest behind.
+    ///
+    /// Reads the agent's /status and /metrics every second. Keys: s changes the order (bytes behind,
+    /// seconds behind, pod, state), r reverses it, q quits. When stdout is not a terminal, prints one
+    /// reading (two, a second apart, for the rates) and exits.
+    #[command(after_help = "Examples:\n  \
+        kubectl port-forward -n logging pod/loglynk-x2x4q 5066 & loglynk top\n  \
+        loglynk top --url http://10.0.3.17:5066\n  \
+        loglynk top | head -20")]
+    Top {
+        /// The agent's HTTP endpoint (http.host:http.port).
+        #[arg(long, default_value = "http://127.0.0.1:5066")]
+        url: String,
+    },
+
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -99,6 +134,13 @@ pub enum Command {
     /// Migrate to loglynk's registry of delivered offsets.
     #[command(subcommand)]
     Registry(RegistryCommand),
+}
+
+/// How `doctor` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -89,7 +89,7 @@ impl Format {
 
 /// What went wrong with a line, shipped as `log.flags` so a bad line is visible rather than lost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Flags(u8);
+pub struct Flags(u16);
 
 impl Flags {
     /// The line (or joined line) was longer than `max_line_bytes` and was cut there.
@@ -106,13 +106,21 @@ impl Flags {
     /// time it was read, its own time kept in `log.original_timestamp`.
     pub const TIMESTAMP_OUT_OF_RANGE: Flags = Flags(1 << 5);
 
-    const NAMES: [(Flags, &'static str); 6] = [
+    /// Several lines joined into one event (a stack trace), or the continuation of one shipped before
+    /// (its group timed out or was cut); Filebeat's flag of the same name.
+    pub const MULTILINE: Flags = Flags(1 << 6);
+    /// A joined event cut at `multiline.max_lines` or `max_bytes`; its next lines follow as another.
+    pub const MULTILINE_TRUNCATED: Flags = Flags(1 << 7);
+
+    const NAMES: [(Flags, &'static str); 8] = [
         (Flags::TRUNCATED, "truncated"),
         (Flags::PARTIAL, "partial"),
         (Flags::UNPARSED, "unparsed"),
         (Flags::INVALID_UTF8, "invalid_utf8"),
         (Flags::KUBE_METADATA_MISSING, "kube_metadata_missing"),
         (Flags::TIMESTAMP_OUT_OF_RANGE, "timestamp_out_of_range"),
+        (Flags::MULTILINE, "multiline"),
+        (Flags::MULTILINE_TRUNCATED, "multiline_truncated"),
     ];
 
     pub fn empty() -> Flags {

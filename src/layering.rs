@@ -44,6 +44,25 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("process", &["pipeline", "output", "registry", "tail"]),
     ("enrich", &["pipeline", "output", "process", "registry"]),
     ("discover", &["pipeline", "output", "process", "registry"]),
+    // doctor asks; it never starts the agent's pipeline.
+    ("doctor", &["pipeline", "process", "parse", "registry"]),
+    // top is a client of a running agent's HTTP endpoint: it knows none of the agent's parts.
+    (
+        "top",
+        &[
+            "pipeline",
+            "discover",
+            "tail",
+            "parse",
+            "enrich",
+            "process",
+            "output",
+            "registry",
+            "bootstrap",
+            "doctor",
+            "config",
+        ],
+    ),
 ];
 
 fn src() -> PathBuf {

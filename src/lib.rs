@@ -14,6 +14,7 @@ pub mod batch;
 pub mod bootstrap;
 pub mod config;
 pub mod discover;
+pub mod doctor;
 pub mod enrich;
 pub mod event;
 pub mod output;
@@ -23,6 +24,7 @@ pub mod process;
 pub mod registry;
 pub mod tail;
 pub mod telemetry;
+pub mod top;
 
 #[cfg(test)]
 mod layering;

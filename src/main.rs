@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 
-use cli::{Cli, Command, ConfigCommand, RegistryCommand};
+use cli::{Cli, Command, ConfigCommand, RegistryCommand, ReportFormat};
 use loglynk::bootstrap::BootstrapOptions;
 use loglynk::config::{self, Config, ProcessEnv};
 use loglynk::discover::check_pattern;
+use loglynk::doctor;
 use loglynk::pipeline::{self, Mode};
 use loglynk::registry::{import_filebeat, read_filebeat_registry, FilebeatError, Store};
 use loglynk::telemetry::{init_logging, LogFormat};
@@ -57,12 +58,18 @@ fn main() -> ExitCode {
             };
             bootstrap(&config, BootstrapOptions { dry_run, force })
         }
+        Command::Top { ref url } => report(loglynk::top::run(url).map_err(Into::into)),
+        Command::Doctor { format } => doctor(cli.config.as_deref(), &cli.set, format),
         Command::Run => {
             let config = match load_config(cli.config.as_deref(), &cli.set) {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            exit(pipeline::start(&config, Mode::Run))
+            let source = pipeline::ConfigSource {
+                file: config_file(cli.config.as_deref()).map(Path::to_path_buf),
+                overrides: cli.set.clone(),
+            };
+            exit(pipeline::start_reloadable(&config, Mode::Run, Some(source)))
         }
         Command::Registry(RegistryCommand::ImportFilebeat {
             ref path,
@@ -86,15 +93,9 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
         eprintln!("loglynk: {error}");
         return ExitCode::from(EXIT_FAILURE);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match current_thread_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("loglynk: starting the runtime: {error}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     let mut out = std::io::stdout();
     match runtime.block_on(loglynk::bootstrap::bootstrap(config, options, &mut out)) {
@@ -108,6 +109,56 @@ fn bootstrap(config: &Config, options: BootstrapOptions) -> ExitCode {
                 EXIT_FAILURE
             })
         }
+    }
+}
+
+/// A one-thread runtime for a command that asks a cluster a few questions.
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("loglynk: starting the runtime: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        })
+}
+
+/// Every check, printed; exit 1 when one failed. An invalid configuration is a failed check too,
+/// the only one then.
+fn doctor(file: Option<&Path>, overrides: &[String], format: ReportFormat) -> ExitCode {
+    let default = Path::new(DEFAULT_CONFIG_PATH);
+    let file = file.or_else(|| default.exists().then_some(default));
+    let source = file.map_or_else(
+        || "built-in defaults".to_owned(),
+        |f| f.display().to_string(),
+    );
+    let report = match config::load_checked(file, overrides, &ProcessEnv, loglynk::output::check) {
+        Ok(config) => {
+            let runtime = match current_thread_runtime() {
+                Ok(runtime) => runtime,
+                Err(code) => return code,
+            };
+            let node_name = std::env::var(config::NODE_NAME_ENV).ok();
+            runtime.block_on(doctor::diagnose(&config, &source, node_name))
+        }
+        Err(error) => {
+            let mut report = doctor::Report::default();
+            report.push(doctor::Check::fail(
+                "config",
+                format!("{source}: {error}"),
+                "fix the key it names (loglynk config check shows the whole configuration)",
+            ));
+            report
+        }
+    };
+    match format {
+        ReportFormat::Text => print!("{}", report.to_text()),
+        ReportFormat::Json => print!("{}", report.to_json()),
+    }
+    if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
     }
 }
 
@@ -197,10 +248,15 @@ fn import_filebeat_config(file: &Path, output: Option<&Path>) -> ExitCode {
     })
 }
 
+/// The file the configuration is read from: the one given, else the default one when it exists.
+fn config_file(file: Option<&Path>) -> Option<&Path> {
+    let default = Path::new(DEFAULT_CONFIG_PATH);
+    file.or_else(|| default.exists().then_some(default))
+}
+
 /// Loads the configuration, printing the error and giving the exit code when it is invalid.
 fn load_config(file: Option<&Path>, overrides: &[String]) -> Result<Config, ExitCode> {
-    let default = Path::new(DEFAULT_CONFIG_PATH);
-    let file = file.or_else(|| default.exists().then_some(default));
+    let file = config_file(file);
     config::load_checked(file, overrides, &ProcessEnv, loglynk::output::check).map_err(|error| {
         eprintln!("loglynk: {error}");
         ExitCode::from(EXIT_INVALID)

@@ -1,5 +1,6 @@
 """Every Grafana dashboard is valid JSON, and every metric name in a dashboard query or an alert
-rule is in checks/metrics.yaml (served by loglynk or an exporter deployed here).
+rule is in checks/metrics.yaml (served by loglynk or an exporter deployed here) or recorded by a
+recording rule in RULES_DIR.
 
 Usage: metric_names.py METRICS_YAML RULES_DIR DASHBOARDS_DIR
 """
@@ -53,7 +54,10 @@ def dashboard_queries(node):
 def main(metrics_yaml, rules_dir, dashboards_dir):
     sources = yaml.safe_load(pathlib.Path(metrics_yaml).read_text())
     known = {m: src for src, entry in sources.items() for m in entry["metrics"]}
-    used, errors = set(), []
+    recorded = {rule["record"] for _, rule in rules(rules_dir) if "record" in rule}
+    clash = sorted(recorded & known.keys())
+    known.update((name, "recording rule") for name in recorded)
+    used, errors = set(), [f"{name}: recorded by a rule and listed in checks/metrics.yaml" for name in clash]
 
     def check(where, expr):
         # label_values(metric, label): the metric is the first argument.

@@ -8,7 +8,7 @@ use elasticsearch::http::Method;
 use serde_json::Value;
 
 use super::bodies::{mode_name, objects, Object};
-use super::diff::diff;
+use super::compare::{compare, Comparison};
 use super::normalize;
 use super::BootstrapError;
 use crate::config::{Config, IndexMode};
@@ -109,13 +109,10 @@ pub async fn bootstrap(
     Ok(report)
 }
 
-/// 8.x; 7.17 also for daily indices (its composable templates, ILM and `flattened` are the same, and
-/// the 8.x client headers are understood in its compatibility mode).
+/// 8.x and 9.x; 7.17 also for daily indices (its composable templates, ILM and `flattened` are the
+/// same, and the 8.x client headers are understood in its compatibility mode).
 fn check_version(version: &str, mode: IndexMode, host: &str) -> Result<(), BootstrapError> {
-    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    let supported = major == 8 || (major == 7 && minor == 17 && mode == IndexMode::Daily);
-    if supported {
+    if version_supported(version, mode) {
         Ok(())
     } else {
         Err(BootstrapError::Version {
@@ -126,6 +123,13 @@ fn check_version(version: &str, mode: IndexMode, host: &str) -> Result<(), Boots
     }
 }
 
+/// Whether loglynk can set up and ship to a cluster of `version` in `mode` (see `check_version`).
+pub fn version_supported(version: &str, mode: IndexMode) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    major == 8 || major == 9 || (major == 7 && minor == 17 && mode == IndexMode::Daily)
+}
+
 /// The ILM policy or the index template.
 async fn install(
     client: &EsClient,
@@ -133,22 +137,13 @@ async fn install(
     force: bool,
     out: &mut (dyn Write + Send),
 ) -> Result<Outcome, BootstrapError> {
-    let reply = call(client, Method::Get, &object.path, None, object).await?;
-    let outcome = match reply.status {
-        404 => Outcome::Created,
-        200 => {
-            let installed = parse(&reply, object)?;
-            let (installed, wanted) =
-                comparable(object, &installed).ok_or_else(|| BootstrapError::Unexpected {
-                    host: reply.host.clone(),
-                    what: format!("GET {}", object.path),
-                    reason: "the answer does not hold the object".into(),
-                })?;
-            let changes = diff(&installed, &wanted);
-            if changes.is_empty() {
-                report_line(out, object, Outcome::Unchanged)?;
-                return Ok(Outcome::Unchanged);
-            }
+    let outcome = match compare(client, object).await? {
+        Comparison::Missing => Outcome::Created,
+        Comparison::Equal => {
+            report_line(out, object, Outcome::Unchanged)?;
+            return Ok(Outcome::Unchanged);
+        }
+        Comparison::Differs(changes) => {
             let outcome = if force {
                 Outcome::Updated
             } else {
@@ -163,7 +158,6 @@ async fn install(
             }
             outcome
         }
-        status => return Err(rejected(&reply, object, status)),
     };
     let body = serde_json::to_vec(&object.body).expect("JSON values serialize");
     let reply = call(client, Method::Put, &object.path, Some(body), object).await?;
@@ -177,7 +171,7 @@ async fn install(
 }
 
 /// The installed object and loglynk's, both as Elasticsearch would return them.
-fn comparable(object: &Object, answer: &Value) -> Option<(Value, Value)> {
+pub(super) fn comparable(object: &Object, answer: &Value) -> Option<(Value, Value)> {
     match object.kind {
         "ILM policy" => Some((
             normalize::policy(answer.get(&object.name)?.get("policy")?),
@@ -249,7 +243,7 @@ fn encode_path(path: &str) -> String {
     encoded
 }
 
-async fn call(
+pub(super) async fn call(
     client: &EsClient,
     method: Method,
     path: &str,
@@ -270,7 +264,7 @@ async fn call(
     Ok(reply)
 }
 
-fn parse(reply: &Reply, object: &Object) -> Result<Value, BootstrapError> {
+pub(super) fn parse(reply: &Reply, object: &Object) -> Result<Value, BootstrapError> {
     serde_json::from_slice(&reply.body).map_err(|e| BootstrapError::Unexpected {
         host: reply.host.clone(),
         what: format!("{} {}", object.kind, object.name),
@@ -278,7 +272,7 @@ fn parse(reply: &Reply, object: &Object) -> Result<Value, BootstrapError> {
     })
 }
 
-fn rejected(reply: &Reply, object: &Object, status: u16) -> BootstrapError {
+pub(super) fn rejected(reply: &Reply, object: &Object, status: u16) -> BootstrapError {
     let reason = serde_json::from_slice::<Value>(&reply.body)
         .ok()
         .and_then(|v| {
@@ -329,7 +323,9 @@ mod tests {
         let old = check_version("7.17.25", IndexMode::Rollover, "h").unwrap_err();
         assert!(old.to_string().contains("7.17.25"), "{old}");
         assert!(check_version("7.10.2", IndexMode::Daily, "h").is_err());
-        assert!(check_version("9.0.0", IndexMode::Daily, "h").is_err());
+        assert!(check_version("9.1.0", IndexMode::DataStream, "h").is_ok());
+        assert!(check_version("9.0.0", IndexMode::Rollover, "h").is_ok());
+        assert!(check_version("10.0.0", IndexMode::Daily, "h").is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod before_shipping;
 mod bodies;
+mod compare;
 mod diff;
 mod install;
 mod mappings;
@@ -10,7 +11,8 @@ mod normalize;
 
 pub use before_shipping::set_up_before_shipping;
 pub use bodies::{objects, Object, TEMPLATE_PRIORITY, TEMPLATE_VERSION};
-pub use install::{bootstrap, BootstrapOptions, Outcome, Report};
+pub use compare::{compare, Comparison};
+pub use install::{bootstrap, version_supported, BootstrapOptions, Outcome, Report};
 
 use crate::output::elasticsearch::client::{ClientError, SendError};
 
@@ -34,8 +36,8 @@ pub enum BootstrapError {
         what: String,
     },
     #[error(
-        "{host} runs Elasticsearch {version}; loglynk bootstrap needs 8.x (7.17 only for setup.mode \
-         daily), and setup.mode is {mode}"
+        "{host} runs Elasticsearch {version}; loglynk bootstrap needs 8.x or 9.x (7.17 only for \
+         setup.mode daily), and setup.mode is {mode}"
     )]
     Version {
         host: String,

@@ -20,6 +20,7 @@ mod load;
 mod locate;
 mod merge;
 mod model;
+mod multiline;
 mod overrides;
 mod ranges;
 mod secret;
@@ -37,6 +38,7 @@ pub use env::{Env, ProcessEnv};
 pub use error::{ConfigError, Location, Problem};
 pub use file_output::*;
 pub use model::*;
+pub use multiline::*;
 pub use secret::Secret;
 pub use validate::TYPED_TOP_LEVEL_FIELDS;
 

@@ -161,6 +161,8 @@ pub struct Config {
     pub setup: Setup,
     pub http: Http,
     pub logging: Logging,
+    /// Joining the lines of one event (a stack trace); see `multiline.rs`.
+    pub multiline: super::Multiline,
 }
 
 /// What `loglynk bootstrap` installs, and so where `loglynk run` writes (Filebeat's `setup.template.*`
@@ -231,6 +233,15 @@ pub struct Http {
     pub host: String,
     /// 0 picks a free port (logged at start).
     pub port: u16,
+    /// `POST /reload` reloads the configuration (off by default: anyone who reaches the port could).
+    pub reload: HttpReload,
+}
+
+/// `http.reload`: the endpoint that reloads the configuration, as SIGHUP does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpReload {
+    pub enabled: bool,
 }
 
 /// Pod metadata from the Kubernetes API, as Filebeat's add_kubernetes_metadata adds it.
@@ -348,6 +359,9 @@ pub struct ElasticsearchOutput {
     pub timeout: Duration,
     pub backoff: Backoff,
     pub dead_letter: DeadLetter,
+    /// Each document is sent with `create` and an `_id` derived from its line, so a line sent again
+    /// after a crash is refused as a duplicate rather than indexed twice.
+    pub deduplicate: bool,
 }
 
 /// Retry timing after a failed request (Filebeat's `backoff.init` / `backoff.max`).
@@ -447,6 +461,7 @@ impl Default for Config {
             setup: Setup::default(),
             http: Http::default(),
             logging: Logging::default(),
+            multiline: super::Multiline::default(),
         }
     }
 }
@@ -494,6 +509,8 @@ impl Default for ElasticsearchOutput {
             timeout: DEFAULT_BULK_TIMEOUT,
             backoff: Backoff::default(),
             dead_letter: DeadLetter::default(),
+            // Exactly once in the index costs Elasticsearch an ID lookup per document (README).
+            deduplicate: true,
         }
     }
 }
@@ -599,6 +616,7 @@ impl Default for Http {
             enabled: true,
             host: DEFAULT_HTTP_HOST.to_owned(),
             port: DEFAULT_HTTP_PORT,
+            reload: HttpReload::default(),
         }
     }
 }

@@ -134,6 +134,7 @@ pub(crate) fn validate(config: &Config, check: super::Check) -> Vec<Finding> {
     if config.setup.enabled {
         validate_setup(config, &mut problem);
     }
+    super::multiline::validate(&config.multiline, &mut problem);
     if config.logging.level.trim().is_empty() {
         problem("logging.level".into(), "must not be empty".into());
     }

@@ -9,6 +9,9 @@
 //! belong to one file, so a line taken over holds the new file's checkpoint at where that file starts,
 //! and the old file's checkpoint stays before the line (`lent`) until the line is shipped; the caller
 //! moves the old file's checkpoint past it in the same batch.
+//!
+//! An event leaves with its checkpoint past its own last piece; the parser then holds it back to
+//! `pending_offset` (what is still being joined), so that rule lives in one place for every stage.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -102,7 +105,14 @@ impl Joiner {
 
     /// Emits the piece as an event when it completes a line, and keeps it otherwise. A pending line of the
     /// same stream in the other format is emitted (flagged PARTIAL) first: its end was never written.
-    pub fn push(&mut self, origin: &Arc<Origin>, piece: Piece, now: Instant, out: &mut Vec<Event>) {
+    /// Events go to `emit`, with whether the line was taken over from the file before.
+    pub fn push(
+        &mut self,
+        origin: &Arc<Origin>,
+        piece: Piece,
+        now: Instant,
+        emit: &mut impl FnMut(Event, bool),
+    ) {
         let Piece {
             format,
             parts,
@@ -116,7 +126,7 @@ impl Joiner {
             .as_ref()
             .is_some_and(|p| p.format != format)
         {
-            self.flush(origin, slot, out);
+            self.flush(origin, slot, emit);
         }
         match self.pending[slot].take() {
             None if !parts.partial => {
@@ -127,7 +137,7 @@ impl Joiner {
                     offset,
                     flags,
                 };
-                out.push(line.into_event(origin, stream, self.checkpoint(end)));
+                emit(line.into_event(origin, stream, end), false);
             }
             None => {
                 let capacity = parts.message.len().saturating_mul(2);
@@ -153,23 +163,28 @@ impl Joiner {
                 if parts.partial {
                     self.pending[slot] = Some(pending);
                 } else {
-                    self.emit(origin, stream, pending, Flags::empty(), out);
+                    Self::emit(origin, stream, pending, Flags::empty(), emit);
                 }
             }
         }
     }
 
     /// Emits, flagged PARTIAL, every pending line whose deadline is at or before `now`.
-    pub fn flush_expired(&mut self, origin: &Arc<Origin>, now: Instant, out: &mut Vec<Event>) {
+    pub fn flush_expired(
+        &mut self,
+        origin: &Arc<Origin>,
+        now: Instant,
+        emit: &mut impl FnMut(Event, bool),
+    ) {
         while let Some(slot) = self.earliest(|p| p.deadline.is_some_and(|d| d <= now)) {
-            self.flush(origin, slot, out);
+            self.flush(origin, slot, emit);
         }
     }
 
     /// Emits every pending line, flagged PARTIAL.
-    pub fn flush_all(&mut self, origin: &Arc<Origin>, out: &mut Vec<Event>) {
+    pub fn flush_all(&mut self, origin: &Arc<Origin>, emit: &mut impl FnMut(Event, bool)) {
         while let Some(slot) = self.earliest(|_| true) {
-            self.flush(origin, slot, out);
+            self.flush(origin, slot, emit);
         }
     }
 
@@ -190,12 +205,6 @@ impl Joiner {
             .min()
     }
 
-    /// Where reading may resume once an event ending at `end` is acknowledged: not past any line still
-    /// being joined, so a crash re-reads it whole instead of shipping its second half alone.
-    pub fn checkpoint(&self, end: u64) -> u64 {
-        self.pending_offset().map_or(end, |offset| offset.min(end))
-    }
-
     /// The slot of the pending line that started first among those matching, so flushes come out in file
     /// order.
     fn earliest(&self, matches: impl Fn(&Pending) -> bool) -> Option<usize> {
@@ -206,22 +215,21 @@ impl Joiner {
             .map(|(slot, _)| slot)
     }
 
-    fn flush(&mut self, origin: &Arc<Origin>, slot: usize, out: &mut Vec<Event>) {
+    fn flush(&mut self, origin: &Arc<Origin>, slot: usize, emit: &mut impl FnMut(Event, bool)) {
         if let Some(pending) = self.pending[slot].take() {
-            self.emit(origin, STREAMS[slot], pending, Flags::PARTIAL, out);
+            Self::emit(origin, STREAMS[slot], pending, Flags::PARTIAL, emit);
         }
     }
 
-    /// Emits a line already taken out of its slot, so the checkpoint only waits for the others.
+    /// Emits a line taken out of its slot, its checkpoint past its last piece.
     fn emit(
-        &self,
         origin: &Arc<Origin>,
         stream: Stream,
         pending: Pending,
         extra: Flags,
-        out: &mut Vec<Event>,
+        emit: &mut impl FnMut(Event, bool),
     ) {
-        let checkpoint = self.checkpoint(pending.end);
+        let (checkpoint, carried) = (pending.end, pending.carried);
         let line = Line {
             format: pending.format,
             timestamp: pending.timestamp,
@@ -229,7 +237,7 @@ impl Joiner {
             offset: pending.offset,
             flags: pending.flags | extra,
         };
-        out.push(line.into_event(origin, stream, checkpoint));
+        emit(line.into_event(origin, stream, checkpoint), carried);
     }
 }
 
@@ -328,14 +336,15 @@ mod tests {
         let mut joiner = Joiner::new(10, Duration::from_secs(5));
         let now = Instant::now();
         let mut out = Vec::new();
+        let mut emit = |event, _| out.push(event);
         for i in 0..100 {
-            joiner.push(&origin, piece("0123456", true, i * 10), now, &mut out);
+            joiner.push(&origin, piece("0123456", true, i * 10), now, &mut emit);
         }
         let pending = joiner.pending[0].as_ref().unwrap();
         assert_eq!(pending.message, b"0123456012");
         assert!(pending.full);
         assert_eq!(pending.end, 1000);
-        joiner.push(&origin, piece("end", false, 1000), now, &mut out);
+        joiner.push(&origin, piece("end", false, 1000), now, &mut emit);
         assert_eq!(out[0].message.as_str(), "0123456012");
         assert_eq!(out[0].flags, Flags::TRUNCATED);
         assert_eq!((out[0].offset, out[0].checkpoint), (0, 1010));

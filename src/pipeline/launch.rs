@@ -1,18 +1,20 @@
 //! Starting a command: what `tail` and `run` share from start to exit — logging, the registry, the
 //! static fields, the runtime, signals and the shutdown timeout, the Kubernetes cache, `/metrics` — then
-//! one pipeline, whose output the mode and the configuration choose.
+//! one pipeline (`ship`), whose output the mode and the configuration choose, and after each reload of
+//! the configuration the next one.
 
 use std::future::Future;
-use std::io::StdoutLock;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use super::flow::flow;
-use super::reading::{FinishError, ReadOptions, Reading};
+use tokio::sync::{mpsc, Notify};
+
+use super::control::{reload_on_hangup, watch_file, Control};
+use super::reading::{FinishError, ReadOptions};
+use super::reload::{apply, consider, describe, reply, Change, ConfigSource};
+use super::ship::ship;
 use super::source::SourceSummary;
 use super::state::State;
-use crate::bootstrap::set_up_before_shipping;
 use crate::config::{Config, Kubernetes, KubernetesMode, StartAt, NODE_NAME_ENV};
 use crate::discover::Changes;
 use crate::enrich::kube::cache::KubeError;
@@ -20,13 +22,15 @@ use crate::enrich::kube::{start_pod_cache, NodeScope};
 use crate::enrich::{AgentMetadata, HostMetadata};
 use crate::event::{Encoder, StaticFields};
 use crate::output::elasticsearch::client::{ClientError, EsClient};
-use crate::output::elasticsearch::{EsOutput, EsOutputError, SetUpStep};
-use crate::output::file::{FileOutput, FileOutputError};
-use crate::output::stdout::StdoutOutput;
+use crate::output::elasticsearch::EsOutputError;
+use crate::output::file::FileOutputError;
 use crate::output::OutputError;
-use crate::process::{DropReason, Processors};
+use crate::process::DropReason;
 use crate::registry::RegistryError;
-use crate::telemetry::{init_logging, serve_http, HttpError, LogFormat, Metrics, Telemetry};
+use crate::telemetry::{
+    init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, ReloadRequest,
+    Telemetry, Work,
+};
 
 /// Which command runs, and what it takes from its arguments rather than the configuration.
 #[derive(Debug, Clone)]
@@ -86,13 +90,22 @@ impl PipelineError {
     }
 }
 
-/// Batches waiting between the reading side and the output: a few, so reading overlaps with writing,
-/// few enough that memory stays a few MiB when the output is slow.
-const CHANNEL_BATCHES: usize = 4;
+/// Requests for reloads waiting to be handled; more are pointless, since one reload reads the latest.
+const RELOADS_WAITING: usize = 4;
 
 /// Runs `mode` until every file was read (without follow) or SIGTERM/SIGINT, then delivers what is in
 /// flight (at most `shutdown_timeout`) and writes the registry.
 pub fn start(config: &Config, mode: Mode) -> Result<(), PipelineError> {
+    start_reloadable(config, mode, None)
+}
+
+/// As [`start`]; with `source`, `run` reloads its configuration from there on SIGHUP, when the file
+/// changes, and on `POST /reload` (with `http.reload.enabled`).
+pub fn start_reloadable(
+    config: &Config,
+    mode: Mode,
+    source: Option<ConfigSource>,
+) -> Result<(), PipelineError> {
     let (format, runtime) = match mode {
         Mode::Tail(_) => (
             LogFormat::Text,
@@ -121,15 +134,21 @@ pub fn start(config: &Config, mode: Mode) -> Result<(), PipelineError> {
         .enable_all()
         .build()
         .map_err(PipelineError::Runtime)?;
-    let changes = Arc::new(Changes::default());
+    let control = Arc::new(Control::new(config.shutdown_timeout));
+    let source = source.filter(|_| matches!(mode, Mode::Run));
+    let (reloads_tx, reloads) = mpsc::channel(RELOADS_WAITING);
+    let hangups = source.as_ref().map(|_| reloads_tx.clone());
     let parts = Parts {
         config: config.clone(),
         mode,
         state,
         encoder,
-        changes: Arc::clone(&changes),
+        control: Arc::clone(&control),
+        source,
+        reloads_tx,
+        reloads,
     };
-    match drive(runtime, changes, config.shutdown_timeout, parts.run()) {
+    match drive(runtime, control, hangups, parts.run()) {
         Some(result) => result,
         None => Ok(()),
     }
@@ -141,17 +160,30 @@ struct Parts {
     mode: Mode,
     state: Option<State>,
     encoder: Encoder,
-    changes: Arc<Changes>,
+    control: Arc<Control>,
+    /// Where the configuration is read again from; `None`: never reloaded.
+    source: Option<ConfigSource>,
+    reloads_tx: mpsc::Sender<ReloadRequest>,
+    reloads: mpsc::Receiver<ReloadRequest>,
+}
+
+/// How one pipeline ended: by itself (shutdown, the end of the files, an error), or stopped for a reload.
+enum Ended {
+    Done(Result<SourceSummary, PipelineError>),
+    Reload(Box<Change>, ReloadRequest),
 }
 
 impl Parts {
     async fn run(self) -> Result<(), PipelineError> {
         let Parts {
-            config,
+            mut config,
             mode,
-            state,
-            encoder,
-            changes,
+            mut state,
+            mut encoder,
+            control,
+            source,
+            reloads_tx,
+            mut reloads,
         } = self;
         let telemetry: Arc<Telemetry> = Arc::default();
         let kube = match &mode {
@@ -171,42 +203,129 @@ impl Parts {
             let mut metrics = Metrics::new(&telemetry);
             if let Some(cache) = &kube {
                 metrics.register_kube(cache.clone());
+                telemetry.watch_kube(cache.clone());
             }
             let http = &config.http;
+            let reload = (source.is_some() && http.reload.enabled).then(|| reloads_tx.clone());
             serve_http(
                 &http.host,
                 http.port,
                 Arc::new(metrics),
                 Arc::clone(&telemetry),
+                reload,
             )
             .await?;
         }
-        let options = match &mode {
-            Mode::Tail(tail) => ReadOptions {
-                paths: tail.paths.clone(),
-                start_at: tail.start_at,
-                follow: tail.follow,
-                kube,
-                telemetry: Arc::clone(&telemetry),
-            },
-            Mode::Run => ReadOptions {
-                paths: Vec::new(),
-                start_at: None,
-                follow: true,
-                kube,
-                telemetry: Arc::clone(&telemetry),
-            },
-        };
-        // The pipeline runs on a thread of its own, so a blocking write (a stalled stdout, a slow disk)
-        // holds up neither the signals nor the Kubernetes watch; it still uses the runtime's timers and
-        // tasks.
-        let handle = tokio::runtime::Handle::current();
+        if let Some(file) = source.as_ref().and_then(|s| s.file.clone()) {
+            tokio::spawn(watch_file(file, reloads_tx.clone()));
+        }
+        drop(reloads_tx);
         let tail = matches!(mode, Mode::Tail(_));
-        let source = tokio::task::spawn_blocking(move || {
-            handle.block_on(ship(&config, tail, options, state, encoder, changes))
-        })
-        .await
-        .map_err(|_| PipelineError::Panicked)??;
+        // Progress on a terminal's stderr while work is long; cleared when dropped.
+        let progress = match &mode {
+            Mode::Tail(tail) if !tail.follow => {
+                ProgressLine::start(telemetry.file_gauges(), Work::Backlog)
+            }
+            Mode::Tail(_) => None,
+            Mode::Run => ProgressLine::start(telemetry.file_gauges(), Work::CatchingUp),
+        };
+        let mut summary = SourceSummary::default();
+        loop {
+            let options = match &mode {
+                Mode::Tail(tail) => ReadOptions {
+                    paths: tail.paths.clone(),
+                    start_at: tail.start_at,
+                    follow: tail.follow,
+                    kube: kube.clone(),
+                    telemetry: Arc::clone(&telemetry),
+                },
+                Mode::Run => ReadOptions {
+                    paths: Vec::new(),
+                    start_at: None,
+                    follow: true,
+                    kube: kube.clone(),
+                    telemetry: Arc::clone(&telemetry),
+                },
+            };
+            let changes = Arc::new(Changes::default());
+            control.begin(&changes);
+            let abandon = Arc::new(Notify::new());
+            // The pipeline runs on a thread of its own, so a blocking write (a stalled stdout, a slow
+            // disk) holds up neither the signals nor the Kubernetes watch; it still uses the runtime's
+            // timers and tasks.
+            let handle = tokio::runtime::Handle::current();
+            let pipeline = {
+                let (config, changes, abandon) =
+                    (config.clone(), Arc::clone(&changes), Arc::clone(&abandon));
+                let state = state.take();
+                let encoder = encoder.clone();
+                tokio::task::spawn_blocking(move || {
+                    handle.block_on(ship(
+                        &config, tail, options, state, encoder, changes, &abandon,
+                    ))
+                })
+            };
+            tokio::pin!(pipeline);
+            let ended = loop {
+                tokio::select! {
+                    done = &mut pipeline => {
+                        break Ended::Done(done.map_err(|_| PipelineError::Panicked).and_then(|r| r));
+                    }
+                    Some(request) = reloads.recv(), if source.is_some() => {
+                        let Some(source) = &source else { continue };
+                        if let Some(change) = consider(source, &config, request.cause, &telemetry) {
+                            match change {
+                                Ok(change) => break Ended::Reload(Box::new(change), request),
+                                Err(outcome) => reply(request, outcome),
+                            }
+                        } else {
+                            reply(request, Ok("the configuration is unchanged".into()));
+                        }
+                    }
+                }
+            };
+            let (change, request) = match ended {
+                Ended::Done(result) => {
+                    summary.add(&result?);
+                    break;
+                }
+                Ended::Reload(change, request) => (change, request),
+            };
+            // Reading stops; what was read is delivered and acknowledged, and the registry written.
+            changes.shutdown();
+            let wait = control.shutdown_timeout();
+            let drained = match tokio::time::timeout(wait, &mut pipeline).await {
+                Ok(done) => done,
+                Err(_) => {
+                    tracing::warn!(shutdown_timeout = ?wait,
+                        "in-flight events were not delivered within shutdown_timeout; they are \
+                         abandoned and their lines sent again under the new configuration");
+                    abandon.notify_one();
+                    pipeline.await
+                }
+            };
+            summary.add(&drained.map_err(|_| PipelineError::Panicked)??);
+            if control.stopping() {
+                reply(request, Err("the agent is stopping".into()));
+                break;
+            }
+            let agent_id = match &mode {
+                Mode::Run => {
+                    let reopened = State::open(&change.config.state_dir)?;
+                    let id = reopened.agent_id.clone();
+                    state = Some(reopened);
+                    Some(id)
+                }
+                Mode::Tail(_) => None,
+            };
+            encoder = Encoder::new(&static_fields(&change.config, agent_id)?);
+            apply(&change, &control);
+            config = change.config.clone();
+            telemetry.config_reloaded(true);
+            reply(request, Ok(describe(&change.changed, &change.kept)));
+        }
+        drop(progress);
+        let source = summary;
         let counts = telemetry.counts();
         let command = if tail { "tail" } else { "run" };
         tracing::info!(
@@ -224,109 +343,32 @@ impl Parts {
     }
 }
 
-/// The output a mode and the configuration choose; one of them runs the loop. Built once per run, so
-/// its size does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Sink {
-    Stdout(StdoutOutput<StdoutLock<'static>>),
-    File(FileOutput),
-    Elasticsearch(EsOutput),
-}
-
-impl Sink {
-    /// `tail` prints; `run` ships to `output.file` when that is set, else to Elasticsearch.
-    fn build(
-        config: &Config,
-        tail: bool,
-        encoder: Encoder,
-        telemetry: &Arc<Telemetry>,
-    ) -> Result<Sink, PipelineError> {
-        let telemetry = Arc::clone(telemetry);
-        if tail {
-            let out = std::io::stdout().lock();
-            return Ok(Sink::Stdout(StdoutOutput::new(out, encoder, telemetry)));
-        }
-        if let Some(file) = config.output.file() {
-            return Ok(Sink::File(FileOutput::new(file, encoder, telemetry)?));
-        }
-        let set_up = config
-            .setup
-            .enabled
-            .then(|| Box::pin(set_up_before_shipping(config.clone())) as SetUpStep);
-        let es = EsOutput::new(
-            &config.output.elasticsearch,
-            &config.setup,
-            &config.state_dir,
-            config.max_queued_bytes,
-            encoder,
-            telemetry,
-            set_up,
-        )?;
-        Ok(Sink::Elasticsearch(es))
-    }
-}
-
-/// Builds the output, starts reading, and runs the one loop until reading ends; then writes the
-/// registry. A reading error is reported before an output error; a closed stdout is no error.
-async fn ship(
-    config: &Config,
-    tail: bool,
-    options: ReadOptions,
-    state: Option<State>,
-    encoder: Encoder,
-    changes: Arc<Changes>,
-) -> Result<SourceSummary, PipelineError> {
-    let telemetry = Arc::clone(&options.telemetry);
-    let processors = Processors::new(&config.decode_json_fields, &config.drop_own_logs);
-    let sink = Sink::build(config, tail, encoder, &telemetry)?;
-    let (reading, mut batches) = Reading::start(
-        config,
-        options,
-        state,
-        Arc::clone(&changes),
-        CHANNEL_BATCHES,
-    )
-    .map_err(FinishError::from)?;
-    telemetry.set_pipeline_running(true);
-    let t = &telemetry;
-    let flowed = match sink {
-        Sink::Stdout(out) => flow(out, &processors, &mut batches, t).await,
-        Sink::File(out) => flow(out, &processors, &mut batches, t).await,
-        Sink::Elasticsearch(out) => flow(out, &processors, &mut batches, t).await,
-    };
-    telemetry.set_pipeline_running(false);
-    if flowed.is_err() {
-        changes.shutdown();
-    }
-    // The reading thread stops once nobody receives.
-    drop(batches);
-    let source = reading.finish()?;
-    match flowed {
-        Ok(()) | Err(OutputError::Closed) => Ok(source),
-        Err(error) => Err(PipelineError::Output(error)),
-    }
-}
-
 /// Runs `pipeline` to its end. After SIGTERM/SIGINT it has `shutdown_timeout` to deliver what is in
 /// flight; past that, `None`, and whatever is still blocked (a stalled stdout, an unanswered request)
 /// is left behind so the process can exit. The registry holds what was delivered up to its last flush,
 /// so exiting then loses nothing (it may duplicate).
 fn drive<T: Send + 'static>(
     runtime: tokio::runtime::Runtime,
-    changes: Arc<Changes>,
-    shutdown_timeout: Duration,
+    control: Arc<Control>,
+    hangups: Option<mpsc::Sender<ReloadRequest>>,
     pipeline: impl Future<Output = T> + Send + 'static,
 ) -> Option<T> {
-    let result = runtime.block_on(async move {
+    let mut shutdown_timeout = control.shutdown_timeout();
+    let result = runtime.block_on(async {
         // Handlers are installed before the pipeline starts, so no early signal takes the default
-        // action (exit without flushing).
-        let signalled = tokio::spawn(shutdown_on_signal(changes));
+        // action (exit without flushing, or, for SIGHUP, exit 129).
+        let signalled = tokio::spawn(shutdown_on_signal(Arc::clone(&control)));
+        if let Some(hangups) = hangups {
+            tokio::spawn(reload_on_hangup(hangups));
+        }
         let pipeline = tokio::spawn(pipeline);
         tokio::pin!(pipeline);
         tokio::select! {
             done = &mut pipeline => return done.ok(),
             _ = signalled => {}
         }
+        // A reload may have changed it.
+        shutdown_timeout = control.shutdown_timeout();
         tokio::time::timeout(shutdown_timeout, pipeline)
             .await
             .ok()
@@ -347,7 +389,7 @@ fn drive<T: Send + 'static>(
 ///
 /// The handlers are installed when this is called (it needs the runtime's context); the returned future
 /// waits for a signal.
-fn shutdown_on_signal(changes: Arc<Changes>) -> impl Future<Output = ()> {
+fn shutdown_on_signal(control: Arc<Control>) -> impl Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let streams = (
         signal(SignalKind::terminate()),
@@ -363,7 +405,7 @@ fn shutdown_on_signal(changes: Arc<Changes>) -> impl Future<Output = ()> {
             _ = int.recv() => {}
         }
         tracing::info!("signal received; finishing");
-        changes.shutdown();
+        control.stop();
     }
 }
 

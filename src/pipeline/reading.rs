@@ -11,6 +11,7 @@ use crate::config::{Config, StartAt};
 use crate::discover::{Changes, NothingMatched, PatternError};
 use crate::enrich::kube::cache::PodCache;
 use crate::enrich::kube::KubeEnricher;
+use crate::parse::MultilineRules;
 use crate::registry::{Checkpointer, SaveFailed};
 use crate::tail::TailerConfig;
 use crate::telemetry::Telemetry;
@@ -92,6 +93,7 @@ impl Reading {
             scan_frequency: config.scan_frequency,
             poll_interval: config.poll_interval,
             partial_timeout: config.partial_timeout,
+            multiline: MultilineRules::new(&config.multiline, config.max_line_bytes),
             follow: options.follow,
             inotify: true,
             known,
@@ -100,6 +102,7 @@ impl Reading {
                 .kube
                 .map(|cache| KubeEnricher::new(cache, config.kubernetes.metadata_wait)),
             telemetry: options.telemetry,
+            read_ahead: Some(read_ahead(config)),
         };
         let (tx, batches) = mpsc::channel::<Batch>(channel_batches.max(1));
         let reader = std::thread::Builder::new()
@@ -132,3 +135,16 @@ impl Reading {
         Ok(summary)
     }
 }
+
+/// Bytes of one file that may be read ahead of its acknowledgements: half of what the Elasticsearch
+/// output keeps in flight (`workers` requests of `bulk_max_bytes`), counted in the file's bytes, which
+/// become larger documents (a line's metadata and JSON are added: typically 1.5 to 3 times), so one busy
+/// file alone still fills the requests in flight; not more, so its backlog waits in the file rather
+/// than in front of the other files' lines.
+fn read_ahead(config: &Config) -> u64 {
+    let es = &config.output.elasticsearch;
+    (es.bulk_max_bytes.saturating_mul(es.workers as u64) / 2).max(MIN_READ_AHEAD)
+}
+
+/// Whatever the output, a file may read a few lines ahead.
+const MIN_READ_AHEAD: u64 = 16 << 10;

@@ -20,7 +20,7 @@ use crate::discover::{Changes, DirWatcher, Globs, NothingMatched, ScanDelta};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
-use crate::parse::LineParser;
+use crate::parse::{LineParser, MultilineRules};
 use crate::registry::{lock, register_batch, Entry, SharedTracker};
 use crate::tail::{
     Admit, FileEvent, FileKey, Line, LineSink, OpenedFile, ReadGate, Tailer, TailerConfig,
@@ -40,6 +40,8 @@ pub struct SourceConfig {
     pub scan_frequency: Duration,
     pub poll_interval: Duration,
     pub partial_timeout: Duration,
+    /// How each file's lines are joined into events (stack traces).
+    pub multiline: MultilineRules,
     /// `false`: read every file to its end once, then stop (`tail --no-follow`).
     pub follow: bool,
     /// `false`: find new files and growth by polling alone, as when inotify is unavailable.
@@ -51,7 +53,14 @@ pub struct SourceConfig {
     /// Pod metadata from the Kubernetes API; `None` ships what the paths say.
     pub kube: Option<KubeEnricher>,
     pub telemetry: Arc<Telemetry>,
+    /// Bytes of one file read and not yet acknowledged beyond which it is not read further (see
+    /// [`ParsingSink::admit`]); `None`: no bound per file (no acknowledgements without a registry).
+    pub read_ahead: Option<u64>,
 }
+
+/// How soon a file held at its read-ahead is asked again: acknowledgements are not signalled to the
+/// reading thread, so it looks again this often while a file is held.
+const READ_AHEAD_RECHECK: Duration = Duration::from_millis(20);
 
 /// What the reading thread did, for the summary at the end of a run.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -64,6 +73,18 @@ pub struct SourceSummary {
     pub kube_found: u64,
     /// Files shipped with path metadata only after `metadata_wait` (flagged kube_metadata_missing).
     pub kube_missing: u64,
+}
+
+impl SourceSummary {
+    /// Adds what another pipeline of the same run did (one per configuration the run reloaded).
+    pub fn add(&mut self, other: &SourceSummary) {
+        self.files_opened += other.files_opened;
+        self.files_failed += other.files_failed;
+        self.lines += other.lines;
+        self.unparsed += other.unparsed;
+        self.kube_found += other.kube_found;
+        self.kube_missing += other.kube_missing;
+    }
 }
 
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
@@ -95,6 +116,7 @@ pub fn run_source(
         tx,
         max_line_bytes: config.tailer.max_line_bytes,
         partial_timeout: config.partial_timeout,
+        multiline: config.multiline,
         now: Instant::now(),
         summary: SourceSummary::default(),
         closed: false,
@@ -103,6 +125,8 @@ pub fn run_source(
             files: HashMap::new(),
         }),
         telemetry: Arc::clone(&config.telemetry),
+        read_ahead: config.read_ahead,
+        handed: HashMap::new(),
     };
 
     let log_roots = config.log_roots.clone();
@@ -137,7 +161,9 @@ pub fn run_source(
         if !config.follow && !more && !tailer.has_held() {
             if sink.tracker.is_some() {
                 // Unterminated last lines and half-joined lines are left for the next run to read
-                // whole; the registry's offsets stop before them.
+                // whole; the registry's offsets stop before them. Multiline groups are whole lines:
+                // they ship.
+                sink.flush_groups();
                 tailer.close_all();
             } else {
                 tailer.finish_all(&mut sink);
@@ -165,6 +191,10 @@ pub fn run_source(
                 // Without a registry, lines half-joined so far are shipped flagged partial rather than
                 // lost with the process; with one, they are read again and joined after a restart.
                 sink.flush_all();
+            } else {
+                // Multiline groups are whole lines, shipped at shutdown; only a kill leaves one open,
+                // and then the registry makes the next run read it again from its first line.
+                sink.flush_groups();
             }
             sink.send();
             tailer.close_all();
@@ -225,6 +255,7 @@ struct ParsingSink {
     tx: mpsc::Sender<Batch>,
     max_line_bytes: usize,
     partial_timeout: Duration,
+    multiline: MultilineRules,
     /// The time of the current reading round; one clock read per round, not per line.
     now: Instant,
     summary: SourceSummary,
@@ -232,6 +263,9 @@ struct ParsingSink {
     closed: bool,
     kube: Option<Enrichment>,
     telemetry: Arc<Telemetry>,
+    read_ahead: Option<u64>,
+    /// Per file, the offset after the last line handed downstream (batched or sent).
+    handed: HashMap<FileKey, u64>,
 }
 
 /// Kubernetes API metadata for the files being read.
@@ -271,6 +305,7 @@ impl ParsingSink {
         if self.batch.len() > before {
             if let Some(last) = self.batch.last() {
                 self.checkpoints.parsed(key, last.checkpoint);
+                self.handed.insert(key, last.checkpoint);
             }
         }
         if !self.handovers.is_empty() {
@@ -293,6 +328,13 @@ impl ParsingSink {
         let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
         for key in keys {
             self.with_parser(key, |p, out| p.flush_all(out));
+        }
+    }
+
+    fn flush_groups(&mut self) {
+        let keys: Vec<FileKey> = self.parsers.keys().copied().collect();
+        for key in keys {
+            self.with_parser(key, |p, out| p.flush_groups(out));
         }
     }
 
@@ -342,8 +384,20 @@ impl LineSink for ParsingSink {
 /// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so they
 /// ship with the pod's metadata; other files are read meanwhile. Once the pod is known, the file's
 /// events carry its metadata.
+///
+/// Fair reading: a file whose lines read and not yet acknowledged reach `read_ahead` is not read further
+/// until some are acknowledged. The output's queue is first come, first served, so a container that
+/// wrote a backlog would otherwise fill it and every other container's lines would wait behind the
+/// backlog; bounded per file, the queue holds a little of every busy file, and the backlog waits in its
+/// file. The output stays busy as long as `read_ahead` covers the requests it keeps in flight.
 impl ReadGate for ParsingSink {
     fn admit(&mut self, key: FileKey, now: Instant) -> Admit {
+        if self
+            .unacknowledged(key)
+            .is_some_and(|(bytes, limit, in_flight)| in_flight && bytes >= limit)
+        {
+            return Admit::Ahead(now + READ_AHEAD_RECHECK);
+        }
         let (Some(kube), Some(parser)) = (self.kube.as_mut(), self.parsers.get_mut(&key)) else {
             return Admit::Now;
         };
@@ -357,9 +411,27 @@ impl ReadGate for ParsingSink {
             Decision::Hold(until) => Admit::Later(until),
         }
     }
+
+    /// A turn reads no further than the read-ahead left.
+    fn turn_bytes(&self, key: FileKey) -> Option<usize> {
+        let (bytes, limit, _) = self.unacknowledged(key)?;
+        let left = if bytes >= limit { limit } else { limit - bytes };
+        usize::try_from(left).ok()
+    }
 }
 
 impl ParsingSink {
+    /// Bytes of `key` read and not yet acknowledged, the read-ahead, and whether batches are in flight
+    /// (with none, nothing could free the file, whatever the offsets say). `None` when unbounded.
+    fn unacknowledged(&self, key: FileKey) -> Option<(u64, u64, bool)> {
+        let (limit, tracker) = (self.read_ahead?, self.tracker.as_ref()?);
+        let tracker = lock(tracker);
+        let acked = tracker.offset(key);
+        let handed = self.handed.get(&key).copied().or(acked)?;
+        let bytes = handed.saturating_sub(acked.unwrap_or(handed));
+        Some((bytes, limit, tracker.in_flight() > 0))
+    }
+
     fn opened(&mut self, key: FileKey, file: &OpenedFile) {
         self.summary.files_opened += 1;
         let origin = Origin::new(
@@ -368,7 +440,8 @@ impl ParsingSink {
         );
         self.parsers.insert(
             key,
-            LineParser::new(origin, self.max_line_bytes, self.partial_timeout),
+            LineParser::new(origin, self.max_line_bytes, self.partial_timeout)
+                .with_multiline(self.multiline.for_path(&file.path)),
         );
     }
 
@@ -417,6 +490,7 @@ impl ParsingSink {
         if let Some(parser) = self.parsers.remove(&key) {
             self.count(&parser);
         }
+        self.handed.remove(&key);
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
         }

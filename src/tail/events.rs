@@ -107,9 +107,17 @@ pub enum Admit {
     Now,
     /// Left unread until then, when the gate is asked again (sooner if the file changes).
     Later(Instant),
+    /// Left unread until then because enough of it is read and not yet delivered (its read-ahead):
+    /// the file is the buffer, and what it has unread must not stand in front of other files' lines.
+    Ahead(Instant),
 }
 
 /// Asked by the scheduler before each turn of reading a file. Holding one file never holds up another.
 pub trait ReadGate {
     fn admit(&mut self, key: FileKey, now: Instant) -> Admit;
+
+    /// At most this many bytes of the file in the turn just admitted; `None`: the tailer's own turn.
+    fn turn_bytes(&self, _key: FileKey) -> Option<usize> {
+        None
+    }
 }

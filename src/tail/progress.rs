@@ -15,8 +15,9 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::FileKey;
 
@@ -31,7 +32,59 @@ pub struct Progress {
 pub(super) struct Mark {
     /// The offset of the next byte to read.
     position: AtomicU64,
+    /// Unix milliseconds when reading was last at the file's end (or when tracking began): how long
+    /// a file with bytes behind has been behind. One store per read turn that reaches the end.
+    at_end_ms: AtomicU64,
+    /// `WAITING`, `LIMITED` or 0: what holds the file back besides the data itself.
+    held: AtomicU8,
     place: Mutex<Place>,
+}
+
+/// Not read until its pod's metadata is cached (at most `kubernetes.metadata_wait`).
+const WAITING: u8 = 1;
+/// Closed, and no descriptor free to reopen it (`max_open_files`).
+const LIMITED: u8 = 2;
+
+/// What a tailed file is doing, as `/status` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    /// Bytes behind, being read.
+    Reading,
+    /// Its pod's metadata is not cached yet: not read for up to `metadata_wait`.
+    WaitingForMetadata,
+    /// Bytes behind and closed, waiting for a descriptor (`max_open_files`).
+    Limited,
+    /// Open and read to its end.
+    Idle,
+    /// Read to its end and its descriptor closed (`close_inactive`), reopened when it grows.
+    Closed,
+}
+
+impl FileState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Reading => "reading",
+            FileState::WaitingForMetadata => "waiting_for_metadata",
+            FileState::Limited => "limited",
+            FileState::Idle => "idle",
+            FileState::Closed => "closed",
+        }
+    }
+}
+
+/// One tailed file, measured now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileNow {
+    /// Where the file is (the link's target, or where it was found after a rotation).
+    pub path: PathBuf,
+    /// The offset of the next byte to read.
+    pub offset: u64,
+    /// `None` for a compressed file, or one gone by its path while closed.
+    pub size: Option<u64>,
+    pub behind: u64,
+    /// How long reading has not been at the file's end; zero when it is.
+    pub behind_for: Duration,
+    pub state: FileState,
 }
 
 /// Where the file is: changes when it is opened, closed or found renamed, not per read.
@@ -60,6 +113,8 @@ impl Progress {
     /// A file is tailed from now on.
     pub(super) fn track(&self, key: FileKey) -> Arc<Mark> {
         let mark = Arc::new(Mark::default());
+        mark.at_end_ms
+            .store(unix_ms(SystemTime::now()), Ordering::Relaxed);
         lock(&self.files).insert(key, Arc::clone(&mark));
         mark
     }
@@ -93,7 +148,72 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// Every tailed file, measured now (one `fstat` or `stat` each), furthest behind first.
+    pub fn files(&self) -> Vec<FileNow> {
+        let marks: Vec<Arc<Mark>> = lock(&self.files).values().cloned().collect();
+        let now = unix_ms(SystemTime::now());
+        let mut files: Vec<FileNow> = marks
+            .iter()
+            .map(|mark| {
+                let (size, open) = mark.size();
+                let offset = mark.position.load(Ordering::Relaxed);
+                let behind = size.map_or(0, |size| size.saturating_sub(offset));
+                let state = match mark.held.load(Ordering::Relaxed) {
+                    WAITING => FileState::WaitingForMetadata,
+                    LIMITED if !open && behind > 0 => FileState::Limited,
+                    _ if behind > 0 => FileState::Reading,
+                    _ if open => FileState::Idle,
+                    _ => FileState::Closed,
+                };
+                let behind_for = if behind > 0 {
+                    let since = mark.at_end_ms.load(Ordering::Relaxed);
+                    Duration::from_millis(now.saturating_sub(since))
+                } else {
+                    Duration::ZERO
+                };
+                FileNow {
+                    path: lock(&mark.place).path.clone(),
+                    offset,
+                    size,
+                    behind,
+                    behind_for,
+                    state,
+                }
+            })
+            .collect();
+        files.sort_by(|a, b| b.behind.cmp(&a.behind).then_with(|| a.path.cmp(&b.path)));
+        files
+    }
+}
+
 impl Mark {
+    /// Reading is at the file's end now.
+    pub(super) fn reached_end(&self) {
+        self.at_end_ms
+            .store(unix_ms(SystemTime::now()), Ordering::Relaxed);
+    }
+
+    /// The file waits for its pod's metadata (`true`), or no longer does.
+    pub(super) fn waiting_for_metadata(&self, waiting: bool) {
+        self.set_held(WAITING, waiting);
+    }
+
+    /// The file is closed and waits for a free descriptor (`true`), or no longer does.
+    pub(super) fn limited(&self, limited: bool) {
+        self.set_held(LIMITED, limited);
+    }
+
+    fn set_held(&self, what: u8, on: bool) {
+        if on {
+            self.held.store(what, Ordering::Relaxed);
+        } else {
+            let _ = self
+                .held
+                .compare_exchange(what, 0, Ordering::Relaxed, Ordering::Relaxed);
+        }
+    }
+
     /// Reading reached `position`.
     pub(super) fn read_to(&self, position: u64) {
         self.position.store(position, Ordering::Relaxed);
@@ -132,6 +252,11 @@ impl Mark {
         };
         (size, open)
     }
+}
+
+fn unix_ms(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -205,5 +330,47 @@ mod tests {
         assert_eq!(progress.measure().tailed, 1);
         progress.forget_all();
         assert_eq!(progress.measure(), FilesNow::default());
+    }
+
+    #[test]
+    fn each_file_shows_its_state_and_how_long_it_has_been_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.log");
+        std::fs::write(&path, "0123456789").unwrap();
+        let file = Arc::new(File::open(&path).unwrap());
+        let progress = Progress::default();
+        let mark = progress.track(FileKey::new(0));
+        mark.place(Some(Arc::downgrade(&file)), &path, true, false);
+        mark.read_to(10);
+        mark.reached_end();
+        let [idle] = progress.files().try_into().unwrap();
+        assert_eq!(
+            (
+                idle.state,
+                idle.offset,
+                idle.size,
+                idle.behind,
+                idle.behind_for
+            ),
+            (FileState::Idle, 10, Some(10), 0, Duration::ZERO)
+        );
+        std::fs::write(&path, "0123456789abc").unwrap();
+        mark.at_end_ms.store(
+            unix_ms(SystemTime::now() - Duration::from_secs(30)),
+            Ordering::Relaxed,
+        );
+        let [reading] = progress.files().try_into().unwrap();
+        assert_eq!((reading.state, reading.behind), (FileState::Reading, 3));
+        assert!(reading.behind_for >= Duration::from_secs(30), "{reading:?}");
+        mark.waiting_for_metadata(true);
+        assert_eq!(progress.files()[0].state, FileState::WaitingForMetadata);
+        mark.waiting_for_metadata(false);
+        drop(file);
+        mark.place(None, &path, false, false);
+        mark.limited(true);
+        assert_eq!(progress.files()[0].state, FileState::Limited);
+        mark.limited(false);
+        mark.read_to(13);
+        assert_eq!(progress.files()[0].state, FileState::Closed);
     }
 }

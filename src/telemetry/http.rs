@@ -1,6 +1,8 @@
 //! The agent's HTTP endpoint: `GET /metrics` for Prometheus, `GET /healthz` for the liveness probe
 //! (the process answers) and `GET /readyz` for the readiness probe (the pipeline runs, the registry
-//! can be written and Elasticsearch answered lately). Nothing else is served.
+//! can be written and Elasticsearch answered lately), `GET /status` (what the agent is doing, as
+//! JSON: `status.rs`), and, with `http.reload.enabled`, `POST /reload`, which reloads the configuration
+//! and answers with the outcome. Nothing else is served.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,6 +15,7 @@ use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{Metrics, Telemetry};
 
@@ -29,13 +32,26 @@ pub struct HttpError {
     cause: std::io::Error,
 }
 
+/// What a reload ended in: what was applied, or why the new configuration was refused.
+pub type ReloadOutcome = Result<String, String>;
+
+/// A request to reload the configuration: from SIGHUP, the watched file, or `POST /reload`, which waits
+/// for the outcome.
+#[derive(Debug)]
+pub struct ReloadRequest {
+    /// What asked: `SIGHUP`, `file`, `http`.
+    pub cause: &'static str,
+    pub reply: Option<oneshot::Sender<ReloadOutcome>>,
+}
+
 /// Binds `host:port` (port 0 picks a free one) and serves on the current runtime until it shuts down.
-/// Returns the bound address.
+/// With `reload`, `POST /reload` is served too. Returns the bound address.
 pub async fn serve_http(
     host: &str,
     port: u16,
     metrics: Arc<Metrics>,
     telemetry: Arc<Telemetry>,
+    reload: Option<mpsc::Sender<ReloadRequest>>,
 ) -> Result<SocketAddr, HttpError> {
     let error = |cause| HttpError {
         address: format!("{host}:{port}"),
@@ -57,10 +73,24 @@ pub async fn serve_http(
             };
             let metrics = Arc::clone(&metrics);
             let telemetry = Arc::clone(&telemetry);
+            let reload = reload.clone();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let response = respond(&request, &metrics, &telemetry);
-                    async move { Ok::<_, Infallible>(response) }
+                let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                    let reloading = match (&reload, request.uri().path(), request.method()) {
+                        (Some(reload), "/reload", &Method::POST) => Some(reload.clone()),
+                        _ => None,
+                    };
+                    let response = match reloading {
+                        Some(_) => None,
+                        None => Some(respond(&request, &metrics, &telemetry, reload.is_some())),
+                    };
+                    async move {
+                        Ok::<_, Infallible>(match (response, reloading) {
+                            (Some(response), _) => response,
+                            (None, Some(reload)) => ask_reload(&reload).await,
+                            (None, None) => plain(StatusCode::NOT_FOUND, "not found\n"),
+                        })
+                    }
                 });
                 let connection = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service);
@@ -73,13 +103,39 @@ pub async fn serve_http(
     Ok(address)
 }
 
+/// Asks for a reload and answers with its outcome: 200 and what was applied, or 422 and why the new
+/// configuration was refused (the running one stays).
+async fn ask_reload(reload: &mpsc::Sender<ReloadRequest>) -> Response<Full<Bytes>> {
+    let (reply, outcome) = oneshot::channel();
+    let request = ReloadRequest {
+        cause: "http",
+        reply: Some(reply),
+    };
+    if reload.send(request).await.is_err() {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "the agent is stopping\n");
+    }
+    match outcome.await {
+        Ok(Ok(applied)) => plain_owned(StatusCode::OK, format!("{applied}\n")),
+        Ok(Err(refused)) => plain_owned(StatusCode::UNPROCESSABLE_ENTITY, format!("{refused}\n")),
+        Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "the agent is stopping\n"),
+    }
+}
+
 fn respond(
     request: &Request<Incoming>,
     metrics: &Metrics,
     telemetry: &Telemetry,
+    reload_enabled: bool,
 ) -> Response<Full<Bytes>> {
     let path = request.uri().path();
-    if !matches!(path, "/metrics" | "/healthz" | "/readyz") {
+    if path == "/reload" && reload_enabled {
+        let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "only POST\n");
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    if !matches!(path, "/metrics" | "/healthz" | "/readyz" | "/status") {
         return plain(StatusCode::NOT_FOUND, "not found\n");
     }
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
@@ -95,6 +151,14 @@ fn respond(
             response
                 .headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(OPENMETRICS));
+            response
+        }
+        "/status" => {
+            let body = serde_json::to_vec_pretty(&super::status(telemetry)).unwrap_or_default();
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             response
         }
         "/readyz" => match not_ready(telemetry) {

@@ -65,6 +65,12 @@ impl Ledger {
         self.update(|c| c.read += n);
     }
 
+    /// Lines counted read whose batches were abandoned unacknowledged (a reload gave up on an output
+    /// that did not answer): they are read again, and counted then.
+    pub fn unread(&self, n: u64) {
+        self.update(|c| c.read = c.read.saturating_sub(n));
+    }
+
     pub fn shipped(&self, n: u64) {
         self.update(|c| c.shipped += n);
     }

@@ -36,20 +36,45 @@ impl Metrics {
         registry.register_collector(Box::new(LedgerCollector {
             telemetry: Arc::clone(telemetry),
         }));
+        registry.register_collector(Box::new(DeliveryCollector {
+            telemetry: Arc::clone(telemetry),
+        }));
         registry.register_collector(Box::new(FilesCollector {
             files: Arc::clone(&telemetry.files),
         }));
         let t = telemetry;
+        let reloads = &t.config_reloads;
+        for result in ["success", "failure"] {
+            // Both series exist from the start, so an alert on failures has a zero to compare with.
+            let _ = reloads.get_or_create(&vec![("result", result)]);
+        }
+        registry.register(
+            "config_reloads",
+            "Reloads of the configuration: success (applied) or failure (refused, the running one kept)",
+            reloads.clone(),
+        );
         registry.register(
             "bulk_requests",
             "Bulk requests by HTTP status (\"error\": no answer)",
             t.bulk_requests.clone(),
+        );
+        registry.register(
+            "shipped_bytes",
+            "Bytes of bulk items (action and document lines, uncompressed) Elasticsearch settled, by \
+             the Kubernetes namespace of their file",
+            t.shipped_bytes.clone(),
         );
         let counters = [
             (
                 "bulk_retries",
                 "Bulk requests sent again, whole or in part",
                 &t.bulk_retries,
+            ),
+            (
+                "events_deduplicated",
+                "Events Elasticsearch already held under their _id, sent again after a crash or a \
+                 lost answer; counted shipped too",
+                &t.events_deduplicated,
             ),
             (
                 "files_refused",
@@ -183,6 +208,31 @@ impl Collector for LedgerCollector {
     }
 }
 
+/// The delivery latency histogram (see `delivery`), read at the scrape.
+#[derive(Debug)]
+struct DeliveryCollector {
+    telemetry: Arc<Telemetry>,
+}
+
+impl Collector for DeliveryCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let now = self.telemetry.delivery_latency.snapshot();
+        let mut metric = encoder.encode_descriptor(
+            "delivery_latency",
+            "Time from a line being written (its @timestamp) to Elasticsearch settling it \
+             (acknowledged, or refused into the dead-letter file)",
+            Some(&Unit::Seconds),
+            prometheus_client::metrics::MetricType::Histogram,
+        )?;
+        metric.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+            now.sum,
+            now.count,
+            &now.buckets,
+            None,
+        )
+    }
+}
+
 /// The file gauges, measured at the scrape: they must move while the reading thread is blocked in a
 /// stalled output (see `Progress`).
 #[derive(Debug)]
@@ -215,8 +265,83 @@ impl Collector for FilesCollector {
             let gauge = ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
             gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
         }
+        let lagging = lagging_containers(&self.files);
+        let mut bytes = encoder.encode_descriptor(
+            "container_lag_bytes",
+            "Bytes written and not read yet, per container, for the containers furthest behind \
+             (at most 10 series)",
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for lag in &lagging {
+            let gauge = ConstGauge::new(i64::try_from(lag.bytes).unwrap_or(i64::MAX));
+            gauge.encode(bytes.encode_family(&lag.labels())?)?;
+        }
+        let mut seconds = encoder.encode_descriptor(
+            "container_lag",
+            "How long reading has not been at the end of the container's log: the age of its oldest \
+             unread line at most; the same containers as container_lag_bytes",
+            Some(&Unit::Seconds),
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for lag in &lagging {
+            let gauge = ConstGauge::new(lag.seconds);
+            gauge.encode(seconds.encode_family(&lag.labels())?)?;
+        }
         Ok(())
     }
+}
+
+/// Per-container series are bounded: a node runs hundreds of containers, and only those behind matter.
+const LAGGING_SERIES: usize = 10;
+
+/// One container behind: its rotated files and its current one together.
+#[derive(Debug, PartialEq)]
+struct Lag {
+    namespace: String,
+    pod: String,
+    container: String,
+    bytes: u64,
+    seconds: f64,
+}
+
+impl Lag {
+    fn labels(&self) -> [(&'static str, &str); 3] {
+        // Not `namespace` and `pod`: Prometheus sets those on every series to the agent's own.
+        [
+            ("kubernetes_namespace", &self.namespace),
+            ("kubernetes_pod", &self.pod),
+            ("kubernetes_container", &self.container),
+        ]
+    }
+}
+
+/// The containers with unread bytes, furthest behind first, at most [`LAGGING_SERIES`].
+fn lagging_containers(files: &Progress) -> Vec<Lag> {
+    let mut by_container: std::collections::BTreeMap<(String, String, String), Lag> =
+        std::collections::BTreeMap::new();
+    for file in files.files().into_iter().filter(|f| f.behind > 0) {
+        let meta = crate::enrich::path_metadata(&file.path, None);
+        let name = |v: Option<String>| v.unwrap_or_default();
+        let key = (
+            name(meta.namespace),
+            name(meta.pod_name),
+            name(meta.container_name),
+        );
+        let lag = by_container.entry(key.clone()).or_insert(Lag {
+            namespace: key.0,
+            pod: key.1,
+            container: key.2,
+            bytes: 0,
+            seconds: 0.0,
+        });
+        lag.bytes += file.behind;
+        lag.seconds = lag.seconds.max(file.behind_for.as_secs_f64());
+    }
+    let mut lagging: Vec<Lag> = by_container.into_values().collect();
+    lagging.sort_by_key(|lag| std::cmp::Reverse(lag.bytes));
+    lagging.truncate(LAGGING_SERIES);
+    lagging
 }
 
 #[derive(Debug)]

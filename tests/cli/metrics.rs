@@ -93,11 +93,12 @@ fn the_loss_ledger_balances_at_every_scrape_and_matches_the_cluster() {
         .unwrap()
             > 1.7e9
     );
-    assert_eq!(sample(&body, "loglynk_queued_bytes"), Some(0.0));
     assert!(
         wait_until(Duration::from_secs(5), || {
             let (_, body) = http_get(&address, "/metrics");
-            sample(&body, "loglynk_files_tailed") == Some(2.0)
+            // The worker releases a request's bytes just after the ledger settled its events.
+            sample(&body, "loglynk_queued_bytes") == Some(0.0)
+                && sample(&body, "loglynk_files_tailed") == Some(2.0)
                 && sample(&body, "loglynk_files_bytes_behind") == Some(0.0)
                 && sample(&body, "loglynk_registry_flush_duration_seconds_count")
                     .is_some_and(|n| n > 0.0)
@@ -105,6 +106,59 @@ fn the_loss_ledger_balances_at_every_scrape_and_matches_the_cluster() {
         "{body}"
     );
     assert!(body.contains("loglynk_build_info{version=\""), "{body}");
+
+    // Every event in a bulk request is timed once settled, acknowledged or dead-lettered. The seq
+    // lines carry 2026-11-24T10:00:00Z, days before the run: over every bound.
+    let latency = |body: &str, le: &str| {
+        sample(
+            body,
+            &format!("loglynk_delivery_latency_seconds_bucket{{le=\"{le}\"}}"),
+        )
+        .unwrap_or_else(|| panic!("no bucket {le}: {body}"))
+    };
+    // Timed once the request's worker is done with it, just after the ledger settled it.
+    let timed = |body: &str| sample(body, "loglynk_delivery_latency_seconds_count").unwrap();
+    let mut body = body;
+    let all_timed = wait_until(Duration::from_secs(5), || {
+        body = http_get(&address, "/metrics").1;
+        timed(&body) == l.shipped + l.dead
+    });
+    assert!(all_timed, "{l:?} {body}");
+    let timed = timed(&body);
+    assert_eq!(latency(&body, "3600.0"), 0.0, "{body}");
+    assert_eq!(latency(&body, "+Inf"), timed, "{body}");
+    // Bytes by namespace, for capacity planning: the agent's own lines, dropped, ship none.
+    let shipped_bytes = |body: &str| {
+        sample(body, "loglynk_shipped_bytes_total{namespace=\"shop\"}")
+            .unwrap_or_else(|| panic!("no bytes for shop: {body}"))
+    };
+    let before = shipped_bytes(&body);
+    assert!(before > 0.0, "{body}");
+    assert!(!body.contains("namespace=\"kube-system\""), "{body}");
+    // A line written now is shipped within the SLO's 60 s, and counted in that bucket.
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(app.log())
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, format!("{now} stdout F fresh\n").as_bytes())
+        })
+        .unwrap();
+    let fresh = wait_until(Duration::from_secs(20), || {
+        let (_, body) = http_get(&address, "/metrics");
+        latency(&body, "60.0") == 1.0
+    });
+    let (_, body) = http_get(&address, "/metrics");
+    assert!(fresh, "{body}");
+    assert_eq!(latency(&body, "+Inf"), timed + 1.0, "{body}");
+    // Its bytes are the request that carried it alone, action and document lines.
+    let requests = server.requests();
+    let last = requests.bulk().last().copied().expect("a bulk request");
+    assert_eq!(
+        shipped_bytes(&body) - before,
+        last.body.len() as f64,
+        "{body}"
+    );
     let stopped = running.stop("TERM", Duration::from_secs(15));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
 }

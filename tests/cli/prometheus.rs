@@ -2,28 +2,13 @@
 //! fixture tree to the test Elasticsearch server, and the shipped count is read back through
 //! Prometheus's HTTP API.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::elasticsearch::EsServer;
-use crate::support::{http_get, metrics_address, run_cmd, wait_until, KubeTree, Running};
-
-/// Kills Prometheus when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+use crate::support::{
+    free_port, http_get, metrics_address, run_cmd, wait_until, KubeTree, Running, Server,
+};
 
 /// The value of an instant query with one result, if it has one.
 fn query(prometheus: &str, expr: &str) -> Option<f64> {

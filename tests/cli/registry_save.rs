@@ -244,26 +244,40 @@ fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1()
     assert_eq!(saved_offset(&tree), Some(bytes_of(0..5010)));
 }
 
-/// README's bound on duplicates after a crash: the events in flight plus those acknowledged and not yet
-/// saved, both read from /metrics just before the SIGKILL.
-#[test]
-fn what_a_crash_sends_again_is_bounded_by_in_flight_plus_unsaved() {
+/// What one crash sent again: the agent's gauges just before the SIGKILL, the cluster after the
+/// restart caught up, and how many items the restarted agent found already indexed.
+struct Crash {
+    in_flight: f64,
+    unsaved: f64,
+    counts: BTreeMap<u64, u32>,
+    deduplicated: f64,
+}
+
+/// A run saves 0..500; a second one ships 500..3000 without saving them, then 3000..3600 stay in
+/// flight while Elasticsearch stalls, and it is SIGKILLed; a third run reads again everything after the
+/// saved offset. Every agent runs with `output.elasticsearch.deduplicate` as given.
+fn crash_and_restart(deduplicate: bool) -> Crash {
     let es = EsServer::start();
     let tree = KubeTree::new();
     let c = tree.container("shop", "checkout-7f8e9d6c5b-q1w2e", "checkout");
+    let agent = |extra: &[&str]| {
+        let mut cmd = run_cmd(&tree, &es.url());
+        cmd.arg("-E")
+            .arg(format!("output.elasticsearch.deduplicate={deduplicate}"))
+            .args(extra);
+        Running::spawn(cmd)
+    };
 
     // A first run saves 0..500 and stops cleanly.
     c.append(0..500);
-    let first = Running::spawn(run_cmd(&tree, &es.url()));
+    let first = agent(&[]);
     assert!(wait_until(STEP, || indexed(&es).len() == 500));
     let stopped = first.stop("TERM", STEP);
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     assert_eq!(saved_offset(&tree), Some(bytes_of(0..500)));
 
     // A second run saves nothing for ten minutes: all it ships stays unsaved.
-    let mut cmd = run_cmd(&tree, &es.url());
-    cmd.args(["-E", "registry_flush=10m"]);
-    let second = Running::spawn(cmd);
+    let second = agent(&["-E", "registry_flush=10m"]);
     let address = metrics_of(&second);
     c.append(500..3000);
     assert!(
@@ -294,7 +308,7 @@ fn what_a_crash_sends_again_is_bounded_by_in_flight_plus_unsaved() {
     es.faults().set_stall(false);
 
     // The third run reads again everything after the saved offset.
-    let third = Running::spawn(run_cmd(&tree, &es.url()));
+    let third = agent(&[]);
     let address = metrics_of(&third);
     assert!(
         wait_until(STEP, || {
@@ -304,12 +318,35 @@ fn what_a_crash_sends_again_is_bounded_by_in_flight_plus_unsaved() {
         "{}",
         Scrape::of(&address).0
     );
+    let deduplicated = Scrape::of(&address).get("loglynk_events_deduplicated_total");
     let counts = indexed(&es);
+    let stopped = third.stop("TERM", STEP);
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     assert_eq!(counts.len(), 3600, "every line indexed");
+    Crash {
+        in_flight,
+        unsaved,
+        counts,
+        deduplicated,
+    }
+}
+
+/// README's bound on what a crash sends again: the events in flight plus those acknowledged and not
+/// yet saved, both read from /metrics just before the SIGKILL. Without deduplication each of them is
+/// a second document in the cluster.
+#[test]
+fn what_a_crash_sends_again_is_bounded_by_in_flight_plus_unsaved() {
+    let Crash {
+        in_flight,
+        unsaved,
+        counts,
+        deduplicated,
+    } = crash_and_restart(false);
     let sent_again: f64 = counts.values().map(|c| f64::from(c - 1)).sum();
     println!(
         "in flight {in_flight}, unsaved {unsaved} at the kill; {sent_again} documents sent again"
     );
+    assert_eq!(deduplicated, 0.0, "nothing is refused without _ids");
     assert!(
         sent_again <= in_flight + unsaved,
         "{sent_again} sent again, more than in flight ({in_flight}) + unsaved ({unsaved})"
@@ -322,6 +359,30 @@ fn what_a_crash_sends_again_is_bounded_by_in_flight_plus_unsaved() {
         sent_again > in_flight,
         "in flight alone ({in_flight}) does not bound it ({sent_again})"
     );
-    let stopped = third.stop("TERM", STEP);
-    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+}
+
+/// The same crash with deduplication on (the default): the lines are sent again just as often, and
+/// the cluster refuses each as already there, so it holds every line once; the restarted agent counts
+/// them in `loglynk_events_deduplicated_total`, within the same bound.
+#[test]
+fn with_deduplication_a_crash_leaves_no_second_document() {
+    let Crash {
+        in_flight,
+        unsaved,
+        counts,
+        deduplicated,
+    } = crash_and_restart(true);
+    println!(
+        "in flight {in_flight}, unsaved {unsaved} at the kill; {deduplicated} refused as duplicates"
+    );
+    let twice: Vec<u64> = counts
+        .iter()
+        .filter(|(_, &c)| c > 1)
+        .map(|(&n, _)| n)
+        .collect();
+    assert!(twice.is_empty(), "indexed twice: {twice:?}");
+    assert!(
+        deduplicated >= unsaved && deduplicated <= in_flight + unsaved,
+        "{deduplicated} refused as duplicates; unsaved {unsaved}, in flight {in_flight}"
+    );
 }

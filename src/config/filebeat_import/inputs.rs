@@ -1,5 +1,7 @@
 //! `filebeat.inputs`: loglynk tails one set of globs, so the paths of every container, filestream and
-//! log input become `paths`; what an input does beyond reading lines is commented.
+//! log input become `paths`; an input's multiline settings (`multiline.*`, or filestream's `parsers: -
+//! multiline`) become an entry of `multiline.rules` for its paths; what else an input does beyond reading
+//! lines is commented.
 
 use serde_yaml_ng::{Mapping, Value};
 
@@ -12,6 +14,7 @@ const TAILED_TYPES: [&str; 3] = ["container", "filestream", "log"];
 pub(super) fn map(inputs: Value, out: &mut Out) -> Vec<(String, Value)> {
     let mut paths: Vec<Value> = Vec::new();
     let mut processors = Vec::new();
+    let mut rules: Vec<(Vec<Value>, Mapping)> = Vec::new();
     let Value::Sequence(inputs) = inputs else {
         if !inputs.is_null() {
             out.not_mapped("filebeat.inputs", &inputs, "not a list of inputs");
@@ -44,16 +47,47 @@ pub(super) fn map(inputs: Value, out: &mut Out) -> Vec<(String, Value)> {
             continue;
         }
         input.remove("enabled");
+        let mut own_paths = Vec::new();
         match input.remove("paths") {
             Some(Value::Sequence(list)) => {
                 for path in list {
                     if !paths.contains(&path) {
-                        paths.push(path);
+                        paths.push(path.clone());
                     }
+                    own_paths.push(path);
                 }
             }
             Some(other) => out.not_mapped(&format!("{prefix}.paths"), &other, "not a list"),
             None => {}
+        }
+        let mut multiline = Vec::new();
+        if let Some(settings) = input.remove("multiline") {
+            multiline.push((format!("{prefix}.multiline"), settings));
+        }
+        match input.remove("parsers") {
+            Some(Value::Sequence(list)) => {
+                for (j, parser) in list.into_iter().enumerate() {
+                    let key = format!("{prefix}.parsers[{j}]");
+                    match parser {
+                        Value::Mapping(mut p) if p.len() == 1 && p.contains_key("multiline") => {
+                            let settings = p.remove("multiline").unwrap_or(Value::Null);
+                            multiline.push((format!("{key}.multiline"), settings));
+                        }
+                        other => out.not_mapped(
+                            &key,
+                            &other,
+                            "loglynk parses CRI and docker lines itself",
+                        ),
+                    }
+                }
+            }
+            Some(other) => out.not_mapped(&format!("{prefix}.parsers"), &other, "not a list"),
+            None => {}
+        }
+        for (key, settings) in multiline {
+            if let Some(rule) = multiline_rule(&key, settings, out) {
+                rules.push((own_paths.clone(), rule));
+            }
         }
         match input.remove("processors") {
             Some(Value::Sequence(list)) => processors.extend(
@@ -82,21 +116,72 @@ pub(super) fn map(inputs: Value, out: &mut Out) -> Vec<(String, Value)> {
             out.line(format!("  - {}", scalar(path)));
         }
     }
+    out.line("multiline:");
+    out.line(
+        "  type: auto                           # new: stack traces of every other file joined; none: as Filebeat",
+    );
+    if !rules.is_empty() {
+        out.line("  rules:");
+        for (paths, rule) in rules {
+            let paths: Vec<String> = paths.iter().map(scalar).collect();
+            out.line(format!("    - paths: [{}]", paths.join(",")));
+            for (key, value) in rule {
+                out.line(format!("      {}: {}", key_str(&key), scalar(&value)));
+            }
+        }
+    }
     processors
+}
+
+/// The settings loglynk reads under Filebeat's names.
+const MULTILINE_KEYS: [&str; 8] = [
+    "type",
+    "pattern",
+    "negate",
+    "match",
+    "flush_pattern",
+    "count_lines",
+    "max_lines",
+    "timeout",
+];
+
+/// One input's multiline settings as an entry of `multiline.rules` (its paths aside); keys loglynk does
+/// not have are commented.
+fn multiline_rule(key: &str, settings: Value, out: &mut Out) -> Option<Mapping> {
+    let Value::Mapping(settings) = settings else {
+        out.not_mapped(key, &settings, "not a map of multiline settings");
+        return None;
+    };
+    let mut rule = Mapping::new();
+    // Filebeat's default type.
+    rule.insert(Value::from("type"), Value::from("pattern"));
+    for (name, value) in settings {
+        let name_str = key_str(&name);
+        if MULTILINE_KEYS.contains(&name_str.as_str()) {
+            rule.insert(name, value);
+        } else {
+            out.not_mapped(
+                &format!("{key}.{name_str}"),
+                &value,
+                "not a multiline setting loglynk has",
+            );
+        }
+    }
+    Some(rule)
 }
 
 fn why_not(key: &str) -> &'static str {
     match key {
-        "multiline" | "parsers" => {
-            "loglynk does not join lines yet (multiline is issue 16): each line ships as its own event"
-        }
         "id" => "loglynk has one input, so no input ids",
         "stream" => "loglynk ships both stdout and stderr",
         "exclude_lines" | "include_lines" | "exclude_files" => {
             "loglynk has no line or file filters; drop them in an ingest pipeline"
         }
         "fields" | "fields_under_root" | "tags" => "loglynk adds no custom fields",
-        "scan_frequency" | "close_inactive" | "close_removed" | "close.on_state_change.inactive" => {
+        "scan_frequency"
+        | "close_inactive"
+        | "close_removed"
+        | "close.on_state_change.inactive" => {
             "per-input; loglynk has a global setting of this name (see README, Configuration)"
         }
         _ => "not a setting loglynk has",
@@ -116,7 +201,11 @@ mod tests {
             text.contains("# not mapped: filebeat.inputs[1].id: \"app\""),
             "{text}"
         );
-        assert!(text.contains("# not mapped: filebeat.inputs[2].multiline.pattern: \"^\\\\[\" — loglynk does not join lines yet"), "{text}");
+        assert!(text.contains("multiline:\n  type: auto"), "{text}");
+        assert!(
+            text.contains("  rules:\n    - paths: [\"/var/log/syslog\"]\n      type: \"pattern\"\n      pattern: \"^\\\\[\"\n"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "# not mapped: filebeat.inputs[3].type: \"tcp\" — loglynk tails files only"

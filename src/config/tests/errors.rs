@@ -59,7 +59,7 @@ output:
         err(nested, &[], &[]),
         "config error in /etc/loglynk/loglynk.yml line 7: unknown key output.elasticsearch.hostz \
          (expected one of: hosts, username, password, api_key, ssl, index, bulk_max_bytes, flush_interval, \
-         workers, compression_level, timeout, backoff, dead_letter)"
+         workers, compression_level, timeout, backoff, dead_letter, deduplicate)"
     );
 
     let dotted = "\
@@ -149,7 +149,7 @@ fn load_reads_a_file_and_reports_a_missing_one() {
              max_line_bytes, scan_frequency, poll_interval, partial_timeout, close_removed_after, \
              close_inactive, max_open_files, registry_flush, shutdown_timeout, max_queued_bytes, \
              decode_json_fields, \
-             drop_own_logs, add_host_metadata, kubernetes, output, setup, http, logging)",
+             drop_own_logs, add_host_metadata, kubernetes, output, setup, http, logging, multiline)",
             path.display()
         )
     );

@@ -4,10 +4,11 @@
 //! it the whole action line, is the same from one event to the next. The line is cached with the bucket
 //! (day, hour, minute or second, the finest unit the pattern's date uses) it was rendered for: the
 //! per-event cost is one division and a comparison, and the pattern is rendered only when the bucket
-//! changes.
+//! changes. With deduplication on, the event's `_id` follows the cached part.
 
 use crate::event::Event;
 
+use super::doc_id;
 use super::index::{Granularity, IndexPattern, MissingField};
 
 /// The bulk operation each document is sent with.
@@ -36,8 +37,11 @@ pub(super) struct ActionLines {
     granularity: Granularity,
     /// The bucket `line` was rendered for; `None` until the first render and for per-event patterns.
     bucket: Option<i64>,
+    /// `{"<action>":{"_index":"<name>"`, without its end, which depends on `deduplicate`.
     line: Vec<u8>,
     name: String,
+    /// Each document goes with the `_id` of its line (`doc_id`).
+    deduplicate: bool,
 }
 
 impl ActionLines {
@@ -50,7 +54,16 @@ impl ActionLines {
             bucket: None,
             line: Vec::new(),
             name: String::new(),
+            deduplicate: false,
         }
+    }
+
+    /// Every document with its line's `_id`, and `create`, the action that refuses an ID already there.
+    pub(super) fn deduplicated(mut self) -> ActionLines {
+        self.deduplicate = true;
+        self.action = BulkAction::Create;
+        self.bucket = None;
+        self
     }
 
     /// Appends the event's action line, newline included. On error nothing is appended.
@@ -69,10 +82,15 @@ impl ActionLines {
             self.line.extend_from_slice(self.action.as_str().as_bytes());
             self.line.extend_from_slice(b"\":{\"_index\":");
             json_string(&mut self.line, &self.name);
-            self.line.extend_from_slice(b"}}\n");
             self.bucket = key;
         }
         out.extend_from_slice(&self.line);
+        if self.deduplicate {
+            out.extend_from_slice(b",\"_id\":\"");
+            doc_id::write(event, out);
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"}}\n");
         Ok(())
     }
 }

@@ -16,13 +16,17 @@ use super::delivery::Deliverer;
 use super::request::BulkRequest;
 use crate::batch::{Ack, Batch};
 use crate::config;
-use crate::event::Encoder;
+use crate::event::{Encoder, Origin};
 use crate::telemetry::DropReason;
 
 /// A request and the batches it completes.
 struct Flight {
     request: BulkRequest,
     acks: Vec<Ack>,
+    /// Each item's `@timestamp` (Unix nanoseconds), for the delivery latency once it is settled.
+    written: Vec<i64>,
+    /// The items' bytes by file, for the volume by namespace once they are settled.
+    volume: Vec<(Arc<Origin>, u64)>,
 }
 
 pub struct BatcherConfig {
@@ -44,8 +48,12 @@ pub struct Batcher {
     deliverer: Deliverer,
     /// The batches the events in the builder came from.
     acks: Vec<Ack>,
+    /// The write times of the events in the builder.
+    written: Vec<i64>,
+    /// The bytes of the events in the builder, by file: a run of events from one file is one entry.
+    volume: Vec<(Arc<Origin>, u64)>,
     to_workers: mpsc::Sender<Flight>,
-    workers: Vec<JoinHandle<()>>,
+    workers: Vec<Worker>,
     /// When the oldest event in the builder must go out.
     deadline: Option<Instant>,
     /// An unroutable event's document, for the dead-letter file.
@@ -70,7 +78,12 @@ impl Batcher {
                 let from_batcher = Arc::clone(&from_batcher);
                 let deliverer = deliverer.clone();
                 let start = config.start.clone();
-                tokio::spawn(work(worker, from_batcher, deliverer, start))
+                Worker(Some(tokio::spawn(work(
+                    worker,
+                    from_batcher,
+                    deliverer,
+                    start,
+                ))))
             })
             .collect();
         Batcher {
@@ -78,6 +91,8 @@ impl Batcher {
             encoder,
             deliverer,
             acks: Vec::new(),
+            written: Vec::new(),
+            volume: Vec::new(),
             to_workers,
             workers,
             deadline: None,
@@ -93,23 +108,34 @@ impl Batcher {
     pub async fn push(&mut self, mut batch: Batch) {
         let mut unroutable = false;
         for event in &batch.events {
-            if let Err(missing) = self.builder.push(event) {
-                unroutable = true;
-                self.document.clear();
-                self.encoder.encode(event, &mut self.document);
-                let telemetry = &self.deliverer.telemetry;
-                let mut dead = self.deliverer.dead_letters.lock().await;
-                match dead.write(
-                    "",
-                    400,
-                    "index_pattern_field_missing",
-                    &missing.to_string(),
-                    &self.document,
-                ) {
-                    Ok(()) => telemetry.events_dead_lettered(1),
-                    Err(error) => {
-                        telemetry.events_dropped(DropReason::DeadLetterWriteFailed, 1);
-                        tracing::error!(%error, "cannot write the dead-letter file");
+            let before = self.builder.len_bytes();
+            match self.builder.push(event) {
+                Ok(_) => {
+                    self.written.push(event.timestamp.as_nanos());
+                    let bytes = self.builder.len_bytes().saturating_sub(before) as u64;
+                    match self.volume.last_mut() {
+                        Some((origin, sum)) if Arc::ptr_eq(origin, &event.origin) => *sum += bytes,
+                        _ => self.volume.push((Arc::clone(&event.origin), bytes)),
+                    }
+                }
+                Err(missing) => {
+                    unroutable = true;
+                    self.document.clear();
+                    self.encoder.encode(event, &mut self.document);
+                    let telemetry = &self.deliverer.telemetry;
+                    let mut dead = self.deliverer.dead_letters.lock().await;
+                    match dead.write(
+                        "",
+                        400,
+                        "index_pattern_field_missing",
+                        &missing.to_string(),
+                        &self.document,
+                    ) {
+                        Ok(()) => telemetry.events_dead_lettered(1),
+                        Err(error) => {
+                            telemetry.events_dropped(DropReason::DeadLetterWriteFailed, 1);
+                            tracing::error!(%error, "cannot write the dead-letter file");
+                        }
                     }
                 }
             }
@@ -139,6 +165,10 @@ impl Batcher {
     pub async fn send(&mut self) {
         self.deadline = None;
         let acks = std::mem::take(&mut self.acks);
+        // The next request is about as large: no regrowth from empty.
+        let capacity = self.written.len();
+        let written = std::mem::replace(&mut self.written, Vec::with_capacity(capacity));
+        let volume = std::mem::take(&mut self.volume);
         if self.builder.is_empty() {
             // Every event was dead-lettered (or the processors dropped them all): nothing to send,
             // and the batches are done.
@@ -151,8 +181,15 @@ impl Batcher {
         let telemetry = &self.deliverer.telemetry;
         telemetry.request_queued(request.body.len());
         // Waits while the workers are busy and the queue is full: backpressure towards the reader.
-        if let Err(mpsc::error::SendError(flight)) =
-            self.to_workers.send(Flight { request, acks }).await
+        if let Err(mpsc::error::SendError(flight)) = self
+            .to_workers
+            .send(Flight {
+                request,
+                acks,
+                written,
+                volume,
+            })
+            .await
         {
             // Workers gone only at the very end; the batches stay unacknowledged and are read again.
             telemetry.request_done(flight.request.body.len());
@@ -163,8 +200,23 @@ impl Batcher {
     pub async fn close(mut self) {
         self.send().await;
         drop(self.to_workers);
-        for worker in self.workers {
-            let _ = worker.await;
+        for mut worker in self.workers {
+            if let Some(handle) = worker.0.take() {
+                let _ = handle.await;
+            }
+        }
+    }
+}
+
+/// A delivery worker, stopped when the batcher is dropped without `close` (a reload that gave up
+/// waiting for a cluster that does not answer): its requests stay unacknowledged, so their lines are
+/// read again, rather than being retried forever by a worker nobody owns.
+struct Worker(Option<JoinHandle<()>>);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.0 {
+            handle.abort();
         }
     }
 }
@@ -188,6 +240,11 @@ async fn work(
         let bytes = flight.request.body.len();
         deliverer.deliver(flight.request, seed).await;
         deliverer.telemetry.request_done(bytes);
+        deliverer.telemetry.lines_delivered(&flight.written);
+        for (origin, bytes) in &flight.volume {
+            let namespace = origin.metadata.namespace.as_deref().unwrap_or_default();
+            deliverer.telemetry.bytes_delivered(namespace, *bytes);
+        }
         for ack in flight.acks {
             ack.ack();
         }

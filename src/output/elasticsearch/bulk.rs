@@ -34,6 +34,15 @@ impl BulkBuilder {
         }
     }
 
+    /// Sends every document with `create` and its line's `_id`, so a line sent twice is indexed once
+    /// (`output.elasticsearch.deduplicate`).
+    pub fn deduplicated(self) -> BulkBuilder {
+        BulkBuilder {
+            actions: self.actions.deduplicated(),
+            ..self
+        }
+    }
+
     /// Appends the event's action line and document line. When its index cannot be rendered nothing is
     /// appended and the error is returned, for the caller to dead-letter the event.
     pub fn push(&mut self, event: &Event) -> Result<ItemRef, MissingField> {
@@ -179,6 +188,34 @@ mod tests {
         assert!(request
             .uncompressed()
             .starts_with(b"{\"create\":{\"_index\":\"logs-app-default\"}}\n{"));
+    }
+
+    #[test]
+    fn deduplicated_documents_go_with_create_and_the_id_of_their_line() {
+        let mut b = builder("funlynk-logs-%{+yyyy.MM.dd}", BulkAction::Index).deduplicated();
+        b.push(&event("2026-11-24T23:59:59.9Z", "a")).unwrap();
+        b.push(&event("2026-11-25T00:00:00Z", "b")).unwrap();
+        b.push(&event("2026-11-25T00:00:00Z", "b")).unwrap();
+        let request = b.finish(0);
+        let actions: Vec<Value> = request
+            .uncompressed()
+            .split(|&b| b == b'\n')
+            .step_by(2)
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        let id = |i: usize| actions[i]["create"]["_id"].as_str().unwrap().to_owned();
+        assert_eq!(actions.len(), 3);
+        assert_eq!(
+            actions[0]["create"]["_index"],
+            json!("funlynk-logs-2026.11.24")
+        );
+        assert_eq!(id(0).len(), super::super::doc_id::ID_LEN);
+        assert_ne!(id(0), id(1), "different lines");
+        assert_eq!(id(1), id(2), "the same line read twice");
+        // A retried part carries the IDs it had.
+        let again = request.subset(&[1], 0);
+        assert_eq!(again.item_bytes(0), request.item_bytes(1));
     }
 
     #[test]

@@ -21,13 +21,16 @@ use elasticsearch::http::transport::{SingleNodeConnectionPool, Transport, Transp
 use elasticsearch::http::Method;
 use url::Url;
 
+mod compat;
 mod error;
 mod setup;
 
+pub use compat::major_of;
 pub use error::{ClientError, SendError};
 
 use super::request::BulkRequest;
 use crate::config::{ElasticsearchOutput, VerificationMode};
+use compat::Compat;
 use error::{chain, classify};
 use setup::{authorization, read_tls, Tls};
 
@@ -36,9 +39,6 @@ use setup::{authorization, read_tls, Tls};
 const DOWN_FOR: Duration = Duration::from_secs(5);
 /// `GET /` is tiny; a node that cannot answer it in this long is not usable.
 const INFO_TIMEOUT: Duration = Duration::from_secs(30);
-/// The 8.x media types: an 8.x node accepts them, and a 7.17 node in compatibility mode too.
-const NDJSON: &str = "application/vnd.elasticsearch+x-ndjson; compatible-with=8";
-const JSON: &str = "application/vnd.elasticsearch+json; compatible-with=8";
 /// Only what delivery reads of a bulk response, as Filebeat asks: Elasticsearch otherwise answers some
 /// 200 bytes per item (`_index`, `_id`, `_version`, `result`, `_shards`, `_seq_no`, …), a megabyte for a
 /// 5 MiB request, all of it received and parsed.
@@ -68,9 +68,21 @@ struct Inner {
     next: AtomicUsize,
 }
 
+/// What a request body is, for its `Content-Type`.
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    Json,
+    /// A bulk body, gzip-compressed or not.
+    Ndjson {
+        gzip: bool,
+    },
+}
+
 struct Node {
     /// The URL without user info, as shown in logs and errors.
     host: String,
+    /// The REST API version asked of this node, learnt from its `GET /`.
+    compat: Compat,
     backend: Backend,
     down_until: Mutex<Option<Instant>>,
 }
@@ -131,13 +143,12 @@ impl EsClient {
         Ok(())
     }
 
-    /// `GET /`: the version the cluster reports.
+    /// `GET /`: the version the cluster reports. The node that answered asks for it from then on
+    /// (`compatible-with=9` on a 9.x node, 8 otherwise), each node for itself, since nodes of both
+    /// majors answer side by side while a cluster is upgraded.
     pub async fn info(&self) -> Result<ServerInfo, SendError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static(JSON));
-        let (status, body, host) = self
-            .send(Method::Get, "/", headers, None, INFO_TIMEOUT)
-            .await?;
+        let (status, body, node) = self.send(Method::Get, "/", None, INFO_TIMEOUT).await?;
+        let host = node.host.clone();
         if !(200..300).contains(&status) {
             return Err(SendError::Status { host, status });
         }
@@ -147,10 +158,13 @@ impl EsClient {
                 reason: format!("GET / is not JSON: {e}"),
             })?;
         match value.pointer("/version/number").and_then(|v| v.as_str()) {
-            Some(version) => Ok(ServerInfo {
-                version: version.to_owned(),
-                host,
-            }),
+            Some(version) => {
+                node.compat.learn(version);
+                Ok(ServerInfo {
+                    version: version.to_owned(),
+                    host,
+                })
+            }
             None => Err(SendError::Other {
                 host,
                 reason: "GET / has no version.number".to_owned(),
@@ -160,22 +174,15 @@ impl EsClient {
 
     /// `POST /_bulk`; any HTTP status comes back as a reply, for the caller to classify.
     pub async fn bulk(&self, request: &BulkRequest, timeout: Duration) -> Result<Reply, SendError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(NDJSON));
-        headers.insert(ACCEPT, HeaderValue::from_static(JSON));
-        if request.gzip {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        }
-        let (status, body, host) = self
-            .send(
-                Method::Post,
-                BULK_PATH,
-                headers,
-                Some(request.body.clone()),
-                timeout,
-            )
+        let body = (request.body.clone(), Body::Ndjson { gzip: request.gzip });
+        let (status, body, node) = self
+            .send(Method::Post, BULK_PATH, Some(body), timeout)
             .await?;
-        Ok(Reply { status, body, host })
+        Ok(Reply {
+            status,
+            body,
+            host: node.host.clone(),
+        })
     }
 
     /// A JSON API call (`GET`, `PUT`, `HEAD`, …) other than a bulk: `path` is already percent-encoded.
@@ -186,15 +193,13 @@ impl EsClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<Reply, SendError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static(JSON));
-        if body.is_some() {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
-        }
-        let (status, body, host) = self
-            .send(method, path, headers, body.map(Bytes::from), timeout)
-            .await?;
-        Ok(Reply { status, body, host })
+        let body = body.map(|b| (Bytes::from(b), Body::Json));
+        let (status, body, node) = self.send(method, path, body, timeout).await?;
+        Ok(Reply {
+            status,
+            body,
+            host: node.host.clone(),
+        })
     }
 
     /// Tries the live hosts in round-robin order, moving on only when nothing was sent (connection
@@ -203,19 +208,25 @@ impl EsClient {
         &self,
         method: Method,
         path: &str,
-        headers: HeaderMap,
-        body: Option<Bytes>,
+        body: Option<(Bytes, Body)>,
         timeout: Duration,
-    ) -> Result<(u16, Bytes, String), SendError> {
+    ) -> Result<(u16, Bytes, &Node), SendError> {
         let mut last = None;
         for node in self.candidates() {
+            let headers = node.headers(body.as_ref().map(|(_, kind)| *kind));
             match node
-                .send(method, path, headers.clone(), body.clone(), timeout)
+                .send(
+                    method,
+                    path,
+                    headers,
+                    body.as_ref().map(|(b, _)| b.clone()),
+                    timeout,
+                )
                 .await
             {
                 Ok((status, body)) => {
                     node.mark(None);
-                    return Ok((status, body, node.host.clone()));
+                    return Ok((status, body, node));
                 }
                 Err(error) => {
                     node.mark(Some(Instant::now() + DOWN_FOR));
@@ -327,6 +338,7 @@ impl Node {
         };
         Ok(Node {
             host,
+            compat: Compat::default(),
             backend,
             down_until: Mutex::new(None),
         })
@@ -375,6 +387,26 @@ impl Node {
                 Ok((status, bytes))
             }
         }
+    }
+
+    /// `Accept` always, `Content-Type` (and `Content-Encoding`) with a body, in the version this
+    /// node answers.
+    fn headers(&self, body: Option<Body>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, self.compat.json());
+        match body {
+            None => {}
+            Some(Body::Json) => {
+                headers.insert(CONTENT_TYPE, self.compat.json());
+            }
+            Some(Body::Ndjson { gzip }) => {
+                headers.insert(CONTENT_TYPE, self.compat.ndjson());
+                if gzip {
+                    headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                }
+            }
+        }
+        headers
     }
 
     fn is_up(&self, now: Instant) -> bool {

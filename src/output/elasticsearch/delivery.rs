@@ -47,6 +47,13 @@ pub struct Deliverer {
 }
 
 impl Deliverer {
+    /// Waits before the next attempt, telling `/status` how long.
+    async fn back_off(&self, backoff: &mut Backoff) {
+        let delay = backoff.next_delay();
+        self.telemetry.backing_off(delay);
+        tokio::time::sleep(delay).await;
+    }
+
     /// Returns once every item of `request` was acknowledged or dead-lettered (and the dead letters
     /// are on disk).
     pub async fn deliver(&self, request: BulkRequest, seed: u64) {
@@ -59,6 +66,7 @@ impl Deliverer {
             }
             DeliveryStats::add(&self.stats.requests, 1);
             let sent = std::time::Instant::now();
+            self.telemetry.bulk_sent();
             let reply = match self.client.bulk(&request, self.timeout).await {
                 Ok(reply) => {
                     self.telemetry.bulk_answered(reply.status, sent.elapsed());
@@ -69,7 +77,7 @@ impl Deliverer {
                     DeliveryStats::add(&self.stats.failed_requests, 1);
                     tracing::warn!(%error, "bulk request failed; retrying");
                     self.retry(&mut work, request);
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    self.back_off(&mut backoff).await;
                     continue;
                 }
             };
@@ -105,7 +113,7 @@ impl Deliverer {
                         tracing::warn!(status = reply.status, host = %reply.host, "bulk request rejected; retrying");
                     }
                     self.retry(&mut work, request);
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    self.back_off(&mut backoff).await;
                     continue;
                 }
             }
@@ -116,15 +124,17 @@ impl Deliverer {
                     // Which items landed is unknown: sending all again duplicates at worst.
                     tracing::warn!(%error, "unreadable bulk response; sending the request again");
                     self.retry(&mut work, request);
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    self.back_off(&mut backoff).await;
                     continue;
                 }
             };
             let mut retry = Vec::new();
             let mut acked = 0;
+            let mut duplicates = 0;
             for (i, outcome) in outcomes.into_iter().enumerate() {
                 match outcome {
                     ItemOutcome::Acked => acked += 1,
+                    ItemOutcome::Duplicate => duplicates += 1,
                     ItemOutcome::Retry { .. } => retry.push(i),
                     ItemOutcome::DeadLetter {
                         status,
@@ -138,10 +148,11 @@ impl Deliverer {
                 }
             }
             self.telemetry.events_shipped(acked);
+            self.telemetry.events_deduplicated(duplicates);
             if !retry.is_empty() {
                 DeliveryStats::add(&self.stats.retried_items, retry.len() as u64);
                 self.retry(&mut work, request.subset(&retry, self.compression_level));
-                tokio::time::sleep(backoff.next_delay()).await;
+                self.back_off(&mut backoff).await;
             } else {
                 backoff.reset();
             }

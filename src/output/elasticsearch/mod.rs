@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod client;
 pub mod dead_letter;
 pub mod delivery;
+pub mod doc_id;
 pub mod index;
 mod output;
 pub mod request;

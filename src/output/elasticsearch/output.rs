@@ -115,7 +115,10 @@ impl EsOutput {
             compression_level: es.compression_level,
             start,
         };
-        let builder = BulkBuilder::new(pattern, action, encoder.clone());
+        let mut builder = BulkBuilder::new(pattern, action, encoder.clone());
+        if es.deduplicate {
+            builder = builder.deduplicated();
+        }
         Ok(EsOutput {
             batcher: Batcher::start(builder, encoder, deliverer, config),
             _probe: probe,

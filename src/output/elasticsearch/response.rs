@@ -50,6 +50,10 @@ pub fn classify_status(status: u16) -> RequestOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemOutcome {
     Acked,
+    /// A `create` refused because a document with its `_id` exists: with IDs derived from the line
+    /// (`output.elasticsearch.deduplicate`), that document is this line, indexed by an earlier attempt
+    /// (before a crash, or a request whose answer was lost). Delivered.
+    Duplicate,
     /// Elasticsearch could not take it now (429, 503, any 5xx); send it again.
     Retry {
         status: u16,
@@ -183,6 +187,11 @@ impl<'de> Deserialize<'de> for Item {
 }
 
 impl Item {
+    fn is_version_conflict(&self) -> bool {
+        let (error_type, _) = error_text(self.body.error.as_deref(), self.body.status);
+        error_type == "version_conflict_engine_exception"
+    }
+
     fn outcome(self) -> ItemOutcome {
         let status = self.body.status;
         match status {
@@ -191,7 +200,9 @@ impl Item {
             // from the line, a resend carries the same ID, so the existing document is this one,
             // indexed by an earlier attempt whose response was lost: it is delivered, and
             // dead-lettering it would report a loss that did not happen.
-            409 if matches!(self.action, Action::Create) => ItemOutcome::Acked,
+            409 if matches!(self.action, Action::Create) && self.is_version_conflict() => {
+                ItemOutcome::Duplicate
+            }
             429 | 500..=599 => {
                 let (error_type, reason) = error_text(self.body.error.as_deref(), status);
                 let reason = if reason.is_empty() {

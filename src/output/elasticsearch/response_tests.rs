@@ -43,9 +43,17 @@ fn conflicts_on_create_are_delivered_but_not_on_index() {
         {"index": {"status": 200, "result": "noop"}},
         {"create": {"status": 503, "error": {"type": "unavailable_shards_exception"}}},
         {"index": {"status": 500, "error": "plain text from a proxy"}},
+        // A 409 of another kind is not a duplicate.
+        {"create": {"status": 409, "error": {"type": "resource_already_exists_exception",
+            "reason": "index [x] already exists"}}},
     ]});
-    let outcomes = parse_bulk_response(body.to_string().as_bytes(), 5).unwrap();
-    assert_eq!(outcomes[0], ItemOutcome::Acked);
+    let outcomes = parse_bulk_response(body.to_string().as_bytes(), 6).unwrap();
+    assert_eq!(outcomes[0], ItemOutcome::Duplicate);
+    assert!(matches!(
+        &outcomes[5],
+        ItemOutcome::DeadLetter { status: 409, error_type, .. }
+            if error_type == "resource_already_exists_exception"
+    ));
     assert!(matches!(
         &outcomes[1],
         ItemOutcome::DeadLetter { status: 409, error_type, .. }

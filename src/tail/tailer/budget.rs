@@ -124,6 +124,9 @@ impl Tailer {
             // No descriptor free: try again at the next poll.
             self.ready.remove(&key);
         }
+        if let Some(tailed) = self.files.get(&key) {
+            tailed.mark.limited(!opened);
+        }
         opened
     }
 }

@@ -58,7 +58,13 @@ impl Tailer {
             if tailed.continues.is_some() {
                 self.hand_over(key, sink);
             }
-            if let Admit::Later(until) = sink.admit(key, Instant::now()) {
+            let admitted = sink.admit(key, Instant::now());
+            if let Some(tailed) = self.files.get(&key) {
+                tailed
+                    .mark
+                    .waiting_for_metadata(matches!(admitted, Admit::Later(_)));
+            }
+            if let Admit::Later(until) | Admit::Ahead(until) = admitted {
                 self.held.insert(key, until);
                 continue;
             }
@@ -67,7 +73,8 @@ impl Tailer {
             if closed && !self.reopen(key, sink) {
                 continue;
             }
-            more |= self.read_one(key, sink);
+            let turn = sink.turn_bytes(key);
+            more |= self.read_turn(key, turn, sink);
         }
         more
     }
@@ -92,8 +99,13 @@ impl Tailer {
 
     /// Reads one open file up to its budget; returns whether it has more.
     pub(super) fn read_one(&mut self, key: FileKey, sink: &mut impl LineSink) -> bool {
-        let chunk = self.config.read_chunk;
-        let budget = self.config.file_budget;
+        self.read_turn(key, None, sink)
+    }
+
+    /// Reads one open file up to its budget, or `turn` bytes when less (what the gate allows).
+    fn read_turn(&mut self, key: FileKey, turn: Option<usize>, sink: &mut impl LineSink) -> bool {
+        let budget = turn.map_or(self.config.file_budget, |t| t.min(self.config.file_budget));
+        let chunk = self.config.read_chunk.min(budget.max(1));
         let Some(tailed) = self.files.get_mut(&key) else {
             return false;
         };
@@ -125,6 +137,7 @@ impl Tailer {
             }
             Ok(ReadStatus::Eof) => {
                 tailed.reached_eof = true;
+                tailed.mark.reached_end();
                 self.at_eof(key, now, sink)
             }
             Err(error) => {

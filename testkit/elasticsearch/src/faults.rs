@@ -29,6 +29,12 @@ pub struct FaultConfig {
     /// Every request is held this long and then its connection closed without an answer, the way a
     /// load balancer's idle timeout ends a request the cluster is too slow to answer.
     pub request_timeout: Option<Duration>,
+    /// `GET /_cluster/health` reports this status (`red`, say) instead of the one computed.
+    pub health: Option<String>,
+    /// The cluster takes request bodies (decompressed, as it indexes them) at this many bytes per
+    /// second, all connections together: a request is answered once its share of that rate has passed,
+    /// as a cluster whose indexing is the bottleneck does.
+    pub bytes_per_second: Option<u64>,
 }
 
 /// The live fault settings of one server.
@@ -36,6 +42,8 @@ pub struct Faults {
     config: Mutex<FaultConfig>,
     rng: Mutex<u64>,
     changed: watch::Sender<u64>,
+    /// When the throttled cluster is free to take the next body.
+    free_at: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Faults {
@@ -44,6 +52,7 @@ impl Faults {
             config: Mutex::new(FaultConfig::default()),
             rng: Mutex::new(seed),
             changed: watch::channel(0).0,
+            free_at: Mutex::new(None),
         }
     }
 
@@ -91,6 +100,22 @@ impl Faults {
     pub fn set_down(&self, down: bool) {
         self.set(|c| c.down = down);
     }
+    pub fn set_bytes_per_second(&self, rate: Option<u64>) {
+        self.set(|c| c.bytes_per_second = rate);
+    }
+
+    /// When a body of `len` bytes arriving now is taken, under `bytes_per_second`: bodies queue behind
+    /// each other, whatever connection they came on.
+    pub(super) fn taken_at(&self, len: usize) -> Option<tokio::time::Instant> {
+        let rate = lock(&self.config).bytes_per_second?.max(1);
+        let now = tokio::time::Instant::now();
+        let mut free_at = lock(&self.free_at);
+        let start = free_at.filter(|at| *at > now).unwrap_or(now);
+        let done = start + Duration::from_secs_f64(len as f64 / rate as f64);
+        *free_at = Some(done);
+        Some(done)
+    }
+
     pub fn set_request_timeout(&self, timeout: Option<Duration>) {
         self.set(|c| c.request_timeout = timeout);
     }

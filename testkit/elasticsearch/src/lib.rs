@@ -1,6 +1,7 @@
-//! An Elasticsearch 8 stand-in for end-to-end tests of the output: it answers over real HTTP and is as
-//! strict as a real cluster about what it accepts, so a shipper that passes against it does not meet
-//! its first 400 in production.
+//! An Elasticsearch 8 stand-in (or 9, or 7.17: `EsOptions::version`) for end-to-end tests of the
+//! output: it answers over real HTTP and is as strict as a real cluster about what it accepts, so a
+//! shipper that passes against it does not meet its first 400 in production. A node of each major
+//! takes the REST API versions that major takes (`compat.rs`).
 //!
 //! Use it as a dev-dependency (`testkit_elasticsearch`): `EsServer::start()` serves on 127.0.0.1 until
 //! dropped.
@@ -13,7 +14,8 @@
 //! - `PUT|POST|GET|HEAD|DELETE /_index_template/{name}`, `GET /_index_template`;
 //! - `GET|HEAD /_alias[/{name}]`, `/{index}/_alias[/{name}]`, `PUT|DELETE /{index}/_alias/{name}`,
 //!   `POST /_aliases`;
-//! - `PUT|GET|DELETE /_data_stream/{name}`, `GET /_data_stream`.
+//! - `PUT|GET|DELETE /_data_stream/{name}`, `GET /_data_stream`;
+//! - `GET /_cluster/health[/{index}]`, `GET|POST /_security/user/_has_privileges`.
 //!
 //! Everything else gets the answers a real node gives to a path it has no handler for
 //! (400 `no handler found…`) or to a wrong method (405).
@@ -33,6 +35,8 @@
 mod aliases;
 mod auth;
 mod bulk;
+mod cluster_health;
+mod compat;
 mod data_streams;
 mod date_math;
 mod dates;
@@ -58,6 +62,7 @@ mod patterns;
 mod request_body;
 mod route_params;
 mod routes;
+mod security;
 mod server;
 mod setting_rules;
 mod settings;
@@ -70,6 +75,7 @@ mod tls;
 mod units;
 
 pub use faults::{FaultConfig, Faults};
+pub use security::Grants;
 pub use server::EsServer;
 pub use tls::{Issued, TestCa, TlsIdentity};
 
@@ -95,6 +101,9 @@ pub struct EsOptions {
     pub seed: u64,
     /// Serve HTTPS with this identity instead of plain HTTP.
     pub tls: Option<TlsIdentity>,
+    /// What the authenticated user's roles grant (`_has_privileges` answers from it); `None`: a
+    /// superuser, as ECK's `elastic`.
+    pub grants: Option<Grants>,
 }
 
 impl Default for EsOptions {
@@ -107,6 +116,7 @@ impl Default for EsOptions {
             max_content_length: 100 * 1024 * 1024,
             seed: 0x5eed,
             tls: None,
+            grants: None,
         }
     }
 }
@@ -139,6 +149,8 @@ pub struct RequestRecord {
     /// For bulk requests that got an answer with items: how many.
     pub items: Option<usize>,
     pub elapsed: Option<Duration>,
+    /// When the answer was made (wall clock, to compare with the documents' `@timestamp`).
+    pub answered_at: Option<std::time::SystemTime>,
 }
 
 /// A snapshot of every request received so far, in arrival order.

@@ -9,10 +9,11 @@ use hyper::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 use hyper::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+use super::compat;
 use super::errors::{flat, rejected_execution, EsError};
 use super::route_params::{params_of, GLOBAL_PARAMS};
 use super::server::{lock, Shared};
-use super::{aliases, auth, bulk, explain, filter_path, items};
+use super::{aliases, auth, bulk, cluster_health, explain, filter_path, items, security};
 
 pub type Answer = Response<Full<Bytes>>;
 
@@ -26,6 +27,8 @@ fn status_of(error: &EsError) -> u16 {
         | "resource_not_found_exception"
         | "index_template_missing_exception"
         | "aliases_not_found_exception" => 404,
+        // Outside authentication (a 401), only a node with security off answers this: 500.
+        "security_exception" => 500,
         _ => 400,
     }
 }
@@ -53,6 +56,10 @@ pub(super) enum Route {
     Aliases,
     /// `/_data_stream[/{name}]`.
     DataStream(Option<String>),
+    /// `/_security/user/_has_privileges`.
+    HasPrivileges,
+    /// `/_cluster/health[/{index}]`.
+    ClusterHealth,
 }
 
 fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
@@ -94,6 +101,12 @@ fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
         ),
         [a] if a == "_aliases" => (Route::Aliases, &["POST"]),
         [d] if d == "_data_stream" => (Route::DataStream(None), &["GET"]),
+        [s, u, h] if s == "_security" && u == "user" && h == "_has_privileges" => {
+            (Route::HasPrivileges, &["GET", "POST"])
+        }
+        [c, h, ..] if c == "_cluster" && h == "health" && segments.len() <= 3 => {
+            (Route::ClusterHealth, &["GET"])
+        }
         [d, name] if d == "_data_stream" => {
             (Route::DataStream(one(name)), &["GET", "PUT", "DELETE"])
         }
@@ -175,6 +188,14 @@ impl Context<'_> {
                 return (400, Reply::Json(error.body(400)));
             }
         }
+        if let Err(error) = compat::check(
+            &self.shared.options.version,
+            self.header(ACCEPT),
+            self.header(CONTENT_TYPE),
+            !body.is_empty(),
+        ) {
+            return (400, Reply::Json(error.body(400)));
+        }
         if !body.is_empty() && !self.content_type_ok() {
             let message = match self.header(CONTENT_TYPE) {
                 None => "Content-Type header is missing".to_string(),
@@ -204,6 +225,14 @@ impl Context<'_> {
                 aliases::update(&mut store, body).map(|v| (200, v))
             }
             Route::DataStream(name) => self.data_stream(name.as_deref()),
+            Route::HasPrivileges => {
+                security::has_privileges(&self.shared.options, body).map(|v| (200, v))
+            }
+            Route::ClusterHealth => {
+                let store = lock(&self.shared.store);
+                let forced = self.shared.faults.get().health;
+                Ok((200, cluster_health::health(&store, forced.as_deref())))
+            }
         };
         match answer {
             Ok((status, value)) => (status, Reply::Json(value)),
@@ -226,9 +255,8 @@ impl Context<'_> {
         match media.as_str() {
             "application/json" | "application/x-ndjson" => true,
             "application/vnd.elasticsearch+json" | "application/vnd.elasticsearch+x-ndjson" => {
-                params
-                    .iter()
-                    .any(|p| p == "compatible-with=8" || p == "compatible-with=7")
+                // Which versions this node takes is `compat::check`'s to say.
+                params.iter().any(|p| p.starts_with("compatible-with="))
             }
             _ => false,
         }
@@ -237,9 +265,11 @@ impl Context<'_> {
     /// What `GET /` says; a 7.x version is answered with a 7.17 node's Lucene and compatibility
     /// versions.
     fn info(&self) -> Value {
-        let seven = self.shared.options.version.starts_with("7.");
-        let (lucene, wire, index) = if seven {
+        let version = &self.shared.options.version;
+        let (lucene, wire, index) = if version.starts_with("7.") {
             ("8.11.3", "6.8.0", "6.0.0-beta1")
+        } else if version.starts_with("9.") {
+            ("10.2.2", "8.19.0", "8.0.0")
         } else {
             ("9.11.1", "7.17.0", "7.0.0")
         };
@@ -295,14 +325,11 @@ impl Context<'_> {
     /// Builds the answer: the product header on everything, `filter_path` applied, the versioned
     /// media type echoed to clients that asked for it.
     pub fn finish(&self, status: u16, reply: Reply) -> Answer {
-        let versioned = [self.header(ACCEPT), self.header(CONTENT_TYPE)]
-            .into_iter()
-            .flatten()
-            .any(|v| v.contains("compatible-with"));
-        let content_type = if versioned {
-            "application/vnd.elasticsearch+json;compatible-with=8"
-        } else {
-            "application/json"
+        let versioned =
+            compat::asked(self.header(ACCEPT)).or_else(|| compat::asked(self.header(CONTENT_TYPE)));
+        let content_type = match versioned {
+            Some(v) => format!("application/vnd.elasticsearch+json;compatible-with={v}"),
+            None => "application/json".to_owned(),
         };
         let mut builder = Response::builder()
             .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))

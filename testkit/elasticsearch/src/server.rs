@@ -275,6 +275,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answe
         body: Vec::new(),
         items: None,
         elapsed: None,
+        answered_at: None,
     };
     let slot = {
         let mut log = lock(&shared.log);
@@ -326,6 +327,11 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answe
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
+    if let Ok(body) = &body {
+        if let Some(taken) = shared.faults.taken_at(body.len()) {
+            tokio::time::sleep_until(taken).await;
+        }
+    }
 
     let mut context = Context {
         shared: &shared,
@@ -354,6 +360,7 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Answe
         log[slot].status = Some(status);
         log[slot].items = items;
         log[slot].elapsed = Some(started.elapsed());
+        log[slot].answered_at = Some(std::time::SystemTime::now());
     }
     Ok(answer)
 }

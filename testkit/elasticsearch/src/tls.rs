@@ -63,6 +63,25 @@ impl TestCa {
         }
     }
 
+    /// A server identity for `localhost` and 127.0.0.1 that expired on 2021-01-01: what a client
+    /// meets when a certificate was not renewed.
+    pub fn expired_server_identity(&self) -> TlsIdentity {
+        let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+        let mut params = CertificateParams::new(names).expect("leaf params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "loglynk expired test");
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        let key = KeyPair::generate().expect("leaf key");
+        let cert = params.signed_by(&key, &self.issuer).expect("signed leaf");
+        TlsIdentity {
+            cert_chain: cert.pem(),
+            key: key.serialize_pem(),
+            client_ca: None,
+        }
+    }
+
     /// A server identity for `localhost` and 127.0.0.1, signed by this CA.
     pub fn server_identity(&self) -> TlsIdentity {
         self.identity_for(&["localhost", "127.0.0.1"])

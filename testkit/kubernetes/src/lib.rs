@@ -6,8 +6,9 @@
 //! Use it as a dev-dependency (`testkit_kubernetes`): `KubeServer::start(…)` serves on 127.0.0.1 until
 //! dropped, and `write_kubeconfig` points a client at it.
 //!
-//! What it serves (GET only, like a read-only RBAC role): `/version`, `/api`, `/api/v1/pods`,
-//! `/api/v1/namespaces/{ns}/pods[/{name}]`, `/api/v1/namespaces[/{name}]`, `/api/v1/nodes[/{name}]`.
+//! What it serves (GET, like a read-only RBAC role): `/version`, `/api`, `/api/v1/pods`,
+//! `/api/v1/namespaces/{ns}/pods[/{name}]`, `/api/v1/namespaces[/{name}]`, `/api/v1/nodes[/{name}]`;
+//! and one POST, `SelfSubjectAccessReview`s, answered from the RBAC rules a test sets.
 //! Lists and watches of pods, namespaces and nodes honour `watch`, `resourceVersion`,
 //! `resourceVersionMatch`, `limit`, `continue`, `fieldSelector`, `labelSelector`, `timeoutSeconds`
 //! and `allowWatchBookmarks`.
@@ -16,6 +17,7 @@
 //! memory and only `KubeFaults::expire_before` compacts it; label selectors are equality-based only
 //! (`k=v`, `k==v`, `k!=v`, `k`, `!k`); there is no `sendInitialEvents` streaming list.
 
+mod access;
 mod body;
 mod faults;
 mod fixtures;
@@ -25,6 +27,7 @@ mod server;
 mod store;
 mod watch;
 
+pub use access::Rule;
 pub use faults::KubeFaults;
 pub use fixtures::{fixture, fixtures_dir, seeded, PODS};
 pub use server::KubeServer;

@@ -145,18 +145,22 @@ fn route(path: &str) -> Option<Route> {
     Some(route)
 }
 
+/// The one endpoint that takes a body (`access.rs`); the server routes it before `dispatch`.
+pub const ACCESS_REVIEWS: &str = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+
+/// Authentication comes before routing: a wrong token gets 401 on any path.
+pub fn authenticate<B>(shared: &Arc<Shared>, request: &Request<B>) -> Option<Answer> {
+    let token = shared.options.token.as_ref()?;
+    let sent = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    (sent != Some(token.as_str()))
+        .then(|| respond(401, &status(401, "Unauthorized", "Unauthorized", None)))
+}
+
 pub fn dispatch<B>(shared: &Arc<Shared>, request: &Request<B>) -> Answer {
-    if let Some(token) = &shared.options.token {
-        let sent = request
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        // Authentication comes before routing: a wrong token gets 401 on any path.
-        if sent != Some(token.as_str()) {
-            return respond(401, &status(401, "Unauthorized", "Unauthorized", None));
-        }
-    }
     let Some(route) = route(request.uri().path()) else {
         let message = "the server could not find the requested resource";
         return respond(404, &status(404, "NotFound", message, Some(json!({}))));

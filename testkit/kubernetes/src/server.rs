@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::access::{self, Rule};
 use super::faults::lock;
 use super::http_server::{self, ServerThread};
 use super::routes::{self, Answer};
@@ -34,6 +35,8 @@ pub(super) struct Shared {
     pub(super) written: watch::Sender<u64>,
     pub(super) shutdown: watch::Receiver<bool>,
     log: Mutex<Vec<RequestRecord>>,
+    /// The caller's RBAC rules for access reviews; `None`: allowed everything.
+    pub(super) rules: Mutex<Option<Vec<Rule>>>,
 }
 
 impl KubeServer {
@@ -46,6 +49,7 @@ impl KubeServer {
             written: watch::channel(0).0,
             shutdown: shutdown_rx.clone(),
             log: Mutex::new(Vec::new()),
+            rules: Mutex::new(None),
             options,
         });
         let for_thread = shared.clone();
@@ -139,6 +143,12 @@ impl KubeServer {
         lock(&self.shared.store).rv
     }
 
+    /// The RBAC rules the caller is bound to, for `SelfSubjectAccessReview`s; `None` (the default):
+    /// allowed everything, as a kubeconfig's cluster admin.
+    pub fn set_rules(&self, rules: Option<Vec<Rule>>) {
+        *lock(&self.shared.rules) = rules;
+    }
+
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.shared.log).clone()
@@ -168,7 +178,7 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream) {
     let for_service = shared.clone();
     let service = hyper::service::service_fn(move |request| {
         let shared = for_service.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&shared, request)) }
+        async move { Ok::<_, std::convert::Infallible>(handle(&shared, request).await) }
     });
     let serve =
         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
@@ -181,11 +191,15 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream) {
     }
 }
 
-fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> Answer {
+async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> Answer {
     let method = request.method().to_string();
     let path = request.uri().path().to_string();
     let query = request.uri().query().map(str::to_string);
-    let answer = routes::dispatch(shared, &request);
+    let answer = match routes::authenticate(shared, &request) {
+        Some(refused) => refused,
+        None if path == routes::ACCESS_REVIEWS => review(shared, request).await,
+        None => routes::dispatch(shared, &request),
+    };
     lock(&shared.log).push(RequestRecord {
         method,
         path,
@@ -193,4 +207,26 @@ fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> Answer {
         status: answer.status().as_u16(),
     });
     answer
+}
+
+/// Access reviews are the one endpoint with a request body.
+async fn review(shared: &Arc<Shared>, request: Request<Incoming>) -> Answer {
+    use http_body_util::BodyExt;
+    if request.method() != hyper::Method::POST {
+        let message = "the server does not allow this method on the requested resource";
+        let body = routes::status(405, "MethodNotAllowed", message, Some(json!({})));
+        return routes::respond(405, &body);
+    }
+    let body = match request.into_body().collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return routes::respond(
+                400,
+                &routes::status(400, "BadRequest", "unreadable body", None),
+            )
+        }
+    };
+    let rules = lock(&shared.rules).clone();
+    let (code, answer) = access::review(rules.as_deref(), &body);
+    routes::respond(code, &answer)
 }

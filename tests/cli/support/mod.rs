@@ -5,10 +5,12 @@ mod gzip;
 mod processes;
 mod seqs;
 mod servers;
+mod terminal;
 mod trees;
 
 pub use gzip::*;
 pub use processes::*;
 pub use seqs::*;
 pub use servers::*;
+pub use terminal::*;
 pub use trees::*;

@@ -65,3 +65,22 @@ pub fn pod_for(
         serde_json::json!(format!("containerd://{}", container.id));
     pod
 }
+
+/// A server process the test started (Prometheus, Alertmanager), killed when the test ends however
+/// it ends.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A loopback port free now, for a server that takes its address as a flag.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

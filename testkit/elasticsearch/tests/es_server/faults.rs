@@ -61,6 +61,44 @@ fn request_and_item_faults() {
 }
 
 #[test]
+fn a_throttled_cluster_takes_bodies_at_its_rate_across_connections() {
+    let server = EsServer::start();
+    let doc = format!(
+        "{{\"index\":{{\"_index\":\"f\"}}}}\n{{\"m\":\"{}\"}}\n",
+        "x".repeat(4000)
+    );
+    let body = doc.repeat(25); // about 100 kB
+    server.faults().set_bytes_per_second(Some(500_000));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (addr, body) = (server.addr(), body.clone());
+            std::thread::spawn(move || {
+                let headers = [("Content-Type", "application/x-ndjson")];
+                let timeout = Duration::from_secs(10);
+                send(addr, "POST", "/_bulk", &headers, body.as_bytes(), timeout)
+                    .unwrap()
+                    .status
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), 200);
+    }
+    // 400 kB at 500 kB/s, whichever connection each came on.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(780), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    server.faults().set_bytes_per_second(None);
+    let started = Instant::now();
+    assert_eq!(bulk(&server, &body).status, 200);
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let log = server.requests();
+    let answered: Vec<_> = log.bulk().iter().map(|r| r.answered_at).collect();
+    assert!(answered.iter().all(Option::is_some), "{answered:?}");
+}
+
+#[test]
 fn connection_faults() {
     let server = EsServer::start();
     let quick = Duration::from_millis(300);

@@ -7,6 +7,7 @@ mod bulk;
 mod client;
 mod faults;
 mod rules;
+mod security;
 mod setup;
 mod setup_documents;
 mod setup_explain;

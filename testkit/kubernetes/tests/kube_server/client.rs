@@ -166,3 +166,28 @@ impl Watch {
         let _ = self.reader.get_ref().set_read_timeout(Some(timeout));
     }
 }
+
+/// A POST with a JSON body, as a client creating an object sends it.
+pub fn post(addr: SocketAddr, path: &str, body: &Value) -> Reply {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let body = body.to_string();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("write head");
+    stream.write_all(body.as_bytes()).expect("write body");
+    let mut reader = BufReader::new(stream);
+    let (status, headers) = read_head(&mut reader).expect("answer");
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).expect("body");
+    Reply {
+        status,
+        headers,
+        body: bytes,
+    }
+}

@@ -3,6 +3,7 @@
 
 use testkit_kubernetes as kubernetes;
 
+mod access;
 mod client;
 mod odd_input;
 mod watches;

@@ -1,0 +1,166 @@
+//! What asks the running pipeline to stop or to make way for another: SIGTERM (through [`Control`]),
+//! and the reload requests of SIGHUP and of the configuration file's watch.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::discover::Changes;
+use crate::telemetry::ReloadRequest;
+
+/// How the running pipeline is stopped: for good (SIGTERM) or to start the next one (a reload). The
+/// reading side of each pipeline listens on its own [`Changes`]; this knows the current one.
+#[derive(Debug)]
+pub(super) struct Control {
+    current: Mutex<Arc<Changes>>,
+    stopping: AtomicBool,
+    shutdown_timeout: Mutex<Duration>,
+}
+
+impl Control {
+    pub fn new(shutdown_timeout: Duration) -> Control {
+        Control {
+            current: Mutex::new(Arc::default()),
+            stopping: AtomicBool::new(false),
+            shutdown_timeout: Mutex::new(shutdown_timeout),
+        }
+    }
+
+    /// The next pipeline reads with `changes`; already stopped when the agent is stopping.
+    pub fn begin(&self, changes: &Arc<Changes>) {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        *current = Arc::clone(changes);
+        if self.stopping.load(Ordering::SeqCst) {
+            changes.shutdown();
+        }
+    }
+
+    /// SIGTERM: the current pipeline finishes, and no other starts.
+    pub fn stop(&self) {
+        let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        self.stopping.store(true, Ordering::SeqCst);
+        current.shutdown();
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        *self
+            .shutdown_timeout
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn set_shutdown_timeout(&self, timeout: Duration) {
+        *self
+            .shutdown_timeout
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = timeout;
+    }
+}
+
+/// SIGHUP asks for a reload, as in Filebeat's peers and most daemons. The handler is installed when
+/// this is called (so SIGHUP never takes its default action, ending the agent); the returned future
+/// forwards the signals.
+pub(super) fn reload_on_hangup(
+    reloads: mpsc::Sender<ReloadRequest>,
+) -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let hangup = signal(SignalKind::hangup());
+    async move {
+        let Ok(mut hangup) = hangup else {
+            tracing::warn!(
+                "cannot listen for SIGHUP; the configuration is reloaded on file changes only"
+            );
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            let request = ReloadRequest {
+                cause: "SIGHUP",
+                reply: None,
+            };
+            if reloads.send(request).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// How long the file must be quiet before it is read: an editor writes in several steps, and kubelet
+/// swaps a ConfigMap's files in three.
+const SETTLE: Duration = Duration::from_millis(300);
+/// Checked this often even without an event: a watch can miss a change (a directory replaced whole).
+const POLL: Duration = Duration::from_secs(10);
+
+/// Asks for a reload whenever the content of `file` changes. The file's directory is watched rather
+/// than the file: a ConfigMap mount replaces the file by swapping the `..data` symlink beside it, which
+/// a watch on the file itself would not see.
+pub(super) fn watch_file(
+    file: PathBuf,
+    reloads: mpsc::Sender<ReloadRequest>,
+) -> impl std::future::Future<Output = ()> {
+    use notify::{RecursiveMode, Watcher as _};
+    let (events, mut events_rx) = mpsc::channel::<()>(1);
+    let watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+        let _ = events.try_send(());
+    });
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let watcher = watcher.and_then(|mut w| w.watch(&dir, RecursiveMode::NonRecursive).map(|()| w));
+    let mut last = std::fs::read(&file).ok();
+    async move {
+        let _watcher = match watcher {
+            Ok(w) => Some(w),
+            Err(error) => {
+                tracing::warn!(dir = %dir.display(), %error,
+                    "cannot watch the configuration's directory; it is checked every 10s");
+                None
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = events_rx.recv() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+            tokio::time::sleep(SETTLE).await;
+            while events_rx.try_recv().is_ok() {}
+            let now = std::fs::read(&file).ok();
+            if now == last {
+                continue;
+            }
+            last = now;
+            tracing::info!(file = %file.display(), "the configuration file changed");
+            let request = ReloadRequest {
+                cause: "file",
+                reply: None,
+            };
+            if reloads.send(request).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_reaches_the_pipeline_that_starts_after_it() {
+        let control = Control::new(Duration::from_secs(1));
+        let first = Arc::new(Changes::default());
+        control.begin(&first);
+        control.stop();
+        assert!(first.wait(Duration::ZERO).shutdown);
+        let next = Arc::new(Changes::default());
+        control.begin(&next);
+        assert!(next.wait(Duration::ZERO).shutdown);
+    }
+}
