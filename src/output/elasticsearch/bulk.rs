@@ -3,8 +3,6 @@
 //! The builder is kept for the life of the output so its buffers, sized by the largest request so far,
 //! are reused rather than grown again for every request.
 
-use bytes::Bytes;
-
 use crate::event::{Encoder, Event};
 
 use super::action_line::ActionLines;
@@ -79,25 +77,12 @@ impl BulkBuilder {
     /// The request for everything pushed since the last `finish`, gzip-compressed at
     /// `compression_level` (0: not compressed). The builder is empty afterwards.
     pub fn finish(&mut self, compression_level: u32) -> BulkRequest {
-        if compression_level == 0 {
-            let (body, items) = self.take();
-            return BulkRequest::new(body, items, 0);
-        }
-        // Compressed out of the buffer rather than handed over, so the builder keeps its grown buffer
-        // for the next request.
+        // Compressed (or copied) out of the buffer rather than handed over, so the builder keeps its
+        // grown buffer for the next request.
         let items = std::mem::take(&mut self.items);
         let request = BulkRequest::from_slice(&self.body, items, compression_level);
         self.body.clear();
         request
-    }
-
-    /// The uncompressed body and items pushed since the last `finish` or `take`. The buffer is handed
-    /// over, not copied: a copy of a full request was the largest memmove of an uncompressed run. The
-    /// next one starts at the size of this one, so a steady stream of full requests does not regrow.
-    pub fn take(&mut self) -> (Bytes, Vec<ItemSpan>) {
-        let next = Vec::with_capacity(self.body.len());
-        let body = std::mem::replace(&mut self.body, next);
-        (Bytes::from(body), std::mem::take(&mut self.items))
     }
 }
 
