@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::elasticsearch::EsServer;
 use crate::support::{
-    loglynk, metrics_address, sample, seq_of, wait_until, write_steadily, Budget, Container,
-    KubeTree, Running,
+    http_request, loglynk, metrics_address, sample, seq_of, wait_until, write_steadily, Budget,
+    Container, KubeTree, Running,
 };
 
 /// A ConfigMap as kubelet mounts it: `loglynk.yml -> ..data/loglynk.yml`, `..data -> ..<version>`.
@@ -127,26 +127,8 @@ fn all_there(servers: &[&EsServer], want: &[Range<u64>]) -> bool {
         .all(|n| seen.contains_key(&n))
 }
 
-/// One HTTP/1.1 request without a body: the status and the body.
-fn http(address: &str, method: &str, path: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a header");
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap();
-    (status, body.to_owned())
-}
-
 fn reloads(address: &str, result: &str) -> f64 {
-    let (_, metrics) = http(address, "GET", "/metrics");
+    let (_, metrics) = http_request(address, "GET", "/metrics");
     sample(
         &metrics,
         &format!("loglynk_config_reloads_total{{result=\"{result}\"}}"),
@@ -200,7 +182,11 @@ fn paths_processors_output_and_log_level_reload_while_lines_are_written() {
         !indexed(&[&server]).contains_key(&1_000_000),
         "web is not in paths yet"
     );
-    assert_eq!(http(&address, "POST", "/reload").0, 404, "off by default");
+    assert_eq!(
+        http_request(&address, "POST", "/reload").0,
+        404,
+        "off by default"
+    );
 
     // Paths: a ConfigMap update, and SIGHUP (which used to end the agent with 129).
     let glob = PathBuf::from(tree.glob());
@@ -322,17 +308,17 @@ fn an_invalid_configuration_is_refused_and_the_running_one_stays() {
         "the running configuration ships on; stderr:\n{}",
         running.stderr_so_far()
     );
-    let (status, body) = http(&address, "POST", "/reload");
+    let (status, body) = http_request(&address, "POST", "/reload");
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("shutdown_timeuot"), "{body}");
-    assert_eq!(http(&address, "GET", "/reload").0, 405);
+    assert_eq!(http_request(&address, "GET", "/reload").0, 405);
 
     // Fixed, with a setting that cannot change live: applied, and that one named and kept.
     let moved = valid
         .replacen("registry_flush: 100ms", "registry_flush: 200ms", 1)
         .replacen("port: 0", "port: 1", 1);
     replace(&file, &moved);
-    let (status, body) = http(&address, "POST", "/reload");
+    let (status, body) = http_request(&address, "POST", "/reload");
     assert_eq!(status, 200, "{body}");
     assert!(
         wait_until(budget.left(), || reloads(&address, "success") >= 1.0),
@@ -351,7 +337,11 @@ fn an_invalid_configuration_is_refused_and_the_running_one_stays() {
             .any(|l| l.contains("cannot change without a restart") && l.contains("http")),
         "the kept setting is named; stderr:\n{stderr}"
     );
-    assert_eq!(http(&address, "GET", "/healthz").0, 200, "the port is kept");
+    assert_eq!(
+        http_request(&address, "GET", "/healthz").0,
+        200,
+        "the port is kept"
+    );
     let stopped = running.stop("TERM", Duration::from_secs(20));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     assert_exactly_once(&indexed(&[&server]), &[0..300], &stopped.stderr);

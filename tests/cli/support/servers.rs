@@ -7,14 +7,19 @@ use super::Container;
 
 /// `GET path` over plain HTTP/1.1: the status code and the body.
 pub fn http_get(address: &str, path: &str) -> (u16, String) {
+    http_request(address, "GET", path)
+}
+
+/// One HTTP/1.1 request without a body (`POST /reload`, a `GET`): the status code and the body.
+pub fn http_request(address: &str, method: &str, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).expect("connect");
     stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = String::new();
