@@ -19,6 +19,13 @@ fn pod(name: &str) -> Pod {
 /// What a container's events carry, as JSON: `{"kubernetes":…,"container":…}`, from the document the
 /// encoder writes for an event of a file known by its container name alone.
 fn doc(meta: &PodMetadata, container: &str) -> Value {
+    let mut doc = encoded(meta, container);
+    let container = doc.get_mut("container").map_or(json!({}), Value::take);
+    json!({"kubernetes": doc["kubernetes"].take(), "container": container})
+}
+
+/// The whole document the encoder writes for an event of `container`, known by its name alone.
+fn encoded(meta: &PodMetadata, container: &str) -> Value {
     let origin = Origin::with_kubernetes(
         "/x.log".into(),
         PathMetadata::default(),
@@ -31,9 +38,7 @@ fn doc(meta: &PodMetadata, container: &str) -> Value {
     let event = Event::new(origin, Timestamp::from_nanos(0), Text::from("x"), 0);
     let mut out = Vec::new();
     encoder.encode(&event, &mut out);
-    let mut doc: Value = serde_json::from_slice(&out).unwrap();
-    let container = doc.get_mut("container").map_or(json!({}), Value::take);
-    json!({"kubernetes": doc["kubernetes"].take(), "container": container})
+    serde_json::from_slice(&out).unwrap()
 }
 
 fn meta(pod_name: &str, ns: Option<&str>, options: &MetadataOptions) -> PodMetadata {
@@ -348,19 +353,7 @@ fn a_pod_with_only_its_identity() {
 
 /// `service.*` and `orchestrator.*` of a container's events, from the whole document.
 fn derived(meta: &PodMetadata, container: &str) -> Value {
-    let origin = Origin::with_kubernetes(
-        "/x.log".into(),
-        PathMetadata::default(),
-        meta.for_container(container).unwrap(),
-    );
-    let encoder = Encoder::new(&StaticFields {
-        host: None,
-        agent: json!({}),
-    });
-    let event = Event::new(origin, Timestamp::from_nanos(0), Text::from("x"), 0);
-    let mut out = Vec::new();
-    encoder.encode(&event, &mut out);
-    let doc: Value = serde_json::from_slice(&out).unwrap();
+    let doc = encoded(meta, container);
     json!({"service": doc["service"], "orchestrator": doc["orchestrator"]})
 }
 
