@@ -4,11 +4,13 @@
 //! blocking calls, and one thread that reads each ready file in turn, up to a byte budget, keeps the
 //! work per wake-up bounded and fair without a task per file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
+
+mod gate;
 
 use super::checkpoints::BatchCheckpoints;
 use super::files::{record, resume_of};
@@ -17,15 +19,14 @@ use super::reading::FinishError;
 pub use crate::batch::Batch;
 use crate::config::deadline;
 use crate::discover::{Changes, DirWatcher, Globs, NothingMatched, ScanDelta};
-use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
+use crate::enrich::kube::KubeEnricher;
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
 use crate::parse::{LineParser, MultilineRules};
 use crate::registry::{lock, register_batch, Entry, SharedTracker};
-use crate::tail::{
-    Admit, FileEvent, FileKey, Line, LineSink, OpenedFile, ReadGate, Tailer, TailerConfig,
-};
+use crate::tail::{FileEvent, FileKey, Line, LineSink, OpenedFile, Tailer, TailerConfig};
 use crate::telemetry::Telemetry;
+use gate::Enrichment;
 
 /// A batch is sent when it holds this many events, or when the reader has nothing more to read now.
 const BATCH_EVENTS: usize = 1024;
@@ -54,13 +55,9 @@ pub struct SourceConfig {
     pub kube: Option<KubeEnricher>,
     pub telemetry: Arc<Telemetry>,
     /// Bytes of one file read and not yet acknowledged beyond which it is not read further (see
-    /// [`ParsingSink::admit`]); `None`: no bound per file (no acknowledgements without a registry).
+    /// the read gate in `gate.rs`); `None`: no bound per file (no acknowledgements without a registry).
     pub read_ahead: Option<u64>,
 }
-
-/// How soon a file held at its read-ahead is asked again: acknowledgements are not signalled to the
-/// reading thread, so it looks again this often while a file is held.
-const READ_AHEAD_RECHECK: Duration = Duration::from_millis(20);
 
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
 /// Without follow, no file matched at all is an error: there is nothing to wait for. What it read is
@@ -95,13 +92,7 @@ pub fn run_source(
         multiline: config.multiline,
         now: Instant::now(),
         closed: false,
-        kube: config.kube.map(|enricher| Enrichment {
-            enricher,
-            files: HashMap::new(),
-            waiting: HashSet::new(),
-            excluded: HashSet::new(),
-            ahead: HashSet::new(),
-        }),
+        kube: config.kube.map(Enrichment::new),
         telemetry: Arc::clone(&config.telemetry),
         read_ahead: config.read_ahead,
         handed: HashMap::new(),
@@ -241,22 +232,6 @@ struct ParsingSink {
     handed: HashMap<FileKey, u64>,
 }
 
-/// Kubernetes API metadata for the files being read.
-struct Enrichment {
-    enricher: KubeEnricher,
-    files: HashMap<FileKey, FileMetadata>,
-    /// Files held for their pod's metadata.
-    waiting: HashSet<FileKey>,
-    /// Files left unread because their container's hints say `enabled: false`.
-    excluded: HashSet<FileKey>,
-    /// Files held for their read-ahead: like `waiting`, they keep `tail --no-follow` going.
-    ahead: HashSet<FileKey>,
-}
-
-/// An excluded file is asked about again this often (and whenever it grows), so a hint removed or
-/// changed takes effect soon after the watch delivers it.
-const EXCLUDED_RECHECK: Duration = Duration::from_secs(1);
-
 impl ParsingSink {
     fn send(&mut self) {
         if self.batch.is_empty() || self.closed {
@@ -363,91 +338,7 @@ impl LineSink for ParsingSink {
     }
 }
 
-/// A file whose pod is not cached yet waits (up to `metadata_wait`) before its lines are read, so they
-/// ship with the pod's metadata; other files are read meanwhile. Once the pod is known, the file's
-/// events carry its metadata.
-///
-/// A container whose hints say `co.elastic.logs/enabled: false` is not read: its file is held, and
-/// asked about again as it grows and every second, so removing the hint resumes it where reading
-/// stopped.
-///
-/// Fair reading: a file whose lines read and not yet acknowledged reach `read_ahead` is not read further
-/// until some are acknowledged. The output's queue is first come, first served, so a container that
-/// wrote a backlog would otherwise fill it and every other container's lines would wait behind the
-/// backlog; bounded per file, the queue holds a little of every busy file, and the backlog waits in its
-/// file. The output stays busy as long as `read_ahead` covers the requests it keeps in flight.
-impl ReadGate for ParsingSink {
-    fn admit(&mut self, key: FileKey, now: Instant) -> Admit {
-        if self
-            .unacknowledged(key)
-            .is_some_and(|(bytes, limit, in_flight)| in_flight && bytes >= limit)
-        {
-            if let Some(kube) = &mut self.kube {
-                kube.ahead.insert(key);
-            }
-            return Admit::Ahead(now + READ_AHEAD_RECHECK);
-        }
-        let (Some(kube), Some(parser)) = (self.kube.as_mut(), self.parsers.get_mut(&key)) else {
-            return Admit::Now;
-        };
-        kube.ahead.remove(&key);
-        let file = kube.files.entry(key).or_default();
-        let decision = kube.enricher.check(file, parser.origin(), now);
-        for reason in kube.enricher.take_hint_errors() {
-            self.telemetry.hint_invalid(reason);
-        }
-        match decision {
-            Decision::Proceed(Some(origin)) => parser.set_origin(origin),
-            Decision::Proceed(None) => {}
-            Decision::Hold(until) => {
-                kube.waiting.insert(key);
-                return Admit::Later(until);
-            }
-        }
-        kube.waiting.remove(&key);
-        let origin = parser.origin();
-        if origin.hints().is_some_and(|h| !h.enabled) {
-            if kube.excluded.insert(key) {
-                self.telemetry.file_excluded("hint");
-                tracing::info!(path = %origin.path, "not read: its container's hints say enabled: false");
-            }
-            return Admit::Later(now + EXCLUDED_RECHECK);
-        }
-        if kube.excluded.remove(&key) {
-            tracing::info!(path = %origin.path, "read again: its container's hints no longer exclude it");
-        }
-        Admit::Now
-    }
-
-    /// A turn reads no further than the read-ahead left.
-    fn turn_bytes(&self, key: FileKey) -> Option<usize> {
-        let (bytes, limit, _) = self.unacknowledged(key)?;
-        let left = if bytes >= limit { limit } else { limit - bytes };
-        usize::try_from(left).ok()
-    }
-}
-
 impl ParsingSink {
-    /// Every file the gate holds is held because a hint excludes it.
-    fn holds_only_excluded(&self) -> bool {
-        self.kube
-            .as_ref()
-            .is_some_and(|k| k.waiting.is_empty() && k.ahead.is_empty() && !k.excluded.is_empty())
-    }
-}
-
-impl ParsingSink {
-    /// Bytes of `key` read and not yet acknowledged, the read-ahead, and whether batches are in flight
-    /// (with none, nothing could free the file, whatever the offsets say). `None` when unbounded.
-    fn unacknowledged(&self, key: FileKey) -> Option<(u64, u64, bool)> {
-        let (limit, tracker) = (self.read_ahead?, self.tracker.as_ref()?);
-        let tracker = lock(tracker);
-        let acked = tracker.offset(key);
-        let handed = self.handed.get(&key).copied().or(acked)?;
-        let bytes = handed.saturating_sub(acked.unwrap_or(handed));
-        Some((bytes, limit, tracker.in_flight() > 0))
-    }
-
     fn opened(&mut self, key: FileKey, file: &OpenedFile) {
         self.telemetry.file_opened(&file.path);
         let origin = Origin::new(
