@@ -222,10 +222,10 @@ impl Parts {
         // Progress on a terminal's stderr while work is long; cleared when dropped.
         let progress = match &mode {
             Mode::Tail(tail) if !tail.follow => {
-                ProgressLine::start(telemetry.file_gauges(), Work::Backlog)
+                ProgressLine::start(Arc::clone(&telemetry), Work::Backlog)
             }
             Mode::Tail(_) => None,
-            Mode::Run => ProgressLine::start(telemetry.file_gauges(), Work::CatchingUp),
+            Mode::Run => ProgressLine::start(Arc::clone(&telemetry), Work::CatchingUp),
         };
         loop {
             let options = match &mode {

@@ -37,6 +37,7 @@ use super::reader::FileReader;
 use super::{FileEvent, FileIdentity, FileKey, Fingerprint, LineSink, OpenedFile, Resume};
 use crate::config::StartAt;
 use crate::discover::DirWatcher;
+use crate::telemetry::{TailedFiles, Telemetry};
 
 #[derive(Debug, Error)]
 #[error("cannot open {path}: {cause}")]
@@ -132,9 +133,9 @@ impl Tailer {
         }
     }
 
-    /// Publishes what is read of each file to `progress`, for /metrics. Set before the first `sync`.
-    pub fn report_to(&mut self, progress: Arc<Progress>) {
-        self.progress = progress;
+    /// Publishes what is read of each file to `telemetry`, for /metrics and /status.
+    pub fn report_to(&mut self, telemetry: &Telemetry) {
+        telemetry.watch_files(Arc::clone(&self.progress) as Arc<dyn TailedFiles>);
     }
 
     /// Starts tailing a discovered file.

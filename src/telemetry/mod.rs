@@ -15,6 +15,7 @@ mod metrics;
 mod progress_line;
 mod reading;
 mod registry;
+mod sources;
 mod status;
 
 pub use elasticsearch::DeliveryCounts;
@@ -25,4 +26,7 @@ pub use logging::{init_logging, set_log_level, LogFormat};
 pub use metrics::Metrics;
 pub use progress_line::{ProgressLine, Work};
 pub use reading::ReadCounts;
+pub use sources::{
+    CacheStatus, FileNow, FileState, FilesNow, PodCacheHealth, TailedFiles, UnsavedEvents,
+};
 pub use status::status;

@@ -6,8 +6,6 @@ use std::fmt::Display;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::registry::{RegistryError, SaveFailed, SaveReport};
-
 use super::instruments::guard;
 use super::Telemetry;
 
@@ -94,19 +92,5 @@ impl Telemetry {
         guard(&self.registry_failing)
             .as_ref()
             .map(|failing| failing.error.clone())
-    }
-}
-
-impl SaveReport for Telemetry {
-    fn saved(&self, took: Duration) {
-        self.registry_saved(took);
-    }
-
-    fn failed(&self, took: Duration, error: &RegistryError, unsaved: u64) {
-        self.registry_save_failed(took, error, unsaved);
-    }
-
-    fn last_failed(&self, took: Duration, failed: &SaveFailed) {
-        self.registry_last_save_failed(took, &failed.path, &failed.source, failed.unsaved, failed);
     }
 }

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -24,6 +24,7 @@ use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
 use super::{trim_pod, MetadataOptions};
+use crate::telemetry::{CacheStatus, PodCacheHealth};
 use health::Health;
 use index::PodIndex;
 use node::fetch_node;
@@ -66,25 +67,6 @@ impl PodCacheConfig {
             metadata: MetadataOptions::default(),
         }
     }
-}
-
-/// The cache's health, for the agent's own monitoring.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CacheStatus {
-    /// The first list of pods (and namespaces) completed.
-    pub ready: bool,
-    /// When the API server last answered a watch or list.
-    pub last_success: Option<SystemTime>,
-    /// Watch errors since start, every retry counted.
-    pub errors: u64,
-    pub last_error: Option<String>,
-    /// How long the current outage has lasted; `None` when the watch is healthy.
-    pub failing_for: Option<Duration>,
-    /// Failing for at least `stale_after`: lookups answer from the last state seen.
-    pub stale: bool,
-    pub pods: usize,
-    pub recently_deleted: usize,
-    pub namespaces: usize,
 }
 
 struct Shared {
@@ -278,6 +260,12 @@ impl PodCache {
             recently_deleted,
             namespaces: self.shared.namespaces.as_ref().map_or(0, Store::len),
         }
+    }
+}
+
+impl PodCacheHealth for PodCache {
+    fn status(&self) -> CacheStatus {
+        PodCache::status(self)
     }
 }
 

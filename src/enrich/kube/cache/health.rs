@@ -1,5 +1,5 @@
 //! Watch health: one warning per outage (not one per retry), one info line on recovery, and the
-//! numbers [`super::CacheStatus`] reports.
+//! numbers [`crate::telemetry::CacheStatus`] reports.
 
 use std::fmt::Display;
 use std::sync::Mutex;
