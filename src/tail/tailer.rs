@@ -37,7 +37,7 @@ use super::reader::FileReader;
 use super::{FileEvent, FileIdentity, FileKey, Fingerprint, LineSink, OpenedFile, Resume};
 use crate::config::StartAt;
 use crate::discover::DirWatcher;
-use crate::telemetry::{TailedFiles, Telemetry};
+use crate::telemetry::{self, TailedFiles, Telemetry};
 
 #[derive(Debug, Error)]
 #[error("cannot open {path}: {cause}")]
@@ -182,8 +182,7 @@ impl Tailer {
         };
         let offset = match self.take_known(identity, &file) {
             Some(known) if known.offset > meta.len() => {
-                tracing::warn!(path = %path.display(), offset = known.offset, size = meta.len(),
-                    "file truncated while loglynk was not running; reading it from the start");
+                telemetry::file_truncated_while_down(path, known.offset, meta.len());
                 0
             }
             Some(known) => known.offset,
@@ -306,7 +305,7 @@ impl Tailer {
             }
         }
         for error in errors {
-            tracing::warn!(%error, "file skipped; retried at the next scan");
+            telemetry::file_skipped(&error);
         }
     }
 

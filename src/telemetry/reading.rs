@@ -49,7 +49,7 @@ impl Telemetry {
     /// A matched file could not be opened.
     pub fn file_failed(&self, error: &dyn Display) {
         add(&self.read.files_failed, 1);
-        tracing::warn!(%error, "file skipped; retried at the next scan");
+        super::file_skipped(error);
     }
 
     /// A discovered name resolved outside the log roots and is not read.
