@@ -24,7 +24,7 @@ use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
 use super::{trim_pod, MetadataOptions};
-use crate::telemetry::{CacheStatus, PodCacheHealth};
+use crate::telemetry::{self, CacheStatus, PodCacheHealth};
 use health::Health;
 use index::PodIndex;
 use node::fetch_node;
@@ -349,12 +349,10 @@ async fn maintain(client: Client, shared: Arc<Shared>, probe_interval: Duration)
             .purge(Instant::now(), shared.cleanup_timeout);
         let health = shared.health.snapshot();
         if health.stale && !was_stale {
-            tracing::warn!(
-                failing_secs = health.failing_for.map_or(0.0, |d| d.as_secs_f64()),
-                errors = health.errors,
-                last_error = health.last_error.as_deref().unwrap_or(""),
-                "Kubernetes metadata cache is stale: events get the last known pod metadata until the \
-                 API server answers again"
+            telemetry::kube_cache_stale(
+                health.failing_for,
+                health.errors,
+                health.last_error.as_deref(),
             );
         }
         was_stale = health.stale;

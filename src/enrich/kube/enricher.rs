@@ -11,7 +11,7 @@ use super::cache::PodCache;
 use super::PodMetadata;
 use crate::config::deadline;
 use crate::event::{Flags, Origin, PathMetadata};
-use crate::telemetry::Telemetry;
+use crate::telemetry::{self, Telemetry};
 
 /// While a file waits for its pod, it is asked about again this often, so lines ship soon after the
 /// watch delivers the pod rather than at the end of the wait.
@@ -130,12 +130,11 @@ impl KubeEnricher {
                 self.reported_hints.clear();
             }
             self.reported_hints.insert(key);
-            tracing::warn!(
-                pod = %metadata.name,
-                namespace = %metadata.namespace,
-                annotation = %error.annotation,
-                reason = error.reason,
-                "hint ignored for this pod; its other hints apply"
+            telemetry::hint_ignored(
+                &metadata.name,
+                &metadata.namespace,
+                &error.annotation,
+                error.reason,
             );
             self.hint_errors.push(error.reason);
         }
