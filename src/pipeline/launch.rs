@@ -26,7 +26,7 @@ use crate::output::file::FileOutputError;
 use crate::output::OutputError;
 use crate::registry::RegistryError;
 use crate::telemetry::{
-    init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, ReloadRequest,
+    self, init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, ReloadRequest,
     Telemetry, Work,
 };
 
@@ -294,9 +294,7 @@ impl Parts {
             let drained = match tokio::time::timeout(wait, &mut pipeline).await {
                 Ok(done) => done,
                 Err(_) => {
-                    tracing::warn!(shutdown_timeout = ?wait,
-                        "in-flight events were not delivered within shutdown_timeout; they are \
-                         abandoned and their lines sent again under the new configuration");
+                    telemetry::reload_drain_timed_out(wait);
                     abandon.notify_one();
                     pipeline.await
                 }
@@ -360,10 +358,7 @@ fn drive<T: Send + 'static>(
             .and_then(Result::ok)
     });
     if result.is_none() {
-        tracing::warn!(
-            ?shutdown_timeout,
-            "shutdown timed out; exiting with events in flight"
-        );
+        telemetry::shutdown_timed_out(shutdown_timeout);
         runtime.shutdown_background();
     }
     result
@@ -382,14 +377,14 @@ fn shutdown_on_signal(control: Arc<Control>) -> impl Future<Output = ()> {
     );
     async move {
         let (Ok(mut term), Ok(mut int)) = streams else {
-            tracing::warn!("cannot listen for signals; stop with SIGKILL");
+            telemetry::signals_unavailable();
             return std::future::pending().await;
         };
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
-        tracing::info!("signal received; finishing");
+        telemetry::signal_received();
         control.stop();
     }
 }

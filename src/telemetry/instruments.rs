@@ -3,9 +3,10 @@
 //! `/metrics`, `/status`, `/readyz`, the finishing log line of `tail` and `run`, and the tests read them.
 //! The loss ledger is the only count of events.
 //!
-//! The events themselves are grouped by concern beside this file: `reading` (files and lines),
-//! `elasticsearch` (bulk requests, dead letters, the cluster), `registry` (saving offsets), `lifecycle`
-//! (the line that sums up a run).
+//! The events themselves are grouped by concern beside this file: `reading` (files and lines), `files`
+//! (the tailer's and discovery's), `kube` (the pod cache's), `elasticsearch` (bulk requests, dead
+//! letters, the cluster), `registry` (saving offsets), `lifecycle` (signals, the shutdown timeout, the
+//! line that sums up a run).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};

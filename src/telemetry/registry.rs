@@ -94,3 +94,13 @@ impl Telemetry {
             .map(|failing| failing.error.clone())
     }
 }
+
+/// The registry on disk could not be read and is kept aside as `kept_as`: files are read as if new.
+pub fn registry_corrupt(registry: &Path, kept_as: &Path, reason: &str) {
+    tracing::error!(
+        registry = %registry.display(),
+        kept_as = %kept_as.display(),
+        reason,
+        "the registry was corrupt and is kept aside; files are read as if new (start_at)"
+    );
+}
