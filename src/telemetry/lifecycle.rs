@@ -40,10 +40,24 @@ pub fn reload_drain_timed_out(shutdown_timeout: Duration) {
          lines sent again under the new configuration");
 }
 
-/// The drain after a signal took longer than `shutdown_timeout`.
-pub fn shutdown_timed_out(shutdown_timeout: Duration) {
+impl Telemetry {
+    /// What was in flight at a signal was not delivered within `shutdown_timeout`: the output's
+    /// batches are abandoned unacknowledged, and the registry is written with what was acknowledged.
+    pub fn shutdown_timed_out(&self, shutdown_timeout: Duration) {
+        tracing::warn!(
+            ?shutdown_timeout,
+            unacknowledged = self.counts().in_flight(),
+            "shutdown_timeout expired with events not acknowledged; they are abandoned and read again \
+             at the next start, and the registry is written with what was acknowledged"
+        );
+    }
+}
+
+/// Abandoning the output and writing the registry took longer than `within` too (a write blocked for
+/// good): the process exits without its last registry write.
+pub fn shutdown_abandon_timed_out(within: Duration) {
     tracing::warn!(
-        ?shutdown_timeout,
-        "shutdown timed out; exiting with events in flight"
+        ?within,
+        "shutdown timed out; exiting with events in flight and without a last registry write"
     );
 }
