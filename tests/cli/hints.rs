@@ -16,7 +16,7 @@ use crate::support::{
 const TOKEN: &str = "hints-t0ken";
 
 /// Appends one CRI line per message.
-fn write(container: &Container, messages: &[&str]) {
+pub(crate) fn write(container: &Container, messages: &[&str]) {
     use std::io::Write;
     let text: String = messages
         .iter()
@@ -27,7 +27,7 @@ fn write(container: &Container, messages: &[&str]) {
         .unwrap();
 }
 
-fn kube_args(server: &KubeServer, dir: &Path) -> Vec<String> {
+pub(crate) fn kube_args(server: &KubeServer, dir: &Path) -> Vec<String> {
     let kubeconfig = dir.join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
     vec![
@@ -38,7 +38,7 @@ fn kube_args(server: &KubeServer, dir: &Path) -> Vec<String> {
     ]
 }
 
-fn cluster(shop_annotations: Value) -> KubeServer {
+pub(crate) fn cluster(shop_annotations: Value) -> KubeServer {
     let server = KubeServer::start(KubeOptions::with_token(TOKEN));
     let mut shop = fixture("namespace-shop.json");
     shop["metadata"]["annotations"] = shop_annotations;
@@ -56,14 +56,14 @@ fn annotated(container: &Container, ns: &str, pod: &str, name: &str, notes: Valu
     pod
 }
 
-fn messages(es: &EsServer) -> Vec<(String, Value)> {
+pub(crate) fn messages(es: &EsServer) -> Vec<(String, Value)> {
     es.all_documents()
         .into_iter()
         .map(|(_, doc)| (doc["message"].as_str().unwrap_or("").to_owned(), doc))
         .collect()
 }
 
-fn shipped(es: &EsServer, message: &str) -> bool {
+pub(crate) fn shipped(es: &EsServer, message: &str) -> bool {
     messages(es).iter().any(|(m, _)| m == message)
 }
 
