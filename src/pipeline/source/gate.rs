@@ -3,6 +3,7 @@
 //! acknowledgements.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use super::ParsingSink;
 use crate::config::{selected, PodSelector};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::event::Origin;
+use crate::parse::MultilinePlan;
 use crate::registry::lock;
 use crate::tail::{Admit, FileKey, ReadGate};
 
@@ -139,15 +141,27 @@ impl ReadGate for ParsingSink {
                 self.telemetry.hint_invalid(reason);
             }
             match decision {
-                Decision::Proceed(Some(origin)) => parser.set_origin(origin),
+                Decision::Proceed(Some(origin)) => {
+                    let multiline = |o: &Origin| o.hints().and_then(|h| h.multiline.clone());
+                    let replan = multiline(parser.origin()) != multiline(&origin);
+                    parser.set_origin(origin);
+                    if replan {
+                        self.replan_multiline(key);
+                    }
+                }
                 Decision::Proceed(None) => {}
                 Decision::Hold(until) => {
                     kube.waiting.insert(key);
                     return Admit::Later(until);
                 }
             }
-            kube.waiting.remove(&key);
+            if let Some(kube) = self.kube.as_mut() {
+                kube.waiting.remove(&key);
+            }
         }
+        let Some(parser) = self.parsers.get(&key) else {
+            return Admit::Now;
+        };
         let origin = parser.origin();
         let enricher = self.kube.as_ref().map(|k| &k.enricher);
         let excluded = if self
@@ -186,6 +200,21 @@ impl ReadGate for ParsingSink {
 }
 
 impl ParsingSink {
+    /// The file's multiline hints changed (or came with its pod's metadata): its lines are joined as
+    /// they say from now on, or as the configuration says once they are gone. A group the old
+    /// settings left open ships first.
+    fn replan_multiline(&mut self, key: FileKey) {
+        let Some(parser) = self.parsers.get(&key) else {
+            return;
+        };
+        let origin = parser.origin();
+        let plan = match origin.hints().and_then(|h| h.multiline.as_deref()) {
+            Some(settings) => MultilinePlan::new(settings, self.max_line_bytes as u64),
+            None => self.multiline.for_path(Path::new(&origin.path)),
+        };
+        self.with_parser(key, |p, out| p.set_multiline(plan, out));
+    }
+
     /// Every file the gate holds is held because it is excluded.
     pub(super) fn holds_only_excluded(&self) -> bool {
         !self.held.excluded.is_empty()
