@@ -24,6 +24,7 @@ mod multiline;
 mod overrides;
 mod ranges;
 mod secret;
+mod selector;
 mod size;
 mod tree;
 mod validate;
@@ -40,6 +41,7 @@ pub use file_output::*;
 pub use model::*;
 pub use multiline::*;
 pub use secret::Secret;
+pub use selector::{name_matches, selected, LabelSelector, PodSelector};
 pub use validate::TYPED_TOP_LEVEL_FIELDS;
 
 /// Shown in errors when there is no config file.
