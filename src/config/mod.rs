@@ -25,6 +25,7 @@ mod overrides;
 mod ranges;
 mod secret;
 mod size;
+mod storage;
 mod tree;
 mod validate;
 
@@ -40,6 +41,7 @@ pub use file_output::*;
 pub use model::*;
 pub use multiline::*;
 pub use secret::Secret;
+pub use storage::*;
 pub use validate::TYPED_TOP_LEVEL_FIELDS;
 
 /// Shown in errors when there is no config file.
