@@ -52,6 +52,7 @@ mod ilm;
 mod ilm_actions;
 mod ilm_policy;
 mod ilm_rules;
+mod index_mode;
 mod index_name;
 mod indices;
 mod items;

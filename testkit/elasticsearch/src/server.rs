@@ -46,8 +46,11 @@ impl EsServer {
         let (listener, addr) = http_server::bind();
         let shared = Arc::new(Shared {
             faults: Faults::new(options.seed),
+            store: Mutex::new(Store {
+                version: options.version.clone(),
+                ..Store::default()
+            }),
             options,
-            store: Mutex::new(Store::default()),
             log: Mutex::new(Vec::new()),
             cluster_uuid: new_id(22),
         });

@@ -100,6 +100,8 @@ impl Index {
 
 #[derive(Debug, Default)]
 pub struct Store {
+    /// The node's version (`EsOptions::version`): what it takes depends on it.
+    pub version: String,
     pub indices: BTreeMap<String, Index>,
     pub policies: BTreeMap<String, Policy>,
     pub templates: BTreeMap<String, Template>,

@@ -229,7 +229,7 @@ pub fn put(store: &mut Store, name: &str, body: &[u8], create: bool) -> Result<V
         return Err(iae(format!("index template [{name}] already exists")));
     }
     template_checks::check_overlap(store, name, &template)?;
-    template_checks::validate(name, &template)?;
+    template_checks::validate(name, &template, &store.version)?;
     template_checks::compose(store, name, &template).map_err(|cause| {
         iae(format!(
             "composable template [{name}] template after composition is invalid"
