@@ -166,7 +166,8 @@ pub fn template(setup: &Setup, features: Features) -> Value {
         body["data_stream"] = json!({});
         if setup.failure_store {
             // Applied when the data stream is created; an existing one keeps its own options.
-            body["template"]["data_stream_options"] = json!({ "failure_store": { "enabled": true } });
+            body["template"]["data_stream_options"] =
+                json!({ "failure_store": { "enabled": true } });
         }
     }
     body

@@ -66,7 +66,8 @@ pub(super) fn problems(setup: &super::Setup) -> Vec<(String, String)> {
     if setup.failure_store && setup.mode != super::IndexMode::DataStream {
         found.push((
             "setup.failure_store".into(),
-            "needs setup.mode data_stream: Elasticsearch keeps a failure store per data stream".into(),
+            "needs setup.mode data_stream: Elasticsearch keeps a failure store per data stream"
+                .into(),
         ));
     }
     let snapshot = &setup.snapshot;

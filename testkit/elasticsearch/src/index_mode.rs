@@ -111,7 +111,11 @@ fn sort_fields(settings: &Settings) -> Option<Vec<String>> {
 }
 
 /// What the index's mapping must be in its mode. `mappings` is the composed JSON (for `_source`).
-pub fn check_mapping(settings: &Settings, mappings: &Value, mapping: &Mapping) -> Result<(), EsError> {
+pub fn check_mapping(
+    settings: &Settings,
+    mappings: &Value,
+    mapping: &Mapping,
+) -> Result<(), EsError> {
     if let Some(fields) = sort_fields(settings) {
         if let Some(unknown) = fields.iter().find(|f| mapping.field(f).is_none()) {
             return Err(iae(format!("unknown index sort field:[{unknown}]")));
@@ -154,7 +158,9 @@ mod tests {
             reason(check_settings(&logsdb, "8.14.3")),
             "No enum constant org.elasticsearch.index.IndexMode.LOGSDB"
         );
-        assert!(reason(check_settings(&logsdb, "7.17.25")).starts_with("unknown setting [index.mode]"));
+        assert!(
+            reason(check_settings(&logsdb, "7.17.25")).starts_with("unknown setting [index.mode]")
+        );
         let lookup = settings(json!({"index.mode": "lookup"}));
         assert!(check_settings(&lookup, "8.17.0").is_err());
         assert!(check_settings(&lookup, "8.18.0").is_ok());
@@ -184,10 +190,16 @@ mod tests {
     #[test]
     fn logsdb_adds_its_sort_fields_and_refuses_what_it_cannot_sort_or_synthesize() {
         let logsdb = settings(json!({"index.mode": "logsdb"}));
-        let (composed, ok) = parsed(&logsdb, json!({"properties": {"message": {"type": "text"}}}));
+        let (composed, ok) = parsed(
+            &logsdb,
+            json!({"properties": {"message": {"type": "text"}}}),
+        );
         assert!(ok.is_ok());
         assert_eq!(composed["properties"]["@timestamp"]["type"], "date");
-        assert_eq!(composed["properties"]["host"]["properties"]["name"]["type"], "keyword");
+        assert_eq!(
+            composed["properties"]["host"]["properties"]["name"]["type"],
+            "keyword"
+        );
         // A date_nanos @timestamp and a host.name of its own are kept.
         let (composed, ok) = parsed(
             &logsdb,
@@ -196,8 +208,10 @@ mod tests {
         );
         assert!(ok.is_ok());
         assert_eq!(composed["properties"]["@timestamp"]["type"], "date_nanos");
-        let (_, keyword_time) =
-            parsed(&logsdb, json!({"properties": {"@timestamp": {"type": "keyword"}}}));
+        let (_, keyword_time) = parsed(
+            &logsdb,
+            json!({"properties": {"@timestamp": {"type": "keyword"}}}),
+        );
         assert_eq!(
             reason(keyword_time),
             "data stream timestamp field [@timestamp] is of type [keyword], but [date,date_nanos] is expected"

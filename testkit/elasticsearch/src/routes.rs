@@ -25,6 +25,7 @@ fn status_of(error: &EsError) -> u16 {
     match error.kind.as_str() {
         "index_not_found_exception"
         | "resource_not_found_exception"
+        | "repository_missing_exception"
         | "index_template_missing_exception"
         | "aliases_not_found_exception" => 404,
         // Outside authentication (a 401), only a node with security off answers this: 500.
@@ -60,6 +61,10 @@ pub(super) enum Route {
     HasPrivileges,
     /// `/_cluster/health[/{index}]`.
     ClusterHealth,
+    /// `/_snapshot[/{repository}]`.
+    Snapshot(Option<String>),
+    /// `/_slm/policy[/{id}]`.
+    SlmPolicy(Option<String>),
 }
 
 fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
@@ -101,6 +106,15 @@ fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
         ),
         [a] if a == "_aliases" => (Route::Aliases, &["POST"]),
         [d] if d == "_data_stream" => (Route::DataStream(None), &["GET"]),
+        [s] if s == "_snapshot" => (Route::Snapshot(None), &["GET"]),
+        [s, name] if s == "_snapshot" => (
+            Route::Snapshot(one(name)),
+            &["GET", "PUT", "POST", "DELETE"],
+        ),
+        [s, p] if s == "_slm" && p == "policy" => (Route::SlmPolicy(None), &["GET"]),
+        [s, p, id] if s == "_slm" && p == "policy" => {
+            (Route::SlmPolicy(one(id)), &["GET", "PUT", "DELETE"])
+        }
         [s, u, h] if s == "_security" && u == "user" && h == "_has_privileges" => {
             (Route::HasPrivileges, &["GET", "POST"])
         }
@@ -233,6 +247,8 @@ impl Context<'_> {
                 let forced = self.shared.faults.get().health;
                 Ok((200, cluster_health::health(&store, forced.as_deref())))
             }
+            Route::Snapshot(name) => self.snapshot(name.as_deref(), body),
+            Route::SlmPolicy(id) => self.slm_policy(id.as_deref(), body),
         };
         match answer {
             Ok((status, value)) => (status, Reply::Json(value)),

@@ -156,6 +156,25 @@ impl EsServer {
             .collect()
     }
 
+    /// The documents a data stream's failure store kept (`failure_store.rs`), oldest first.
+    pub fn failure_store_documents(&self, stream: &str) -> Vec<Value> {
+        let store = lock(&self.shared.store);
+        let Some(ds) = store.data_streams.get(stream) else {
+            return Vec::new();
+        };
+        ds.failure_indices
+            .iter()
+            .filter_map(|name| store.indices.get(name))
+            .flat_map(|idx| idx.docs().map(|d| d.source.clone()))
+            .collect()
+    }
+
+    /// A snapshot lifecycle policy as `GET /_slm/policy/{id}` shows it under `policy`.
+    pub fn slm_policy(&self, id: &str) -> Option<Value> {
+        let store = lock(&self.shared.store);
+        store.slm_policies.get(id).map(|p| p.policy.clone())
+    }
+
     /// The data streams, sorted, each with its backing indices (oldest first).
     pub fn data_streams(&self) -> Vec<(String, Vec<String>)> {
         let store = lock(&self.shared.store);

@@ -11,6 +11,7 @@ use super::data_streams::DataStream;
 use super::ilm::Policy;
 use super::mapping::Mapping;
 use super::settings::{self, Settings};
+use super::snapshots::SlmPolicy;
 use super::templates::Template;
 
 #[derive(Debug)]
@@ -106,6 +107,9 @@ pub struct Store {
     pub policies: BTreeMap<String, Policy>,
     pub templates: BTreeMap<String, Template>,
     pub data_streams: BTreeMap<String, DataStream>,
+    /// Snapshot repositories, as registered (`{"type": …, "settings": …}`).
+    pub repositories: BTreeMap<String, Value>,
+    pub slm_policies: BTreeMap<String, SlmPolicy>,
 }
 
 impl Store {

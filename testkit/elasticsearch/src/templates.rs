@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::aliases::AliasMeta;
 use super::errors::EsError;
+use super::failure_store;
 use super::patterns::{any_match, simple_match};
 use super::request_body::{self, fields, unknown_field, wrong_type, Body};
 use super::settings::{self, Settings};
@@ -34,6 +35,8 @@ pub struct Template {
     pub has_settings: bool,
     pub mappings: Option<Value>,
     pub aliases: Option<Map<String, Value>>,
+    /// `template.data_stream_options` (8.19, 9.1+), as `failure_store.rs` reads it.
+    pub data_stream_options: Option<Value>,
     /// Other keys kept as sent (`ignore_missing_component_templates`, `deprecated`, `lifecycle`).
     pub extra: Map<String, Value>,
 }
@@ -64,6 +67,9 @@ impl Template {
             }
             if let Some(aliases) = &self.aliases {
                 inner.insert("aliases".into(), Value::Object(aliases.clone()));
+            }
+            if let Some(options) = &self.data_stream_options {
+                inner.insert("data_stream_options".into(), options.clone());
             }
             out.insert("template".into(), Value::Object(inner));
         }
@@ -101,7 +107,7 @@ fn iae(reason: impl Into<String>) -> EsError {
     EsError::new("illegal_argument_exception", reason)
 }
 
-fn parse(body: &Body) -> Result<Template, EsError> {
+fn parse(body: &Body, version: &str) -> Result<Template, EsError> {
     let mut t = Template::default();
     let top = fields(&body.root)
         .ok_or_else(|| wrong_type(body, &body.root, "index_template", "index_template"))?;
@@ -176,6 +182,12 @@ fn parse(body: &Body) -> Result<Template, EsError> {
                         "lifecycle" => {
                             t.extra.insert("lifecycle".into(), ivalue);
                         }
+                        "data_stream_options" if failure_store::available(version) => {
+                            t.data_stream_options =
+                                Some(failure_store::parse_options(body, iv).map_err(|inner| {
+                                    nested(body, value, "index_template", "template", inner)
+                                })?);
+                        }
                         _ => {
                             let inner = unknown_field(body, iv, "template", k);
                             return Err(nested(body, value, "index_template", "template", inner));
@@ -209,7 +221,13 @@ fn nested(
 
 pub fn put(store: &mut Store, name: &str, body: &[u8], create: bool) -> Result<Value, EsError> {
     let body = request_body::required(body)?;
-    let template = parse(&body)?;
+    let template = parse(&body, &store.version)?;
+    if template.data_stream_options.is_some() && template.data_stream.is_none() {
+        return Err(iae(format!(
+            "index template [{name}] specifies data stream options that can only be used in \
+             combination with a data stream"
+        )));
+    }
     if template.priority.is_some_and(|p| p < 0) {
         return Err(EsError::new(
             "action_request_validation_exception",
