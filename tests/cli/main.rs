@@ -34,6 +34,7 @@ mod run;
 mod security;
 mod soak;
 mod status;
+mod storage;
 mod support;
 mod tail_fixtures;
 mod tail_follow;

@@ -205,5 +205,8 @@ fn documents_kept_in_the_failure_store_are_settled_but_not_acknowledged() {
                     "error": {"type": "document_parsing_exception", "reason": "r"}}},
     ]});
     let outcomes = parse_bulk_response(body.to_string().as_bytes(), 1).unwrap();
-    assert!(matches!(outcomes[0], ItemOutcome::DeadLetter { status: 400, .. }));
+    assert!(matches!(
+        outcomes[0],
+        ItemOutcome::DeadLetter { status: 400, .. }
+    ));
 }

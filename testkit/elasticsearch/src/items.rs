@@ -49,7 +49,7 @@ pub fn execute(ops: &[Op], store: &mut Store, faults: &Faults) -> (Vec<Value>, b
 }
 
 /// The item's `_id`, status and error, and the data stream whose mapping refused the document.
-type ItemFailure = (Option<String>, u16, EsError, Option<String>);
+type ItemFailure = (Option<String>, u16, Box<EsError>, Option<String>);
 
 /// Runs one item; `index` starts as the requested name and ends as the one the answer reports (the
 /// concrete index once resolved).
@@ -59,13 +59,13 @@ fn run(
     store: &mut Store,
     faults: &Faults,
 ) -> Result<Value, ItemFailure> {
-    let name =
-        targets::name(index).map_err(|(status, error)| (op.id.clone(), status, error, None))?;
+    let name = targets::name(index)
+        .map_err(|(status, error)| (op.id.clone(), status, Box::new(error), None))?;
     *index = name.clone();
     if op.kind == Kind::Delete {
         let id = op.id.clone().unwrap_or_default();
         let resolved = targets::resolve(store, &name, op.kind)
-            .map_err(|(status, error)| (Some(id.clone()), status, error, None))?;
+            .map_err(|(status, error)| (Some(id.clone()), status, Box::new(error), None))?;
         if let Some(concrete) = &resolved {
             *index = concrete.clone();
         }
@@ -78,7 +78,7 @@ fn run(
             .with("resource.type", json!("index_expression"))
             .with("resource.id", json!(index))
             .on_index(index, "_na_");
-            return Err((Some(id), 404, error, None));
+            return Err((Some(id), 404, Box::new(error), None));
         };
         let (result, status, (version, seq_no)) = match idx.delete(&id) {
             Some(deleted) => ("deleted", 200, deleted),
@@ -89,10 +89,10 @@ fn run(
     let config = faults.get();
     if faults.roll(config.item_fraction_429) {
         let error = rejected_execution("primary operation [shard bulk request]");
-        return Err((op.id.clone(), 429, error, None));
+        return Err((op.id.clone(), 429, Box::new(error), None));
     }
     let id = op.id.clone().unwrap_or_else(|| new_id(20));
-    let fail = |status: u16, error: EsError| Err((Some(id.clone()), status, error, None));
+    let fail = |status: u16, error: EsError| Err((Some(id.clone()), status, Box::new(error), None));
     let concrete = match targets::resolve(store, &name, op.kind) {
         Ok(Some(concrete)) => concrete,
         Ok(None) => name.clone(),
@@ -105,8 +105,9 @@ fn run(
     };
     // A document a data stream's mapping refuses may go to its failure store (`execute`).
     let stream = idx.data_stream.clone().filter(|_| op.kind != Kind::Update);
-    let refuse =
-        |status: u16, error: EsError| Err((Some(id.clone()), status, error, stream.clone()));
+    let refuse = |status: u16, error: EsError| {
+        Err((Some(id.clone()), status, Box::new(error), stream.clone()))
+    };
     let (text, document) = match op.kind {
         Kind::Update => {
             let Some(update) = op.update.as_ref() else {
