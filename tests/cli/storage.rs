@@ -37,6 +37,7 @@ fn bootstrap_uses_logsdb_where_the_cluster_has_it_and_refuses_what_it_lacks() {
         ("8.16.1", None),
         ("8.17.0", Some("logsdb")),
         ("9.1.0", Some("logsdb")),
+        ("9.2.0", Some("logsdb")),
     ] {
         let es = server(version);
         let run = run_bootstrap(&es.url(), &[]);

@@ -10,6 +10,7 @@ use super::indices;
 use super::source::{self, Node};
 use super::store::{new_id, Store};
 use super::targets;
+use super::versions;
 
 /// Runs every item; returns the `items` array and whether any failed.
 pub fn execute(ops: &[Op], store: &mut Store, faults: &Faults) -> (Vec<Value>, bool) {
@@ -42,6 +43,10 @@ pub fn execute(ops: &[Op], store: &mut Store, faults: &Faults) -> (Vec<Value>, b
                     }
                 }
             };
+            let mut body = body;
+            if versions::items_have_type(&store.version) {
+                body["_type"] = json!("_doc");
+            }
             json!({ op.kind.name(): body })
         })
         .collect();

@@ -81,6 +81,7 @@ mod template_checks;
 mod templates;
 mod tls;
 mod units;
+mod versions;
 
 pub use faults::{FaultConfig, Faults};
 pub use security::Grants;

@@ -13,7 +13,7 @@ use super::compat;
 use super::errors::{flat, rejected_execution, EsError};
 use super::route_params::{params_of, GLOBAL_PARAMS};
 use super::server::{lock, Shared};
-use super::{aliases, auth, bulk, cluster_health, explain, filter_path, items, security};
+use super::{aliases, auth, bulk, cluster_health, explain, filter_path, items, security, versions};
 
 pub type Answer = Response<Full<Bytes>>;
 
@@ -278,17 +278,9 @@ impl Context<'_> {
         }
     }
 
-    /// What `GET /` says; a 7.x version is answered with a 7.17 node's Lucene and compatibility
-    /// versions.
+    /// What `GET /` says, with the Lucene and compatibility versions of the version played.
     fn info(&self) -> Value {
-        let version = &self.shared.options.version;
-        let (lucene, wire, index) = if version.starts_with("7.") {
-            ("8.11.3", "6.8.0", "6.0.0-beta1")
-        } else if version.starts_with("9.") {
-            ("10.2.2", "8.19.0", "8.0.0")
-        } else {
-            ("9.11.1", "7.17.0", "7.0.0")
-        };
+        let (lucene, wire, index) = versions::info(&self.shared.options.version);
         json!({
             "name": "es-test-node",
             "cluster_name": "es-test-cluster",

@@ -17,8 +17,10 @@ use super::patterns::{any_match, simple_match};
 use super::request_body::{self, fields, unknown_field, wrong_type, Body};
 use super::settings::{self, Settings};
 use super::source::Node;
+use super::store::now_millis;
 use super::store::Store;
 use super::template_checks;
+use super::versions;
 
 #[derive(Clone, Debug, Default)]
 pub struct Template {
@@ -37,6 +39,9 @@ pub struct Template {
     pub aliases: Option<Map<String, Value>>,
     /// `template.data_stream_options` (8.19, 9.1+), as `failure_store.rs` reads it.
     pub data_stream_options: Option<Value>,
+    /// When it was first put and last put, in epoch milliseconds.
+    pub created: i64,
+    pub modified: i64,
     /// Other keys kept as sent (`ignore_missing_component_templates`, `deprecated`, `lifecycle`).
     pub extra: Map<String, Value>,
 }
@@ -54,7 +59,7 @@ impl Template {
         Ok(out)
     }
 
-    fn to_json(&self) -> Value {
+    fn to_json(&self, version: &str) -> Value {
         let mut out = Map::new();
         out.insert("index_patterns".into(), json!(self.index_patterns));
         if self.has_template {
@@ -90,6 +95,10 @@ impl Template {
             out.insert("allow_auto_create".into(), json!(auto));
         }
         out.extend(self.extra.clone());
+        if versions::templates_have_dates(version) {
+            out.insert("created_date_millis".into(), json!(self.created));
+            out.insert("modified_date_millis".into(), json!(self.modified));
+        }
         Value::Object(out)
     }
 }
@@ -255,6 +264,12 @@ pub fn put(store: &mut Store, name: &str, body: &[u8], create: bool) -> Result<V
         .caused_by(cause)
     })?;
     template_checks::check_data_streams_kept(store, name, &template)?;
+    let mut template = template;
+    template.modified = now_millis();
+    template.created = store
+        .templates
+        .get(name)
+        .map_or(template.modified, |t| t.created);
     store.templates.insert(name.to_string(), template);
     Ok(json!({ "acknowledged": true }))
 }
@@ -268,7 +283,7 @@ pub fn get(store: &Store, name: Option<&str>, flat: bool) -> Result<Value, EsErr
         .iter()
         .filter(|(n, _)| wanted(n))
         .map(|(n, t)| {
-            let mut body = t.to_json();
+            let mut body = t.to_json(&store.version);
             if flat && t.has_settings {
                 body["template"]["settings"] = settings::flat(&t.settings);
             }

@@ -14,6 +14,7 @@ mod setup_explain;
 mod setup_storage;
 mod setup_streams;
 mod setup_templates;
+mod versions;
 
 use std::time::Duration;
 
