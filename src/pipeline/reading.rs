@@ -105,6 +105,8 @@ impl Reading {
                     Arc::clone(&options.telemetry) as Arc<dyn EnrichReport>,
                 )
             }),
+            include: config.kubernetes.include.clone(),
+            exclude: config.kubernetes.exclude.clone(),
             telemetry: options.telemetry,
             read_ahead: Some(read_ahead(config)),
         };

@@ -74,7 +74,7 @@ pub struct Telemetry {
     pub(super) log_events: super::log_events::LogEvents,
     /// Pod hints left out, by reason (`invalid_regex`, …).
     pub(super) hints_invalid: Family<ReasonLabels, Counter>,
-    /// Files left unread, by reason (`hint`: `co.elastic.logs/enabled: false`).
+    /// Files left unread, by reason (`config`, `hint`).
     pub(super) files_excluded: Family<ReasonLabels, Counter>,
 }
 
@@ -82,16 +82,18 @@ pub struct Telemetry {
 pub type ReasonLabels = Vec<(&'static str, &'static str)>;
 
 /// Why a hint is left out: the label values of `loglynk_hints_invalid_total`, all served from the start.
-pub const HINT_ERROR_REASONS: [&str; 5] = [
+pub const HINT_ERROR_REASONS: [&str; 6] = [
     "invalid_bool",
     "invalid_regex",
     "invalid_name",
     "invalid_target",
+    "invalid_multiline",
     "unsupported",
 ];
 
-/// Why a file is left unread: the label values of `loglynk_files_excluded_total`.
-pub const FILE_EXCLUDED_REASONS: [&str; 1] = ["hint"];
+/// Why a file is left unread: the label values of `loglynk_files_excluded_total` (`config`:
+/// `kubernetes.include`/`exclude`; `hint`: `co.elastic.logs/enabled: false`).
+pub const FILE_EXCLUDED_REASONS: [&str; 2] = ["config", "hint"];
 
 /// `result="success"` or `result="failure"`.
 pub type ResultLabels = Vec<(&'static str, &'static str)>;

@@ -16,6 +16,7 @@ impl Telemetry {
             shipped = counts.shipped,
             dropped = counts.dropped(DropReason::OwnLogs),
             dead_lettered = counts.dead_lettered,
+            failure_stored = counts.failure_stored,
             kube_found = read.kube_found,
             kube_missing = read.kube_missing,
             "{command} finished"

@@ -181,6 +181,11 @@ impl Collector for LedgerCollector {
                 "Events Elasticsearch refused for good, kept in the dead-letter file",
                 counts.dead_lettered,
             ),
+            (
+                "events_failure_stored",
+                "Events the data stream's mappings refused, kept in its failure store (not shipped)",
+                counts.failure_stored,
+            ),
         ];
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);

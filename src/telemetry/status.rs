@@ -64,6 +64,7 @@ pub fn status(telemetry: &Telemetry) -> Value {
             "shipped": counts.shipped,
             "dropped": dropped,
             "dead_lettered": counts.dead_lettered,
+            "failure_stored": counts.failure_stored,
             "in_flight": counts.in_flight(),
             "registry_unsaved": (not_in_registry - counts.in_flight()).max(0),
         },

@@ -114,6 +114,11 @@ impl KubeEnricher {
         }
     }
 
+    /// The pod with this UID as the cache holds it (its labels as written, before any dedot).
+    pub fn pod(&self, uid: &str) -> Option<Arc<Pod>> {
+        self.cache.pod(uid)
+    }
+
     /// The reasons of the hints left out since the last call, one per pod and annotation, for the
     /// agent's metrics (this module knows no telemetry).
     pub fn take_hint_errors(&mut self) -> Vec<&'static str> {
