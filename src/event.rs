@@ -142,6 +142,20 @@ impl Origin {
         Origin::build(path, metadata, None, flags)
     }
 
+    /// A file whose pod's annotations ask `hints` of it, and the API said nothing else: what the tests
+    /// of the stages that follow hints start from.
+    #[cfg(test)]
+    pub(crate) fn with_hints(path: String, hints: Hints) -> Arc<Origin> {
+        let (hints, kubernetes) = (Arc::new(hints), Arc::new(Kubernetes::default()));
+        let api = FromApi {
+            kubernetes: &kubernetes,
+            container_id: None,
+            runtime: None,
+            hints: Some(&hints),
+        };
+        Origin::with_kubernetes(path, PathMetadata::default(), api)
+    }
+
     fn build(
         path: String,
         metadata: PathMetadata,
