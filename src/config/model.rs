@@ -279,6 +279,10 @@ pub struct Kubernetes {
     /// Pods' `co.elastic.logs/*` and `elastic.co/*` annotations (Filebeat's kubernetes provider's
     /// `hints.enabled`).
     pub hints: HintSettings,
+    /// When not empty, only the containers one of these selects are read (see `selector.rs`).
+    pub include: Vec<super::PodSelector>,
+    /// The containers one of these selects are not read, whatever `include` says.
+    pub exclude: Vec<super::PodSelector>,
 }
 
 /// `kubernetes.hints`.
@@ -567,6 +571,8 @@ impl Default for Kubernetes {
             node_metadata: false,
             cluster_name: None,
             hints: HintSettings::default(),
+            include: Vec::new(),
+            exclude: Vec::new(),
         }
     }
 }

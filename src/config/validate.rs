@@ -57,6 +57,19 @@ pub(crate) fn validate(config: &Config, check: super::Check) -> Vec<Finding> {
             );
         }
     }
+    let labels_known = kube.enabled != super::KubernetesMode::Off;
+    super::selector::validate(
+        "kubernetes.include",
+        &kube.include,
+        labels_known,
+        &mut problem,
+    );
+    super::selector::validate(
+        "kubernetes.exclude",
+        &kube.exclude,
+        labels_known,
+        &mut problem,
+    );
     let es = &config.output.elasticsearch;
     if config.max_queued_bytes < 2 * es.bulk_max_bytes {
         problem(

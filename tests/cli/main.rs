@@ -21,6 +21,7 @@ mod fairness;
 mod file_output;
 mod filebeat_import;
 mod hints;
+mod include_exclude;
 mod kube;
 mod metrics;
 mod multiline;
