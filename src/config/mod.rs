@@ -23,6 +23,7 @@ mod model;
 mod multiline;
 mod overrides;
 mod ranges;
+mod rate_limit;
 mod secret;
 mod size;
 mod tree;
@@ -39,6 +40,7 @@ pub use error::{ConfigError, Location, Problem};
 pub use file_output::*;
 pub use model::*;
 pub use multiline::*;
+pub use rate_limit::*;
 pub use secret::Secret;
 pub use validate::TYPED_TOP_LEVEL_FIELDS;
 

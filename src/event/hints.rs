@@ -23,6 +23,8 @@ pub struct Hints {
     pub namespace: Option<Arc<str>>,
     /// `elastic.co/preserve_original_event`: the line as read is kept in `event.original`.
     pub preserve_original_event: bool,
+    /// `loglynk.io/rate_limit`: how fast the pod may ship (its containers together).
+    pub rate_limit: Option<crate::config::RateLimit>,
     /// The annotations these were read from, by hint name: what two `Hints` are compared by.
     pub source: BTreeMap<String, String>,
 }
@@ -53,6 +55,7 @@ impl Default for Hints {
             dataset: None,
             namespace: None,
             preserve_original_event: false,
+            rate_limit: None,
             source: BTreeMap::new(),
         }
     }

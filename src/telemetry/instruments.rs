@@ -82,11 +82,12 @@ pub struct Telemetry {
 pub type ReasonLabels = Vec<(&'static str, &'static str)>;
 
 /// Why a hint is left out: the label values of `loglynk_hints_invalid_total`, all served from the start.
-pub const HINT_ERROR_REASONS: [&str; 5] = [
+pub const HINT_ERROR_REASONS: [&str; 6] = [
     "invalid_bool",
     "invalid_regex",
     "invalid_name",
     "invalid_target",
+    "invalid_rate_limit",
     "unsupported",
 ];
 
