@@ -203,13 +203,18 @@ mod tests {
     #[test]
     fn lines_or_bytes_per_second_minute_or_hour() {
         let rate: Rate = "1000/s".parse().unwrap();
-        assert_eq!((rate.amount, rate.unit, rate.period), (1000, RateUnit::Lines, 1));
+        assert_eq!(
+            (rate.amount, rate.unit, rate.period),
+            (1000, RateUnit::Lines, 1)
+        );
         let rate: Rate = "1MiB/s".parse().unwrap();
         assert_eq!((rate.amount, rate.unit), (1 << 20, RateUnit::Bytes));
         let rate: Rate = " 600 / m ".parse().unwrap();
         assert_eq!(rate.per_second(), 10.0);
         assert_eq!("36000/h".parse::<Rate>().unwrap().per_second(), 10.0);
-        for bad in ["", "1000", "1000/d", "x/s", "0/s", "0MiB/s", "-1/s", "1/s/s"] {
+        for bad in [
+            "", "1000", "1000/d", "x/s", "0/s", "0MiB/s", "-1/s", "1/s/s",
+        ] {
             assert!(bad.parse::<Rate>().is_err(), "{bad:?} accepted");
         }
         for text in ["1000/s", "5MiB/s", "1500B/m", "10/h"] {
@@ -222,8 +227,14 @@ mod tests {
         let limit: RateLimit = "500/s".parse().unwrap();
         assert_eq!(limit.policy, LimitPolicy::Delay);
         let limit: RateLimit = "1MiB/s drop".parse().unwrap();
-        assert_eq!((limit.rate.unit, limit.policy), (RateUnit::Bytes, LimitPolicy::Drop));
-        assert_eq!("2/s,drop".parse::<RateLimit>().unwrap().policy, LimitPolicy::Drop);
+        assert_eq!(
+            (limit.rate.unit, limit.policy),
+            (RateUnit::Bytes, LimitPolicy::Drop)
+        );
+        assert_eq!(
+            "2/s,drop".parse::<RateLimit>().unwrap().policy,
+            LimitPolicy::Drop
+        );
         for bad in ["", "drop", "500/s throttle", "500/s drop now"] {
             assert!(bad.parse::<RateLimit>().is_err(), "{bad:?} accepted");
         }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 mod gate;
+mod limits;
 
 use super::checkpoints::BatchCheckpoints;
 use super::files::{record, resume_of};
@@ -27,6 +28,7 @@ use crate::registry::{lock, register_batch, Entry, SharedTracker};
 use crate::tail::{FileEvent, FileKey, Line, LineSink, OpenedFile, Tailer, TailerConfig};
 use crate::telemetry::Telemetry;
 use gate::Enrichment;
+use limits::Limits;
 
 /// A batch is sent when it holds this many events, or when the reader has nothing more to read now.
 const BATCH_EVENTS: usize = 1024;
@@ -57,6 +59,8 @@ pub struct SourceConfig {
     /// Bytes of one file read and not yet acknowledged beyond which it is not read further (see
     /// the read gate in `gate.rs`); `None`: no bound per file (no acknowledgements without a registry).
     pub read_ahead: Option<u64>,
+    /// `rate_limit`: limits per node, namespace and pod (hints add their own with `kube`).
+    pub rate_limit: Vec<crate::config::RateLimitRule>,
 }
 
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
@@ -78,6 +82,9 @@ pub fn run_source(
         watcher.watch(dir);
     }
     let known = config.known.into_iter().map(resume_of).collect();
+    // Hints may set limits only where pods are known; otherwise only configured limits cost anything.
+    let limits = (!config.rate_limit.is_empty() || config.kube.is_some())
+        .then(|| Limits::new(config.rate_limit, Arc::clone(&config.telemetry)));
     let mut tailer = Tailer::new(config.tailer.clone(), known);
     tailer.report_to(config.telemetry.file_gauges());
     let mut sink = ParsingSink {
@@ -96,6 +103,7 @@ pub fn run_source(
         telemetry: Arc::clone(&config.telemetry),
         read_ahead: config.read_ahead,
         handed: HashMap::new(),
+        limits,
     };
 
     let log_roots = config.log_roots.clone();
@@ -121,6 +129,9 @@ pub fn run_source(
     loop {
         sink.now = Instant::now();
         let more = tailer.read_ready(&mut sink);
+        if let Some(limits) = &mut sink.limits {
+            limits.publish(sink.now);
+        }
         sink.flush_expired();
         sink.send();
         if sink.closed {
@@ -230,6 +241,7 @@ struct ParsingSink {
     read_ahead: Option<u64>,
     /// Per file, the offset after the last line handed downstream (batched or sent).
     handed: HashMap<FileKey, u64>,
+    limits: Option<Limits>,
 }
 
 impl ParsingSink {
@@ -261,6 +273,9 @@ impl ParsingSink {
         let before = self.batch.len();
         f(parser, &mut self.batch);
         if self.batch.len() > before {
+            if let Some(limits) = &mut self.limits {
+                limits.parsed(key, &mut self.batch[before..], self.now);
+            }
             if let Some(last) = self.batch.last() {
                 self.checkpoints.parsed(key, last.checkpoint);
                 self.handed.insert(key, last.checkpoint);
@@ -311,6 +326,9 @@ impl ParsingSink {
 
 impl LineSink for ParsingSink {
     fn line(&mut self, key: FileKey, line: Line) {
+        if let Some(limits) = &mut self.limits {
+            limits.read(key, &line);
+        }
         let now = self.now;
         self.with_parser(key, |p, out| p.push(line, now, out));
         if self.batch.len() >= BATCH_EVENTS {
@@ -392,6 +410,9 @@ impl ParsingSink {
             self.count(&parser);
         }
         self.handed.remove(&key);
+        if let Some(limits) = &mut self.limits {
+            limits.forget(key);
+        }
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
             kube.waiting.remove(&key);

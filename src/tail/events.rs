@@ -110,6 +110,8 @@ pub enum Admit {
     /// Left unread until then because enough of it is read and not yet delivered (its read-ahead):
     /// the file is the buffer, and what it has unread must not stand in front of other files' lines.
     Ahead(Instant),
+    /// Left unread until then because a rate limit with the `delay` policy is spent.
+    Limited(Instant),
 }
 
 /// Asked by the scheduler before each turn of reading a file. Holding one file never holds up another.
@@ -118,6 +120,11 @@ pub trait ReadGate {
 
     /// At most this many bytes of the file in the turn just admitted; `None`: the tailer's own turn.
     fn turn_bytes(&self, _key: FileKey) -> Option<usize> {
+        None
+    }
+
+    /// At most this many lines in the turn just admitted; `None`: no limit in lines.
+    fn turn_lines(&self, _key: FileKey) -> Option<usize> {
         None
     }
 }

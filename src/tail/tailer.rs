@@ -340,6 +340,9 @@ impl Tailer {
         let mut end = tailed.resume;
         if let Some(mut reader) = tailed.reader.take() {
             self.open -= 1;
+            while let Some(line) = reader.next_buffered() {
+                sink.line(key, line);
+            }
             if let Some(line) = reader.finish() {
                 sink.line(key, line);
             }

@@ -76,6 +76,8 @@ pub struct Telemetry {
     pub(super) hints_invalid: Family<ReasonLabels, Counter>,
     /// Files left unread, by reason (`hint`: `co.elastic.logs/enabled: false`).
     pub(super) files_excluded: Family<ReasonLabels, Counter>,
+    /// The pods rate limited now, and what rotations deleted unread.
+    pub(super) limits: super::limits::LimitCounters,
 }
 
 /// `reason="…"`, from a fixed list.
@@ -131,6 +133,7 @@ impl Default for Telemetry {
             log_events: Default::default(),
             hints_invalid: Family::default(),
             files_excluded: Family::default(),
+            limits: Default::default(),
         };
         // Every series from the start, at 0: an alert on `increase()` sees the first one.
         for reason in HINT_ERROR_REASONS {

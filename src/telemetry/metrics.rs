@@ -42,6 +42,9 @@ impl Metrics {
         registry.register_collector(Box::new(super::log_events::LogEventsCollector(Arc::clone(
             telemetry,
         ))));
+        registry.register_collector(Box::new(super::limits::LimitsCollector(Arc::clone(
+            telemetry,
+        ))));
         registry.register_collector(Box::new(FilesCollector {
             files: Arc::clone(&telemetry.files),
         }));

@@ -276,7 +276,10 @@ mod tests {
             .unwrap()
             .rate_limit
             .unwrap();
-        assert_eq!((limit.rate.unit, limit.policy), (RateUnit::Bytes, LimitPolicy::Delay));
+        assert_eq!(
+            (limit.rate.unit, limit.policy),
+            (RateUnit::Bytes, LimitPolicy::Delay)
+        );
         assert!(errors.is_empty(), "{errors:?}");
         assert!(is_hint_annotation("loglynk.io/rate_limit"));
 
@@ -285,7 +288,10 @@ mod tests {
             ("co.elastic.logs/enabled", "true"),
         ]);
         let hints = container_hints(Some(&ns), Some(&bad), "app", &mut errors).unwrap();
-        assert!(hints.rate_limit.is_none(), "the malformed pod's limit is not the namespace's");
+        assert!(
+            hints.rate_limit.is_none(),
+            "the malformed pod's limit is not the namespace's"
+        );
         assert_eq!(
             errors,
             [HintError {
@@ -294,7 +300,12 @@ mod tests {
             }]
         );
         let mut errors = Vec::new();
-        container_hints(None, Some(&map(&[("loglynk.io/other", "x")])), "app", &mut errors);
+        container_hints(
+            None,
+            Some(&map(&[("loglynk.io/other", "x")])),
+            "app",
+            &mut errors,
+        );
         assert_eq!(errors[0].reason, "unsupported");
     }
 

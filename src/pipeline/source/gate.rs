@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use super::ParsingSink;
+use crate::config::RateUnit;
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::registry::lock;
 use crate::tail::{Admit, FileKey, ReadGate};
@@ -57,6 +58,40 @@ const EXCLUDED_RECHECK: Duration = Duration::from_secs(1);
 /// file. The output stays busy as long as `read_ahead` covers the requests it keeps in flight.
 impl ReadGate for ParsingSink {
     fn admit(&mut self, key: FileKey, now: Instant) -> Admit {
+        match self.admit_unlimited(key, now) {
+            Admit::Now => {}
+            held => return held,
+        }
+        match (self.limits.as_mut(), self.parsers.get(&key)) {
+            (Some(limits), Some(parser)) => limits.admit(key, parser.origin(), now),
+            _ => Admit::Now,
+        }
+    }
+
+    /// A turn reads no further than the read-ahead left, nor than its rate limits allow.
+    fn turn_bytes(&self, key: FileKey) -> Option<usize> {
+        let ahead = self.unacknowledged(key).and_then(|(bytes, limit, _)| {
+            let left = if bytes >= limit { limit } else { limit - bytes };
+            usize::try_from(left).ok()
+        });
+        let limited = self
+            .limits
+            .as_ref()
+            .and_then(|l| l.turn(key, RateUnit::Bytes));
+        match (ahead, limited) {
+            (Some(a), Some(l)) => Some(a.min(l)),
+            (a, l) => a.or(l),
+        }
+    }
+
+    fn turn_lines(&self, key: FileKey) -> Option<usize> {
+        self.limits.as_ref()?.turn(key, RateUnit::Lines)
+    }
+}
+
+impl ParsingSink {
+    /// The read gate before rate limits: read-ahead, pod metadata and hint exclusion.
+    fn admit_unlimited(&mut self, key: FileKey, now: Instant) -> Admit {
         if self
             .unacknowledged(key)
             .is_some_and(|(bytes, limit, in_flight)| in_flight && bytes >= limit)
@@ -98,20 +133,12 @@ impl ReadGate for ParsingSink {
         Admit::Now
     }
 
-    /// A turn reads no further than the read-ahead left.
-    fn turn_bytes(&self, key: FileKey) -> Option<usize> {
-        let (bytes, limit, _) = self.unacknowledged(key)?;
-        let left = if bytes >= limit { limit } else { limit - bytes };
-        usize::try_from(left).ok()
-    }
-}
-
-impl ParsingSink {
     /// Every file the gate holds is held because a hint excludes it.
     pub(super) fn holds_only_excluded(&self) -> bool {
-        self.kube
-            .as_ref()
-            .is_some_and(|k| k.waiting.is_empty() && k.ahead.is_empty() && !k.excluded.is_empty())
+        !self.limits.as_ref().is_some_and(|l| l.holds_any())
+            && self.kube.as_ref().is_some_and(|k| {
+                k.waiting.is_empty() && k.ahead.is_empty() && !k.excluded.is_empty()
+            })
     }
 
     /// Bytes of `key` read and not yet acknowledged, the read-ahead, and whether batches are in flight
