@@ -348,6 +348,7 @@ impl LineSink for ParsingSink {
             } => self.continues(next, previous, start),
             FileEvent::Refused { path, target } => self.refused(path, target),
             FileEvent::Finished { key, end } => self.finished(key, end),
+            FileEvent::Lost { key, bytes } => self.lost(key, bytes),
             FileEvent::FingerprintGrew { .. } | FileEvent::Resolved => {}
         }
         if let Some(tracker) = &self.tracker {
@@ -399,6 +400,17 @@ impl ParsingSink {
             }
         }
         self.parsers.insert(previous, before);
+    }
+
+    fn lost(&self, key: FileKey, bytes: u64) {
+        let Some(origin) = self.parsers.get(&key).map(LineParser::origin) else {
+            return;
+        };
+        let name = |v: &Option<String>| v.clone().unwrap_or_default();
+        let meta = &origin.metadata;
+        let (namespace, pod) = (name(&meta.namespace), name(&meta.pod_name));
+        self.telemetry
+            .lost_to_rotation(&origin.path, &namespace, &pod, bytes);
     }
 
     fn finished(&mut self, key: FileKey, end: u64) {

@@ -90,6 +90,9 @@ pub enum FileEvent<'a> {
     Refused { path: &'a Path, target: &'a Path },
     /// The records the tailer started with are all matched to files, or known to be gone.
     Resolved,
+    /// A closed file was deleted (its rotation went on without it) `bytes` before the end it was
+    /// last seen with: those bytes are lost. Said before it is finished.
+    Lost { key: FileKey, bytes: u64 },
     /// The file is done for good (rotated away, deleted, or the run ends): no more lines for `key`, and
     /// every byte up to `end` was handed out.
     Finished { key: FileKey, end: u64 },

@@ -69,6 +69,8 @@ struct Tailed {
     reader: Option<FileReader>,
     /// Where to reopen when `reader` is `None`.
     resume: u64,
+    /// The file's length when last looked at while closed: beyond `resume`, what its deletion loses.
+    seen_len: u64,
     gzip: bool,
     /// Not read until this file has been read to its end: the rotated predecessor of the same name.
     after: Option<FileKey>,
@@ -227,6 +229,7 @@ impl Tailer {
             key,
             Tailed {
                 resume: file.offset,
+                seen_len: file.offset,
                 file,
                 phase,
                 reader: None,

@@ -174,3 +174,55 @@ impl Collector for LimitsCollector {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telemetry::Metrics;
+
+    #[test]
+    fn limited_pods_are_counted_and_the_first_ten_named_and_losses_counted() {
+        let telemetry = Arc::new(Telemetry::default());
+        let metrics = Metrics::new(&telemetry);
+        let text = metrics.encode();
+        assert!(text.contains("loglynk_rate_limited_pods 0\n"), "{text}");
+        assert!(
+            text.contains("loglynk_lost_to_rotation_files_total 0\n"),
+            "{text}"
+        );
+        let pods = (0..12)
+            .map(|i| LimitedPod {
+                namespace: "shop".into(),
+                pod: format!("web-{i:02}"),
+                policy: if i == 11 { "drop" } else { "delay" },
+                scope: "pod",
+                limit: "10/s".into(),
+                dropped: if i == 11 { 5 } else { 0 },
+                limited_for: Duration::from_secs(i),
+            })
+            .collect();
+        telemetry.set_limited_pods(pods);
+        telemetry.lost_to_rotation("/var/log/containers/a.log", "shop", "web-00", 300);
+        let text = metrics.encode();
+        assert!(text.contains("loglynk_rate_limited_pods 12\n"), "{text}");
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("loglynk_pod_rate_limited{"))
+            .collect();
+        assert_eq!(series.len(), LIMITED_SERIES);
+        assert!(
+            series[0].contains("kubernetes_pod=\"web-11\"")
+                && series[0].contains("policy=\"drop\""),
+            "the pod dropping lines first: {series:?}"
+        );
+        assert!(series[1].contains("web-10"), "then the longest limited");
+        assert!(
+            text.contains("loglynk_lost_to_rotation_files_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("loglynk_lost_to_rotation_bytes_total 300\n"),
+            "{text}"
+        );
+    }
+}
