@@ -12,7 +12,10 @@ impl Telemetry {
             lines = counts.read,
             unparsed = read.unparsed,
             shipped = counts.shipped,
-            dropped = counts.dropped(DropReason::OwnLogs),
+            dropped = DropReason::ALL
+                .iter()
+                .map(|r| counts.dropped(*r))
+                .sum::<u64>(),
             dead_lettered = counts.dead_lettered,
             kube_found = read.kube_found,
             kube_missing = read.kube_missing,
