@@ -25,7 +25,9 @@ mod overrides;
 mod ranges;
 mod rate_limit;
 mod secret;
+mod selector;
 mod size;
+mod storage;
 mod tree;
 mod validate;
 
@@ -42,6 +44,8 @@ pub use model::*;
 pub use multiline::*;
 pub use rate_limit::*;
 pub use secret::Secret;
+pub use selector::{name_matches, selected, LabelSelector, PodSelector};
+pub use storage::*;
 pub use validate::TYPED_TOP_LEVEL_FIELDS;
 
 /// Shown in errors when there is no config file.

@@ -3,12 +3,14 @@
 //! (what is beyond the limit is dropped and counted). The limit is written as Filebeat's rate_limit
 //! processor writes it, `N/s`, `N/m` or `N/h`; a size (`1MiB/s`) limits bytes instead of lines.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::size::{parse_size, Shown};
+use super::PodSelector;
 
 /// So many lines, or bytes, per period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,16 +185,29 @@ pub struct RateLimitRule {
     pub limit: Rate,
     #[serde(default)]
     pub policy: LimitPolicy,
-    /// Only these namespaces (empty: every namespace).
+    /// Only the pods (containers) one of these selects; empty: every pod.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub namespaces: Vec<String>,
+    pub pods: Vec<PodSelector>,
 }
 
 impl RateLimitRule {
-    /// Whether the rule applies to a file of `namespace`.
-    pub fn applies_to(&self, namespace: Option<&str>) -> bool {
-        self.namespaces.is_empty()
-            || namespace.is_some_and(|ns| self.namespaces.iter().any(|n| n == ns))
+    /// Whether the rule applies to a container (see [`PodSelector::matches`]).
+    pub fn applies_to(
+        &self,
+        namespace: Option<&str>,
+        labels: Option<&BTreeMap<String, String>>,
+        container: Option<&str>,
+    ) -> bool {
+        self.pods.is_empty()
+            || self
+                .pods
+                .iter()
+                .any(|s| s.matches(namespace, labels, container))
+    }
+
+    /// Whether deciding needs the pod's labels.
+    pub fn uses_labels(&self) -> bool {
+        self.pods.iter().any(PodSelector::uses_labels)
     }
 }
 

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use regex::RegexSet;
 
+use crate::config::Multiline;
+
 /// One container's hints, the namespace's defaults, the pod's and the container's own merged.
 #[derive(Debug, Clone)]
 pub struct Hints {
@@ -25,6 +27,9 @@ pub struct Hints {
     pub preserve_original_event: bool,
     /// `loglynk.io/rate_limit`: how fast the pod may ship (its containers together).
     pub rate_limit: Option<crate::config::RateLimit>,
+    /// `co.elastic.logs/multiline.*`: how the container's lines are joined, instead of the
+    /// configuration's `multiline`.
+    pub multiline: Option<Arc<Multiline>>,
     /// The annotations these were read from, by hint name: what two `Hints` are compared by.
     pub source: BTreeMap<String, String>,
 }
@@ -56,6 +61,7 @@ impl Default for Hints {
             namespace: None,
             preserve_original_event: false,
             rate_limit: None,
+            multiline: None,
             source: BTreeMap::new(),
         }
     }

@@ -123,7 +123,7 @@ fn a_delay_limit_ships_every_line_no_faster_than_it_allows_and_leaves_other_pods
     let mut cmd = run_cmd(&tree, &es.url());
     cmd.args([
         "-E",
-        &format!("rate_limit=[{{per: pod, limit: {RATE}/s, namespaces: [shop]}}]"),
+        &format!("rate_limit=[{{per: pod, limit: {RATE}/s, pods: [{{namespaces: [shop]}}]}}]"),
     ]);
     let running = Running::spawn(cmd);
     assert!(wait_until(Duration::from_secs(10), || metrics_address(
@@ -190,7 +190,7 @@ fn a_delay_limit_ships_every_line_no_faster_than_it_allows_and_leaves_other_pods
 const TOKEN: &str = "limits-t0ken";
 
 #[test]
-fn the_rate_limit_hint_limits_its_pod_and_a_malformed_one_is_left_out() {
+fn the_hint_limits_its_pod_a_malformed_one_is_left_out_and_rules_select_by_labels() {
     let kube = KubeServer::start(KubeOptions::with_token(TOKEN));
     kube.add_namespace(fixture("namespace-shop.json")).unwrap();
     kube.add_node(fixture("node-node-a1.json")).unwrap();
@@ -205,8 +205,13 @@ fn the_rate_limit_hint_limits_its_pod_and_a_malformed_one_is_left_out() {
     kube.add_pod(annotate(&loud, "loud-1", "30/h drop"))
         .unwrap();
     kube.add_pod(annotate(&odd, "odd-1", "lots")).unwrap();
+    let batch = tree.container("shop", "batch-1", "app");
+    let mut pod = pod_for(&batch, "shop", "batch-1", "app");
+    pod["metadata"]["labels"] = json!({"tier": "batch"});
+    kube.add_pod(pod).unwrap();
     loud.append(0..80);
     odd.append(0..80);
+    batch.append(0..80);
     let es = EsServer::start();
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
@@ -217,13 +222,15 @@ fn the_rate_limit_hint_limits_its_pod_and_a_malformed_one_is_left_out() {
         &format!("kubernetes.kubeconfig={}", kubeconfig.display()),
         "-E",
         "kubernetes.node_name=node-a1",
+        "-E",
+        "rate_limit=[{per: pod, limit: 20/h, policy: drop, pods: [{labels: \"tier=batch\"}]}]",
     ]);
     let running = Running::spawn(cmd);
     let settled = wait_until(Duration::from_secs(30), || {
         metric(
             &running,
             "loglynk_events_dropped_total{reason=\"rate_limit\"}",
-        ) == Some(50.0)
+        ) == Some(110.0)
             && seqs_of(&es, "odd-1").len() == 80
     });
     let invalid = metric(
@@ -233,5 +240,6 @@ fn the_rate_limit_hint_limits_its_pod_and_a_malformed_one_is_left_out() {
     let stopped = running.stop("TERM", Duration::from_secs(20));
     assert!(settled, "stderr:\n{}", stopped.stderr);
     assert_eq!(seqs_of(&es, "loud-1"), (0..30).collect::<Vec<_>>());
+    assert_eq!(seqs_of(&es, "batch-1"), (0..20).collect::<Vec<_>>());
     assert_eq!(invalid, Some(1.0));
 }

@@ -193,7 +193,7 @@ fn two_outputs_are_an_error_naming_both_keys() {
 
 #[test]
 fn a_rate_limit_is_read_and_a_malformed_one_named_with_its_line() {
-    let config = ok("rate_limit:\n  - per: node\n    limit: 20MiB/s\n  - limit: 600/m\n    policy: drop\n    namespaces: [shop]\n");
+    let config = ok("rate_limit:\n  - per: node\n    limit: 20MiB/s\n  - limit: 600/m\n    policy: drop\n    pods: [{namespaces: [shop]}, {labels: \"tier=batch\"}]\n");
     let [node, pod] = &config.rate_limit[..] else {
         panic!("{:?}", config.rate_limit);
     };
@@ -205,7 +205,11 @@ fn a_rate_limit_is_read_and_a_malformed_one_named_with_its_line() {
         (pod.per, pod.limit.per_second(), pod.policy),
         (LimitScope::Pod, 10.0, LimitPolicy::Drop)
     );
-    assert!(pod.applies_to(Some("shop")) && !pod.applies_to(Some("web")) && !pod.applies_to(None));
+    let batch = [("tier".to_owned(), "batch".to_owned())].into();
+    assert!(pod.applies_to(Some("shop"), None, Some("app")));
+    assert!(pod.applies_to(Some("web"), Some(&batch), Some("app")));
+    assert!(!pod.applies_to(Some("web"), None, Some("app")));
+    assert!(node.applies_to(None, None, None) && pod.uses_labels() && !node.uses_labels());
     let e = err("rate_limit:\n  - per: pod\n    limit: lots\n", &[], &[]);
     assert!(
         e.contains("line 3: rate_limit.0.limit: \"lots\" is not a rate"),
@@ -213,4 +217,9 @@ fn a_rate_limit_is_read_and_a_malformed_one_named_with_its_line() {
     );
     let e = err("rate_limit:\n  - per: cluster\n    limit: 1/s\n", &[], &[]);
     assert!(e.contains("line 2: rate_limit.0.per"), "{e}");
+    let e = err("rate_limit:\n  - limit: 1/s\n    pods: [{}]\n", &[], &[]);
+    assert!(
+        e.contains("rate_limit.0.pods.0: must name namespaces"),
+        "{e}"
+    );
 }
