@@ -2,6 +2,7 @@
 //! a `delay` limit ships every line, no faster than it allows; the `loglynk.io/rate_limit` hint sets a
 //! pod's limit, and a malformed one is left out and counted.
 
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use serde_json::json;
@@ -9,8 +10,8 @@ use serde_json::json;
 use crate::elasticsearch::EsServer;
 use crate::kubernetes::{fixture, KubeOptions, KubeServer};
 use crate::support::{
-    http_get, metrics_address, pod_for, run_cmd, sample, seq_of, wait_until, Container, KubeTree,
-    Running,
+    http_get, metrics_address, pod_for, run_cmd, sample, seq_of, wait_until, Budget, Container,
+    KubeTree, Running,
 };
 
 /// Sequence numbers Elasticsearch holds for `container`'s pod, sorted.
@@ -242,4 +243,33 @@ fn the_hint_limits_its_pod_a_malformed_one_is_left_out_and_rules_select_by_label
     assert_eq!(seqs_of(&es, "loud-1"), (0..30).collect::<Vec<_>>());
     assert_eq!(seqs_of(&es, "batch-1"), (0..20).collect::<Vec<_>>());
     assert_eq!(invalid, Some(1.0));
+}
+
+#[test]
+fn a_rate_limit_reloads_without_a_restart_and_no_line_is_read_twice() {
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "loud-1", "app");
+    let es = EsServer::start();
+    let limited = "rate_limit: [{per: pod, limit: 100/h, policy: drop}]\n";
+    let text = |extra: &str| {
+        crate::reload::config_text(&tree, &[&es.url()], &[Path::new(&tree.glob())], extra)
+    };
+    let file = tree.root().join("loglynk.yml");
+    std::fs::write(&file, text(limited)).unwrap();
+    let running = crate::reload::run_with(&file);
+    c.append(0..150);
+    let dropped = || metric(&running, "loglynk_events_dropped_total{reason=\"rate_limit\"}");
+    let first = wait_until(Duration::from_secs(30), || {
+        dropped() == Some(50.0) && seqs_of(&es, "loud-1").len() == 100
+    });
+    // Lifted: what comes next ships whole, and what was dropped is not read again.
+    crate::reload::replace(&file, &text("rate_limit: []\n"));
+    let budget = Budget::new(Duration::from_secs(30));
+    let reloaded = crate::reload::applied(&running, "rate_limit", &budget);
+    c.append(150..400);
+    let all = wait_until(budget.left(), || seqs_of(&es, "loud-1").len() == 350);
+    let stopped = running.stop("TERM", Duration::from_secs(20));
+    assert!(first && reloaded && all, "stderr:\n{}", stopped.stderr);
+    let want: Vec<u64> = (0..100).chain(150..400).collect();
+    assert_eq!(seqs_of(&es, "loud-1"), want);
 }
