@@ -258,7 +258,12 @@ fn a_rate_limit_reloads_without_a_restart_and_no_line_is_read_twice() {
     std::fs::write(&file, text(limited)).unwrap();
     let running = crate::reload::run_with(&file);
     c.append(0..150);
-    let dropped = || metric(&running, "loglynk_events_dropped_total{reason=\"rate_limit\"}");
+    let dropped = || {
+        metric(
+            &running,
+            "loglynk_events_dropped_total{reason=\"rate_limit\"}",
+        )
+    };
     let first = wait_until(Duration::from_secs(30), || {
         dropped() == Some(50.0) && seqs_of(&es, "loud-1").len() == 100
     });
