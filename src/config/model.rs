@@ -163,6 +163,8 @@ pub struct Config {
     pub logging: Logging,
     /// Joining the lines of one event (a stack trace); see `multiline.rs`.
     pub multiline: super::Multiline,
+    /// Limits on how fast the node, a namespace or a pod ships; see `rate_limit.rs`.
+    pub rate_limit: Vec<super::RateLimitRule>,
 }
 
 /// What `loglynk bootstrap` installs, and so where `loglynk run` writes (Filebeat's `setup.template.*`
@@ -491,6 +493,7 @@ impl Default for Config {
             http: Http::default(),
             logging: Logging::default(),
             multiline: super::Multiline::default(),
+            rate_limit: Vec::new(),
         }
     }
 }
