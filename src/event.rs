@@ -9,6 +9,7 @@ mod context;
 mod encode;
 mod hints;
 pub mod kubernetes;
+mod lookup;
 mod text;
 mod timestamp;
 
