@@ -27,6 +27,7 @@ mod ranges;
 mod secret;
 mod selector;
 mod size;
+mod storage;
 mod tree;
 mod validate;
 
@@ -44,6 +45,7 @@ pub use model::*;
 pub use multiline::*;
 pub use secret::Secret;
 pub use selector::{name_matches, selected, LabelSelector, PodSelector};
+pub use storage::*;
 pub use validate::TYPED_TOP_LEVEL_FIELDS;
 
 /// Shown in errors when there is no config file.

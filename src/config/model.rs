@@ -183,6 +183,11 @@ pub struct Setup {
     pub refresh_interval: Duration,
     pub json_mapping: JsonMapping,
     pub ilm: Ilm,
+    /// The template's `index.mode` (see `storage.rs`).
+    pub index_mode: super::SetupIndexMode,
+    /// Documents the data stream's mappings refuse are kept in its failure store (9.1+).
+    pub failure_store: bool,
+    pub snapshot: super::Snapshot,
 }
 
 /// How logs are laid out in indices.
@@ -627,6 +632,9 @@ impl Default for Setup {
             refresh_interval: DEFAULT_SETUP_REFRESH_INTERVAL,
             json_mapping: JsonMapping::Flattened,
             ilm: Ilm::default(),
+            index_mode: super::SetupIndexMode::Auto,
+            failure_store: false,
+            snapshot: super::Snapshot::default(),
         }
     }
 }

@@ -158,6 +158,9 @@ pub(crate) fn validate(config: &Config, check: super::Check) -> Vec<Finding> {
 /// writes is the Elasticsearch output's check, which knows index patterns.)
 fn validate_setup(config: &Config, problem: &mut impl FnMut(String, String)) {
     let setup = &config.setup;
+    for (key, message) in super::storage::problems(setup) {
+        problem(key, message);
+    }
     let ilm = &setup.ilm;
     if ilm.delete_after <= ilm.warm_after {
         problem(

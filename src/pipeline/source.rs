@@ -82,7 +82,7 @@ pub fn run_source(
     }
     let known = config.known.into_iter().map(resume_of).collect();
     let mut tailer = Tailer::new(config.tailer.clone(), known);
-    tailer.report_to(config.telemetry.file_gauges());
+    tailer.report_to(&config.telemetry);
     let mut sink = ParsingSink {
         parsers: HashMap::new(),
         batch: Vec::with_capacity(BATCH_EVENTS),

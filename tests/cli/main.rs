@@ -35,6 +35,7 @@ mod run;
 mod security;
 mod soak;
 mod status;
+mod storage;
 mod support;
 mod tail_fixtures;
 mod tail_follow;
