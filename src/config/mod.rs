@@ -9,6 +9,7 @@
 //! - Unknown keys are errors. Every error names its key and the line it is on (or `(from -E)`).
 
 mod bounds;
+mod condition;
 mod de;
 mod duration;
 mod env;
@@ -36,6 +37,7 @@ mod tests;
 
 use std::path::Path;
 
+pub use condition::{Condition, IndexRule};
 pub use duration::deadline;
 pub use env::{Env, ProcessEnv};
 pub use error::{ConfigError, Location, Problem};

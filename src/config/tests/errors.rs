@@ -58,7 +58,7 @@ output:
     assert_eq!(
         err(nested, &[], &[]),
         "config error in /etc/loglynk/loglynk.yml line 7: unknown key output.elasticsearch.hostz \
-         (expected one of: hosts, username, password, api_key, ssl, index, bulk_max_bytes, flush_interval, \
+         (expected one of: hosts, username, password, api_key, ssl, index, indices, bulk_max_bytes, flush_interval, \
          workers, compression_level, timeout, backoff, dead_letter, deduplicate)"
     );
 
