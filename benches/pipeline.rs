@@ -488,13 +488,40 @@ fn bulk_body(c: &mut Criterion) {
             }
         })
     });
-    for deduplicate in [false, true] {
+    // `routed`: two `indices` rules that match no event, so every document still goes to `index`
+    // and the bytes are the same: one condition on the file's namespace (decided once per file) and
+    // one on the message (evaluated for every event), the routing cost at its worst per line.
+    for (name, deduplicate, routed) in [
+        ("without_id", false, false),
+        ("with_id", true, false),
+        ("with_id_routed", true, true),
+    ] {
         let pattern = IndexPattern::parse("funlynk-logs-%{+yyyy.MM.dd}").unwrap();
         let mut builder = BulkBuilder::new(pattern, BulkAction::Index, pipeline.encoder.clone());
+        if routed {
+            let rule = |when: &str, index: &str| {
+                (
+                    Some(serde_yaml_ng::from_str(when).unwrap()),
+                    IndexPattern::parse(index).unwrap(),
+                )
+            };
+            builder = builder.routed(
+                vec![
+                    rule(
+                        "equals: {kubernetes.namespace: payments}",
+                        "funlynk-logs-pay-%{+yyyy.MM.dd}",
+                    ),
+                    rule(
+                        "contains: {message: PANIC}",
+                        "funlynk-logs-panic-%{+yyyy.MM.dd}",
+                    ),
+                ],
+                BulkAction::Index,
+            );
+        }
         if deduplicate {
             builder = builder.deduplicated();
         }
-        let name = if deduplicate { "with_id" } else { "without_id" };
         // What goes on the wire, once: the IDs do not compress, so this is their cost in bytes.
         let (mut plain, mut gzipped) = (0, 0);
         for event in &events {

@@ -10,6 +10,7 @@ mod encode;
 mod flags;
 mod hints;
 pub mod kubernetes;
+mod lookup;
 mod path;
 mod text;
 mod timestamp;

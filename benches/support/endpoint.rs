@@ -1,6 +1,7 @@
 //! A minimal Elasticsearch bulk endpoint in the bench's own process: it decompresses each body, counts
 //! its items, notes each line's `qid=` (so a duplicate is not mistaken for progress) and answers every
-//! item 201. It can be told to stall: accept bulk requests and answer none.
+//! item 201. It can be told to stall: accept bulk requests and answer none; and to take only so many
+//! bytes a second, as a cluster whose indexing is the bottleneck.
 
 use std::convert::Infallible;
 use std::io::Read;
@@ -14,6 +15,9 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 
+/// See [`Shared::on_answer`].
+pub type AnswerHook = Box<dyn Fn(&[u8]) + Send + Sync>;
+
 #[derive(Default)]
 pub struct Shared {
     pub requests: AtomicU64,
@@ -25,6 +29,11 @@ pub struct Shared {
     /// Distinct `qid`s seen.
     pub unique: AtomicU64,
     seen: Mutex<Vec<u64>>,
+    /// Decompressed bulk bytes indexed per second, one request after another; 0: no limit.
+    pub bytes_per_second: AtomicU64,
+    busy_until: Mutex<Option<tokio::time::Instant>>,
+    /// Called with each decompressed body just before it is answered.
+    pub on_answer: std::sync::OnceLock<AnswerHook>,
 }
 
 pub struct Endpoint {
@@ -114,6 +123,22 @@ async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
     } else {
         body.to_vec()
     };
+    let rate = shared.bytes_per_second.load(Ordering::Relaxed);
+    if rate > 0 {
+        let cost = Duration::from_secs_f64(raw.len() as f64 / rate as f64);
+        let done = {
+            let mut busy = shared.busy_until.lock().unwrap();
+            let start = busy.map_or(tokio::time::Instant::now(), |b| {
+                b.max(tokio::time::Instant::now())
+            });
+            *busy = Some(start + cost);
+            start + cost
+        };
+        tokio::time::sleep_until(done).await;
+    }
+    if let Some(hook) = shared.on_answer.get() {
+        hook(&raw);
+    }
     let items = count_items(&raw, shared);
     shared.requests.fetch_add(1, Ordering::Relaxed);
     shared.items.fetch_add(items, Ordering::Relaxed);

@@ -2,9 +2,10 @@
 specs (security contexts, mounts, probes, env, ports, image, resources, init containers,
 tolerations, priority), the scrape annotations, the RBAC rules and the PriorityClass.
 
-Only what the two tools name differently is set aside: kustomize's hashed ConfigMap name against
-the chart's checksum annotation, the chart's extra labels, and the Job's name (the chart adds the
-release revision). Anything else that differs is reported, field by field.
+Only what the two tools name differently is set aside: a hashed ConfigMap name (kustomize's default,
+turned off here so agents reload an edited config live) against the chart's opt-in checksum
+annotation, the chart's extra labels, and the Job's name (the chart adds the release revision).
+Anything else that differs is reported, field by field.
 
 Usage: chart_equivalence.py KUSTOMIZE_YAML HELM_YAML
 """

@@ -9,6 +9,7 @@
 //! - Unknown keys are errors. Every error names its key and the line it is on (or `(from -E)`).
 
 mod bounds;
+mod condition;
 mod de;
 mod duration;
 mod env;
@@ -23,6 +24,7 @@ mod model;
 mod multiline;
 mod overrides;
 mod ranges;
+mod rate_limit;
 mod secret;
 mod selector;
 mod size;
@@ -35,12 +37,14 @@ mod tests;
 
 use std::path::Path;
 
+pub use condition::{Condition, IndexRule};
 pub use duration::deadline;
 pub use env::{Env, ProcessEnv};
 pub use error::{ConfigError, Location, Problem};
 pub use file_output::*;
 pub use model::*;
 pub use multiline::*;
+pub use rate_limit::*;
 pub use secret::Secret;
 pub use selector::{name_matches, selected, LabelSelector, PodSelector};
 pub use storage::*;

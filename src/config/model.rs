@@ -163,6 +163,8 @@ pub struct Config {
     pub logging: Logging,
     /// Joining the lines of one event (a stack trace); see `multiline.rs`.
     pub multiline: super::Multiline,
+    /// Limits on how fast the node, a namespace or a pod ships; see `rate_limit.rs`.
+    pub rate_limit: Vec<super::RateLimitRule>,
 }
 
 /// What `loglynk bootstrap` installs, and so where `loglynk run` writes (Filebeat's `setup.template.*`
@@ -370,6 +372,10 @@ pub struct ElasticsearchOutput {
     pub ssl: Ssl,
     /// The raw pattern, e.g. `funlynk-logs-%{+yyyy.MM.dd}`; validated when the config is loaded.
     pub index: String,
+    /// Filebeat's conditional indices: the first rule whose `when` matches an event names its index;
+    /// an event no rule matches goes to `index`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indices: Vec<super::IndexRule>,
     /// A bulk request is sent once its body reaches this size (before compression).
     #[serde(
         serialize_with = "size::serialize",
@@ -491,6 +497,7 @@ impl Default for Config {
             http: Http::default(),
             logging: Logging::default(),
             multiline: super::Multiline::default(),
+            rate_limit: Vec::new(),
         }
     }
 }
@@ -531,6 +538,7 @@ impl Default for ElasticsearchOutput {
             api_key: None,
             ssl: Ssl::default(),
             index: DEFAULT_ES_INDEX.to_owned(),
+            indices: Vec::new(),
             bulk_max_bytes: DEFAULT_BULK_MAX_BYTES,
             flush_interval: DEFAULT_FLUSH_INTERVAL,
             workers: DEFAULT_WORKERS,

@@ -70,6 +70,10 @@ pub(crate) fn validate(config: &Config, check: super::Check) -> Vec<Finding> {
         labels_known,
         &mut problem,
     );
+    for (i, rule) in config.rate_limit.iter().enumerate() {
+        let key = format!("rate_limit.{i}.pods");
+        super::selector::validate(&key, &rule.pods, labels_known, &mut problem);
+    }
     let es = &config.output.elasticsearch;
     if config.max_queued_bytes < 2 * es.bulk_max_bytes {
         problem(

@@ -26,6 +26,10 @@ impl Flags {
     /// A joined event cut at `multiline.max_lines` or `max_bytes`; its next lines follow as another.
     pub const MULTILINE_TRUNCATED: Flags = Flags(1 << 7);
 
+    /// Beyond its pod's `rate_limit` with the `drop` policy: the processors drop it, counted. Never
+    /// shipped, so not among the names of `log.flags`.
+    pub const RATE_LIMITED: Flags = Flags(1 << 8);
+
     const NAMES: [(Flags, &'static str); 8] = [
         (Flags::TRUNCATED, "truncated"),
         (Flags::PARTIAL, "partial"),

@@ -25,6 +25,8 @@ pub struct Hints {
     pub namespace: Option<Arc<str>>,
     /// `elastic.co/preserve_original_event`: the line as read is kept in `event.original`.
     pub preserve_original_event: bool,
+    /// `loglynk.io/rate_limit`: how fast the pod may ship (its containers together).
+    pub rate_limit: Option<crate::config::RateLimit>,
     /// `co.elastic.logs/multiline.*`: how the container's lines are joined, instead of the
     /// configuration's `multiline`.
     pub multiline: Option<Arc<Multiline>>,
@@ -58,6 +60,7 @@ impl Default for Hints {
             dataset: None,
             namespace: None,
             preserve_original_event: false,
+            rate_limit: None,
             multiline: None,
             source: BTreeMap::new(),
         }

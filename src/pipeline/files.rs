@@ -41,7 +41,7 @@ pub fn record(tracker: &mut Tracker, event: FileEvent<'_>) {
         }
         FileEvent::Resolved => tracker.resolved(),
         FileEvent::Finished { key, end } => tracker.retire(key, end),
-        FileEvent::Continues { .. } | FileEvent::Refused { .. } => {}
+        FileEvent::Continues { .. } | FileEvent::Refused { .. } | FileEvent::Lost { .. } => {}
     }
 }
 

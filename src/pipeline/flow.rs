@@ -29,6 +29,7 @@ pub(super) async fn flow<O: Output>(
                 let outcome = processors.run_batch(&mut batch.events);
                 telemetry.events_dropped(DropReason::OwnLogs, outcome.dropped_own_logs);
                 telemetry.events_dropped(DropReason::ExcludedLines, outcome.dropped_excluded_lines);
+                telemetry.events_dropped(DropReason::RateLimit, outcome.dropped_rate_limit);
                 telemetry.log_events(&batch.events);
                 output.send(batch).await?;
             }

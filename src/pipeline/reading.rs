@@ -109,6 +109,7 @@ impl Reading {
             exclude: config.kubernetes.exclude.clone(),
             telemetry: options.telemetry,
             read_ahead: Some(read_ahead(config)),
+            rate_limit: config.rate_limit.clone(),
         };
         let (tx, batches) = mpsc::channel::<Batch>(channel_batches.max(1));
         let reader = std::thread::Builder::new()

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 mod gate;
+mod limits;
 
 use super::checkpoints::BatchCheckpoints;
 use super::files::{record, resume_of};
@@ -31,6 +32,7 @@ use crate::registry::{lock, register_batch, Entry, SharedTracker};
 use crate::tail::{FileEvent, FileKey, Line, LineSink, OpenedFile, Tailer, TailerConfig};
 use crate::telemetry::Telemetry;
 use gate::{Enrichment, Held, Selection};
+use limits::Limits;
 
 /// A batch is sent when it holds this many events, or when the reader has nothing more to read now.
 const BATCH_EVENTS: usize = 1024;
@@ -64,6 +66,8 @@ pub struct SourceConfig {
     /// Bytes of one file read and not yet acknowledged beyond which it is not read further (see
     /// the read gate in `gate.rs`); `None`: no bound per file (no acknowledgements without a registry).
     pub read_ahead: Option<u64>,
+    /// `rate_limit`: limits per node, namespace and pod (hints add their own with `kube`).
+    pub rate_limit: Vec<crate::config::RateLimitRule>,
 }
 
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
@@ -85,6 +89,9 @@ pub fn run_source(
         watcher.watch(dir);
     }
     let known = config.known.into_iter().map(resume_of).collect();
+    // Hints may set limits only where pods are known; otherwise only configured limits cost anything.
+    let limits = (!config.rate_limit.is_empty() || config.kube.is_some())
+        .then(|| Limits::new(config.rate_limit, Arc::clone(&config.telemetry)));
     let mut tailer = Tailer::new(config.tailer.clone(), known);
     tailer.report_to(&config.telemetry);
     let mut sink = ParsingSink {
@@ -105,6 +112,7 @@ pub fn run_source(
         telemetry: Arc::clone(&config.telemetry),
         read_ahead: config.read_ahead,
         handed: HashMap::new(),
+        limits,
     };
 
     let log_roots = config.log_roots.clone();
@@ -130,6 +138,9 @@ pub fn run_source(
     loop {
         sink.now = Instant::now();
         let more = tailer.read_ready(&mut sink);
+        if let Some(limits) = &mut sink.limits {
+            limits.publish(sink.now);
+        }
         sink.flush_expired();
         sink.send();
         if sink.closed {
@@ -241,6 +252,7 @@ struct ParsingSink {
     read_ahead: Option<u64>,
     /// Per file, the offset after the last line handed downstream (batched or sent).
     handed: HashMap<FileKey, u64>,
+    limits: Option<Limits>,
 }
 
 impl ParsingSink {
@@ -272,6 +284,9 @@ impl ParsingSink {
         let before = self.batch.len();
         f(parser, &mut self.batch);
         if self.batch.len() > before {
+            if let Some(limits) = &mut self.limits {
+                limits.parsed(key, &mut self.batch[before..], self.now);
+            }
             if let Some(last) = self.batch.last() {
                 self.checkpoints.parsed(key, last.checkpoint);
                 self.handed.insert(key, last.checkpoint);
@@ -322,6 +337,9 @@ impl ParsingSink {
 
 impl LineSink for ParsingSink {
     fn line(&mut self, key: FileKey, line: Line) {
+        if let Some(limits) = &mut self.limits {
+            limits.read(key, &line);
+        }
         let now = self.now;
         self.with_parser(key, |p, out| p.push(line, now, out));
         if self.batch.len() >= BATCH_EVENTS {
@@ -341,6 +359,7 @@ impl LineSink for ParsingSink {
             } => self.continues(next, previous, start),
             FileEvent::Refused { path, target } => self.refused(path, target),
             FileEvent::Finished { key, end } => self.finished(key, end),
+            FileEvent::Lost { key, bytes } => self.lost(key, bytes),
             FileEvent::FingerprintGrew { .. } | FileEvent::Resolved => {}
         }
         if let Some(tracker) = &self.tracker {
@@ -394,6 +413,17 @@ impl ParsingSink {
         self.parsers.insert(previous, before);
     }
 
+    fn lost(&self, key: FileKey, bytes: u64) {
+        let Some(origin) = self.parsers.get(&key).map(LineParser::origin) else {
+            return;
+        };
+        let name = |v: &Option<String>| v.clone().unwrap_or_default();
+        let meta = &origin.metadata;
+        let (namespace, pod) = (name(&meta.namespace), name(&meta.pod_name));
+        self.telemetry
+            .lost_to_rotation(&origin.path, &namespace, &pod, bytes);
+    }
+
     fn finished(&mut self, key: FileKey, end: u64) {
         self.with_parser(key, |p, out| p.flush_all(out));
         if let Some((key, checkpoint)) = self.handovers.finished(key, end) {
@@ -403,6 +433,9 @@ impl ParsingSink {
             self.count(&parser);
         }
         self.handed.remove(&key);
+        if let Some(limits) = &mut self.limits {
+            limits.forget(key);
+        }
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
             kube.waiting.remove(&key);

@@ -5,7 +5,7 @@ mod drop_own;
 mod log_context;
 
 use crate::config::{DecodeJsonFields, DropOwnLogs};
-use crate::event::Event;
+use crate::event::{Event, Flags};
 /// One reason list for the whole agent: what a processor drops is counted in the same ledger as what
 /// an output loses.
 pub use crate::telemetry::DropReason;
@@ -26,6 +26,8 @@ pub struct BatchOutcome {
     pub dropped_own_logs: u64,
     /// Left out by a container's include_lines or exclude_lines hint.
     pub dropped_excluded_lines: u64,
+    /// Beyond a `rate_limit` with the `drop` policy (flagged so by the reading side).
+    pub dropped_rate_limit: u64,
     /// Fields that looked like JSON but did not decode, counted with or without add_error_key.
     pub decode_errors: u64,
 }
@@ -63,6 +65,10 @@ impl Processors {
                     outcome.dropped_excluded_lines += 1;
                     false
                 }
+                Verdict::Drop(DropReason::RateLimit) => {
+                    outcome.dropped_rate_limit += 1;
+                    false
+                }
                 Verdict::Drop(_) => {
                     outcome.dropped_own_logs += 1;
                     false
@@ -75,6 +81,9 @@ impl Processors {
     /// The verdict, and how many fields failed to decode. `log.level` comes from the decoded
     /// message when it has one, else from the text.
     fn process(&self, event: &mut Event) -> (Verdict, u64) {
+        if event.flags.contains(Flags::RATE_LIMITED) {
+            return (Verdict::Drop(DropReason::RateLimit), 0);
+        }
         if self.drop_own.matches(event) {
             return (Verdict::Drop(DropReason::OwnLogs), 0);
         }
@@ -150,13 +159,16 @@ mod tests {
             event("app", "{\"broken\":"),
             event("loglynk", "{\"broken\":"),
             event("app", "{\"ok\":true}"),
+            event("app", "over the limit"),
         ];
+        batch[5].flags.insert(Flags::RATE_LIMITED);
         let outcome = processors().run_batch(&mut batch);
         assert_eq!(
             outcome,
             BatchOutcome {
                 dropped_own_logs: 2,
                 dropped_excluded_lines: 0,
+                dropped_rate_limit: 1,
                 decode_errors: 1,
             }
         );

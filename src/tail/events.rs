@@ -90,6 +90,9 @@ pub enum FileEvent<'a> {
     Refused { path: &'a Path, target: &'a Path },
     /// The records the tailer started with are all matched to files, or known to be gone.
     Resolved,
+    /// A closed file was deleted (its rotation went on without it) `bytes` before the end it was
+    /// last seen with: those bytes are lost. Said before it is finished.
+    Lost { key: FileKey, bytes: u64 },
     /// The file is done for good (rotated away, deleted, or the run ends): no more lines for `key`, and
     /// every byte up to `end` was handed out.
     Finished { key: FileKey, end: u64 },
@@ -110,6 +113,8 @@ pub enum Admit {
     /// Left unread until then because enough of it is read and not yet delivered (its read-ahead):
     /// the file is the buffer, and what it has unread must not stand in front of other files' lines.
     Ahead(Instant),
+    /// Left unread until then because a rate limit with the `delay` policy is spent.
+    Limited(Instant),
 }
 
 /// Asked by the scheduler before each turn of reading a file. Holding one file never holds up another.
@@ -118,6 +123,11 @@ pub trait ReadGate {
 
     /// At most this many bytes of the file in the turn just admitted; `None`: the tailer's own turn.
     fn turn_bytes(&self, _key: FileKey) -> Option<usize> {
+        None
+    }
+
+    /// At most this many lines in the turn just admitted; `None`: no limit in lines.
+    fn turn_lines(&self, _key: FileKey) -> Option<usize> {
         None
     }
 }

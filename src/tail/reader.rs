@@ -96,15 +96,42 @@ impl FileReader {
         &mut self,
         chunk: usize,
         budget: usize,
+        emit: impl FnMut(Line),
+    ) -> io::Result<ReadStatus> {
+        self.read_lines(chunk, budget, usize::MAX, emit)
+    }
+
+    /// [`read`](Self::read), handing out at most `max_lines` lines (a rate limit in lines). Lines read
+    /// past that stay buffered, and the next turn hands them out before it reads more, so what is
+    /// buffered never exceeds one turn's read.
+    pub fn read_lines(
+        &mut self,
+        chunk: usize,
+        budget: usize,
+        max_lines: usize,
         mut emit: impl FnMut(Line),
     ) -> io::Result<ReadStatus> {
+        let mut lines = 0;
+        let mut next = |framer: &mut Framer, lines: &mut usize| {
+            while *lines < max_lines {
+                let Some(line) = framer.next_line() else {
+                    return true;
+                };
+                emit(line);
+                *lines += 1;
+            }
+            false
+        };
+        if !next(&mut self.framer, &mut lines) {
+            return Ok(ReadStatus::More);
+        }
         let known = self.known_len.saturating_sub(self.position()) as usize;
         let mut ask = known.clamp(SMALL_READ, chunk.max(SMALL_READ));
         let mut read = 0;
         while read < budget {
             let n = self.framer.read_from(&mut self.input, ask)?;
-            while let Some(line) = self.framer.next_line() {
-                emit(line);
+            if !next(&mut self.framer, &mut lines) {
+                return Ok(ReadStatus::More);
             }
             if n == 0 {
                 self.framer.release_if_empty();
@@ -119,6 +146,12 @@ impl FileReader {
         }
         self.framer.compact();
         Ok(ReadStatus::More)
+    }
+
+    /// A complete line read and not handed out yet (a turn cut short by its line limit), so a file
+    /// closed for good ships every line it read.
+    pub fn next_buffered(&mut self) -> Option<Line> {
+        self.framer.next_line()
     }
 
     /// Whether the content read so far is gone: the file is shorter than what was read, or it was
@@ -198,6 +231,35 @@ mod tests {
             .iter()
             .map(|l| String::from_utf8(l.bytes.to_vec()).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn a_line_limit_leaves_the_rest_buffered_and_hands_it_out_before_reading_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, "a\nb\nc\nd\ne").unwrap();
+        let mut reader = FileReader::plain(File::open(&path).unwrap(), 0, 1024).unwrap();
+        let mut lines = Vec::new();
+        let mut turn = |reader: &mut FileReader, max| {
+            let status = reader.read_lines(64, 1024, max, |l| lines.push(l)).unwrap();
+            (status, texts(&lines))
+        };
+        assert_eq!(
+            turn(&mut reader, 2),
+            (ReadStatus::More, vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            reader.resume_position(),
+            4,
+            "c and d are buffered, not read"
+        );
+        assert_eq!(turn(&mut reader, 0).0, ReadStatus::More);
+        assert_eq!(turn(&mut reader, 1).1.len(), 3);
+        assert_eq!(reader.next_buffered().unwrap().bytes, "d");
+        assert!(reader.next_buffered().is_none());
+        assert_eq!(reader.finish().unwrap().bytes, "e");
+        let (status, all) = turn(&mut reader, 5);
+        assert_eq!((status, all.len()), (ReadStatus::Eof, 3));
     }
 
     #[test]

@@ -70,6 +70,8 @@ struct Tailed {
     reader: Option<FileReader>,
     /// Where to reopen when `reader` is `None`.
     resume: u64,
+    /// The file's length when last looked at while closed: beyond `resume`, what its deletion loses.
+    seen_len: u64,
     gzip: bool,
     /// Not read until this file has been read to its end: the rotated predecessor of the same name.
     after: Option<FileKey>,
@@ -227,6 +229,7 @@ impl Tailer {
             key,
             Tailed {
                 resume: file.offset,
+                seen_len: file.offset,
                 file,
                 phase,
                 reader: None,
@@ -340,6 +343,9 @@ impl Tailer {
         let mut end = tailed.resume;
         if let Some(mut reader) = tailed.reader.take() {
             self.open -= 1;
+            while let Some(line) = reader.next_buffered() {
+                sink.line(key, line);
+            }
             if let Some(line) = reader.finish() {
                 sink.line(key, line);
             }

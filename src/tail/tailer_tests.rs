@@ -21,6 +21,7 @@ struct Collect {
     refused: Vec<(PathBuf, PathBuf)>,
     /// `(next, previous, start)`
     continues: Vec<(FileKey, FileKey, u64)>,
+    lost: Vec<(FileKey, u64)>,
 }
 
 impl LineSink for Collect {
@@ -39,6 +40,10 @@ impl LineSink for Collect {
                 self.opened.insert(key, file.clone());
             }
             FileEvent::Finished { key, end } => self.finished.push((key, end)),
+            FileEvent::Lost { key, bytes } => {
+                assert!(!self.finished.iter().any(|(k, _)| *k == key));
+                self.lost.push((key, bytes));
+            }
             FileEvent::Refused { path, target } => self
                 .refused
                 .push((path.to_path_buf(), target.to_path_buf())),
@@ -411,6 +416,37 @@ fn repeated_rotations_lose_nothing_even_when_one_was_never_seen() {
     tailer.sync(std::slice::from_ref(&log), &mut watcher, &mut sink);
     drain(&mut tailer, &mut sink);
     assert_eq!(sink.texts(), expected);
+}
+
+#[test]
+fn a_closed_file_deleted_before_it_was_read_to_its_end_is_lost_and_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    std::fs::write(&a, "1\n").unwrap();
+    let mut config = config();
+    config.close_inactive = Duration::ZERO;
+    config.max_open_files = 1;
+    config.file_budget = 64;
+    let mut tailer = Tailer::new(config, Vec::new());
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(std::slice::from_ref(&a), &mut watcher, &mut sink);
+    drain(&mut tailer, &mut sink);
+    assert_eq!(tailer.open_files(), 0, "closed once idle");
+    // b takes the one descriptor and keeps it, being read in small turns.
+    std::fs::write(&b, "b\n".repeat(1000)).unwrap();
+    tailer.sync(&[a.clone(), b], &mut watcher, &mut sink);
+    tailer.read_ready(&mut sink);
+    append(&a, "2\n3\n");
+    tailer.poll_all();
+    tailer.read_ready(&mut sink);
+    assert!(!sink.texts().contains(&"2"), "a could not be reopened");
+    std::fs::remove_file(&a).unwrap();
+    tailer.poll_all();
+    tailer.read_ready(&mut sink);
+    let key_a = sink.lines[0].0;
+    assert_eq!(sink.lost, [(key_a, 4)]);
+    assert_eq!(sink.finished, [(key_a, 2)]);
 }
 
 #[test]

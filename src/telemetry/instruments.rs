@@ -76,17 +76,20 @@ pub struct Telemetry {
     pub(super) hints_invalid: Family<ReasonLabels, Counter>,
     /// Files left unread, by reason (`config`, `hint`).
     pub(super) files_excluded: Family<ReasonLabels, Counter>,
+    /// The pods rate limited now, and what rotations deleted unread.
+    pub(super) limits: super::limits::LimitCounters,
 }
 
 /// `reason="…"`, from a fixed list.
 pub type ReasonLabels = Vec<(&'static str, &'static str)>;
 
 /// Why a hint is left out: the label values of `loglynk_hints_invalid_total`, all served from the start.
-pub const HINT_ERROR_REASONS: [&str; 6] = [
+pub const HINT_ERROR_REASONS: [&str; 7] = [
     "invalid_bool",
     "invalid_regex",
     "invalid_name",
     "invalid_target",
+    "invalid_rate_limit",
     "invalid_multiline",
     "unsupported",
 ];
@@ -132,6 +135,7 @@ impl Default for Telemetry {
             log_events: Default::default(),
             hints_invalid: Family::default(),
             files_excluded: Family::default(),
+            limits: Default::default(),
         };
         // Every series from the start, at 0: an alert on `increase()` sees the first one.
         for reason in HINT_ERROR_REASONS {

@@ -16,13 +16,16 @@ pub enum DropReason {
     DeadLetterWriteFailed,
     /// Left out by a container's `exclude_lines` or `include_lines` hint.
     ExcludedLines,
+    /// Beyond a `rate_limit` whose policy is `drop`.
+    RateLimit,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 3] = [
+    pub const ALL: [DropReason; 4] = [
         DropReason::OwnLogs,
         DropReason::DeadLetterWriteFailed,
         DropReason::ExcludedLines,
+        DropReason::RateLimit,
     ];
 
     /// Stable name, for metric labels.
@@ -31,6 +34,7 @@ impl DropReason {
             DropReason::OwnLogs => "own_logs",
             DropReason::DeadLetterWriteFailed => "dead_letter_write_failed",
             DropReason::ExcludedLines => "excluded_lines",
+            DropReason::RateLimit => "rate_limit",
         }
     }
 }
@@ -43,6 +47,7 @@ pub struct Counts {
     pub dropped_own_logs: u64,
     pub dropped_dead_letter_write_failed: u64,
     pub dropped_excluded_lines: u64,
+    pub dropped_rate_limit: u64,
     pub dead_lettered: u64,
     /// Refused by the mappings and kept in the data stream's failure store (9.1+).
     pub failure_stored: u64,
@@ -54,6 +59,7 @@ impl Counts {
             DropReason::OwnLogs => self.dropped_own_logs,
             DropReason::DeadLetterWriteFailed => self.dropped_dead_letter_write_failed,
             DropReason::ExcludedLines => self.dropped_excluded_lines,
+            DropReason::RateLimit => self.dropped_rate_limit,
         }
     }
 
@@ -64,6 +70,7 @@ impl Counts {
             + self.dropped_own_logs
             + self.dropped_dead_letter_write_failed
             + self.dropped_excluded_lines
+            + self.dropped_rate_limit
             + self.dead_lettered
             + self.failure_stored;
         self.read as i64 - settled as i64
@@ -115,6 +122,7 @@ impl Ledger {
             DropReason::OwnLogs => c.dropped_own_logs += n,
             DropReason::DeadLetterWriteFailed => c.dropped_dead_letter_write_failed += n,
             DropReason::ExcludedLines => c.dropped_excluded_lines += n,
+            DropReason::RateLimit => c.dropped_rate_limit += n,
         });
     }
 

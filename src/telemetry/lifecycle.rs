@@ -14,7 +14,10 @@ impl Telemetry {
             lines = counts.read,
             unparsed = read.unparsed,
             shipped = counts.shipped,
-            dropped = counts.dropped(DropReason::OwnLogs),
+            dropped = DropReason::ALL
+                .iter()
+                .map(|r| counts.dropped(*r))
+                .sum::<u64>(),
             dead_lettered = counts.dead_lettered,
             failure_stored = counts.failure_stored,
             kube_found = read.kube_found,

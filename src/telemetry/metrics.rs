@@ -42,6 +42,9 @@ impl Metrics {
         registry.register_collector(Box::new(super::log_events::LogEventsCollector(Arc::clone(
             telemetry,
         ))));
+        registry.register_collector(Box::new(super::limits::LimitsCollector(Arc::clone(
+            telemetry,
+        ))));
         registry.register_collector(Box::new(FilesCollector::new(telemetry)));
         let t = telemetry;
         let reloads = &t.config_reloads;

@@ -55,6 +55,22 @@ pub fn status(telemetry: &Telemetry) -> Value {
             "last_error": s.last_error,
         })
     });
+    let rate_limited: Vec<Value> = telemetry
+        .limited_pods()
+        .iter()
+        .map(|p| {
+            json!({
+                "namespace": p.namespace,
+                "pod": p.pod,
+                "policy": p.policy,
+                "scope": p.scope,
+                "limit": p.limit,
+                "dropped": p.dropped,
+                "limited_seconds": seconds(p.limited_for),
+            })
+        })
+        .collect();
+    let (lost_files, lost_bytes) = telemetry.lost_to_rotation_counts();
     json!({
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": seconds(telemetry.uptime()),
@@ -79,6 +95,8 @@ pub fn status(telemetry: &Telemetry) -> Value {
         },
         "registry": { "failing": telemetry.registry_failing() },
         "kubernetes": kubernetes,
+        "rate_limited": rate_limited,
+        "lost_to_rotation": { "files": lost_files, "bytes": lost_bytes },
         "totals": { "files": files.len(), "open": open, "bytes_behind": behind },
         "files": files,
     })

@@ -295,3 +295,50 @@ fn run_sets_up_a_bare_cluster_before_its_first_bulk_request() {
     assert_eq!(refused, 36, "every other line of the day");
     assert!(server.index_template("funlynk-logs").is_none());
 }
+
+/// `output.elasticsearch.indices`: each event to the first rule its fields match, else `index`; the
+/// routed indices are covered by the template bootstrap installed (their policy applies, ILM ages
+/// them by their date).
+#[test]
+fn routed_indices_are_covered_by_the_installed_template() {
+    let server = EsServer::start();
+    let run = run_bootstrap(&server.url(), &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let tree = KubeTree::new();
+    let shop = tree.container("shop", "web-1", "app");
+    let pay = tree.container("payments", "pay-1", "app");
+    let at = "2026-11-24T10:00:00.000000001Z";
+    std::fs::write(shop.log(), [cri(at, "fine"), cri(at, "an ERROR")].concat()).unwrap();
+    std::fs::write(pay.log(), [cri(at, "fine"), cri(at, "ERROR too")].concat()).unwrap();
+    let mut cmd = run_cmd(&tree, &server.url());
+    cmd.args([
+        "-E",
+        "output.elasticsearch.indices=[\
+         {index: 'funlynk-logs-errors-%{+yyyy.MM.dd}', when: {contains: {message: ERROR}}},\
+         {index: 'funlynk-logs-shop-%{+yyyy.MM.dd}', when: {equals: {kubernetes.namespace: shop}}}]",
+    ]);
+    let running = Running::spawn(cmd);
+    let done = wait_until(Duration::from_secs(30), || {
+        server.all_documents().len() >= 4
+    });
+    assert!(done, "stderr:\n{}", running.stderr_so_far());
+    let stopped = running.stop("TERM", Duration::from_secs(10));
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    let messages = |index: &str| {
+        let mut got: Vec<String> = server
+            .documents(index)
+            .iter()
+            .map(|d| d["message"].as_str().unwrap().to_owned())
+            .collect();
+        got.sort();
+        got
+    };
+    assert_eq!(
+        messages("funlynk-logs-errors-2026.11.24"),
+        ["ERROR too", "an ERROR"]
+    );
+    assert_eq!(messages("funlynk-logs-shop-2026.11.24"), ["fine"]);
+    assert_eq!(messages("funlynk-logs-2026.11.24"), ["fine"]);
+    let indices = assert_healthy(&server, "funlynk-logs-*");
+    assert_eq!(indices.len(), 3, "{indices:?}");
+}

@@ -283,12 +283,15 @@ fn run_enriches_and_keeps_shipping_through_an_api_outage() {
         scrape()
     );
     assert_eq!(sample(&scrape(), "loglynk_kube_cache_pods"), Some(1.0));
-    // Per-container lag is served only for containers behind, so only while some are.
+    // Per-container lag is served only for containers behind, and per-pod limits only for pods
+    // limited, so only while some are.
     let on_demand =
         |names: std::collections::BTreeSet<String>| -> std::collections::BTreeSet<String> {
             names
                 .into_iter()
-                .filter(|n| !n.starts_with("loglynk_container_lag"))
+                .filter(|n| {
+                    !n.starts_with("loglynk_container_lag") && n != "loglynk_pod_rate_limited"
+                })
                 .collect()
         };
     assert_eq!(

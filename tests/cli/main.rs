@@ -27,6 +27,7 @@ mod metrics;
 mod multiline;
 mod progress;
 mod prometheus;
+mod rate_limit;
 mod registry_save;
 mod reload;
 mod restart;

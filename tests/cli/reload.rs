@@ -47,7 +47,7 @@ impl ConfigMapDir {
 
 /// The agent's configuration for a test: fast flushes and retries, metrics on a free loopback port,
 /// the index template left alone (the indices change name), and `extra` appended.
-fn config_text(tree: &KubeTree, hosts: &[&str], paths: &[&Path], extra: &str) -> String {
+pub(super) fn config_text(tree: &KubeTree, hosts: &[&str], paths: &[&Path], extra: &str) -> String {
     let paths: Vec<String> = paths
         .iter()
         .map(|p| format!("{:?}", p.display().to_string()))
@@ -73,13 +73,13 @@ fn config_text(tree: &KubeTree, hosts: &[&str], paths: &[&Path], extra: &str) ->
 }
 
 /// Replaces the file in one rename, as an editor or `kubectl cp` would: the watch never reads half of it.
-fn replace(file: &Path, text: &str) {
+pub(super) fn replace(file: &Path, text: &str) {
     let tmp = file.with_extension("tmp");
     std::fs::write(&tmp, text).unwrap();
     std::fs::rename(&tmp, file).unwrap();
 }
 
-fn run_with(file: &Path) -> Running {
+pub(super) fn run_with(file: &Path) -> Running {
     let mut cmd = loglynk();
     cmd.arg("run").arg("-c").arg(file);
     Running::spawn(cmd)
@@ -137,7 +137,7 @@ fn reloads(address: &str, result: &str) -> f64 {
 }
 
 /// Waits until the log says a reload applied a change of `key`.
-fn applied(running: &Running, key: &str, budget: &Budget) -> bool {
+pub(super) fn applied(running: &Running, key: &str, budget: &Budget) -> bool {
     wait_until(budget.left(), || {
         running
             .stderr_so_far()

@@ -58,7 +58,7 @@ output:
     assert_eq!(
         err(nested, &[], &[]),
         "config error in /etc/loglynk/loglynk.yml line 7: unknown key output.elasticsearch.hostz \
-         (expected one of: hosts, username, password, api_key, ssl, index, bulk_max_bytes, flush_interval, \
+         (expected one of: hosts, username, password, api_key, ssl, index, indices, bulk_max_bytes, flush_interval, \
          workers, compression_level, timeout, backoff, dead_letter, deduplicate)"
     );
 
@@ -149,7 +149,8 @@ fn load_reads_a_file_and_reports_a_missing_one() {
              max_line_bytes, scan_frequency, poll_interval, partial_timeout, close_removed_after, \
              close_inactive, max_open_files, registry_flush, shutdown_timeout, max_queued_bytes, \
              decode_json_fields, \
-             drop_own_logs, add_host_metadata, kubernetes, output, setup, http, logging, multiline)",
+             drop_own_logs, add_host_metadata, kubernetes, output, setup, http, logging, multiline, \
+             rate_limit)",
             path.display()
         )
     );
@@ -188,4 +189,37 @@ fn two_outputs_are_an_error_naming_both_keys() {
     let off = "output.elasticsearch.hosts: ['http://es:9200']\noutput.file: {enabled: false}\n";
     assert!(load_with(off, &[], &[]).is_ok());
     assert!(err("output.file.permissions: 0800\n", &[], &[]).contains("output.file.permissions"));
+}
+
+#[test]
+fn a_rate_limit_is_read_and_a_malformed_one_named_with_its_line() {
+    let config = ok("rate_limit:\n  - per: node\n    limit: 20MiB/s\n  - limit: 600/m\n    policy: drop\n    pods: [{namespaces: [shop]}, {labels: \"tier=batch\"}]\n");
+    let [node, pod] = &config.rate_limit[..] else {
+        panic!("{:?}", config.rate_limit);
+    };
+    assert_eq!(
+        (node.per, node.limit.to_string(), node.policy),
+        (LimitScope::Node, "20MiB/s".into(), LimitPolicy::Delay)
+    );
+    assert_eq!(
+        (pod.per, pod.limit.per_second(), pod.policy),
+        (LimitScope::Pod, 10.0, LimitPolicy::Drop)
+    );
+    let batch = [("tier".to_owned(), "batch".to_owned())].into();
+    assert!(pod.applies_to(Some("shop"), None, Some("app")));
+    assert!(pod.applies_to(Some("web"), Some(&batch), Some("app")));
+    assert!(!pod.applies_to(Some("web"), None, Some("app")));
+    assert!(node.applies_to(None, None, None) && pod.uses_labels() && !node.uses_labels());
+    let e = err("rate_limit:\n  - per: pod\n    limit: lots\n", &[], &[]);
+    assert!(
+        e.contains("line 3: rate_limit.0.limit: \"lots\" is not a rate"),
+        "{e}"
+    );
+    let e = err("rate_limit:\n  - per: cluster\n    limit: 1/s\n", &[], &[]);
+    assert!(e.contains("line 2: rate_limit.0.per"), "{e}");
+    let e = err("rate_limit:\n  - limit: 1/s\n    pods: [{}]\n", &[], &[]);
+    assert!(
+        e.contains("rate_limit.0.pods.0: must name namespaces"),
+        "{e}"
+    );
 }

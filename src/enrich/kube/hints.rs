@@ -19,12 +19,14 @@ use crate::event::{data_stream_name_error, Hints};
 const LOGS: &str = "co.elastic.logs";
 /// Elastic Agent's annotations.
 const AGENT: &str = "elastic.co/";
+/// loglynk's own annotations, named whole like Elastic Agent's (`loglynk.io/rate_limit`).
+const OWN: &str = "loglynk.io/";
 /// A compiled list larger than this is refused: one pod must not make the agent build a huge automaton.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Whether an annotation is a hint: what the pod cache must keep of a pod's annotations.
 pub fn is_hint_annotation(key: &str) -> bool {
-    key.starts_with(LOGS) || key.starts_with(AGENT)
+    key.starts_with(LOGS) || key.starts_with(AGENT) || key.starts_with(OWN)
 }
 
 /// A hint left out, and why.
@@ -56,7 +58,7 @@ pub fn container_hints(
                 let name = if generic {
                     key.strip_prefix(LOGS)
                         .and_then(|rest| rest.strip_prefix('/'))
-                        .or_else(|| key.strip_prefix(AGENT).map(|_| key.as_str()))
+                        .or_else(|| whole_name(key))
                 } else {
                     key.strip_prefix(specific.as_str())
                 };
@@ -157,6 +159,7 @@ fn apply(hints: &mut Hints, name: &str, value: &str) -> Result<(), &'static str>
         "elastic.co/dataset" => hints.dataset = Some(data_stream_part(value)?),
         "elastic.co/namespace" => hints.namespace = Some(data_stream_part(value)?),
         "elastic.co/preserve_original_event" => hints.preserve_original_event = boolean(value)?,
+        "loglynk.io/rate_limit" => hints.rate_limit = Some(rate_limit(value)?),
         _ => match decode_json_option(name) {
             Some("enabled") => hints.json.enabled = Some(boolean(value)?),
             Some("target") => hints.json.target = Some(json_target(value)?),
@@ -168,6 +171,16 @@ fn apply(hints: &mut Hints, name: &str, value: &str) -> Result<(), &'static str>
         },
     }
     Ok(())
+}
+
+/// Elastic Agent's and loglynk's annotations are named by their whole key.
+fn whole_name(key: &str) -> Option<&str> {
+    (key.starts_with(AGENT) || key.starts_with(OWN)).then_some(key)
+}
+
+/// `500/s`, `1MiB/s drop`: see `config::RateLimit`.
+fn rate_limit(value: &str) -> Result<crate::config::RateLimit, &'static str> {
+    value.parse().map_err(|_| "invalid_rate_limit")
 }
 
 /// `processors.decode_json_fields.<option>` or Filebeat's numbered `processors.1.decode_json_fields.<option>`.
@@ -308,6 +321,55 @@ mod tests {
                 ("elastic.co/dataset", "invalid_name"),
             ]
         );
+    }
+
+    #[test]
+    fn a_rate_limit_comes_from_the_pod_or_its_namespace_and_a_malformed_one_is_left_out() {
+        use crate::config::{LimitPolicy, RateUnit};
+        let ns = map(&[("loglynk.io/rate_limit", "1MiB/s")]);
+        let pod = map(&[("loglynk.io/rate_limit", "100/s drop")]);
+        let mut errors = Vec::new();
+        let limit = container_hints(Some(&ns), Some(&pod), "app", &mut errors)
+            .unwrap()
+            .rate_limit
+            .unwrap();
+        assert_eq!((limit.rate.amount, limit.rate.unit), (100, RateUnit::Lines));
+        assert_eq!(limit.policy, LimitPolicy::Drop);
+        let limit = container_hints(Some(&ns), None, "app", &mut errors)
+            .unwrap()
+            .rate_limit
+            .unwrap();
+        assert_eq!(
+            (limit.rate.unit, limit.policy),
+            (RateUnit::Bytes, LimitPolicy::Delay)
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(is_hint_annotation("loglynk.io/rate_limit"));
+
+        let bad = map(&[
+            ("loglynk.io/rate_limit", "lots"),
+            ("co.elastic.logs/enabled", "true"),
+        ]);
+        let hints = container_hints(Some(&ns), Some(&bad), "app", &mut errors).unwrap();
+        assert!(
+            hints.rate_limit.is_none(),
+            "the malformed pod's limit is not the namespace's"
+        );
+        assert_eq!(
+            errors,
+            [HintError {
+                annotation: "loglynk.io/rate_limit".into(),
+                reason: "invalid_rate_limit",
+            }]
+        );
+        let mut errors = Vec::new();
+        container_hints(
+            None,
+            Some(&map(&[("loglynk.io/other", "x")])),
+            "app",
+            &mut errors,
+        );
+        assert_eq!(errors[0].reason, "unsupported");
     }
 
     #[test]

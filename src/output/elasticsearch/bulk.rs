@@ -3,12 +3,13 @@
 //! The builder is kept for the life of the output so its buffers, sized by the largest request so far,
 //! are reused rather than grown again for every request.
 
+use crate::config::Condition;
 use crate::event::{Encoder, Event};
 
-use super::action_line::ActionLines;
 pub use super::action_line::BulkAction;
 use super::index::{IndexPattern, MissingField};
 pub use super::request::{BulkRequest, ItemSpan};
+use super::route::Routes;
 
 /// The position of an item in the request being built, which is also its position in the response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub struct ItemRef {
 
 #[derive(Debug, Clone)]
 pub struct BulkBuilder {
-    actions: ActionLines,
+    actions: Routes,
     encoder: Encoder,
     body: Vec<u8>,
     items: Vec<ItemSpan>,
@@ -27,10 +28,19 @@ pub struct BulkBuilder {
 impl BulkBuilder {
     pub fn new(index: IndexPattern, action: BulkAction, encoder: Encoder) -> BulkBuilder {
         BulkBuilder {
-            actions: ActionLines::new(index, action),
+            actions: Routes::new(index, action),
             encoder,
             body: Vec::new(),
             items: Vec::new(),
+        }
+    }
+
+    /// Events matching a rule's condition go to its index pattern (`output.elasticsearch.indices`), the
+    /// first match winning; the others to the pattern given to [`BulkBuilder::new`].
+    pub fn routed(self, rules: Vec<(Option<Condition>, IndexPattern)>, action: BulkAction) -> Self {
+        BulkBuilder {
+            actions: self.actions.routed(rules, action),
+            ..self
         }
     }
 

@@ -12,7 +12,8 @@ pub mod index;
 mod output;
 pub mod request;
 pub mod response;
+mod route;
 mod target;
 
 pub use output::{EsOutput, EsOutputError, SetUpStep};
-pub use target::{check, write_target};
+pub use target::{check, routes, write_target};

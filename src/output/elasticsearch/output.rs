@@ -19,7 +19,7 @@ use super::client::{ClientError, EsClient};
 use super::dead_letter::DeadLetters;
 use super::delivery::Deliverer;
 use super::index::IndexPatternError;
-use super::target::write_target;
+use super::target::{routes, write_target};
 use crate::batch::Batch;
 use crate::config::{self, Setup};
 use crate::event::Encoder;
@@ -114,7 +114,8 @@ impl EsOutput {
             compression_level: es.compression_level,
             start,
         };
-        let mut builder = BulkBuilder::new(pattern, action, encoder.clone());
+        let mut builder =
+            BulkBuilder::new(pattern, action, encoder.clone()).routed(routes(es)?, action);
         if es.deduplicate {
             builder = builder.deduplicated();
         }

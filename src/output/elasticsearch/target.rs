@@ -23,6 +23,16 @@ pub fn write_target(
     }
 }
 
+/// `output.elasticsearch.indices`, each rule's condition and parsed pattern, in order.
+pub fn routes(
+    es: &config::ElasticsearchOutput,
+) -> Result<Vec<(Option<config::Condition>, IndexPattern)>, IndexPatternError> {
+    es.indices
+        .iter()
+        .map(|rule| Ok((rule.when.clone(), IndexPattern::parse(&rule.index)?)))
+        .collect()
+}
+
 /// The index pattern must parse, and what `loglynk bootstrap` installs must fit what `loglynk run`
 /// writes, or the template never applies and ILM fails on the indices.
 pub fn check(config: &Config) -> Vec<(String, String)> {
@@ -30,6 +40,14 @@ pub fn check(config: &Config) -> Vec<(String, String)> {
     let es = &config.output.elasticsearch;
     if let Err(e) = IndexPattern::parse(&es.index) {
         found.push(("output.elasticsearch.index".into(), e.to_string()));
+    }
+    for (i, rule) in es.indices.iter().enumerate() {
+        if let Err(e) = IndexPattern::parse(&rule.index) {
+            found.push((
+                format!("output.elasticsearch.indices.{i}.index"),
+                e.to_string(),
+            ));
+        }
     }
     let setup = &config.setup;
     if !setup.enabled {
@@ -47,6 +65,21 @@ pub fn check(config: &Config) -> Vec<(String, String)> {
         if let Some(reason) = daily_index_problem(&es.index, &setup.name) {
             found.push(("output.elasticsearch.index".into(), reason));
         }
+        // Routed indices must fit the template as `index` does: bootstrap's `<name>-*` covers them.
+        for (i, rule) in es.indices.iter().enumerate() {
+            if let Some(reason) = daily_index_problem(&rule.index, &setup.name) {
+                found.push((format!("output.elasticsearch.indices.{i}.index"), reason));
+            }
+        }
+    } else if !es.indices.is_empty() {
+        found.push((
+            "output.elasticsearch.indices".into(),
+            format!(
+                "routes by index name, and setup.mode {} writes to setup.name; use setup.mode daily \
+                 (or setup.enabled: false)",
+                if setup.mode == IndexMode::DataStream { "data_stream" } else { "rollover" }
+            ),
+        ));
     }
     found
 }
@@ -73,8 +106,11 @@ fn daily_index_problem(index: &str, name: &str) -> Option<String> {
              would not apply to it"
         ));
     };
-    // Rendered for 2026-11-24: year, month and day in that order, any one-character separators.
+    // Rendered for 2026-11-24: year, month and day in that order, any one-character separators, at
+    // the end, after a `-` (ILM reads `.*-<date>`), so `<name>-shop-<date>` is dated too.
+    let (head, date) = date.split_at(date.len().saturating_sub(10));
     let dated = date.len() == 10
+        && (head.is_empty() || head.ends_with('-'))
         && date.get(0..4) == Some("2026")
         && date.get(5..7) == Some("11")
         && date.get(8..10) == Some("24");
@@ -239,6 +275,24 @@ output.elasticsearch:
         ] {
             assert!(found.contains(key), "{key} not in {found}");
         }
+        // Routed indices fit the template as `index` does; other modes write to setup.name.
+        let found = problems(
+            "output.elasticsearch.indices:\n  - index: other-%{+yyyy.MM.dd}\n  - index: funlynk-logs-x\n",
+        );
+        assert!(
+            found.contains(
+                "output.elasticsearch.indices.0.index: \"other-%{+yyyy.MM.dd}\" does not start"
+            ) && found
+                .contains("output.elasticsearch.indices.1.index: \"funlynk-logs-x\" must end in"),
+            "{found}"
+        );
+        ok("output.elasticsearch.indices: [{index: 'funlynk-logs-shop-%{+yyyy.MM.dd}', when: {equals: {a: b}}}]\n");
+        let found =
+            problems("setup.mode: data_stream\noutput.elasticsearch.indices: [{index: x}]\n");
+        assert!(
+            found.contains("setup.mode data_stream writes to setup.name"),
+            "{found}"
+        );
         let found = problems("setup.mode: hourly\n");
         assert!(found.contains("setup.mode"), "{found}");
     }

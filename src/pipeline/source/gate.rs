@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::ParsingSink;
-use crate::config::{selected, PodSelector};
+use crate::config::{selected, PodSelector, RateUnit};
 use crate::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use crate::event::Origin;
 use crate::parse::MultilinePlan;
@@ -123,6 +123,46 @@ const EXCLUDED_RECHECK: Duration = Duration::from_secs(1);
 /// file. The output stays busy as long as `read_ahead` covers the requests it keeps in flight.
 impl ReadGate for ParsingSink {
     fn admit(&mut self, key: FileKey, now: Instant) -> Admit {
+        match self.admit_unlimited(key, now) {
+            Admit::Now => {}
+            held => return held,
+        }
+        let (Some(limits), Some(parser)) = (self.limits.as_mut(), self.parsers.get(&key)) else {
+            return Admit::Now;
+        };
+        let origin = parser.origin();
+        let kube = self.kube.as_ref().map(|k| &k.enricher);
+        let labels = || {
+            let uid = origin.kubernetes()?.pod.uid.as_deref()?;
+            kube?.pod(uid)?.metadata.labels.clone()
+        };
+        limits.admit(key, origin, labels, now)
+    }
+
+    /// A turn reads no further than the read-ahead left, nor than its rate limits allow.
+    fn turn_bytes(&self, key: FileKey) -> Option<usize> {
+        let ahead = self.unacknowledged(key).and_then(|(bytes, limit, _)| {
+            let left = if bytes >= limit { limit } else { limit - bytes };
+            usize::try_from(left).ok()
+        });
+        let limited = self
+            .limits
+            .as_ref()
+            .and_then(|l| l.turn(key, RateUnit::Bytes));
+        match (ahead, limited) {
+            (Some(a), Some(l)) => Some(a.min(l)),
+            (a, l) => a.or(l),
+        }
+    }
+
+    fn turn_lines(&self, key: FileKey) -> Option<usize> {
+        self.limits.as_ref()?.turn(key, RateUnit::Lines)
+    }
+}
+
+impl ParsingSink {
+    /// The read gate before rate limits: read-ahead, pod metadata and hint exclusion.
+    fn admit_unlimited(&mut self, key: FileKey, now: Instant) -> Admit {
         if self
             .unacknowledged(key)
             .is_some_and(|(bytes, limit, in_flight)| in_flight && bytes >= limit)
@@ -191,15 +231,6 @@ impl ReadGate for ParsingSink {
         Admit::Now
     }
 
-    /// A turn reads no further than the read-ahead left.
-    fn turn_bytes(&self, key: FileKey) -> Option<usize> {
-        let (bytes, limit, _) = self.unacknowledged(key)?;
-        let left = if bytes >= limit { limit } else { limit - bytes };
-        usize::try_from(left).ok()
-    }
-}
-
-impl ParsingSink {
     /// The file's multiline hints changed (or came with its pod's metadata): its lines are joined as
     /// they say from now on, or as the configuration says once they are gone. A group the old
     /// settings left open ships first.
@@ -220,6 +251,7 @@ impl ParsingSink {
         !self.held.excluded.is_empty()
             && self.held.ahead.is_empty()
             && self.kube.as_ref().is_none_or(|k| k.waiting.is_empty())
+            && !self.limits.as_ref().is_some_and(|l| l.holds_any())
     }
 
     /// Bytes of `key` read and not yet acknowledged, the read-ahead, and whether batches are in flight

@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::{Phase, Tailer};
 use crate::tail::reader::FileReader;
 use crate::tail::siblings::{find_rotated, Found};
-use crate::tail::{FileIdentity, FileKey, LineSink};
+use crate::tail::{FileEvent, FileIdentity, FileKey, LineSink};
 use crate::telemetry;
 
 impl Tailer {
@@ -84,6 +84,7 @@ impl Tailer {
         let meta = std::fs::metadata(&tailed.file.target);
         match meta {
             Ok(m) if FileIdentity::of(&m) == tailed.file.identity => {
+                tailed.seen_len = m.len();
                 if m.len() == tailed.resume {
                     return false; // unchanged: stay closed
                 }
@@ -106,6 +107,10 @@ impl Tailer {
                         tailed.resume = 0;
                     }
                     None => {
+                        let bytes = tailed.seen_len.saturating_sub(tailed.resume);
+                        if bytes > 0 {
+                            sink.file(FileEvent::Lost { key, bytes });
+                        }
                         self.finish(key, sink);
                         return false;
                     }

@@ -252,6 +252,10 @@ impl Tailer {
             return false;
         };
         self.open -= 1;
+        // Lines read before the truncation ship; a line limit may have left some buffered.
+        while let Some(line) = reader.next_buffered() {
+            sink.line(key, line);
+        }
         let end = reader.position();
         let mut file = tailed.file.clone();
         let phase = tailed.phase;

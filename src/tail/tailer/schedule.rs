@@ -12,6 +12,13 @@ use crate::tail::reader::ReadStatus;
 use crate::tail::{Admit, FileEvent, FileKey, Fingerprint, LineSink, ReadGate, FINGERPRINT_BYTES};
 use crate::telemetry;
 
+/// What the gate allows one turn, when less than the tailer's own budget.
+#[derive(Debug, Default, Clone, Copy)]
+struct Turn {
+    bytes: Option<usize>,
+    lines: Option<usize>,
+}
+
 impl Tailer {
     /// inotify reported a change at `path` (a file's target).
     pub fn changed(&mut self, path: &Path) {
@@ -65,7 +72,7 @@ impl Tailer {
                     .mark
                     .waiting_for_metadata(matches!(admitted, Admit::Later(_)));
             }
-            if let Admit::Later(until) | Admit::Ahead(until) = admitted {
+            if let Admit::Later(until) | Admit::Ahead(until) | Admit::Limited(until) = admitted {
                 self.held.insert(key, until);
                 continue;
             }
@@ -74,7 +81,10 @@ impl Tailer {
             if closed && !self.reopen(key, sink) {
                 continue;
             }
-            let turn = sink.turn_bytes(key);
+            let turn = Turn {
+                bytes: sink.turn_bytes(key),
+                lines: sink.turn_lines(key),
+            };
             more |= self.read_turn(key, turn, sink);
         }
         more
@@ -100,12 +110,14 @@ impl Tailer {
 
     /// Reads one open file up to its budget; returns whether it has more.
     pub(super) fn read_one(&mut self, key: FileKey, sink: &mut impl LineSink) -> bool {
-        self.read_turn(key, None, sink)
+        self.read_turn(key, Turn::default(), sink)
     }
 
-    /// Reads one open file up to its budget, or `turn` bytes when less (what the gate allows).
-    fn read_turn(&mut self, key: FileKey, turn: Option<usize>, sink: &mut impl LineSink) -> bool {
-        let budget = turn.map_or(self.config.file_budget, |t| t.min(self.config.file_budget));
+    /// Reads one open file up to its budget, or what the gate allows when less.
+    fn read_turn(&mut self, key: FileKey, turn: Turn, sink: &mut impl LineSink) -> bool {
+        let budget = turn
+            .bytes
+            .map_or(self.config.file_budget, |t| t.min(self.config.file_budget));
         let chunk = self.config.read_chunk.min(budget.max(1));
         let Some(tailed) = self.files.get_mut(&key) else {
             return false;
@@ -121,7 +133,8 @@ impl Tailer {
             return self.restart_truncated(key, sink);
         }
         let mut got_data = false;
-        let status = reader.read(chunk, budget, |line| {
+        let lines = turn.lines.unwrap_or(usize::MAX);
+        let status = reader.read_lines(chunk, budget, lines, |line| {
             got_data = true;
             sink.line(key, line)
         });
