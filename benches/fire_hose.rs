@@ -24,7 +24,7 @@ use support::{env_u64, report_problems, spawn_run_with, terminate, wait_with_tim
 
 const QUIET_EVERY: Duration = Duration::from_millis(100);
 /// Quiet lines' `qid`s start here, above every loud one.
-const QUIET_QIDS: u64 = 1 << 40;
+const QUIET_QIDS: u64 = 1 << 24;
 
 /// What the endpoint saw, as answers went out.
 #[derive(Default)]
