@@ -10,6 +10,7 @@ mod encode;
 mod escape;
 mod hints;
 pub mod kubernetes;
+mod path;
 mod text;
 mod timestamp;
 
@@ -19,6 +20,7 @@ pub use context::{Level, TraceIds};
 pub use encode::{Encoder, StaticFields};
 pub use hints::{data_stream_name_error, Hints, JsonHint};
 pub use kubernetes::{FromApi, Kubernetes};
+pub use path::{path_metadata, PathMetadata};
 pub use text::Text;
 pub use timestamp::{TimeError, Timestamp};
 
@@ -172,16 +174,6 @@ impl std::ops::BitOr for Flags {
     fn bitor(self, rhs: Flags) -> Flags {
         Flags(self.0 | rhs.0)
     }
-}
-
-/// Kubernetes identity of a log file, read from its path (kubelet's naming scheme).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PathMetadata {
-    pub pod_name: Option<String>,
-    pub namespace: Option<String>,
-    pub pod_uid: Option<String>,
-    pub container_name: Option<String>,
-    pub container_id: Option<String>,
 }
 
 /// Everything that is the same for every line of one file. Shared by `Arc`, so an event costs one pointer

@@ -41,6 +41,22 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         ],
     ),
     ("parse", &["pipeline", "output", "process", "registry"]),
+    // Every stage reports its events to telemetry, so telemetry reads them only through the traits
+    // they implement (`telemetry::sources`).
+    (
+        "telemetry",
+        &[
+            "discover",
+            "tail",
+            "parse",
+            "enrich",
+            "process",
+            "output",
+            "registry",
+            "pipeline",
+            "bootstrap",
+        ],
+    ),
     ("process", &["pipeline", "output", "registry", "tail"]),
     ("enrich", &["pipeline", "output", "process", "registry"]),
     ("discover", &["pipeline", "output", "process", "registry"]),

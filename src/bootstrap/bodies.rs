@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+use super::features::Features;
 use super::mappings::mappings;
 use crate::config::{IndexMode, Setup};
 
@@ -16,7 +17,7 @@ use crate::config::{IndexMode, Setup};
 pub const TEMPLATE_PRIORITY: u32 = 200;
 /// Bumped whenever the template loglynk installs changes, so `GET _index_template` shows which one a
 /// cluster has.
-pub const TEMPLATE_VERSION: u32 = 3;
+pub const TEMPLATE_VERSION: u32 = 4;
 
 /// One object: where it is sent and what.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,9 +30,10 @@ pub struct Object {
     pub body: Value,
 }
 
-/// Everything bootstrap installs for `setup`, in the order it is installed: the policy before the
-/// template that names it, the template before the first index it shapes.
-pub fn objects(setup: &Setup) -> Vec<Object> {
+/// Everything bootstrap installs for `setup` on a cluster with `features`, in the order it is
+/// installed: the policy before the template that names it, the template before the first index it
+/// shapes, the snapshot policy over the indices last.
+pub fn objects(setup: &Setup, features: Features) -> Vec<Object> {
     let mut objects = vec![
         Object {
             kind: "ILM policy",
@@ -43,7 +45,7 @@ pub fn objects(setup: &Setup) -> Vec<Object> {
             kind: "index template",
             name: setup.name.clone(),
             path: format!("/_index_template/{}", setup.name),
-            body: template(setup),
+            body: template(setup, features),
         },
     ];
     if setup.mode == IndexMode::Rollover {
@@ -54,7 +56,39 @@ pub fn objects(setup: &Setup) -> Vec<Object> {
             body: json!({ "aliases": { setup.name.as_str(): { "is_write_index": true } } }),
         });
     }
+    if let Some(repository) = &setup.snapshot.repository {
+        let indices = objects[1].body["index_patterns"].clone();
+        objects.push(Object {
+            kind: "snapshot policy",
+            name: setup.name.clone(),
+            path: format!("/_slm/policy/{}", setup.name),
+            body: snapshot_policy(setup, repository, indices),
+        });
+    }
     objects
+}
+
+/// SLM's policy: the indices the template shapes (a data stream brings its backing indices), and
+/// nothing of the cluster's global state, which is not loglynk's to restore.
+fn snapshot_policy(setup: &Setup, repository: &str, indices: Value) -> Value {
+    let snapshot = &setup.snapshot;
+    json!({
+        "name": format!("<{}-{{now/d}}>", setup.name),
+        "schedule": snapshot.schedule,
+        "repository": repository,
+        "config": {
+            "indices": indices,
+            // Before the first document there is no index (or data stream) to match.
+            "ignore_unavailable": true,
+            "include_global_state": false,
+            "metadata": meta(setup),
+        },
+        "retention": {
+            "expire_after": time_value(snapshot.expire_after),
+            "min_count": snapshot.min_count,
+            "max_count": snapshot.max_count,
+        }
+    })
 }
 
 pub fn policy(setup: &Setup) -> Value {
@@ -90,7 +124,7 @@ pub fn policy(setup: &Setup) -> Value {
     json!({ "policy": { "_meta": meta(setup), "phases": phases } })
 }
 
-pub fn template(setup: &Setup) -> Value {
+pub fn template(setup: &Setup, features: Features) -> Value {
     let mut lifecycle = Map::new();
     lifecycle.insert("name".into(), json!(setup.name));
     match setup.mode {
@@ -103,12 +137,17 @@ pub fn template(setup: &Setup) -> Value {
         // A data stream rolls over its own backing indices: no alias.
         IndexMode::DataStream => {}
     }
-    let settings = json!({ "index": {
+    let mut settings = json!({ "index": {
         "lifecycle": lifecycle,
         "number_of_shards": setup.shards,
         "number_of_replicas": setup.replicas,
         "refresh_interval": time_value(setup.refresh_interval),
     }});
+    // Standard is left unsaid: it is the default, and 7.17 knows no `index.mode` at all. LogsDB
+    // sorts on `host.name` and `@timestamp`, which the mappings give as a keyword and a date.
+    if features.uses_logsdb(setup) {
+        settings["index"]["mode"] = json!("logsdb");
+    }
     let patterns = match setup.mode {
         IndexMode::DataStream => json!([setup.name]),
         IndexMode::Daily | IndexMode::Rollover => json!([format!("{}-*", setup.name)]),
@@ -125,6 +164,11 @@ pub fn template(setup: &Setup) -> Value {
     });
     if setup.mode == IndexMode::DataStream {
         body["data_stream"] = json!({});
+        if setup.failure_store {
+            // Applied when the data stream is created; an existing one keeps its own options.
+            body["template"]["data_stream_options"] =
+                json!({ "failure_store": { "enabled": true } });
+        }
     }
     body
 }
@@ -180,6 +224,7 @@ mod tests {
     #[test]
     fn daily_indices_never_roll_over_and_age_by_their_name() {
         let setup = Setup::default();
+        let features = Features::newest();
         let policy = policy(&setup);
         assert!(policy["policy"]["phases"].get("hot").is_none());
         assert_eq!(policy["policy"]["phases"]["warm"]["min_age"], "7d");
@@ -187,12 +232,12 @@ mod tests {
             policy["policy"]["phases"]["delete"]["actions"]["delete"],
             json!({"delete_searchable_snapshot": true})
         );
-        let template = template(&setup);
+        let template = template(&setup, features);
         let lifecycle = &template["template"]["settings"]["index"]["lifecycle"];
         assert_eq!(lifecycle["parse_origination_date"], true);
         assert!(lifecycle.get("rollover_alias").is_none());
         assert_eq!(template["index_patterns"], json!(["funlynk-logs-*"]));
-        assert_eq!(objects(&setup).len(), 2);
+        assert_eq!(objects(&setup, features).len(), 2);
     }
 
     #[test]
@@ -204,18 +249,72 @@ mod tests {
             };
             let rollover = &policy(&setup)["policy"]["phases"]["hot"]["actions"]["rollover"];
             assert_eq!(rollover, &json!({"max_size": "5gb", "max_age": "1d"}));
-            let lifecycle = &template(&setup)["template"]["settings"]["index"]["lifecycle"];
+            let lifecycle =
+                &template(&setup, Features::newest())["template"]["settings"]["index"]["lifecycle"];
             assert!(lifecycle.get("parse_origination_date").is_none());
         }
         let setup = Setup {
             mode: IndexMode::Rollover,
             ..Setup::default()
         };
-        let objects = objects(&setup);
+        let objects = objects(&setup, Features::newest());
         assert_eq!(objects[2].path, "/<funlynk-logs-{now/d}-000001>");
         assert_eq!(
             objects[1].body["template"]["settings"]["index"]["lifecycle"]["rollover_alias"],
             "funlynk-logs"
         );
+    }
+
+    #[test]
+    fn logsdb_where_the_cluster_has_it_and_the_failure_store_when_asked() {
+        let mut setup = Setup::default();
+        let mode = |setup: &Setup, version: &str| {
+            template(setup, Features::of(version))["template"]["settings"]["index"]
+                .get("mode")
+                .cloned()
+        };
+        assert_eq!(mode(&setup, "8.17.0"), Some(json!("logsdb")));
+        assert_eq!(mode(&setup, "9.0.0"), Some(json!("logsdb")));
+        assert_eq!(mode(&setup, "8.16.1"), None);
+        assert_eq!(mode(&setup, "7.17.25"), None);
+        setup.index_mode = crate::config::SetupIndexMode::Standard;
+        assert_eq!(mode(&setup, "9.1.0"), None);
+        setup.mode = IndexMode::DataStream;
+        setup.failure_store = true;
+        let body = template(&setup, Features::newest());
+        assert_eq!(
+            body["template"]["data_stream_options"],
+            json!({"failure_store": {"enabled": true}})
+        );
+        setup.failure_store = false;
+        let body = template(&setup, Features::newest());
+        assert!(body["template"].get("data_stream_options").is_none());
+    }
+
+    #[test]
+    fn the_snapshot_policy_covers_what_the_template_shapes() {
+        let mut setup = Setup::default();
+        assert!(objects(&setup, Features::newest())
+            .iter()
+            .all(|o| o.kind != "snapshot policy"));
+        setup.snapshot.repository = Some("backups".into());
+        for (mode, indices) in [
+            (IndexMode::Daily, json!(["funlynk-logs-*"])),
+            (IndexMode::DataStream, json!(["funlynk-logs"])),
+            (IndexMode::Rollover, json!(["funlynk-logs-*"])),
+        ] {
+            setup.mode = mode;
+            let objects = objects(&setup, Features::newest());
+            let slm = objects.last().unwrap();
+            assert_eq!(slm.kind, "snapshot policy");
+            assert_eq!(slm.path, "/_slm/policy/funlynk-logs");
+            assert_eq!(slm.body["repository"], "backups");
+            assert_eq!(slm.body["name"], "<funlynk-logs-{now/d}>");
+            assert_eq!(slm.body["config"]["indices"], indices);
+            assert_eq!(
+                slm.body["retention"],
+                json!({"expire_after": "30d", "min_count": 5, "max_count": 50})
+            );
+        }
     }
 }

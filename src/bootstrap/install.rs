@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::bodies::{mode_name, objects, Object};
 use super::compare::{compare, Comparison};
+use super::features::Features;
 use super::normalize;
 use super::BootstrapError;
 use crate::config::{Config, IndexMode};
@@ -72,10 +73,9 @@ pub async fn bootstrap(
     if !setup.enabled {
         return Err(BootstrapError::Disabled);
     }
-    let objects = objects(setup);
     let mut report = Report::default();
     if options.dry_run {
-        for object in &objects {
+        for object in &objects(setup, Features::newest()) {
             let body = serde_json::to_string_pretty(&object.body).expect("JSON values serialize");
             write(out, format_args!("PUT {}\n{body}\n\n", object.path))?;
             report
@@ -88,6 +88,15 @@ pub async fn bootstrap(
     let client = EsClient::new(&config.output.elasticsearch)?;
     let info = client.info().await.map_err(BootstrapError::from_send)?;
     check_version(&info.version, setup.mode, &info.host)?;
+    let features = Features::of(&info.version);
+    if let Some((setting, needs)) = features.missing(setup) {
+        return Err(BootstrapError::Feature {
+            host: info.host,
+            version: info.version,
+            setting,
+            needs,
+        });
+    }
     write(
         out,
         format_args!(
@@ -97,7 +106,7 @@ pub async fn bootstrap(
             mode_name(setup.mode)
         ),
     )?;
-    for object in &objects {
+    for object in &objects(setup, features) {
         let outcome = match object.kind {
             "write index" => write_index(&client, object, out).await?,
             _ => install(&client, object, options.force, out).await?,
@@ -176,6 +185,11 @@ pub(super) fn comparable(object: &Object, answer: &Value) -> Option<(Value, Valu
         "ILM policy" => Some((
             normalize::policy(answer.get(&object.name)?.get("policy")?),
             normalize::policy(object.body.get("policy")?),
+        )),
+        // SLM answers the policy as it was given.
+        "snapshot policy" => Some((
+            answer.get(&object.name)?.get("policy")?.clone(),
+            object.body.clone(),
         )),
         _ => {
             let templates = answer.get("index_templates")?.as_array()?;

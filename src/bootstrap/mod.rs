@@ -5,6 +5,7 @@ mod before_shipping;
 mod bodies;
 mod compare;
 mod diff;
+mod features;
 mod install;
 mod mappings;
 mod normalize;
@@ -12,6 +13,7 @@ mod normalize;
 pub use before_shipping::set_up_before_shipping;
 pub use bodies::{objects, Object, TEMPLATE_PRIORITY, TEMPLATE_VERSION};
 pub use compare::{compare, Comparison};
+pub use features::Features;
 pub use install::{bootstrap, version_supported, BootstrapOptions, Outcome, Report};
 
 use crate::output::elasticsearch::client::{ClientError, SendError};
@@ -43,6 +45,13 @@ pub enum BootstrapError {
         host: String,
         version: String,
         mode: &'static str,
+    },
+    #[error("{host} runs Elasticsearch {version}; {setting} needs {needs}")]
+    Feature {
+        host: String,
+        version: String,
+        setting: &'static str,
+        needs: &'static str,
     },
     #[error("{host} rejected {what} (HTTP {status}): {reason}")]
     Rejected {

@@ -47,11 +47,20 @@ pub fn policy(policy: &Value) -> Value {
 /// A composable index template (the inside of `index_template` in a `GET`).
 pub fn template(template: &Value) -> Value {
     let mut template = template.clone();
-    // Elasticsearch prints an empty `composed_of` on every template.
+    // Elasticsearch prints an empty `composed_of` on every template, and from 9.2 when it was
+    // created and last modified, which are the cluster's, not part of what loglynk installs.
     if let Some(object) = template.as_object_mut() {
         object
             .entry("composed_of")
             .or_insert_with(|| Value::Array(Vec::new()));
+        for key in [
+            "created_date",
+            "created_date_millis",
+            "modified_date",
+            "modified_date_millis",
+        ] {
+            object.remove(key);
+        }
     }
     if let Some(settings) = template.pointer_mut("/template/settings") {
         *settings = settings_tree(settings);
@@ -170,5 +179,13 @@ mod tests {
         }});
         assert_eq!(policy(&sent), returned);
         assert_eq!(policy(&returned), returned);
+    }
+
+    #[test]
+    fn a_templates_own_dates_are_not_compared() {
+        let sent = json!({"index_patterns": ["a-*"], "priority": 200});
+        let returned = json!({"index_patterns": ["a-*"], "priority": 200, "composed_of": [],
+                              "created_date_millis": 1, "modified_date_millis": 2});
+        assert_eq!(template(&sent), template(&returned));
     }
 }

@@ -24,7 +24,9 @@ mod multiline;
 mod overrides;
 mod ranges;
 mod secret;
+mod selector;
 mod size;
+mod storage;
 mod tree;
 mod validate;
 
@@ -40,6 +42,8 @@ pub use file_output::*;
 pub use model::*;
 pub use multiline::*;
 pub use secret::Secret;
+pub use selector::{name_matches, selected, LabelSelector, PodSelector};
+pub use storage::*;
 pub use validate::TYPED_TOP_LEVEL_FIELDS;
 
 /// Shown in errors when there is no config file.

@@ -183,6 +183,11 @@ pub struct Setup {
     pub refresh_interval: Duration,
     pub json_mapping: JsonMapping,
     pub ilm: Ilm,
+    /// The template's `index.mode` (see `storage.rs`).
+    pub index_mode: super::SetupIndexMode,
+    /// Documents the data stream's mappings refuse are kept in its failure store (9.1+).
+    pub failure_store: bool,
+    pub snapshot: super::Snapshot,
 }
 
 /// How logs are laid out in indices.
@@ -274,6 +279,10 @@ pub struct Kubernetes {
     /// Pods' `co.elastic.logs/*` and `elastic.co/*` annotations (Filebeat's kubernetes provider's
     /// `hints.enabled`).
     pub hints: HintSettings,
+    /// When not empty, only the containers one of these selects are read (see `selector.rs`).
+    pub include: Vec<super::PodSelector>,
+    /// The containers one of these selects are not read, whatever `include` says.
+    pub exclude: Vec<super::PodSelector>,
 }
 
 /// `kubernetes.hints`.
@@ -562,6 +571,8 @@ impl Default for Kubernetes {
             node_metadata: false,
             cluster_name: None,
             hints: HintSettings::default(),
+            include: Vec::new(),
+            exclude: Vec::new(),
         }
     }
 }
@@ -616,6 +627,9 @@ impl Default for Setup {
             refresh_interval: DEFAULT_SETUP_REFRESH_INTERVAL,
             json_mapping: JsonMapping::Flattened,
             ilm: Ilm::default(),
+            index_mode: super::SetupIndexMode::Auto,
+            failure_store: false,
+            snapshot: super::Snapshot::default(),
         }
     }
 }

@@ -57,6 +57,19 @@ pub(crate) fn validate(config: &Config, check: super::Check) -> Vec<Finding> {
             );
         }
     }
+    let labels_known = kube.enabled != super::KubernetesMode::Off;
+    super::selector::validate(
+        "kubernetes.include",
+        &kube.include,
+        labels_known,
+        &mut problem,
+    );
+    super::selector::validate(
+        "kubernetes.exclude",
+        &kube.exclude,
+        labels_known,
+        &mut problem,
+    );
     let es = &config.output.elasticsearch;
     if config.max_queued_bytes < 2 * es.bulk_max_bytes {
         problem(
@@ -145,6 +158,9 @@ pub(crate) fn validate(config: &Config, check: super::Check) -> Vec<Finding> {
 /// writes is the Elasticsearch output's check, which knows index patterns.)
 fn validate_setup(config: &Config, problem: &mut impl FnMut(String, String)) {
     let setup = &config.setup;
+    for (key, message) in super::storage::problems(setup) {
+        problem(key, message);
+    }
     let ilm = &setup.ilm;
     if ilm.delete_after <= ilm.warm_after {
         problem(

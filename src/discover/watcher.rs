@@ -7,6 +7,7 @@ use std::sync::Arc;
 use notify::{RecursiveMode, Watcher as _};
 
 use super::Changes;
+use crate::telemetry;
 
 /// Watches directories without recursion: the glob bases (new files) and the directories tailed files
 /// live in (growth). When inotify cannot be had, or its watch limit is hit, callers fall back to polling,
@@ -33,7 +34,7 @@ impl DirWatcher {
         let inner = match notify::recommended_watcher(handler) {
             Ok(w) => Some(w),
             Err(error) => {
-                tracing::warn!(%error, "inotify is unavailable; files are polled instead");
+                telemetry::inotify_unavailable(&error);
                 None
             }
         };
@@ -79,14 +80,10 @@ impl DirWatcher {
         if matches!(error.kind, notify::ErrorKind::MaxFilesWatch) {
             if !self.limit_reported {
                 self.limit_reported = true;
-                tracing::warn!(
-                    watched = self.watched.len(),
-                    "inotify watch limit reached (fs.inotify.max_user_watches); \
-                     further directories are polled"
-                );
+                telemetry::inotify_limit_reached(self.watched.len());
             }
         } else {
-            tracing::debug!(dir = %dir.display(), %error, "cannot watch directory; polling it");
+            telemetry::directory_not_watched(dir, error);
         }
     }
 

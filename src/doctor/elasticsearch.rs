@@ -11,7 +11,7 @@ use url::Url;
 use super::privileges::privileges;
 use super::tls::{handshake, Presented};
 use super::{Check, Report};
-use crate::bootstrap::{compare, objects, version_supported, Comparison};
+use crate::bootstrap::{compare, objects, version_supported, Comparison, Features};
 use crate::config::{Config, ElasticsearchOutput, VerificationMode};
 use crate::output::elasticsearch::client::{EsClient, Reply};
 
@@ -86,7 +86,7 @@ async fn one_host(config: &Config, url: &Url, report: &mut Report) {
         )
     });
     report.push(health(&client, &host).await);
-    setup_objects(config, &client, &host, report).await;
+    setup_objects(config, &client, &host, Features::of(&version), report).await;
     report.push(privileges(config, &client, &host).await);
 }
 
@@ -259,7 +259,13 @@ async fn health(client: &EsClient, host: &str) -> Check {
     }
 }
 
-async fn setup_objects(config: &Config, client: &EsClient, host: &str, report: &mut Report) {
+async fn setup_objects(
+    config: &Config,
+    client: &EsClient,
+    host: &str,
+    features: Features,
+    report: &mut Report,
+) {
     if !config.setup.enabled {
         report.push(Check::pass(
             "elasticsearch setup",
@@ -267,7 +273,7 @@ async fn setup_objects(config: &Config, client: &EsClient, host: &str, report: &
         ));
         return;
     }
-    for object in objects(&config.setup) {
+    for object in objects(&config.setup, features) {
         let name = format!("elasticsearch {} {}", object.kind, object.name);
         let check = match compare(client, &object).await {
             Ok(Comparison::Equal) => {

@@ -3,8 +3,8 @@
 mod agent;
 mod host;
 pub mod kube;
-mod path;
 
 pub use agent::{AgentMetadata, AGENT_TYPE};
 pub use host::{HostMetadata, OsMetadata};
-pub use path::path_metadata;
+// Read from the path alone, so telemetry and the output can name a file's pod without enrichment.
+pub use crate::event::path_metadata;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use regex::RegexSet;
 
+use crate::config::Multiline;
+
 /// One container's hints, the namespace's defaults, the pod's and the container's own merged.
 #[derive(Debug, Clone)]
 pub struct Hints {
@@ -23,6 +25,9 @@ pub struct Hints {
     pub namespace: Option<Arc<str>>,
     /// `elastic.co/preserve_original_event`: the line as read is kept in `event.original`.
     pub preserve_original_event: bool,
+    /// `co.elastic.logs/multiline.*`: how the container's lines are joined, instead of the
+    /// configuration's `multiline`.
+    pub multiline: Option<Arc<Multiline>>,
     /// The annotations these were read from, by hint name: what two `Hints` are compared by.
     pub source: BTreeMap<String, String>,
 }
@@ -53,6 +58,7 @@ impl Default for Hints {
             dataset: None,
             namespace: None,
             preserve_original_event: false,
+            multiline: None,
             source: BTreeMap::new(),
         }
     }

@@ -68,6 +68,13 @@ impl LineParser {
         self
     }
 
+    /// Joins lines as `plan` says from now on (a pod's multiline hints came or changed); a group the
+    /// old plan has open ships first, into `out`.
+    pub fn set_multiline(&mut self, plan: Arc<MultilinePlan>, out: &mut Vec<Event>) {
+        self.flush_groups(out);
+        self.multiline = multiline::Joiner::new(plan);
+    }
+
     /// The origin new events get.
     pub fn origin(&self) -> &Arc<Origin> {
         &self.origin

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use crate::discover::Changes;
 use crate::telemetry::ReloadRequest;
@@ -16,6 +16,8 @@ use crate::telemetry::ReloadRequest;
 #[derive(Debug)]
 pub(super) struct Control {
     current: Mutex<Arc<Changes>>,
+    /// The current pipeline's way to give up on what its output holds.
+    abandon: Mutex<Arc<Notify>>,
     stopping: AtomicBool,
     shutdown_timeout: Mutex<Duration>,
 }
@@ -24,15 +26,18 @@ impl Control {
     pub fn new(shutdown_timeout: Duration) -> Control {
         Control {
             current: Mutex::new(Arc::default()),
+            abandon: Mutex::new(Arc::default()),
             stopping: AtomicBool::new(false),
             shutdown_timeout: Mutex::new(shutdown_timeout),
         }
     }
 
-    /// The next pipeline reads with `changes`; already stopped when the agent is stopping.
-    pub fn begin(&self, changes: &Arc<Changes>) {
+    /// The next pipeline reads with `changes` and gives up on its output at `abandon`; already stopped
+    /// when the agent is stopping.
+    pub fn begin(&self, changes: &Arc<Changes>, abandon: &Arc<Notify>) {
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         *current = Arc::clone(changes);
+        *self.abandon.lock().unwrap_or_else(PoisonError::into_inner) = Arc::clone(abandon);
         if self.stopping.load(Ordering::SeqCst) {
             changes.shutdown();
         }
@@ -43,6 +48,15 @@ impl Control {
         let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         self.stopping.store(true, Ordering::SeqCst);
         current.shutdown();
+    }
+
+    /// `shutdown_timeout` passed after SIGTERM: the current pipeline gives up on what its output holds,
+    /// writes the registry with what was acknowledged, and ends. Kept until the pipeline waits for it.
+    pub fn abandon(&self) {
+        self.abandon
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .notify_one();
     }
 
     pub fn stopping(&self) -> bool {
@@ -156,11 +170,27 @@ mod tests {
     fn a_stop_reaches_the_pipeline_that_starts_after_it() {
         let control = Control::new(Duration::from_secs(1));
         let first = Arc::new(Changes::default());
-        control.begin(&first);
+        control.begin(&first, &Arc::default());
         control.stop();
         assert!(first.wait(Duration::ZERO).shutdown);
         let next = Arc::new(Changes::default());
-        control.begin(&next);
+        control.begin(&next, &Arc::default());
         assert!(next.wait(Duration::ZERO).shutdown);
+    }
+
+    #[tokio::test]
+    async fn an_abandon_reaches_the_current_pipeline_even_before_it_waits_for_it() {
+        let control = Control::new(Duration::from_secs(1));
+        let (old, current) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        control.begin(&Arc::default(), &old);
+        control.begin(&Arc::default(), &current);
+        control.abandon();
+        let within = |n: Arc<Notify>| async move {
+            tokio::time::timeout(Duration::from_millis(50), n.notified())
+                .await
+                .is_ok()
+        };
+        assert!(within(current).await, "the current pipeline is told");
+        assert!(!within(old).await, "an earlier one is not");
     }
 }

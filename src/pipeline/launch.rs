@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
 
@@ -26,7 +27,7 @@ use crate::output::file::FileOutputError;
 use crate::output::OutputError;
 use crate::registry::RegistryError;
 use crate::telemetry::{
-    init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, ReloadRequest,
+    self, init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, ReloadRequest,
     Telemetry, Work,
 };
 
@@ -136,7 +137,9 @@ pub fn start_reloadable(
     let source = source.filter(|_| matches!(mode, Mode::Run));
     let (reloads_tx, reloads) = mpsc::channel(RELOADS_WAITING);
     let hangups = source.as_ref().map(|_| reloads_tx.clone());
+    let telemetry: Arc<Telemetry> = Arc::default();
     let parts = Parts {
+        telemetry: Arc::clone(&telemetry),
         config: config.clone(),
         mode,
         state,
@@ -146,7 +149,7 @@ pub fn start_reloadable(
         reloads_tx,
         reloads,
     };
-    match drive(runtime, control, hangups, parts.run()) {
+    match drive(runtime, control, &telemetry, hangups, parts.run()) {
         Some(result) => result,
         None => Ok(()),
     }
@@ -154,6 +157,7 @@ pub fn start_reloadable(
 
 /// What a pipeline is built from.
 struct Parts {
+    telemetry: Arc<Telemetry>,
     config: Config,
     mode: Mode,
     state: Option<State>,
@@ -174,6 +178,7 @@ enum Ended {
 impl Parts {
     async fn run(self) -> Result<(), PipelineError> {
         let Parts {
+            telemetry,
             mut config,
             mode,
             mut state,
@@ -183,7 +188,6 @@ impl Parts {
             reloads_tx,
             mut reloads,
         } = self;
-        let telemetry: Arc<Telemetry> = Arc::default();
         let kube = match &mode {
             Mode::Tail(options) if options.kube => {
                 let kube = Kubernetes {
@@ -222,10 +226,10 @@ impl Parts {
         // Progress on a terminal's stderr while work is long; cleared when dropped.
         let progress = match &mode {
             Mode::Tail(tail) if !tail.follow => {
-                ProgressLine::start(telemetry.file_gauges(), Work::Backlog)
+                ProgressLine::start(Arc::clone(&telemetry), Work::Backlog)
             }
             Mode::Tail(_) => None,
-            Mode::Run => ProgressLine::start(telemetry.file_gauges(), Work::CatchingUp),
+            Mode::Run => ProgressLine::start(Arc::clone(&telemetry), Work::CatchingUp),
         };
         loop {
             let options = match &mode {
@@ -245,8 +249,8 @@ impl Parts {
                 },
             };
             let changes = Arc::new(Changes::default());
-            control.begin(&changes);
             let abandon = Arc::new(Notify::new());
+            control.begin(&changes, &abandon);
             // The pipeline runs on a thread of its own, so a blocking write (a stalled stdout, a slow
             // disk) holds up neither the signals nor the Kubernetes watch; it still uses the runtime's
             // timers and tasks.
@@ -294,9 +298,7 @@ impl Parts {
             let drained = match tokio::time::timeout(wait, &mut pipeline).await {
                 Ok(done) => done,
                 Err(_) => {
-                    tracing::warn!(shutdown_timeout = ?wait,
-                        "in-flight events were not delivered within shutdown_timeout; they are \
-                         abandoned and their lines sent again under the new configuration");
+                    telemetry::reload_drain_timed_out(wait);
                     abandon.notify_one();
                     pipeline.await
                 }
@@ -328,13 +330,21 @@ impl Parts {
     }
 }
 
+/// Once `shutdown_timeout` passed after a signal, the pipeline has this long to give up on its output
+/// and write the registry before the process exits without it: the write and the reading thread's end
+/// take milliseconds, unless something blocks them for good (a stdout nobody reads).
+const ABANDON_WITHIN: Duration = Duration::from_secs(5);
+
 /// Runs `pipeline` to its end. After SIGTERM/SIGINT it has `shutdown_timeout` to deliver what is in
-/// flight; past that, `None`, and whatever is still blocked (a stalled stdout, an unanswered request)
-/// is left behind so the process can exit. The registry holds what was delivered up to its last flush,
-/// so exiting then loses nothing (it may duplicate).
+/// flight; past that, it abandons what its output holds (left unacknowledged, so read again at the
+/// next start) and writes the registry with what was acknowledged, within [`ABANDON_WITHIN`]. Past
+/// that too, `None`, and whatever is still blocked (a stalled stdout) is left behind so the process can
+/// exit; the registry holds what was delivered up to its last flush, so exiting then loses nothing (it
+/// may duplicate).
 fn drive<T: Send + 'static>(
     runtime: tokio::runtime::Runtime,
     control: Arc<Control>,
+    telemetry: &Telemetry,
     hangups: Option<mpsc::Sender<ReloadRequest>>,
     pipeline: impl Future<Output = T> + Send + 'static,
 ) -> Option<T> {
@@ -354,16 +364,18 @@ fn drive<T: Send + 'static>(
         }
         // A reload may have changed it.
         shutdown_timeout = control.shutdown_timeout();
-        tokio::time::timeout(shutdown_timeout, pipeline)
+        if let Ok(done) = tokio::time::timeout(shutdown_timeout, &mut pipeline).await {
+            return done.ok();
+        }
+        telemetry.shutdown_timed_out(shutdown_timeout);
+        control.abandon();
+        tokio::time::timeout(ABANDON_WITHIN, pipeline)
             .await
             .ok()
             .and_then(Result::ok)
     });
     if result.is_none() {
-        tracing::warn!(
-            ?shutdown_timeout,
-            "shutdown timed out; exiting with events in flight"
-        );
+        telemetry::shutdown_abandon_timed_out(ABANDON_WITHIN);
         runtime.shutdown_background();
     }
     result
@@ -382,14 +394,14 @@ fn shutdown_on_signal(control: Arc<Control>) -> impl Future<Output = ()> {
     );
     async move {
         let (Ok(mut term), Ok(mut int)) = streams else {
-            tracing::warn!("cannot listen for signals; stop with SIGKILL");
+            telemetry::signals_unavailable();
             return std::future::pending().await;
         };
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
-        tracing::info!("signal received; finishing");
+        telemetry::signal_received();
         control.stop();
     }
 }

@@ -67,7 +67,7 @@ impl Reading {
         let (known, tracker, checkpointer) = match state {
             Some(state) => {
                 let tracker = Arc::clone(&state.tracker);
-                options.telemetry.watch_registry(Arc::clone(&tracker));
+                options.telemetry.watch_registry(tracker.clone());
                 let checkpointer = Checkpointer::start(
                     state.store,
                     Arc::clone(&state.tracker),
@@ -105,6 +105,8 @@ impl Reading {
                     Arc::clone(&options.telemetry) as Arc<dyn EnrichReport>,
                 )
             }),
+            include: config.kubernetes.include.clone(),
+            exclude: config.kubernetes.exclude.clone(),
             telemetry: options.telemetry,
             read_ahead: Some(read_ahead(config)),
         };

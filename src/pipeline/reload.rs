@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 
 use super::control::Control;
-use crate::config::{self, Config, ProcessEnv};
+use crate::config::{self, Config, Kubernetes, ProcessEnv};
 use crate::output::elasticsearch::client::EsClient;
 use crate::telemetry::{set_log_level, ReloadRequest, Telemetry};
 
@@ -89,9 +89,20 @@ fn keep_fixed(running: &Config, mut new: Config) -> (Config, Vec<&'static str>) 
         kept.push("http");
         new.http = running.http.clone();
     }
-    if new.kubernetes != running.kubernetes {
+    // Which containers are read is decided by the reading side, rebuilt at each reload; the rest of
+    // the section is the API watch's.
+    let watch = |k: &Kubernetes| Kubernetes {
+        include: Vec::new(),
+        exclude: Vec::new(),
+        ..k.clone()
+    };
+    if watch(&new.kubernetes) != watch(&running.kubernetes) {
         kept.push("kubernetes");
-        new.kubernetes = running.kubernetes.clone();
+        new.kubernetes = Kubernetes {
+            include: std::mem::take(&mut new.kubernetes.include),
+            exclude: std::mem::take(&mut new.kubernetes.exclude),
+            ..running.kubernetes.clone()
+        };
     }
     (new, kept)
 }
@@ -242,5 +253,26 @@ mod tests {
         let change = plan(&Config::default(), new).expect("reported");
         assert!(change.changed.is_empty());
         assert_eq!(change.kept, ["kubernetes"]);
+    }
+
+    #[test]
+    fn which_containers_are_read_changes_without_a_restart() {
+        let mut new = Config::default();
+        new.kubernetes.exclude = vec![crate::config::PodSelector {
+            namespaces: vec!["kube-system".into()],
+            ..crate::config::PodSelector::default()
+        }];
+        let change = plan(&Config::default(), new.clone()).expect("a change");
+        assert!(change.kept.is_empty());
+        assert_eq!(change.changed, ["kubernetes.exclude"]);
+        // Beside a fixed setting, it still applies.
+        new.kubernetes.metadata_wait = Duration::from_secs(1);
+        let change = plan(&Config::default(), new.clone()).expect("a change");
+        assert_eq!(change.kept, ["kubernetes"]);
+        assert_eq!(change.config.kubernetes.exclude, new.kubernetes.exclude);
+        assert_eq!(
+            change.config.kubernetes.metadata_wait,
+            Config::default().kubernetes.metadata_wait
+        );
     }
 }

@@ -17,7 +17,7 @@ use super::files::{record, resume_of};
 use super::handover::Handovers;
 use super::reading::FinishError;
 pub use crate::batch::Batch;
-use crate::config::deadline;
+use crate::config::{deadline, PodSelector};
 use crate::discover::{Changes, DirWatcher, Globs, NothingMatched, ScanDelta};
 use crate::enrich::kube::KubeEnricher;
 use crate::enrich::path_metadata;
@@ -26,7 +26,7 @@ use crate::parse::{LineParser, MultilineRules};
 use crate::registry::{lock, register_batch, Entry, SharedTracker};
 use crate::tail::{FileEvent, FileKey, Line, LineSink, OpenedFile, Tailer, TailerConfig};
 use crate::telemetry::Telemetry;
-use gate::Enrichment;
+use gate::{Enrichment, Held, Selection};
 
 /// A batch is sent when it holds this many events, or when the reader has nothing more to read now.
 const BATCH_EVENTS: usize = 1024;
@@ -53,6 +53,9 @@ pub struct SourceConfig {
     pub tracker: Option<SharedTracker>,
     /// Pod metadata from the Kubernetes API; `None` ships what the paths say.
     pub kube: Option<KubeEnricher>,
+    /// `kubernetes.include` and `kubernetes.exclude`: which containers' files are read at all.
+    pub include: Vec<PodSelector>,
+    pub exclude: Vec<PodSelector>,
     pub telemetry: Arc<Telemetry>,
     /// Bytes of one file read and not yet acknowledged beyond which it is not read further (see
     /// the read gate in `gate.rs`); `None`: no bound per file (no acknowledgements without a registry).
@@ -79,7 +82,7 @@ pub fn run_source(
     }
     let known = config.known.into_iter().map(resume_of).collect();
     let mut tailer = Tailer::new(config.tailer.clone(), known);
-    tailer.report_to(config.telemetry.file_gauges());
+    tailer.report_to(&config.telemetry);
     let mut sink = ParsingSink {
         parsers: HashMap::new(),
         batch: Vec::with_capacity(BATCH_EVENTS),
@@ -93,6 +96,8 @@ pub fn run_source(
         now: Instant::now(),
         closed: false,
         kube: config.kube.map(Enrichment::new),
+        selection: Selection::new(config.include, config.exclude),
+        held: Held::default(),
         telemetry: Arc::clone(&config.telemetry),
         read_ahead: config.read_ahead,
         handed: HashMap::new(),
@@ -126,7 +131,7 @@ pub fn run_source(
         if sink.closed {
             break;
         }
-        // Files excluded by a hint stay held for as long as the hint says so: they never end a read.
+        // Excluded files stay held for as long as the hint says so: they never end a read.
         if !config.follow && !more && (!tailer.has_held() || sink.holds_only_excluded()) {
             if sink.tracker.is_some() {
                 // Unterminated last lines and half-joined lines are left for the next run to read
@@ -226,6 +231,8 @@ struct ParsingSink {
     /// The receiver is gone: nothing more can be delivered.
     closed: bool,
     kube: Option<Enrichment>,
+    selection: Option<Selection>,
+    held: Held,
     telemetry: Arc<Telemetry>,
     read_ahead: Option<u64>,
     /// Per file, the offset after the last line handed downstream (batched or sent).
@@ -395,8 +402,11 @@ impl ParsingSink {
         if let Some(kube) = &mut self.kube {
             kube.files.remove(&key);
             kube.waiting.remove(&key);
-            kube.excluded.remove(&key);
-            kube.ahead.remove(&key);
         }
+        if let Some(selection) = &mut self.selection {
+            selection.forget(key);
+        }
+        self.held.excluded.remove(&key);
+        self.held.ahead.remove(&key);
     }
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::registry::{Entry, RegistryError, SharedTracker, Store, Tracker};
+use crate::telemetry;
 
 /// What a run resumes from.
 pub struct State {
@@ -22,11 +23,10 @@ impl State {
         let store = Store::open(dir)?;
         let loaded = store.load()?;
         if let Some(kept) = &loaded.recovered_from {
-            tracing::error!(
-                registry = %store.path().display(),
-                kept_as = %kept.display(),
-                reason = loaded.reason.as_deref().unwrap_or("unknown"),
-                "the registry was corrupt and is kept aside; files are read as if new (start_at)"
+            telemetry::registry_corrupt(
+                store.path(),
+                kept,
+                loaded.reason.as_deref().unwrap_or("unknown"),
             );
         }
         let agent_id = loaded

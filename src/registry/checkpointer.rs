@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use super::{lock, RegistryError, SharedTracker, Store};
+use crate::telemetry::Telemetry;
 
 /// A failed save is tried again this soon (or after `registry_flush`, when that is shorter), whether
 /// or not anything was acknowledged since: once a full disk has room again, the registry catches up
@@ -23,6 +24,20 @@ pub trait SaveReport: Send + Sync {
     fn failed(&self, took: Duration, error: &RegistryError, unsaved: u64);
     /// The last write, at exit, failed after `took`.
     fn last_failed(&self, took: Duration, failed: &SaveFailed);
+}
+
+impl SaveReport for Telemetry {
+    fn saved(&self, took: Duration) {
+        self.registry_saved(took);
+    }
+
+    fn failed(&self, took: Duration, error: &RegistryError, unsaved: u64) {
+        self.registry_save_failed(took, error, unsaved);
+    }
+
+    fn last_failed(&self, took: Duration, failed: &SaveFailed) {
+        self.registry_last_save_failed(took, &failed.path, &failed.source, failed.unsaved, failed);
+    }
 }
 
 /// The last save, at exit, failed: what a restart reads again is more than it should be.

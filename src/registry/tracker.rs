@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::{Entry, Snapshot};
 use crate::batch::{Ack, Acknowledge};
 use crate::tail::{FileIdentity, FileKey, Fingerprint};
+use crate::telemetry::UnsavedEvents;
 
 #[derive(Debug)]
 struct Tracked {
@@ -261,6 +262,14 @@ pub type SharedTracker = Arc<Mutex<Tracker>>;
 pub fn lock(tracker: &SharedTracker) -> std::sync::MutexGuard<'_, Tracker> {
     // A panic elsewhere while holding the lock leaves plain data that is still consistent per operation.
     tracker.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl UnsavedEvents for Mutex<Tracker> {
+    fn unsaved_events(&self) -> u64 {
+        self.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unsaved_events()
+    }
 }
 
 /// Registers a batch about to be sent and gives it the acknowledgement that advances its offsets.

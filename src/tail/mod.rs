@@ -18,7 +18,7 @@ pub use events::{Admit, FileEvent, LineSink, OpenedFile, ReadGate, Resume};
 pub use framer::Framer;
 pub use identity::{FileIdentity, FileKey, Fingerprint, FINGERPRINT_BYTES};
 pub use line::Line;
-pub use progress::{FileNow, FileState, FilesNow, Progress};
+pub use progress::Progress;
 pub use reader::{FileReader, ReadStatus};
 pub use siblings::{find_rotated, Found};
 pub use tailer::{OpenError, Tailer, TailerConfig};

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::FileKey;
+use crate::telemetry::{FileNow, FileState, FilesNow, TailedFiles};
 
 /// The tailed files, as a scrape sees them.
 #[derive(Debug, Default)]
@@ -45,48 +46,6 @@ const WAITING: u8 = 1;
 /// Closed, and no descriptor free to reopen it (`max_open_files`).
 const LIMITED: u8 = 2;
 
-/// What a tailed file is doing, as `/status` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileState {
-    /// Bytes behind, being read.
-    Reading,
-    /// Its pod's metadata is not cached yet: not read for up to `metadata_wait`.
-    WaitingForMetadata,
-    /// Bytes behind and closed, waiting for a descriptor (`max_open_files`).
-    Limited,
-    /// Open and read to its end.
-    Idle,
-    /// Read to its end and its descriptor closed (`close_inactive`), reopened when it grows.
-    Closed,
-}
-
-impl FileState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileState::Reading => "reading",
-            FileState::WaitingForMetadata => "waiting_for_metadata",
-            FileState::Limited => "limited",
-            FileState::Idle => "idle",
-            FileState::Closed => "closed",
-        }
-    }
-}
-
-/// One tailed file, measured now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileNow {
-    /// Where the file is (the link's target, or where it was found after a rotation).
-    pub path: PathBuf,
-    /// The offset of the next byte to read.
-    pub offset: u64,
-    /// `None` for a compressed file, or one gone by its path while closed.
-    pub size: Option<u64>,
-    pub behind: u64,
-    /// How long reading has not been at the file's end; zero when it is.
-    pub behind_for: Duration,
-    pub state: FileState,
-}
-
 /// Where the file is: changes when it is opened, closed or found renamed, not per read.
 #[derive(Debug, Default)]
 struct Place {
@@ -96,17 +55,6 @@ struct Place {
     open: bool,
     /// A compressed file is read once to its end and does not grow: not measured.
     compressed: bool,
-}
-
-/// What the file gauges show.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FilesNow {
-    pub tailed: u64,
-    pub open: u64,
-    /// Bytes written and not read yet, summed over files.
-    pub behind: u64,
-    /// In the file furthest behind.
-    pub behind_max: u64,
 }
 
 impl Progress {
@@ -262,6 +210,16 @@ fn unix_ms(time: SystemTime) -> u64 {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Plain data, consistent after every operation: a panic elsewhere leaves nothing half-written.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl TailedFiles for Progress {
+    fn measure(&self) -> FilesNow {
+        Progress::measure(self)
+    }
+
+    fn files(&self) -> Vec<FileNow> {
+        Progress::files(self)
+    }
 }
 
 #[cfg(test)]

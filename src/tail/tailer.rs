@@ -37,6 +37,7 @@ use super::reader::FileReader;
 use super::{FileEvent, FileIdentity, FileKey, Fingerprint, LineSink, OpenedFile, Resume};
 use crate::config::StartAt;
 use crate::discover::DirWatcher;
+use crate::telemetry::{self, TailedFiles, Telemetry};
 
 #[derive(Debug, Error)]
 #[error("cannot open {path}: {cause}")]
@@ -132,9 +133,9 @@ impl Tailer {
         }
     }
 
-    /// Publishes what is read of each file to `progress`, for /metrics. Set before the first `sync`.
-    pub fn report_to(&mut self, progress: Arc<Progress>) {
-        self.progress = progress;
+    /// Publishes what is read of each file to `telemetry`, for /metrics and /status.
+    pub fn report_to(&mut self, telemetry: &Telemetry) {
+        telemetry.watch_files(Arc::clone(&self.progress) as Arc<dyn TailedFiles>);
     }
 
     /// Starts tailing a discovered file.
@@ -181,8 +182,7 @@ impl Tailer {
         };
         let offset = match self.take_known(identity, &file) {
             Some(known) if known.offset > meta.len() => {
-                tracing::warn!(path = %path.display(), offset = known.offset, size = meta.len(),
-                    "file truncated while loglynk was not running; reading it from the start");
+                telemetry::file_truncated_while_down(path, known.offset, meta.len());
                 0
             }
             Some(known) => known.offset,
@@ -305,7 +305,7 @@ impl Tailer {
             }
         }
         for error in errors {
-            tracing::warn!(%error, "file skipped; retried at the next scan");
+            telemetry::file_skipped(&error);
         }
     }
 

@@ -3,9 +3,10 @@
 //! `/metrics`, `/status`, `/readyz`, the finishing log line of `tail` and `run`, and the tests read them.
 //! The loss ledger is the only count of events.
 //!
-//! The events themselves are grouped by concern beside this file: `reading` (files and lines),
-//! `elasticsearch` (bulk requests, dead letters, the cluster), `registry` (saving offsets), `lifecycle`
-//! (the line that sums up a run).
+//! The events themselves are grouped by concern beside this file: `reading` (files and lines), `files`
+//! (the tailer's and discovery's), `kube` (the pod cache's), `elasticsearch` (bulk requests, dead
+//! letters, the cluster), `registry` (saving offsets), `lifecycle` (signals, the shutdown timeout, the
+//! line that sums up a run).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -21,9 +22,7 @@ use super::elasticsearch::DeliveryCounters;
 use super::ledger::{Counts, Ledger};
 use super::reading::ReadCounters;
 use super::registry::Failing;
-use crate::enrich::kube::cache::PodCache;
-use crate::registry::{lock, SharedTracker};
-use crate::tail::Progress;
+use super::sources::{CacheStatus, FileNow, FilesNow, PodCacheHealth, TailedFiles, UnsavedEvents};
 
 /// `status="200"`, `status="429"`, … or `status="error"` when no answer came; `namespace="shop"`.
 pub type StatusLabels = Vec<(&'static str, String)>;
@@ -41,8 +40,9 @@ pub struct Telemetry {
     pub(super) events_deduplicated: Counter,
     /// Bulk request bodies built and not yet delivered.
     pub(super) queued_bytes: Gauge,
-    /// The tailed files, measured at each scrape (tailed, open, bytes behind).
-    pub(super) files: Arc<Progress>,
+    /// The current pipeline's tailed files, measured at each scrape (tailed, open, bytes behind).
+    /// Replaced when a reload restarts the pipeline.
+    files: Mutex<Option<Arc<dyn TailedFiles>>>,
     /// Discovered names refused for resolving outside the log roots.
     pub(super) files_refused: Counter,
     pub(super) registry_flush: Histogram,
@@ -52,7 +52,7 @@ pub struct Telemetry {
     pub(super) registry_failing: Mutex<Option<Failing>>,
     /// The run's acknowledgement tracker, once a registry is kept: `/metrics` reads its unsaved events.
     /// Replaced when a reload restarts the pipeline.
-    registry: Mutex<Option<SharedTracker>>,
+    registry: Mutex<Option<Arc<dyn UnsavedEvents>>>,
     pub(super) es_last_success: Gauge<f64, AtomicU64>,
     /// From a line's write time to Elasticsearch's acknowledgement of it.
     pub(super) delivery_latency: DeliveryLatency,
@@ -66,7 +66,7 @@ pub struct Telemetry {
     pub(super) requests_in_flight: AtomicI64,
     pub(super) backoff_until_ms: AtomicU64,
     backoff_ms: AtomicU64,
-    kube: OnceLock<PodCache>,
+    kube: OnceLock<Box<dyn PodCacheHealth>>,
     started: SystemTime,
     /// Reloads of the configuration, `result="success"` or `"failure"`.
     pub(super) config_reloads: Family<ResultLabels, Counter>,
@@ -74,7 +74,7 @@ pub struct Telemetry {
     pub(super) log_events: super::log_events::LogEvents,
     /// Pod hints left out, by reason (`invalid_regex`, …).
     pub(super) hints_invalid: Family<ReasonLabels, Counter>,
-    /// Files left unread, by reason (`hint`: `co.elastic.logs/enabled: false`).
+    /// Files left unread, by reason (`config`, `hint`).
     pub(super) files_excluded: Family<ReasonLabels, Counter>,
 }
 
@@ -82,16 +82,18 @@ pub struct Telemetry {
 pub type ReasonLabels = Vec<(&'static str, &'static str)>;
 
 /// Why a hint is left out: the label values of `loglynk_hints_invalid_total`, all served from the start.
-pub const HINT_ERROR_REASONS: [&str; 5] = [
+pub const HINT_ERROR_REASONS: [&str; 6] = [
     "invalid_bool",
     "invalid_regex",
     "invalid_name",
     "invalid_target",
+    "invalid_multiline",
     "unsupported",
 ];
 
-/// Why a file is left unread: the label values of `loglynk_files_excluded_total`.
-pub const FILE_EXCLUDED_REASONS: [&str; 1] = ["hint"];
+/// Why a file is left unread: the label values of `loglynk_files_excluded_total` (`config`:
+/// `kubernetes.include`/`exclude`; `hint`: `co.elastic.logs/enabled: false`).
+pub const FILE_EXCLUDED_REASONS: [&str; 2] = ["config", "hint"];
 
 /// `result="success"` or `result="failure"`.
 pub type ResultLabels = Vec<(&'static str, &'static str)>;
@@ -109,7 +111,7 @@ impl Default for Telemetry {
             bulk_retries: Counter::default(),
             events_deduplicated: Counter::default(),
             queued_bytes: Gauge::default(),
-            files: Arc::default(),
+            files: Mutex::new(None),
             files_refused: Counter::default(),
             // 1 ms to ~4 s: an fsync on a healthy disk takes milliseconds.
             registry_flush: Histogram::new(exponential_buckets(0.001, 2.0, 13)),
@@ -187,9 +189,21 @@ impl Telemetry {
             .inc_by(bytes);
     }
 
-    /// Where the tailer keeps its file gauges, measured at each scrape.
-    pub fn file_gauges(&self) -> Arc<Progress> {
-        Arc::clone(&self.files)
+    /// Measures `files` at each scrape from now on (the current pipeline's: a reload starts another).
+    pub fn watch_files(&self, files: Arc<dyn TailedFiles>) {
+        *guard(&self.files) = Some(files);
+    }
+
+    /// The file gauges, measured now.
+    pub fn files_now(&self) -> FilesNow {
+        let files = guard(&self.files).clone();
+        files.map(|f| f.measure()).unwrap_or_default()
+    }
+
+    /// Every tailed file, measured now, furthest behind first.
+    pub fn files(&self) -> Vec<FileNow> {
+        let files = guard(&self.files).clone();
+        files.map(|f| f.files()).unwrap_or_default()
     }
 
     /// A request failed and the next attempt waits `delay`.
@@ -229,12 +243,13 @@ impl Telemetry {
     }
 
     /// Reports the metadata cache's state from now on (`/status`).
-    pub fn watch_kube(&self, cache: PodCache) {
-        let _ = self.kube.set(cache);
+    pub fn watch_kube(&self, cache: impl PodCacheHealth + 'static) {
+        let _ = self.kube.set(Box::new(cache));
     }
 
-    pub fn kube(&self) -> Option<&PodCache> {
-        self.kube.get()
+    /// The metadata cache's health now; `None` without one.
+    pub fn kube_status(&self) -> Option<CacheStatus> {
+        self.kube.get().map(|cache| cache.status())
     }
 
     /// Since the process started.
@@ -298,18 +313,14 @@ impl Telemetry {
 
     /// Reports the unsaved events of `tracker` from now on (the pipeline's current tracker: a reload
     /// starts another).
-    pub fn watch_registry(&self, tracker: SharedTracker) {
-        *self.registry.lock().unwrap_or_else(PoisonError::into_inner) = Some(tracker);
+    pub fn watch_registry(&self, tracker: Arc<dyn UnsavedEvents>) {
+        *guard(&self.registry) = Some(tracker);
     }
 
     /// Events read whose offsets the registry on disk lacks, in flight or not; 0 without a registry.
     pub fn events_not_in_registry(&self) -> u64 {
-        let tracker = self
-            .registry
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        tracker.map_or(0, |tracker| lock(&tracker).unsaved_events())
+        let tracker = guard(&self.registry).clone();
+        tracker.map_or(0, |tracker| tracker.unsaved_events())
     }
 
     /// The configuration was reloaded (`applied`), or the new one was refused and the running one kept.

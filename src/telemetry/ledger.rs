@@ -1,5 +1,5 @@
-//! The loss ledger: every line handed to the pipeline ends shipped, dropped (with a reason) or
-//! dead-lettered, and until then is in flight. Counted under one lock, per batch rather than per line,
+//! The loss ledger: every line handed to the pipeline ends shipped, dropped (with a reason),
+//! dead-lettered or kept in the data stream's failure store, and until then is in flight. Counted under one lock, per batch rather than per line,
 //! so a scrape always sees a ledger that balances.
 
 use std::sync::Mutex;
@@ -44,6 +44,8 @@ pub struct Counts {
     pub dropped_dead_letter_write_failed: u64,
     pub dropped_excluded_lines: u64,
     pub dead_lettered: u64,
+    /// Refused by the mappings and kept in the data stream's failure store (9.1+).
+    pub failure_stored: u64,
 }
 
 impl Counts {
@@ -62,7 +64,8 @@ impl Counts {
             + self.dropped_own_logs
             + self.dropped_dead_letter_write_failed
             + self.dropped_excluded_lines
-            + self.dead_lettered;
+            + self.dead_lettered
+            + self.failure_stored;
         self.read as i64 - settled as i64
     }
 }
@@ -71,6 +74,14 @@ impl Telemetry {
     /// Events an output delivered (Elasticsearch acknowledged them, or they were written and flushed).
     pub fn events_shipped(&self, n: u64) {
         self.ledger.shipped(n);
+    }
+
+    /// Events Elasticsearch answered as kept in the failure store: in the cluster, not in the log
+    /// indices. Settled, never counted shipped.
+    pub fn events_failure_stored(&self, n: u64) {
+        if n > 0 {
+            self.ledger.failure_stored(n);
+        }
     }
 
     /// Events dropped on purpose, or lost, for `reason`.
@@ -107,6 +118,10 @@ impl Ledger {
         });
     }
 
+    pub fn failure_stored(&self, n: u64) {
+        self.update(|c| c.failure_stored += n);
+    }
+
     pub fn dead_lettered(&self, n: u64) {
         self.update(|c| c.dead_lettered += n);
     }
@@ -138,9 +153,10 @@ mod tests {
         ledger.shipped(6);
         ledger.dropped(DropReason::OwnLogs, 1);
         ledger.dead_lettered(1);
+        ledger.failure_stored(1);
         let counts = ledger.counts();
-        assert_eq!(counts.in_flight(), 2);
-        ledger.shipped(3);
+        assert_eq!(counts.in_flight(), 1);
+        ledger.shipped(2);
         assert_eq!(ledger.counts().in_flight(), -1);
     }
 }

@@ -1,4 +1,6 @@
-//! The line that sums up a run.
+//! A command's start and end: signals, the shutdown timeout, and the line that sums up a run.
+
+use std::time::Duration;
 
 use super::{DropReason, Telemetry};
 
@@ -14,9 +16,49 @@ impl Telemetry {
             shipped = counts.shipped,
             dropped = counts.dropped(DropReason::OwnLogs),
             dead_lettered = counts.dead_lettered,
+            failure_stored = counts.failure_stored,
             kube_found = read.kube_found,
             kube_missing = read.kube_missing,
             "{command} finished"
         );
     }
+}
+
+/// SIGTERM or SIGINT: reading stops, what is in flight is delivered.
+pub fn signal_received() {
+    tracing::info!("signal received; finishing");
+}
+
+/// The signal handlers could not be installed.
+pub fn signals_unavailable() {
+    tracing::warn!("cannot listen for signals; stop with SIGKILL");
+}
+
+/// A reload's drain of the running pipeline took longer than `shutdown_timeout`.
+pub fn reload_drain_timed_out(shutdown_timeout: Duration) {
+    tracing::warn!(?shutdown_timeout,
+        "in-flight events were not delivered within shutdown_timeout; they are abandoned and their \
+         lines sent again under the new configuration");
+}
+
+impl Telemetry {
+    /// What was in flight at a signal was not delivered within `shutdown_timeout`: the output's
+    /// batches are abandoned unacknowledged, and the registry is written with what was acknowledged.
+    pub fn shutdown_timed_out(&self, shutdown_timeout: Duration) {
+        tracing::warn!(
+            ?shutdown_timeout,
+            unacknowledged = self.counts().in_flight(),
+            "shutdown_timeout expired with events not acknowledged; they are abandoned and read again \
+             at the next start, and the registry is written with what was acknowledged"
+        );
+    }
+}
+
+/// Abandoning the output and writing the registry took longer than `within` too (a write blocked for
+/// good): the process exits without its last registry write.
+pub fn shutdown_abandon_timed_out(within: Duration) {
+    tracing::warn!(
+        ?within,
+        "shutdown timed out; exiting with events in flight and without a last registry write"
+    );
 }

@@ -12,9 +12,8 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::ledger::DropReason;
+use super::sources::PodCacheHealth;
 use super::Telemetry;
-use crate::enrich::kube::cache::PodCache;
-use crate::tail::Progress;
 
 /// Every metric starts with `loglynk_`.
 const PREFIX: &str = "loglynk";
@@ -43,7 +42,7 @@ impl Metrics {
             telemetry,
         ))));
         registry.register_collector(Box::new(FilesCollector {
-            files: Arc::clone(&telemetry.files),
+            telemetry: Arc::clone(telemetry),
         }));
         let t = telemetry;
         let reloads = &t.config_reloads;
@@ -136,9 +135,10 @@ impl Metrics {
     }
 
     /// Adds the pod cache's size and watch health.
-    pub fn register_kube(&mut self, cache: PodCache) {
-        self.registry
-            .register_collector(Box::new(KubeCollector { cache }));
+    pub fn register_kube(&mut self, cache: impl PodCacheHealth + 'static) {
+        self.registry.register_collector(Box::new(KubeCollector {
+            cache: Box::new(cache),
+        }));
     }
 
     /// The text exposition (OpenMetrics, which Prometheus reads), ending in `# EOF`.
@@ -181,6 +181,11 @@ impl Collector for LedgerCollector {
                 "events_dead_lettered",
                 "Events Elasticsearch refused for good, kept in the dead-letter file",
                 counts.dead_lettered,
+            ),
+            (
+                "events_failure_stored",
+                "Events the data stream's mappings refused, kept in its failure store (not shipped)",
+                counts.failure_stored,
             ),
         ];
         for (name, help, value) in counters {
@@ -250,12 +255,12 @@ impl Collector for DeliveryCollector {
 /// stalled output (see `Progress`).
 #[derive(Debug)]
 struct FilesCollector {
-    files: Arc<Progress>,
+    telemetry: Arc<Telemetry>,
 }
 
 impl Collector for FilesCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let now = self.files.measure();
+        let now = self.telemetry.files_now();
         let gauges = [
             ("files_tailed", "Files being tailed", now.tailed),
             (
@@ -278,7 +283,7 @@ impl Collector for FilesCollector {
             let gauge = ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
             gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
         }
-        let lagging = lagging_containers(&self.files);
+        let lagging = lagging_containers(&self.telemetry.files());
         let mut bytes = encoder.encode_descriptor(
             "container_lag_bytes",
             "Bytes written and not read yet, per container, for the containers furthest behind \
@@ -330,11 +335,11 @@ impl Lag {
 }
 
 /// The containers with unread bytes, furthest behind first, at most [`LAGGING_SERIES`].
-fn lagging_containers(files: &Progress) -> Vec<Lag> {
+fn lagging_containers(files: &[super::FileNow]) -> Vec<Lag> {
     let mut by_container: std::collections::BTreeMap<(String, String, String), Lag> =
         std::collections::BTreeMap::new();
-    for file in files.files().into_iter().filter(|f| f.behind > 0) {
-        let meta = crate::enrich::path_metadata(&file.path, None);
+    for file in files.iter().filter(|f| f.behind > 0) {
+        let meta = crate::event::path_metadata(&file.path, None);
         let name = |v: Option<String>| v.unwrap_or_default();
         let key = (
             name(meta.namespace),
@@ -359,7 +364,7 @@ fn lagging_containers(files: &Progress) -> Vec<Lag> {
 
 #[derive(Debug)]
 struct KubeCollector {
-    cache: PodCache,
+    cache: Box<dyn PodCacheHealth>,
 }
 
 impl Collector for KubeCollector {

@@ -1,12 +1,18 @@
 //! The agent's own signals: its logs (structured JSON through `tracing`), its metrics (the loss ledger
-//! among them) and its health endpoints. Every notable event is one method of [`Telemetry`] that logs
-//! it and counts it.
+//! among them) and its health endpoints. Every notable event is one function here: a method of
+//! [`Telemetry`] when it is counted (it logs it and counts it), a free function when only the log tells
+//! it (`files`, `kube`, `lifecycle`), so the stages log nothing themselves.
+//!
+//! Telemetry imports no stage: what `/status` and `/metrics` read of them (the tailed files, the pod
+//! cache, the registry's tracker) is behind the traits of `sources`, which the stages implement.
 
 mod delivery;
 mod elasticsearch;
+mod files;
 mod http;
 pub mod human;
 mod instruments;
+mod kube;
 mod ledger;
 mod lifecycle;
 mod log_events;
@@ -15,14 +21,22 @@ mod metrics;
 mod progress_line;
 mod reading;
 mod registry;
+mod sources;
 mod status;
 
 pub use elasticsearch::DeliveryCounts;
+pub use files::*;
 pub use http::{serve_http, HttpError, ReloadOutcome, ReloadRequest, READY_WITHIN};
 pub use instruments::Telemetry;
+pub use kube::*;
 pub use ledger::{Counts, DropReason};
+pub use lifecycle::*;
 pub use logging::{init_logging, set_log_level, LogFormat};
 pub use metrics::Metrics;
 pub use progress_line::{ProgressLine, Work};
 pub use reading::ReadCounts;
+pub use registry::registry_corrupt;
+pub use sources::{
+    CacheStatus, FileNow, FileState, FilesNow, PodCacheHealth, TailedFiles, UnsavedEvents,
+};
 pub use status::status;

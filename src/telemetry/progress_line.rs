@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::human::{bytes, duration};
-use crate::tail::Progress;
+use super::Telemetry;
 
 const EVERY: Duration = Duration::from_millis(250);
 /// The rate is taken over this long, so one slow write does not swing the time left.
@@ -39,7 +39,7 @@ pub struct ProgressLine {
 
 impl ProgressLine {
     /// Starts on the current runtime when stderr is a terminal.
-    pub fn start(files: Arc<Progress>, work: Work) -> Option<ProgressLine> {
+    pub fn start(telemetry: Arc<Telemetry>, work: Work) -> Option<ProgressLine> {
         if !std::io::stderr().is_terminal() {
             return None;
         }
@@ -48,7 +48,7 @@ impl ProgressLine {
             let mut printed: Option<Instant> = None;
             loop {
                 tokio::time::sleep(EVERY).await;
-                let (read, known) = files.files().iter().fold((0, 0), |(r, k), f| {
+                let (read, known) = telemetry.files().iter().fold((0, 0), |(r, k), f| {
                     (r + f.offset, k + f.size.unwrap_or(f.offset))
                 });
                 let now = Instant::now();

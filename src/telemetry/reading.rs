@@ -7,7 +7,6 @@ use std::sync::atomic::AtomicU64;
 
 use super::instruments::{add, load};
 use super::Telemetry;
-use crate::enrich::kube::EnrichReport;
 
 #[derive(Debug, Default)]
 pub(super) struct ReadCounters {
@@ -50,7 +49,7 @@ impl Telemetry {
     /// A matched file could not be opened.
     pub fn file_failed(&self, error: &dyn Display) {
         add(&self.read.files_failed, 1);
-        tracing::warn!(%error, "file skipped; retried at the next scan");
+        super::file_skipped(error);
     }
 
     /// A discovered name resolved outside the log roots and is not read.
@@ -100,15 +99,5 @@ impl Telemetry {
             kube_found: load(&c.kube_found),
             kube_missing: load(&c.kube_missing),
         }
-    }
-}
-
-impl EnrichReport for Telemetry {
-    fn pod_found(&self) {
-        self.pod_metadata_found();
-    }
-
-    fn pod_missing(&self, path: &str) {
-        self.pod_metadata_missing(path);
     }
 }

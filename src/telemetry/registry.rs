@@ -6,8 +6,6 @@ use std::fmt::Display;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::registry::{RegistryError, SaveFailed, SaveReport};
-
 use super::instruments::guard;
 use super::Telemetry;
 
@@ -97,16 +95,12 @@ impl Telemetry {
     }
 }
 
-impl SaveReport for Telemetry {
-    fn saved(&self, took: Duration) {
-        self.registry_saved(took);
-    }
-
-    fn failed(&self, took: Duration, error: &RegistryError, unsaved: u64) {
-        self.registry_save_failed(took, error, unsaved);
-    }
-
-    fn last_failed(&self, took: Duration, failed: &SaveFailed) {
-        self.registry_last_save_failed(took, &failed.path, &failed.source, failed.unsaved, failed);
-    }
+/// The registry on disk could not be read and is kept aside as `kept_as`: files are read as if new.
+pub fn registry_corrupt(registry: &Path, kept_as: &Path, reason: &str) {
+    tracing::error!(
+        registry = %registry.display(),
+        kept_as = %kept_as.display(),
+        reason,
+        "the registry was corrupt and is kept aside; files are read as if new (start_at)"
+    );
 }

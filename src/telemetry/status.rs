@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::ledger::DropReason;
 use super::Telemetry;
-use crate::enrich::path_metadata;
+use crate::event::path_metadata;
 
 /// The document, built now.
 pub fn status(telemetry: &Telemetry) -> Value {
@@ -20,7 +20,7 @@ pub fn status(telemetry: &Telemetry) -> Value {
     for reason in DropReason::ALL {
         dropped.insert(reason.as_str().into(), json!(counts.dropped(reason)));
     }
-    let files = telemetry.files.files();
+    let files = telemetry.files();
     let (mut open, mut behind) = (0, 0);
     let files: Vec<Value> = files
         .iter()
@@ -43,8 +43,7 @@ pub fn status(telemetry: &Telemetry) -> Value {
         .collect();
     let backoff = telemetry.backoff();
     let last_success = telemetry.last_success();
-    let kubernetes = telemetry.kube().map(|cache| {
-        let s = cache.status();
+    let kubernetes = telemetry.kube_status().map(|s| {
         json!({
             "ready": s.ready,
             "stale": s.stale,
@@ -65,6 +64,7 @@ pub fn status(telemetry: &Telemetry) -> Value {
             "shipped": counts.shipped,
             "dropped": dropped,
             "dead_lettered": counts.dead_lettered,
+            "failure_stored": counts.failure_stored,
             "in_flight": counts.in_flight(),
             "registry_unsaved": (not_in_registry - counts.in_flight()).max(0),
         },

@@ -16,7 +16,7 @@ use crate::support::{
 const TOKEN: &str = "hints-t0ken";
 
 /// Appends one CRI line per message.
-fn write(container: &Container, messages: &[&str]) {
+pub(crate) fn write(container: &Container, messages: &[&str]) {
     use std::io::Write;
     let text: String = messages
         .iter()
@@ -27,7 +27,7 @@ fn write(container: &Container, messages: &[&str]) {
         .unwrap();
 }
 
-fn kube_args(server: &KubeServer, dir: &Path) -> Vec<String> {
+pub(crate) fn kube_args(server: &KubeServer, dir: &Path) -> Vec<String> {
     let kubeconfig = dir.join("kubeconfig");
     server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
     vec![
@@ -38,7 +38,7 @@ fn kube_args(server: &KubeServer, dir: &Path) -> Vec<String> {
     ]
 }
 
-fn cluster(shop_annotations: Value) -> KubeServer {
+pub(crate) fn cluster(shop_annotations: Value) -> KubeServer {
     let server = KubeServer::start(KubeOptions::with_token(TOKEN));
     let mut shop = fixture("namespace-shop.json");
     shop["metadata"]["annotations"] = shop_annotations;
@@ -56,14 +56,14 @@ fn annotated(container: &Container, ns: &str, pod: &str, name: &str, notes: Valu
     pod
 }
 
-fn messages(es: &EsServer) -> Vec<(String, Value)> {
+pub(crate) fn messages(es: &EsServer) -> Vec<(String, Value)> {
     es.all_documents()
         .into_iter()
         .map(|(_, doc)| (doc["message"].as_str().unwrap_or("").to_owned(), doc))
         .collect()
 }
 
-fn shipped(es: &EsServer, message: &str) -> bool {
+pub(crate) fn shipped(es: &EsServer, message: &str) -> bool {
     messages(es).iter().any(|(m, _)| m == message)
 }
 
@@ -237,4 +237,80 @@ fn tail_no_follow_ends_with_a_disabled_container_unread() {
         .map(|d| d["message"].as_str().unwrap())
         .collect();
     assert_eq!(got, ["on-1", "on-2"]);
+}
+
+/// `co.elastic.logs/multiline.*`: the pod's own way of joining its lines, a container's override, and
+/// a hint added while the agent runs.
+#[test]
+fn multiline_hints_join_each_containers_lines_as_its_pod_says() {
+    let kube = cluster(json!({}));
+    let tree = KubeTree::new();
+    let java = tree.container("shop", "java-1", "app");
+    let plain = tree.container("shop", "plain-1", "app");
+    let pattern = json!({
+        "co.elastic.logs/multiline.pattern": "^\\[",
+        "co.elastic.logs/multiline.negate": "true",
+        "co.elastic.logs/multiline.match": "after",
+        "co.elastic.logs.sidecar/multiline.type": "none",
+    });
+    kube.add_pod(annotated(&java, "shop", "java-1", "app", pattern.clone()))
+        .unwrap();
+    let plain_pod = annotated(&plain, "shop", "plain-1", "app", json!({}));
+    kube.add_pod(plain_pod.clone()).unwrap();
+    let record = ["[1] start", "detail a", "detail b", "[2] next"];
+    write(&java, &record);
+    write(&plain, &record);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = crate::support::loglynk();
+    cmd.args(["tail", "--kube", "-E", "multiline.type=none"])
+        .args(kube_args(&kube, dir.path()))
+        .arg(tree.glob());
+    let running = Running::spawn(cmd);
+    let mut docs: Vec<Value> = Vec::new();
+    let mut next = |n: usize| {
+        for _ in 0..n {
+            match running.next_document(Duration::from_secs(20)) {
+                Some(doc) => docs.push(doc),
+                None => panic!("{docs:#?}\nstderr:\n{}", running.stderr_so_far()),
+            }
+        }
+        let got: Vec<(String, String)> = docs
+            .drain(..)
+            .map(|d| {
+                let pod = d["kubernetes"]["pod"]["name"].as_str().unwrap().to_owned();
+                (pod, d["message"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        got
+    };
+    // The hinted pod's lines are joined by its pattern (the last group ships at its timeout); the
+    // other's stay one event a line, as the configuration says.
+    let mut got = next(6);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("java-1", "[1] start\ndetail a\ndetail b"),
+            ("java-1", "[2] next"),
+            ("plain-1", "[1] start"),
+            ("plain-1", "[2] next"),
+            ("plain-1", "detail a"),
+            ("plain-1", "detail b"),
+        ]
+        .map(|(p, m)| (p.to_owned(), m.to_owned()))
+    );
+
+    // Added while running: the plain pod's next lines are joined too.
+    let mut plain_pod = plain_pod;
+    plain_pod["metadata"]["annotations"] = pattern;
+    kube.update_pod(plain_pod).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    write(&plain, &["[3] later", "detail c"]);
+    assert_eq!(
+        next(1),
+        [("plain-1".to_owned(), "[3] later\ndetail c".to_owned())]
+    );
+    let stopped = running.stop("TERM", Duration::from_secs(10));
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
 }

@@ -386,3 +386,63 @@ fn with_deduplication_a_crash_leaves_no_second_document() {
         "{deduplicated} refused as duplicates; unsaved {unsaved}, in flight {in_flight}"
     );
 }
+
+/// SIGTERM while Elasticsearch stalls: once `shutdown_timeout` passed, the agent gives up on the lines
+/// in flight, writes the registry with what was acknowledged (here nothing else would: `registry_flush`
+/// is ten minutes), says so, and exits 0. The abandoned lines stay after the saved offset, read again
+/// at the next start.
+#[test]
+fn a_stop_past_shutdown_timeout_saves_what_was_acknowledged() {
+    let es = EsServer::start();
+    let tree = KubeTree::new();
+    let c = tree.container("shop", "checkout-7f8e9d6c5b-q1w2e", "checkout");
+    let mut cmd = run_cmd(&tree, &es.url());
+    cmd.args(["-E", "registry_flush=10m", "-E", "shutdown_timeout=2s"]);
+    let agent = Running::spawn(cmd);
+    let address = metrics_of(&agent);
+    c.append(0..500);
+    assert!(
+        wait_until(STEP, || {
+            indexed(&es).len() == 500 && Scrape::of(&address).get("loglynk_events_in_flight") == 0.0
+        }),
+        "indexed {}",
+        indexed(&es).len()
+    );
+    es.faults().set_stall(true);
+    c.append(500..600);
+    assert!(
+        wait_until(STEP, || Scrape::of(&address)
+            .get("loglynk_lines_read_total")
+            == 600.0),
+        "{}",
+        Scrape::of(&address).0
+    );
+    assert_ne!(
+        saved_offset(&tree),
+        Some(bytes_of(0..500)),
+        "saved before the stop: the test would prove nothing"
+    );
+
+    let stopped = agent.stop("TERM", STEP);
+    es.faults().set_stall(false);
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert!(
+        stopped.took >= Duration::from_secs(2),
+        "exited after {:?}, before shutdown_timeout",
+        stopped.took
+    );
+    assert_eq!(
+        saved_offset(&tree),
+        Some(bytes_of(0..500)),
+        "the acknowledged lines are saved, the abandoned ones are not; stderr:\n{}",
+        stopped.stderr
+    );
+    let expired: serde_json::Value = stopped
+        .stderr
+        .lines()
+        .find(|l| l.contains("shutdown_timeout expired"))
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no JSON line saying so:\n{}", stopped.stderr));
+    assert_eq!(expired["level"], "WARN");
+    assert_eq!(expired["unacknowledged"], 100, "{expired}");
+}

@@ -347,6 +347,29 @@ fn kubernetes_settings_are_checked() {
     ] {
         assert!(joined.contains(key), "{key} not in {joined}");
     }
+    // A selector that says nothing, and labels nothing can know, are named with their line.
+    let found = err(
+        "kubernetes:\n  enabled: false\n  include:\n    - {}\n  exclude:\n    - labels: tier=debug\n",
+        &[],
+        &[],
+    );
+    assert_eq!(
+        found,
+        "config error in /etc/loglynk/loglynk.yml line 4: kubernetes.include.0: must name \
+         namespaces, labels or containers (an empty selector would be every pod)\n\
+         config error in /etc/loglynk/loglynk.yml line 6: kubernetes.exclude.0.labels: pod labels \
+         come from the Kubernetes API, and kubernetes.enabled is false"
+    );
+    let c = ok(
+        "kubernetes.exclude:\n  - namespaces: [kube-*]\n    labels: 'app.kubernetes.io/name=x'\n",
+    );
+    assert_eq!(c.kubernetes.exclude[0].namespaces, ["kube-*"]);
+    assert_eq!(
+        c.kubernetes.exclude[0].labels.to_string(),
+        "app.kubernetes.io/name=x"
+    );
+    assert!(err("kubernetes.exclude: [{labels: 'a in b'}]\n", &[], &[]).contains("line 1"));
+    assert_eq!(ok(&c.to_masked_yaml()), c, "loads back as printed");
     // An empty node name (`${NODE_NAME:}`) is no node name: $NODE_NAME, else a start-up error.
     assert_eq!(
         ok("kubernetes.node_name: \"\"\n").kubernetes.node_name,

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -24,6 +24,7 @@ use tokio::sync::watch as signal;
 use tokio::task::JoinHandle;
 
 use super::{trim_pod, MetadataOptions};
+use crate::telemetry::{self, CacheStatus, PodCacheHealth};
 use health::Health;
 use index::PodIndex;
 use node::fetch_node;
@@ -66,25 +67,6 @@ impl PodCacheConfig {
             metadata: MetadataOptions::default(),
         }
     }
-}
-
-/// The cache's health, for the agent's own monitoring.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CacheStatus {
-    /// The first list of pods (and namespaces) completed.
-    pub ready: bool,
-    /// When the API server last answered a watch or list.
-    pub last_success: Option<SystemTime>,
-    /// Watch errors since start, every retry counted.
-    pub errors: u64,
-    pub last_error: Option<String>,
-    /// How long the current outage has lasted; `None` when the watch is healthy.
-    pub failing_for: Option<Duration>,
-    /// Failing for at least `stale_after`: lookups answer from the last state seen.
-    pub stale: bool,
-    pub pods: usize,
-    pub recently_deleted: usize,
-    pub namespaces: usize,
 }
 
 struct Shared {
@@ -281,6 +263,12 @@ impl PodCache {
     }
 }
 
+impl PodCacheHealth for PodCache {
+    fn status(&self) -> CacheStatus {
+        PodCache::status(self)
+    }
+}
+
 /// The next item of a watch stream. `futures` is not a dependency; `WatchStreamExt` has `Stream` as
 /// its supertrait, which makes `poll_next` reachable through the bound.
 fn next<S>(stream: &mut S) -> impl Future<Output = Option<S::Item>> + '_
@@ -361,12 +349,10 @@ async fn maintain(client: Client, shared: Arc<Shared>, probe_interval: Duration)
             .purge(Instant::now(), shared.cleanup_timeout);
         let health = shared.health.snapshot();
         if health.stale && !was_stale {
-            tracing::warn!(
-                failing_secs = health.failing_for.map_or(0.0, |d| d.as_secs_f64()),
-                errors = health.errors,
-                last_error = health.last_error.as_deref().unwrap_or(""),
-                "Kubernetes metadata cache is stale: events get the last known pod metadata until the \
-                 API server answers again"
+            telemetry::kube_cache_stale(
+                health.failing_for,
+                health.errors,
+                health.last_error.as_deref(),
             );
         }
         was_stale = health.stale;

@@ -11,18 +11,28 @@ use super::cache::PodCache;
 use super::PodMetadata;
 use crate::config::deadline;
 use crate::event::{Flags, Origin, PathMetadata};
+use crate::telemetry::{self, Telemetry};
 
 /// While a file waits for its pod, it is asked about again this often, so lines ship soon after the
 /// watch delivers the pod rather than at the end of the wait.
 const RECHECK: Duration = Duration::from_millis(100);
 
-/// Where the enricher tells what it found of each file's pod: the agent's telemetry, which counts it
-/// (enrich does not know telemetry; telemetry reads the pod cache).
+/// Where the enricher tells what it found of each file's pod: the agent's telemetry, which counts it.
 pub trait EnrichReport: Send + Sync {
     /// A file's pod was found: its events carry the pod's metadata from now on.
     fn pod_found(&self);
     /// A file's pod was not found within the wait: its events ship with the path's metadata.
     fn pod_missing(&self, path: &str);
+}
+
+impl EnrichReport for Telemetry {
+    fn pod_found(&self) {
+        self.pod_metadata_found();
+    }
+
+    fn pod_missing(&self, path: &str) {
+        self.pod_metadata_missing(path);
+    }
 }
 
 /// What the reader should do with a file's lines now.
@@ -104,6 +114,11 @@ impl KubeEnricher {
         }
     }
 
+    /// The pod with this UID as the cache holds it (its labels as written, before any dedot).
+    pub fn pod(&self, uid: &str) -> Option<Arc<Pod>> {
+        self.cache.pod(uid)
+    }
+
     /// The reasons of the hints left out since the last call, one per pod and annotation, for the
     /// agent's metrics (this module knows no telemetry).
     pub fn take_hint_errors(&mut self) -> Vec<&'static str> {
@@ -120,12 +135,11 @@ impl KubeEnricher {
                 self.reported_hints.clear();
             }
             self.reported_hints.insert(key);
-            tracing::warn!(
-                pod = %metadata.name,
-                namespace = %metadata.namespace,
-                annotation = %error.annotation,
-                reason = error.reason,
-                "hint ignored for this pod; its other hints apply"
+            telemetry::hint_ignored(
+                &metadata.name,
+                &metadata.namespace,
+                &error.annotation,
+                error.reason,
             );
             self.hint_errors.push(error.reason);
         }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use regex::RegexSetBuilder;
 
+use crate::config::Multiline;
 use crate::event::{data_stream_name_error, Hints};
 
 /// Filebeat's hint prefix.
@@ -31,7 +32,8 @@ pub fn is_hint_annotation(key: &str) -> bool {
 pub struct HintError {
     /// The annotation, as written on the pod or namespace.
     pub annotation: String,
-    /// `invalid_bool`, `invalid_regex`, `invalid_name`, `unsupported`: the metric's label.
+    /// `invalid_bool`, `invalid_regex`, `invalid_name`, `invalid_multiline`, `unsupported`: the
+    /// metric's label.
     pub reason: &'static str,
 }
 
@@ -68,6 +70,7 @@ pub fn container_hints(
         return None;
     }
     let mut hints = Hints::default();
+    multiline(&mut hints, &mut merged, errors);
     for (name, (value, annotation)) in &merged {
         if let Err(reason) = apply(&mut hints, name, value) {
             errors.push(HintError {
@@ -79,6 +82,66 @@ pub fn container_hints(
         hints.source.insert(name.clone(), (*value).to_owned());
     }
     (!hints.source.is_empty()).then(|| Arc::new(hints))
+}
+
+/// Takes the `multiline.*` hints out of `merged` and reads them together, as the configuration's
+/// `multiline` section: a pattern without `type` is Filebeat's default type, `pattern`. Settings that
+/// do not make a valid section are all left out (one half-applied would join lines nobody asked to
+/// join), each problem reported under the annotation of its key.
+fn multiline(
+    hints: &mut Hints,
+    merged: &mut BTreeMap<String, (&str, &str)>,
+    errors: &mut Vec<HintError>,
+) {
+    let names: Vec<String> = merged
+        .keys()
+        .filter(|name| name.starts_with("multiline."))
+        .cloned()
+        .collect();
+    let taken: Vec<(String, (&str, &str))> = names
+        .into_iter()
+        .filter_map(|name| merged.remove_entry(&name))
+        .collect();
+    if taken.is_empty() {
+        return;
+    }
+    let mut settings: Vec<(&str, &str)> = taken
+        .iter()
+        .map(|(name, (value, _))| (&name["multiline.".len()..], value.trim()))
+        .collect();
+    if !settings.iter().any(|(key, _)| *key == "type") {
+        settings.push(("type", "pattern"));
+    }
+    match Multiline::from_settings(settings.iter().copied()) {
+        Ok(multiline) => {
+            hints.multiline = Some(Arc::new(multiline));
+            for (name, (value, _)) in &taken {
+                hints.source.insert(name.clone(), (*value).to_owned());
+            }
+        }
+        Err(problems) => {
+            // A value of the wrong type comes back without its key: the setting that fails alone.
+            let unreadable = |(key, value): &&(&str, &str)| {
+                Multiline::from_settings([(*key, *value)])
+                    .is_err_and(|p| p.iter().any(|(k, _)| k.is_empty()))
+            };
+            for (key, _) in problems {
+                let key = match key.as_str() {
+                    "" => settings.iter().find(unreadable).map_or("", |(k, _)| *k),
+                    key => key,
+                };
+                let annotation = taken
+                    .iter()
+                    .find(|(name, _)| name["multiline.".len()..] == *key)
+                    .or(taken.first())
+                    .map_or("", |(_, (_, annotation))| annotation);
+                errors.push(HintError {
+                    annotation: annotation.to_owned(),
+                    reason: "invalid_multiline",
+                });
+            }
+        }
+    }
 }
 
 fn apply(hints: &mut Hints, name: &str, value: &str) -> Result<(), &'static str> {
@@ -244,6 +307,56 @@ mod tests {
                 ("co.elastic.logs/module", "unsupported"),
                 ("elastic.co/dataset", "invalid_name"),
             ]
+        );
+    }
+
+    #[test]
+    fn multiline_hints_read_as_the_configuration_section() {
+        use crate::config::MultilineType;
+        let ns = map(&[("co.elastic.logs/multiline.max_lines", "50")]);
+        let pod = map(&[
+            ("co.elastic.logs/multiline.pattern", r"^\["),
+            ("co.elastic.logs/multiline.negate", "true"),
+            ("co.elastic.logs/multiline.match", "after"),
+            ("co.elastic.logs.sidecar/multiline.type", "none"),
+        ]);
+        let mut errors = Vec::new();
+        let app = container_hints(Some(&ns), Some(&pod), "app", &mut errors).unwrap();
+        let m = app.multiline.as_deref().expect("multiline");
+        // No `type`: Filebeat's default, pattern.
+        assert_eq!(m.kind, MultilineType::Pattern);
+        assert_eq!(m.pattern.as_ref().map(|p| p.as_str()), Some(r"^\["));
+        assert!(m.negate);
+        assert_eq!(m.max_lines, 50, "the namespace's default under the pod's");
+        let sidecar = container_hints(Some(&ns), Some(&pod), "sidecar", &mut errors).unwrap();
+        assert_eq!(
+            sidecar.multiline.as_ref().unwrap().kind,
+            MultilineType::None
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+
+        // One bad setting leaves every multiline hint out; the others apply.
+        let bad = map(&[
+            ("co.elastic.logs/multiline.pattern", "(unclosed"),
+            ("co.elastic.logs/multiline.negate", "true"),
+            ("co.elastic.logs/exclude_lines", "^DEBUG"),
+        ]);
+        let hints = container_hints(None, Some(&bad), "app", &mut errors).unwrap();
+        assert!(hints.multiline.is_none() && hints.exclude_lines.is_some());
+        assert!(!hints.source.contains_key("multiline.negate"));
+        assert_eq!(
+            errors,
+            [HintError {
+                annotation: "co.elastic.logs/multiline.pattern".into(),
+                reason: "invalid_multiline"
+            }]
+        );
+        errors.clear();
+        let count = map(&[("co.elastic.logs/multiline.type", "count")]);
+        container_hints(None, Some(&count), "app", &mut errors);
+        assert_eq!(
+            errors[0].reason, "invalid_multiline",
+            "count_lines is missing"
         );
     }
 

@@ -52,10 +52,7 @@ impl MetadataOptions {
     pub fn includes_annotation(&self, key: &str) -> bool {
         self.include_annotations
             .iter()
-            .any(|pattern| match pattern.strip_suffix('*') {
-                Some(prefix) => key.starts_with(prefix),
-                None => key == pattern,
-            })
+            .any(|pattern| crate::config::name_matches(pattern, key))
     }
 }
 

@@ -3,6 +3,7 @@
 use super::cache::{client_from_env, KubeError, PodCache, PodCacheConfig};
 use super::MetadataOptions;
 use crate::config::{Kubernetes, KubernetesMode};
+use crate::telemetry;
 
 /// Whether a missing node name may widen the watch to every pod of the cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,11 +28,7 @@ pub async fn start_pod_cache(
     let client = match client_from_env(config.kubeconfig.as_deref()).await {
         Ok(client) => client,
         Err(KubeError::NoConfig(error)) if config.enabled == KubernetesMode::Auto => {
-            tracing::warn!(
-                %error,
-                "no Kubernetes configuration (not in a pod, no kubeconfig): events carry only the \
-                 metadata in their log paths; set kubernetes.enabled: false to silence this"
-            );
+            telemetry::kube_not_configured(&error);
             return Ok(None);
         }
         Err(error) => return Err(error),
@@ -43,9 +40,7 @@ pub async fn start_pod_cache(
     if node_name.is_none() {
         match scope {
             NodeScope::Required => return Err(KubeError::NoNodeName),
-            NodeScope::AnyNode => tracing::warn!(
-                "no node name (kubernetes.node_name or $NODE_NAME): watching the pods of every node"
-            ),
+            NodeScope::AnyNode => telemetry::kube_watching_every_node(),
         }
     }
     let cache_config = PodCacheConfig {
@@ -70,11 +65,7 @@ pub async fn start_pod_cache(
             .await
         {
             let status = watching.status();
-            tracing::info!(
-                pods = status.pods,
-                namespaces = status.namespaces,
-                "Kubernetes metadata cache ready"
-            );
+            telemetry::kube_cache_ready(status.pods, status.namespaces);
         }
     });
     Ok(Some(cache))

@@ -41,8 +41,9 @@ const DOWN_FOR: Duration = Duration::from_secs(5);
 const INFO_TIMEOUT: Duration = Duration::from_secs(30);
 /// Only what delivery reads of a bulk response, as Filebeat asks: Elasticsearch otherwise answers some
 /// 200 bytes per item (`_index`, `_id`, `_version`, `result`, `_shards`, `_seq_no`, …), a megabyte for a
-/// 5 MiB request, all of it received and parsed.
-const BULK_PATH: &str = "/_bulk?filter_path=errors,items.*.error,items.*.status";
+/// 5 MiB request, all of it received and parsed. `failure_store` is there only on items it concerns.
+const BULK_PATH: &str =
+    "/_bulk?filter_path=errors,items.*.error,items.*.status,items.*.failure_store";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerInfo {

@@ -109,10 +109,13 @@ impl Deliverer {
             let mut retry = Vec::new();
             let mut acked = 0;
             let mut duplicates = 0;
+            let mut failure_stored = 0;
             for (i, outcome) in outcomes.into_iter().enumerate() {
                 match outcome {
                     ItemOutcome::Acked => acked += 1,
                     ItemOutcome::Duplicate => duplicates += 1,
+                    // Elasticsearch kept it (a success to the offset), not where logs are searched.
+                    ItemOutcome::FailureStored => failure_stored += 1,
                     ItemOutcome::Retry { .. } => retry.push(i),
                     ItemOutcome::DeadLetter {
                         status,
@@ -127,6 +130,7 @@ impl Deliverer {
             }
             self.telemetry.events_shipped(acked);
             self.telemetry.events_deduplicated(duplicates);
+            self.telemetry.events_failure_stored(failure_stored);
             if !retry.is_empty() {
                 self.telemetry.bulk_items_retried(retry.len() as u64);
                 self.retry(&mut work, request.subset(&retry, self.compression_level));

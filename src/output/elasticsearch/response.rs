@@ -54,6 +54,9 @@ pub enum ItemOutcome {
     /// (`output.elasticsearch.deduplicate`), that document is this line, indexed by an earlier attempt
     /// (before a crash, or a request whose answer was lost). Delivered.
     Duplicate,
+    /// Refused by the data stream's mappings and kept in its failure store (`"failure_store": "used"`,
+    /// 9.1+): in the cluster, but not in the indices searched for logs. Settled, never shipped.
+    FailureStored,
     /// Elasticsearch could not take it now (429, 503, any 5xx); send it again.
     Retry {
         status: u16,
@@ -91,7 +94,10 @@ pub fn parse_bulk_response(
     expected_items: usize,
 ) -> Result<Vec<ItemOutcome>, ResponseError> {
     let head: Head = serde_json::from_slice(body)?;
-    if !head.errors {
+    // A document kept in the failure store is answered as a success, so `errors` stays false: only
+    // a response that names the failure store needs its items read.
+    let failure_store = memchr::memmem::find(head.items.get().as_bytes(), b"\"failure_store\"");
+    if !head.errors && failure_store.is_none() {
         let got = count_items(head.items)?;
         check_count(expected_items, got)?;
         return Ok(vec![ItemOutcome::Acked; got]);
@@ -163,6 +169,8 @@ struct ItemBody {
     status: u16,
     /// Kept raw: only failed items have one, and its shape is read only then.
     error: Option<Box<RawValue>>,
+    /// `used`, `not_enabled`, `failed`: present only where the failure store was relevant.
+    failure_store: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Item {
@@ -195,6 +203,9 @@ impl Item {
     fn outcome(self) -> ItemOutcome {
         let status = self.body.status;
         match status {
+            200..=299 if self.body.failure_store.as_deref() == Some("used") => {
+                ItemOutcome::FailureStored
+            }
             200..=299 => ItemOutcome::Acked,
             // A create fails with 409 only when a document with its `_id` exists. With IDs derived
             // from the line, a resend carries the same ID, so the existing document is this one,

@@ -189,3 +189,24 @@ fn request_statuses() {
         assert_eq!(classify_status(status), RequestOutcome::Fatal, "{status}");
     }
 }
+
+#[test]
+fn documents_kept_in_the_failure_store_are_settled_but_not_acknowledged() {
+    // As 9.1 answers through loglynk's filter_path: a success, with `errors` false.
+    let body = json!({"errors": false, "items": [
+        {"create": {"status": 201}},
+        {"create": {"status": 201, "failure_store": "used"}},
+    ]});
+    let outcomes = parse_bulk_response(body.to_string().as_bytes(), 2).unwrap();
+    assert_eq!(outcomes, [ItemOutcome::Acked, ItemOutcome::FailureStored]);
+    // Refused without a failure store: dead-lettered as any mapping conflict.
+    let body = json!({"errors": true, "items": [
+        {"create": {"status": 400, "failure_store": "not_enabled",
+                    "error": {"type": "document_parsing_exception", "reason": "r"}}},
+    ]});
+    let outcomes = parse_bulk_response(body.to_string().as_bytes(), 1).unwrap();
+    assert!(matches!(
+        outcomes[0],
+        ItemOutcome::DeadLetter { status: 400, .. }
+    ));
+}

@@ -10,6 +10,7 @@ use super::{Phase, Tailer};
 use crate::tail::reader::FileReader;
 use crate::tail::siblings::{find_rotated, Found};
 use crate::tail::{FileIdentity, FileKey, LineSink};
+use crate::telemetry;
 
 impl Tailer {
     /// Opens (or reopens) the file's reader when a descriptor is free. `file` is an already open handle.
@@ -38,7 +39,7 @@ impl Tailer {
                 true
             }
             Err(error) => {
-                tracing::warn!(path = %tailed.file.target.display(), %error, "cannot open file");
+                telemetry::file_reopen_failed(&tailed.file.target, &error);
                 false
             }
         }

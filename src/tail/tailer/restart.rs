@@ -11,6 +11,7 @@ use std::time::{Instant, SystemTime};
 use super::{Phase, Tailer};
 use crate::tail::siblings::{find_rotated, Found};
 use crate::tail::{FileIdentity, FileKey, Fingerprint, LineSink, OpenedFile, Resume};
+use crate::telemetry;
 
 /// A file of an earlier run that rotated while loglynk was down, found again.
 struct Rotated {
@@ -43,8 +44,7 @@ impl Tailer {
         let i = self.known.iter().position(|e| e.identity == identity)?;
         let mut known = self.known.swap_remove(i);
         if !known.fingerprint.matches_file(file).unwrap_or(false) {
-            tracing::info!(path = %known.path.display(),
-                "file content changed while loglynk was not running; reading it from the start");
+            telemetry::file_replaced_while_down(&known.path);
             known.offset = 0;
         }
         Some(known)
@@ -81,8 +81,7 @@ impl Tailer {
             if read_all {
                 self.finished_ids.insert(opened.identity);
             } else {
-                tracing::info!(path = %opened.path.display(), rotated = %opened.target.display(),
-                    offset = opened.offset, "reading the rest of a file rotated while loglynk was not running");
+                telemetry::rotated_while_down(&opened.path, &opened.target, opened.offset);
                 chain.last =
                     Some(self.insert(opened, Phase::Orphan, chain.last, rotated.gzip, sink));
             }
@@ -113,7 +112,7 @@ impl Tailer {
             .collect();
         let exclude = |p: &Path| tailed.iter().any(|t| t == p);
         let Some(at) = find_rotated(&dir, known.identity, known.fingerprint, &exclude) else {
-            tracing::debug!(path = %known.path.display(), "registry record of a file that is gone");
+            telemetry::record_gone(&known.path);
             return None;
         };
         let in_place = at == Found::Renamed(known.target.clone());
@@ -129,8 +128,7 @@ impl Tailer {
             }
         };
         if in_place && known.path.symlink_metadata().is_err() {
-            tracing::info!(path = %known.path.display(), target = %target.display(),
-                "a file's name is gone but the file is not; kept, to resume if a name leads to it again");
+            telemetry::file_unnamed(&known.path, &target);
             let opened = OpenedFile {
                 target,
                 ..OpenedFile::from(known)

@@ -12,6 +12,7 @@ use crate::discover::DirWatcher;
 use crate::tail::reader::FileReader;
 use crate::tail::siblings::is_next_file;
 use crate::tail::{FileEvent, FileIdentity, FileKey, Fingerprint, LineSink, OpenedFile};
+use crate::telemetry;
 
 /// A name whose file was renamed away before the new file was created.
 pub(super) struct Vacated {
@@ -178,8 +179,7 @@ impl Tailer {
             let Ok(fingerprint) = File::open(&target).and_then(|f| Fingerprint::of_file(&f)) else {
                 continue;
             };
-            tracing::info!(path = %origin.path.display(), rotated = %target.display(),
-                "reading a file rotated before it was seen under its name");
+            telemetry::rotated_unseen(&origin.path, &target);
             last = Some(self.insert(
                 OpenedFile {
                     path: origin.path.clone(),
@@ -312,8 +312,7 @@ impl Tailer {
             self.finish(key, sink);
             return Some(file);
         }
-        tracing::info!(path = %path.display(), offset = tailed.resume,
-            "a file whose name was gone has one again; resuming it where reading stopped");
+        telemetry::file_renamed_again(path, tailed.resume);
         let renamed = tailed.file.path != path;
         tailed.file.path = path.to_path_buf();
         tailed.file.target = target.to_path_buf();

@@ -10,6 +10,7 @@ use super::{Phase, Tailer};
 use crate::config::deadline;
 use crate::tail::reader::ReadStatus;
 use crate::tail::{Admit, FileEvent, FileKey, Fingerprint, LineSink, ReadGate, FINGERPRINT_BYTES};
+use crate::telemetry;
 
 impl Tailer {
     /// inotify reported a change at `path` (a file's target).
@@ -116,8 +117,7 @@ impl Tailer {
             .was_truncated(&tailed.file.fingerprint)
             .unwrap_or(false)
         {
-            tracing::warn!(path = %tailed.file.path.display(),
-                "file truncated (copytruncate rotation?); reading it again from the start");
+            telemetry::file_truncated(&tailed.file.path);
             return self.restart_truncated(key, sink);
         }
         let mut got_data = false;
@@ -141,7 +141,7 @@ impl Tailer {
                 self.at_eof(key, now, sink)
             }
             Err(error) => {
-                tracing::warn!(path = %tailed.file.target.display(), %error, "read failed; closing the file");
+                telemetry::file_read_failed(&tailed.file.target, &error);
                 self.finish(key, sink);
                 false
             }

@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use super::errors::EsError;
+use super::failure_store;
 use super::indices::{self, CreateRequest, Origin};
 use super::patterns::{is_wildcard, simple_match};
 use super::settings;
@@ -20,6 +21,10 @@ pub struct DataStream {
     pub indices: Vec<String>,
     pub generation: u64,
     pub hidden: bool,
+    /// From the template's `data_stream_options` when the data stream was created.
+    pub failure_store: bool,
+    /// The failure store's indices, created at the first failure.
+    pub failure_indices: Vec<String>,
 }
 
 impl DataStream {
@@ -66,6 +71,7 @@ pub fn create(store: &mut Store, name: &str) -> Result<(), EsError> {
             "no matching index template found for data stream [{name}]"
         )));
     };
+    let failure_store = failure_store::enabled(template.data_stream_options.as_ref());
     let Some(stream) = template.data_stream.clone() else {
         return Err(iae(format!(
             "matching index template [{template_name}] for data stream [{name}] has no data stream template"
@@ -86,6 +92,8 @@ pub fn create(store: &mut Store, name: &str) -> Result<(), EsError> {
             indices: vec![backing],
             generation: 1,
             hidden: stream["hidden"] == json!(true),
+            failure_store,
+            failure_indices: Vec::new(),
         },
     );
     Ok(())
@@ -157,6 +165,19 @@ fn describe(store: &Store, ds: &DataStream) -> Value {
     if let Some(template) = ds.template(store) {
         out["template"] = json!(template);
     }
+    if failure_store::available(&store.version) {
+        let indices: Vec<Value> = ds
+            .failure_indices
+            .iter()
+            .filter_map(|name| store.indices.get(name).map(|idx| (name, idx)))
+            .map(|(name, idx)| json!({ "index_name": name, "index_uuid": idx.uuid }))
+            .collect();
+        out["failure_store"] = json!({
+            "enabled": ds.failure_store,
+            "rollover_on_write": ds.failure_indices.is_empty(),
+            "indices": indices,
+        });
+    }
     if let Some(policy) = policy {
         out["ilm_policy"] = json!(policy);
     }
@@ -200,7 +221,7 @@ pub fn delete(store: &mut Store, names: &str) -> Result<Value, EsError> {
     }
     for name in doomed {
         if let Some(ds) = store.data_streams.remove(&name) {
-            for index in ds.indices {
+            for index in ds.indices.into_iter().chain(ds.failure_indices) {
                 store.indices.remove(&index);
             }
         }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::routes::{Context, Handled};
 use super::server::lock;
-use super::{aliases, data_streams, date_math, ilm, indices, templates};
+use super::{aliases, data_streams, date_math, ilm, indices, snapshots, templates};
 
 impl Context<'_> {
     /// A boolean query parameter (`?only_errors`, `?only_errors=true`).
@@ -23,6 +23,26 @@ impl Context<'_> {
             ("PUT", Some(name)) => ilm::put(&mut store, name, body),
             ("DELETE", Some(name)) => ilm::delete(&mut store, name),
             (_, name) => ilm::get(&store, name),
+        }
+        .map(|v| (200, v))
+    }
+
+    pub(super) fn snapshot(&self, repository: Option<&str>, body: &[u8]) -> Handled {
+        let mut store = lock(&self.shared.store);
+        match (self.method.as_str(), repository) {
+            ("PUT" | "POST", Some(name)) => snapshots::put_repository(&mut store, name, body),
+            ("DELETE", Some(name)) => snapshots::delete_repository(&mut store, name),
+            (_, name) => snapshots::get_repository(&store, name),
+        }
+        .map(|v| (200, v))
+    }
+
+    pub(super) fn slm_policy(&self, id: Option<&str>, body: &[u8]) -> Handled {
+        let mut store = lock(&self.shared.store);
+        match (self.method.as_str(), id) {
+            ("PUT", Some(id)) => snapshots::put_policy(&mut store, id, body),
+            ("DELETE", Some(id)) => snapshots::delete_policy(&mut store, id),
+            (_, id) => snapshots::get_policy(&store, id),
         }
         .map(|v| (200, v))
     }

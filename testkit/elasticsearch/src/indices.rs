@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use super::aliases::{self, AliasMeta};
 use super::errors::EsError;
 use super::explain;
+use super::index_mode;
 use super::index_name;
 use super::mapping::{FieldType, Limits, Mapping};
 use super::mapping_json;
@@ -211,6 +212,7 @@ pub fn create(
     if let Some(problem) = setting_rules::problems(&chosen).into_iter().next() {
         return Err(EsError::new("illegal_argument_exception", problem));
     }
+    index_mode::check_settings(&chosen, &store.version)?;
     let uuid = new_id(22);
     for (key, value) in default_settings(provided, &uuid, backing) {
         let fixed = matches!(
@@ -221,10 +223,13 @@ pub fn create(
             chosen.insert(key, Value::String(value));
         }
     }
-    let mappings = compose_mappings(
-        backing,
-        template.as_ref().and_then(|t| t.mappings.as_ref()),
-        request.mappings.as_ref(),
+    let mappings = index_mode::with_defaults(
+        &chosen,
+        compose_mappings(
+            backing,
+            template.as_ref().and_then(|t| t.mappings.as_ref()),
+            request.mappings.as_ref(),
+        ),
     );
     let mut mapping = mapping_json::parse(&mappings, limits(&chosen)).map_err(|inner| {
         EsError::new(
@@ -233,6 +238,7 @@ pub fn create(
         )
         .caused_by(inner)
     })?;
+    index_mode::check_mapping(&chosen, &mappings, &mapping)?;
     if backing {
         check_timestamp(&mapping)?;
         mapping.timestamp_required = true;

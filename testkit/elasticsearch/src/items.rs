@@ -4,11 +4,13 @@ use serde_json::{json, Value};
 
 use super::bulk::{Kind, Op};
 use super::errors::{rejected_execution, EsError};
+use super::failure_store;
 use super::faults::Faults;
 use super::indices;
 use super::source::{self, Node};
 use super::store::{new_id, Store};
 use super::targets;
+use super::versions;
 
 /// Runs every item; returns the `items` array and whether any failed.
 pub fn execute(ops: &[Op], store: &mut Store, faults: &Faults) -> (Vec<Value>, bool) {
@@ -21,18 +23,38 @@ pub fn execute(ops: &[Op], store: &mut Store, faults: &Faults) -> (Vec<Value>, b
             let outcome = run(op, &mut index, store, faults);
             let body = match outcome {
                 Ok(success) => success,
-                Err((id, status, error)) => {
-                    errors = true;
-                    json!({ "_index": index, "_id": id, "status": status, "error": error.to_json() })
+                Err((id, status, error, stream)) => {
+                    let redirected = stream.as_deref().and_then(|stream| {
+                        let source = op.source.as_deref().unwrap_or_default();
+                        let id = id.as_deref().unwrap_or_default();
+                        failure_store::redirect(store, stream, id, source, &error)
+                    });
+                    match redirected {
+                        Some(success) => success,
+                        None => {
+                            errors = true;
+                            let mut body = json!({ "_index": index, "_id": id, "status": status,
+                                                   "error": error.to_json() });
+                            if stream.is_some() && failure_store::available(&store.version) {
+                                body["failure_store"] = json!("not_enabled");
+                            }
+                            body
+                        }
+                    }
                 }
             };
+            let mut body = body;
+            if versions::items_have_type(&store.version) {
+                body["_type"] = json!("_doc");
+            }
             json!({ op.kind.name(): body })
         })
         .collect();
     (items, errors)
 }
 
-type ItemFailure = (Option<String>, u16, EsError);
+/// The item's `_id`, status and error, and the data stream whose mapping refused the document.
+type ItemFailure = (Option<String>, u16, Box<EsError>, Option<String>);
 
 /// Runs one item; `index` starts as the requested name and ends as the one the answer reports (the
 /// concrete index once resolved).
@@ -42,12 +64,13 @@ fn run(
     store: &mut Store,
     faults: &Faults,
 ) -> Result<Value, ItemFailure> {
-    let name = targets::name(index).map_err(|(status, error)| (op.id.clone(), status, error))?;
+    let name = targets::name(index)
+        .map_err(|(status, error)| (op.id.clone(), status, Box::new(error), None))?;
     *index = name.clone();
     if op.kind == Kind::Delete {
         let id = op.id.clone().unwrap_or_default();
         let resolved = targets::resolve(store, &name, op.kind)
-            .map_err(|(status, error)| (Some(id.clone()), status, error))?;
+            .map_err(|(status, error)| (Some(id.clone()), status, Box::new(error), None))?;
         if let Some(concrete) = &resolved {
             *index = concrete.clone();
         }
@@ -60,7 +83,7 @@ fn run(
             .with("resource.type", json!("index_expression"))
             .with("resource.id", json!(index))
             .on_index(index, "_na_");
-            return Err((Some(id), 404, error));
+            return Err((Some(id), 404, Box::new(error), None));
         };
         let (result, status, (version, seq_no)) = match idx.delete(&id) {
             Some(deleted) => ("deleted", 200, deleted),
@@ -71,10 +94,10 @@ fn run(
     let config = faults.get();
     if faults.roll(config.item_fraction_429) {
         let error = rejected_execution("primary operation [shard bulk request]");
-        return Err((op.id.clone(), 429, error));
+        return Err((op.id.clone(), 429, Box::new(error), None));
     }
     let id = op.id.clone().unwrap_or_else(|| new_id(20));
-    let fail = |status: u16, error: EsError| Err((Some(id.clone()), status, error));
+    let fail = |status: u16, error: EsError| Err((Some(id.clone()), status, Box::new(error), None));
     let concrete = match targets::resolve(store, &name, op.kind) {
         Ok(Some(concrete)) => concrete,
         Ok(None) => name.clone(),
@@ -84,6 +107,11 @@ fn run(
     let index = index.as_str();
     let Some(idx) = store.indices.get_mut(&concrete) else {
         return fail(404, indices::not_found(&concrete));
+    };
+    // A document a data stream's mapping refuses may go to its failure store (`execute`).
+    let stream = idx.data_stream.clone().filter(|_| op.kind != Kind::Update);
+    let refuse = |status: u16, error: EsError| {
+        Err((Some(id.clone()), status, Box::new(error), stream.clone()))
     };
     let (text, document) = match op.kind {
         Kind::Update => {
@@ -131,7 +159,7 @@ fn run(
             let text = op.source.clone().unwrap_or_default();
             match source::parse(&text) {
                 Ok(parsed) => (text, parsed),
-                Err(e) => return fail(400, document_error(&e)),
+                Err(e) => return refuse(400, document_error(&e)),
             }
         }
     };
@@ -140,7 +168,7 @@ fn run(
             "document_parsing_exception",
             "[1:1] failed to parse: Malformed content, must start with an object",
         );
-        return fail(400, error);
+        return refuse(400, error);
     }
     if faults.roll(config.item_fraction_400) {
         let error = EsError::new(
@@ -150,10 +178,10 @@ fn run(
                  '{id}'. Preview of field's value: 'injected by the test server'"
             ),
         );
-        return fail(400, error);
+        return refuse(400, error);
     }
     if let Err(error) = idx.mapping.apply(&document, &text, &id) {
-        return fail(400, error);
+        return refuse(400, error);
     }
     let existing = idx.get(&id).map(|d| d.version);
     if let (Kind::Create, Some(current)) = (op.kind, existing) {

@@ -15,7 +15,12 @@
 //! - `GET|HEAD /_alias[/{name}]`, `/{index}/_alias[/{name}]`, `PUT|DELETE /{index}/_alias/{name}`,
 //!   `POST /_aliases`;
 //! - `PUT|GET|DELETE /_data_stream/{name}`, `GET /_data_stream`;
-//! - `GET /_cluster/health[/{index}]`, `GET|POST /_security/user/_has_privileges`.
+//! - `GET /_cluster/health[/{index}]`, `GET|POST /_security/user/_has_privileges`;
+//! - `PUT|GET|DELETE /_snapshot/{repo}`, `GET /_snapshot`, `PUT|GET|DELETE /_slm/policy/{id}`,
+//!   `GET /_slm/policy` (registering repositories and policies; no snapshot is ever taken).
+//!
+//! Per version: `index.mode` (`index_mode.rs`: LogsDB from 8.15) and the failure store
+//! (`failure_store.rs`: 8.19 and 9.1+) as each takes them.
 //!
 //! Everything else gets the answers a real node gives to a path it has no handler for
 //! (400 `no handler found…`) or to a wrong method (405).
@@ -29,8 +34,8 @@
 //! does, not the bare `text` + `.keyword` default) and there is no date detection; no scripts in
 //! updates; no component templates; of the built-in templates only `logs` (`logs-*-*`, priority 100),
 //! and only for the overlap check; no built-in ILM policies; ILM is shown as it stands once it has
-//! run, and rollover never happens; no snapshot repositories. Each module's header says what it
-//! leaves out.
+//! run, and rollover never happens; snapshot repositories are registered but hold nothing. Each module's
+//! header says what it leaves out.
 
 mod aliases;
 mod auth;
@@ -43,6 +48,7 @@ mod dates;
 mod dynamic_templates;
 mod errors;
 mod explain;
+mod failure_store;
 mod faults;
 mod field_types;
 mod field_values;
@@ -52,6 +58,7 @@ mod ilm;
 mod ilm_actions;
 mod ilm_policy;
 mod ilm_rules;
+mod index_mode;
 mod index_name;
 mod indices;
 mod items;
@@ -66,6 +73,7 @@ mod security;
 mod server;
 mod setting_rules;
 mod settings;
+mod snapshots;
 mod source;
 mod store;
 mod targets;
@@ -73,6 +81,7 @@ mod template_checks;
 mod templates;
 mod tls;
 mod units;
+mod versions;
 
 pub use faults::{FaultConfig, Faults};
 pub use security::Grants;

@@ -70,6 +70,8 @@ pub fn params_of(route: &Route) -> &'static [&'static str] {
             "wait_for_status",
             "expand_wildcards",
         ],
+        Route::Snapshot(_) => &["master_timeout", "timeout", "verify", "local"],
+        Route::SlmPolicy(_) => &["master_timeout", "timeout"],
         Route::DataStream(_) => &[
             "expand_wildcards",
             "include_defaults",

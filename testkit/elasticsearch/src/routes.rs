@@ -13,7 +13,7 @@ use super::compat;
 use super::errors::{flat, rejected_execution, EsError};
 use super::route_params::{params_of, GLOBAL_PARAMS};
 use super::server::{lock, Shared};
-use super::{aliases, auth, bulk, cluster_health, explain, filter_path, items, security};
+use super::{aliases, auth, bulk, cluster_health, explain, filter_path, items, security, versions};
 
 pub type Answer = Response<Full<Bytes>>;
 
@@ -25,6 +25,7 @@ fn status_of(error: &EsError) -> u16 {
     match error.kind.as_str() {
         "index_not_found_exception"
         | "resource_not_found_exception"
+        | "repository_missing_exception"
         | "index_template_missing_exception"
         | "aliases_not_found_exception" => 404,
         // Outside authentication (a 401), only a node with security off answers this: 500.
@@ -60,6 +61,10 @@ pub(super) enum Route {
     HasPrivileges,
     /// `/_cluster/health[/{index}]`.
     ClusterHealth,
+    /// `/_snapshot[/{repository}]`.
+    Snapshot(Option<String>),
+    /// `/_slm/policy[/{id}]`.
+    SlmPolicy(Option<String>),
 }
 
 fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
@@ -101,6 +106,15 @@ fn route(path: &str) -> Option<(Route, &'static [&'static str])> {
         ),
         [a] if a == "_aliases" => (Route::Aliases, &["POST"]),
         [d] if d == "_data_stream" => (Route::DataStream(None), &["GET"]),
+        [s] if s == "_snapshot" => (Route::Snapshot(None), &["GET"]),
+        [s, name] if s == "_snapshot" => (
+            Route::Snapshot(one(name)),
+            &["GET", "PUT", "POST", "DELETE"],
+        ),
+        [s, p] if s == "_slm" && p == "policy" => (Route::SlmPolicy(None), &["GET"]),
+        [s, p, id] if s == "_slm" && p == "policy" => {
+            (Route::SlmPolicy(one(id)), &["GET", "PUT", "DELETE"])
+        }
         [s, u, h] if s == "_security" && u == "user" && h == "_has_privileges" => {
             (Route::HasPrivileges, &["GET", "POST"])
         }
@@ -233,6 +247,8 @@ impl Context<'_> {
                 let forced = self.shared.faults.get().health;
                 Ok((200, cluster_health::health(&store, forced.as_deref())))
             }
+            Route::Snapshot(name) => self.snapshot(name.as_deref(), body),
+            Route::SlmPolicy(id) => self.slm_policy(id.as_deref(), body),
         };
         match answer {
             Ok((status, value)) => (status, Reply::Json(value)),
@@ -262,17 +278,9 @@ impl Context<'_> {
         }
     }
 
-    /// What `GET /` says; a 7.x version is answered with a 7.17 node's Lucene and compatibility
-    /// versions.
+    /// What `GET /` says, with the Lucene and compatibility versions of the version played.
     fn info(&self) -> Value {
-        let version = &self.shared.options.version;
-        let (lucene, wire, index) = if version.starts_with("7.") {
-            ("8.11.3", "6.8.0", "6.0.0-beta1")
-        } else if version.starts_with("9.") {
-            ("10.2.2", "8.19.0", "8.0.0")
-        } else {
-            ("9.11.1", "7.17.0", "7.0.0")
-        };
+        let (lucene, wire, index) = versions::info(&self.shared.options.version);
         json!({
             "name": "es-test-node",
             "cluster_name": "es-test-cluster",

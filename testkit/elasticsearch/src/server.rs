@@ -46,8 +46,11 @@ impl EsServer {
         let (listener, addr) = http_server::bind();
         let shared = Arc::new(Shared {
             faults: Faults::new(options.seed),
+            store: Mutex::new(Store {
+                version: options.version.clone(),
+                ..Store::default()
+            }),
             options,
-            store: Mutex::new(Store::default()),
             log: Mutex::new(Vec::new()),
             cluster_uuid: new_id(22),
         });
@@ -151,6 +154,25 @@ impl EsServer {
             .iter()
             .map(|(name, idx)| (name.clone(), settings::expand(&idx.settings)))
             .collect()
+    }
+
+    /// The documents a data stream's failure store kept (`failure_store.rs`), oldest first.
+    pub fn failure_store_documents(&self, stream: &str) -> Vec<Value> {
+        let store = lock(&self.shared.store);
+        let Some(ds) = store.data_streams.get(stream) else {
+            return Vec::new();
+        };
+        ds.failure_indices
+            .iter()
+            .filter_map(|name| store.indices.get(name))
+            .flat_map(|idx| idx.docs().map(|d| d.source.clone()))
+            .collect()
+    }
+
+    /// A snapshot lifecycle policy as `GET /_slm/policy/{id}` shows it under `policy`.
+    pub fn slm_policy(&self, id: &str) -> Option<Value> {
+        let store = lock(&self.shared.store);
+        store.slm_policies.get(id).map(|p| p.policy.clone())
     }
 
     /// The data streams, sorted, each with its backing indices (oldest first).

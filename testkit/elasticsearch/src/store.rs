@@ -11,6 +11,7 @@ use super::data_streams::DataStream;
 use super::ilm::Policy;
 use super::mapping::Mapping;
 use super::settings::{self, Settings};
+use super::snapshots::SlmPolicy;
 use super::templates::Template;
 
 #[derive(Debug)]
@@ -100,10 +101,15 @@ impl Index {
 
 #[derive(Debug, Default)]
 pub struct Store {
+    /// The node's version (`EsOptions::version`): what it takes depends on it.
+    pub version: String,
     pub indices: BTreeMap<String, Index>,
     pub policies: BTreeMap<String, Policy>,
     pub templates: BTreeMap<String, Template>,
     pub data_streams: BTreeMap<String, DataStream>,
+    /// Snapshot repositories, as registered (`{"type": …, "settings": …}`).
+    pub repositories: BTreeMap<String, Value>,
+    pub slm_policies: BTreeMap<String, SlmPolicy>,
 }
 
 impl Store {

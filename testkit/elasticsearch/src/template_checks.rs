@@ -13,6 +13,7 @@ use serde_json::Map;
 
 use super::aliases;
 use super::errors::EsError;
+use super::index_mode;
 use super::indices;
 use super::mapping::Limits;
 use super::mapping_json;
@@ -77,7 +78,7 @@ pub fn check_overlap(store: &Store, name: &str, template: &Template) -> Result<(
 }
 
 /// `MetadataIndexTemplateService.validate`: name, patterns, settings, then aliases.
-pub fn validate(name: &str, template: &Template) -> Result<(), EsError> {
+pub fn validate(name: &str, template: &Template, version: &str) -> Result<(), EsError> {
     let mut problems = Vec::new();
     let name_rules = [
         (name.contains(' '), "name must not contain a space"),
@@ -108,6 +109,9 @@ pub fn validate(name: &str, template: &Template) -> Result<(), EsError> {
         problems.extend(rules.into_iter().filter(|(bad, _)| *bad).map(|(_, p)| p));
     }
     problems.extend(setting_rules::problems(&template.settings));
+    if let Err(error) = index_mode::check_settings(&template.settings, version) {
+        problems.push(error.reason);
+    }
     if !problems.is_empty() {
         let listed: String = problems
             .iter()
@@ -132,7 +136,10 @@ pub fn compose(store: &Store, name: &str, template: &Template) -> Result<(), EsE
     let aliases = template.alias_metas()?;
     aliases::validate(store, &format!("validate-template-{name}"), &aliases)?;
     let backing = template.data_stream.is_some();
-    let mappings = indices::compose_mappings(backing, template.mappings.as_ref(), None);
+    let mappings = index_mode::with_defaults(
+        &template.settings,
+        indices::compose_mappings(backing, template.mappings.as_ref(), None),
+    );
     mapping_json::parse(&mappings, Limits::default())
         .map_err(|inner| {
             EsError::new(
@@ -142,6 +149,7 @@ pub fn compose(store: &Store, name: &str, template: &Template) -> Result<(), EsE
             .caused_by(inner)
         })
         .and_then(|m| {
+            index_mode::check_mapping(&template.settings, &mappings, &m)?;
             if backing {
                 indices::check_timestamp(&m)
             } else {

@@ -12,12 +12,15 @@ use serde_json::{json, Map, Value};
 
 use super::aliases::AliasMeta;
 use super::errors::EsError;
+use super::failure_store;
 use super::patterns::{any_match, simple_match};
 use super::request_body::{self, fields, unknown_field, wrong_type, Body};
 use super::settings::{self, Settings};
 use super::source::Node;
+use super::store::now_millis;
 use super::store::Store;
 use super::template_checks;
+use super::versions;
 
 #[derive(Clone, Debug, Default)]
 pub struct Template {
@@ -34,6 +37,11 @@ pub struct Template {
     pub has_settings: bool,
     pub mappings: Option<Value>,
     pub aliases: Option<Map<String, Value>>,
+    /// `template.data_stream_options` (8.19, 9.1+), as `failure_store.rs` reads it.
+    pub data_stream_options: Option<Value>,
+    /// When it was first put and last put, in epoch milliseconds.
+    pub created: i64,
+    pub modified: i64,
     /// Other keys kept as sent (`ignore_missing_component_templates`, `deprecated`, `lifecycle`).
     pub extra: Map<String, Value>,
 }
@@ -51,7 +59,7 @@ impl Template {
         Ok(out)
     }
 
-    fn to_json(&self) -> Value {
+    fn to_json(&self, version: &str) -> Value {
         let mut out = Map::new();
         out.insert("index_patterns".into(), json!(self.index_patterns));
         if self.has_template {
@@ -64,6 +72,9 @@ impl Template {
             }
             if let Some(aliases) = &self.aliases {
                 inner.insert("aliases".into(), Value::Object(aliases.clone()));
+            }
+            if let Some(options) = &self.data_stream_options {
+                inner.insert("data_stream_options".into(), options.clone());
             }
             out.insert("template".into(), Value::Object(inner));
         }
@@ -84,6 +95,10 @@ impl Template {
             out.insert("allow_auto_create".into(), json!(auto));
         }
         out.extend(self.extra.clone());
+        if versions::templates_have_dates(version) {
+            out.insert("created_date_millis".into(), json!(self.created));
+            out.insert("modified_date_millis".into(), json!(self.modified));
+        }
         Value::Object(out)
     }
 }
@@ -101,7 +116,7 @@ fn iae(reason: impl Into<String>) -> EsError {
     EsError::new("illegal_argument_exception", reason)
 }
 
-fn parse(body: &Body) -> Result<Template, EsError> {
+fn parse(body: &Body, version: &str) -> Result<Template, EsError> {
     let mut t = Template::default();
     let top = fields(&body.root)
         .ok_or_else(|| wrong_type(body, &body.root, "index_template", "index_template"))?;
@@ -176,6 +191,12 @@ fn parse(body: &Body) -> Result<Template, EsError> {
                         "lifecycle" => {
                             t.extra.insert("lifecycle".into(), ivalue);
                         }
+                        "data_stream_options" if failure_store::available(version) => {
+                            t.data_stream_options =
+                                Some(failure_store::parse_options(body, iv).map_err(|inner| {
+                                    nested(body, value, "index_template", "template", inner)
+                                })?);
+                        }
                         _ => {
                             let inner = unknown_field(body, iv, "template", k);
                             return Err(nested(body, value, "index_template", "template", inner));
@@ -209,7 +230,13 @@ fn nested(
 
 pub fn put(store: &mut Store, name: &str, body: &[u8], create: bool) -> Result<Value, EsError> {
     let body = request_body::required(body)?;
-    let template = parse(&body)?;
+    let template = parse(&body, &store.version)?;
+    if template.data_stream_options.is_some() && template.data_stream.is_none() {
+        return Err(iae(format!(
+            "index template [{name}] specifies data stream options that can only be used in \
+             combination with a data stream"
+        )));
+    }
     if template.priority.is_some_and(|p| p < 0) {
         return Err(EsError::new(
             "action_request_validation_exception",
@@ -229,7 +256,7 @@ pub fn put(store: &mut Store, name: &str, body: &[u8], create: bool) -> Result<V
         return Err(iae(format!("index template [{name}] already exists")));
     }
     template_checks::check_overlap(store, name, &template)?;
-    template_checks::validate(name, &template)?;
+    template_checks::validate(name, &template, &store.version)?;
     template_checks::compose(store, name, &template).map_err(|cause| {
         iae(format!(
             "composable template [{name}] template after composition is invalid"
@@ -237,6 +264,12 @@ pub fn put(store: &mut Store, name: &str, body: &[u8], create: bool) -> Result<V
         .caused_by(cause)
     })?;
     template_checks::check_data_streams_kept(store, name, &template)?;
+    let mut template = template;
+    template.modified = now_millis();
+    template.created = store
+        .templates
+        .get(name)
+        .map_or(template.modified, |t| t.created);
     store.templates.insert(name.to_string(), template);
     Ok(json!({ "acknowledged": true }))
 }
@@ -250,7 +283,7 @@ pub fn get(store: &Store, name: Option<&str>, flat: bool) -> Result<Value, EsErr
         .iter()
         .filter(|(n, _)| wanted(n))
         .map(|(n, t)| {
-            let mut body = t.to_json();
+            let mut body = t.to_json(&store.version);
             if flat && t.has_settings {
                 body["template"]["settings"] = settings::flat(&t.settings);
             }

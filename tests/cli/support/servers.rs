@@ -12,14 +12,26 @@ pub fn http_get(address: &str, path: &str) -> (u16, String) {
 
 /// One HTTP/1.1 request without a body (`POST /reload`, a `GET`): the status code and the body.
 pub fn http_request(address: &str, method: &str, path: &str) -> (u16, String) {
+    http_request_body(address, method, path, "")
+}
+
+/// One HTTP/1.1 request with a JSON body (none when empty): the status code and the body.
+pub fn http_request_body(address: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
+    let content_type = if body.is_empty() {
+        ""
+    } else {
+        "Content-Type: application/json\r\n"
+    };
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{content_type}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
     )
     .unwrap();
     let mut response = String::new();

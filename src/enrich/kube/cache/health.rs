@@ -1,9 +1,11 @@
 //! Watch health: one warning per outage (not one per retry), one info line on recovery, and the
-//! numbers [`super::CacheStatus`] reports.
+//! numbers [`crate::telemetry::CacheStatus`] reports.
 
 use std::fmt::Display;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
+
+use crate::telemetry;
 
 #[derive(Default)]
 struct State {
@@ -41,12 +43,7 @@ impl Health {
         let mut state = self.lock();
         state.last_success = Some(SystemTime::now());
         if let Some(since) = state.failing_since.take() {
-            tracing::info!(
-                resource,
-                outage_secs = since.elapsed().as_secs_f64(),
-                errors = state.errors,
-                "Kubernetes API watch recovered"
-            );
+            telemetry::kube_watch_recovered(resource, since.elapsed(), state.errors);
         }
     }
 
@@ -58,13 +55,9 @@ impl Health {
         state.last_error_at = Some(now);
         if state.failing_since.is_none() {
             state.failing_since = Some(now);
-            tracing::warn!(
-                resource,
-                error = %error,
-                "Kubernetes API watch failing; serving the last known pods while it retries"
-            );
+            telemetry::kube_watch_failing(resource, error);
         } else {
-            tracing::debug!(resource, error = %error, "Kubernetes API watch retry failed");
+            telemetry::kube_watch_retry_failed(resource, error);
         }
     }
 

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 
 use super::Shared;
+use crate::telemetry;
 
 /// This node's object, for `kubernetes.node.{uid,labels}`: one GET, repeated now and then for label
 /// changes, rather than a watch (nodes change rarely, and one watch per node on every node is costly).
@@ -35,7 +36,7 @@ pub(super) async fn fetch_node(api: Api<Node>, name: String, shared: Arc<Shared>
                 tokio::time::sleep(REFRESH).await;
             }
             Err(error) => {
-                tracing::warn!(node = %name, %error, "cannot read this node's metadata; retrying");
+                telemetry::kube_node_unreadable(&name, &error);
                 tokio::time::sleep(retry).await;
                 retry = (retry * 2).min(Duration::from_secs(60));
             }

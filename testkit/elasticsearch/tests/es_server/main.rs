@@ -11,8 +11,10 @@ mod security;
 mod setup;
 mod setup_documents;
 mod setup_explain;
+mod setup_storage;
 mod setup_streams;
 mod setup_templates;
+mod versions;
 
 use std::time::Duration;
 

@@ -10,7 +10,15 @@
 
 use std::path::Path;
 
-use crate::event::PathMetadata;
+/// Kubernetes identity of a log file, read from its path (kubelet's naming scheme).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathMetadata {
+    pub pod_name: Option<String>,
+    pub namespace: Option<String>,
+    pub pod_uid: Option<String>,
+    pub container_name: Option<String>,
+    pub container_id: Option<String>,
+}
 
 /// Reads what it can from the discovered path (the symlink) and the file it points to; what the symlink
 /// name says wins, the pod directory fills in the pod UID.
