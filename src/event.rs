@@ -8,6 +8,7 @@
 mod context;
 mod encode;
 mod escape;
+mod flags;
 mod hints;
 pub mod kubernetes;
 mod path;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 pub use context::{Level, TraceIds};
 pub use encode::{Encoder, StaticFields};
+pub use flags::Flags;
 pub use hints::{data_stream_name_error, Hints, JsonHint};
 pub use kubernetes::{FromApi, Kubernetes};
 pub use path::{path_metadata, PathMetadata};
@@ -108,74 +110,6 @@ impl Format {
     }
 }
 
-/// What went wrong with a line, shipped as `log.flags` so a bad line is visible rather than lost.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Flags(u16);
-
-impl Flags {
-    /// The line (or joined line) was longer than `max_line_bytes` and was cut there.
-    pub const TRUNCATED: Flags = Flags(1);
-    /// A partial line whose final part never came within the partial timeout, shipped as it was.
-    pub const PARTIAL: Flags = Flags(1 << 1);
-    /// The line matched neither the CRI nor the docker format; `message` is the raw line.
-    pub const UNPARSED: Flags = Flags(1 << 2);
-    /// The line was not valid UTF-8; invalid sequences were replaced with U+FFFD.
-    pub const INVALID_UTF8: Flags = Flags(1 << 3);
-    /// Kubernetes metadata for the pod was not available in time; only path metadata is present.
-    pub const KUBE_METADATA_MISSING: Flags = Flags(1 << 4);
-    /// The line's time is one `@timestamp` cannot hold (before 1970, after 2262): it is shipped at the
-    /// time it was read, its own time kept in `log.original_timestamp`.
-    pub const TIMESTAMP_OUT_OF_RANGE: Flags = Flags(1 << 5);
-
-    /// Several lines joined into one event (a stack trace), or the continuation of one shipped before
-    /// (its group timed out or was cut); Filebeat's flag of the same name.
-    pub const MULTILINE: Flags = Flags(1 << 6);
-    /// A joined event cut at `multiline.max_lines` or `max_bytes`; its next lines follow as another.
-    pub const MULTILINE_TRUNCATED: Flags = Flags(1 << 7);
-
-    const NAMES: [(Flags, &'static str); 8] = [
-        (Flags::TRUNCATED, "truncated"),
-        (Flags::PARTIAL, "partial"),
-        (Flags::UNPARSED, "unparsed"),
-        (Flags::INVALID_UTF8, "invalid_utf8"),
-        (Flags::KUBE_METADATA_MISSING, "kube_metadata_missing"),
-        (Flags::TIMESTAMP_OUT_OF_RANGE, "timestamp_out_of_range"),
-        (Flags::MULTILINE, "multiline"),
-        (Flags::MULTILINE_TRUNCATED, "multiline_truncated"),
-    ];
-
-    pub fn empty() -> Flags {
-        Flags(0)
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    pub fn contains(self, other: Flags) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    pub fn insert(&mut self, other: Flags) {
-        self.0 |= other.0;
-    }
-
-    /// The names set, in a fixed order, as they appear in `log.flags`.
-    pub fn names(self) -> impl Iterator<Item = &'static str> {
-        Self::NAMES
-            .into_iter()
-            .filter(move |(flag, _)| self.contains(*flag))
-            .map(|(_, name)| name)
-    }
-}
-
-impl std::ops::BitOr for Flags {
-    type Output = Flags;
-    fn bitor(self, rhs: Flags) -> Flags {
-        Flags(self.0 | rhs.0)
-    }
-}
-
 /// Everything that is the same for every line of one file. Shared by `Arc`, so an event costs one pointer
 /// for it, and its JSON is built once when the file is opened (and again only when its pod's metadata
 /// changes).
@@ -207,6 +141,20 @@ impl Origin {
     /// An origin known from its path alone, whose every event says so with `flags`.
     pub fn flagged(path: String, metadata: PathMetadata, flags: Flags) -> Arc<Origin> {
         Origin::build(path, metadata, None, flags)
+    }
+
+    /// A file whose pod's annotations ask `hints` of it, and the API said nothing else: what the tests
+    /// of the stages that follow hints start from.
+    #[cfg(test)]
+    pub(crate) fn with_hints(path: String, hints: Hints) -> Arc<Origin> {
+        let (hints, kubernetes) = (Arc::new(hints), Arc::new(Kubernetes::default()));
+        let api = FromApi {
+            kubernetes: &kubernetes,
+            container_id: None,
+            runtime: None,
+            hints: Some(&hints),
+        };
+        Origin::with_kubernetes(path, PathMetadata::default(), api)
     }
 
     fn build(
@@ -364,14 +312,6 @@ mod tests {
             Text::from("hello"),
             0,
         )
-    }
-
-    #[test]
-    fn flags_names_follow_a_fixed_order() {
-        let flags = Flags::UNPARSED | Flags::TRUNCATED;
-        assert_eq!(flags.names().collect::<Vec<_>>(), ["truncated", "unparsed"]);
-        assert!(Flags::empty().is_empty());
-        assert!(!flags.contains(Flags::PARTIAL));
     }
 
     #[test]

@@ -105,3 +105,53 @@ pub(super) fn problems(setup: &super::Setup) -> Vec<(String, String)> {
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{IndexMode, Setup};
+
+    fn keys(setup: &Setup) -> Vec<String> {
+        problems(setup).into_iter().map(|(key, _)| key).collect()
+    }
+
+    #[test]
+    fn the_failure_store_needs_a_data_stream_and_snapshots_a_usable_policy() {
+        let mut setup = Setup::default();
+        assert_eq!(keys(&setup), Vec::<String>::new());
+        setup.failure_store = true;
+        assert_eq!(keys(&setup), ["setup.failure_store"]);
+        setup.mode = IndexMode::DataStream;
+        assert_eq!(keys(&setup), Vec::<String>::new());
+
+        setup.snapshot.repository = Some(String::new());
+        setup.snapshot.schedule = "@daily".into();
+        setup.snapshot.min_count = 0;
+        setup.snapshot.max_count = 0;
+        assert_eq!(
+            keys(&setup),
+            [
+                "setup.snapshot.repository",
+                "setup.snapshot.schedule",
+                "setup.snapshot.min_count",
+                "setup.snapshot.max_count"
+            ]
+        );
+        setup.snapshot = Snapshot {
+            repository: Some("backups".into()),
+            schedule: "0 0 2 * * ? 2027".into(),
+            min_count: 10,
+            max_count: 5,
+            ..Snapshot::default()
+        };
+        assert_eq!(keys(&setup), ["setup.snapshot.max_count"]);
+    }
+
+    #[test]
+    fn index_mode_reads_as_written() {
+        let read = |text: &str| serde_json::from_str::<SetupIndexMode>(text).unwrap();
+        assert_eq!(read("\"logsdb\""), SetupIndexMode::Logsdb);
+        assert_eq!(read("\"standard\""), SetupIndexMode::Standard);
+        assert_eq!(read("\"auto\""), SetupIndexMode::Auto);
+    }
+}

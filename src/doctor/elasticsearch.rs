@@ -283,7 +283,8 @@ async fn setup_objects(
                 name,
                 format!("{host}: missing"),
                 "run loglynk bootstrap (run also creates it before its first request, given the \
-                 privileges manage_ilm and manage_index_templates)",
+                 privileges manage_ilm and manage_index_templates, and manage_slm for the snapshot \
+                 policy)",
             ),
             Ok(Comparison::Differs(lines)) => Check::fail(
                 name,
@@ -295,7 +296,7 @@ async fn setup_objects(
             Err(e) => Check::fail(
                 name,
                 e.to_string(),
-                "the user needs read_ilm and manage_index_templates to read it",
+                "the user needs read_ilm, manage_index_templates and read_slm to read them",
             ),
         };
         report.push(check);

@@ -8,6 +8,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -105,9 +106,7 @@ fn try_handshake(
         .with_custom_certificate_verifier(verifier);
     let tls = match (&config.ssl.certificate, &config.ssl.key) {
         (Some(certificate), Some(key)) => {
-            let chain = CertificateDer::pem_file_iter(certificate)
-                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| format!("{}: {e}", certificate.display()))?;
+            let chain = certificates(certificate)?;
             let key =
                 PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
             builder
@@ -161,16 +160,20 @@ fn roots(config: &ElasticsearchOutput) -> Result<RootCertStore, String> {
         return Ok(roots);
     }
     for path in &config.ssl.certificate_authorities {
-        let certs = CertificateDer::pem_file_iter(path)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        for cert in certs {
+        for cert in certificates(path)? {
             roots
                 .add(cert)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
     Ok(roots)
+}
+
+/// Every certificate of a PEM file (a CA bundle, or a client certificate's chain); the error names it.
+fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn parse(der: &CertificateDer<'_>) -> Option<Presented> {

@@ -537,19 +537,12 @@ mod tests {
 
     #[test]
     fn preserve_original_event_keeps_the_line_as_read() {
-        let hints = Arc::new(crate::event::Hints {
+        let hints = crate::event::Hints {
             preserve_original_event: true,
             ..crate::event::Hints::default()
-        });
-        let kubernetes = Arc::new(Kubernetes::default());
-        let api = FromApi {
-            kubernetes: &kubernetes,
-            container_id: None,
-            runtime: None,
-            hints: Some(&hints),
         };
         let mut ev = event();
-        ev.origin = Origin::with_kubernetes(ev.origin.path.clone(), PathMetadata::default(), api);
+        ev.origin = Origin::with_hints(ev.origin.path.clone(), hints);
         assert_eq!(doc(&ev)["event"], json!({"original": "say \"hi\"\t"}));
         assert!(doc(&event()).get("event").is_none());
     }

@@ -1,15 +1,17 @@
-//! What asks the running pipeline to stop or to make way for another: SIGTERM (through [`Control`]),
-//! and the reload requests of SIGHUP and of the configuration file's watch.
+//! What asks the running pipeline to stop or to make way for another: SIGTERM (through [`Control`]) and
+//! the shutdown timeout, and the reload requests of SIGHUP and of the configuration file's watch.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use std::future::Future;
+
 use tokio::sync::{mpsc, Notify};
 
 use crate::discover::Changes;
-use crate::telemetry::ReloadRequest;
+use crate::telemetry::{self, ReloadRequest, Telemetry};
 
 /// How the running pipeline is stopped: for good (SIGTERM) or to start the next one (a reload). The
 /// reading side of each pipeline listens on its own [`Changes`]; this knows the current one.
@@ -75,6 +77,82 @@ impl Control {
             .shutdown_timeout
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = timeout;
+    }
+}
+
+/// Once `shutdown_timeout` passed after a signal, the pipeline has this long to give up on its output
+/// and write the registry before the process exits without it: the write and the reading thread's end
+/// take milliseconds, unless something blocks them for good (a stdout nobody reads).
+const ABANDON_WITHIN: Duration = Duration::from_secs(5);
+
+/// Runs `pipeline` to its end. After SIGTERM/SIGINT it has `shutdown_timeout` to deliver what is in
+/// flight; past that, it abandons what its output holds (left unacknowledged, so read again at the
+/// next start) and writes the registry with what was acknowledged, within [`ABANDON_WITHIN`]. Past
+/// that too, `None`, and whatever is still blocked (a stalled stdout) is left behind so the process can
+/// exit; the registry holds what was delivered up to its last flush, so exiting then loses nothing (it
+/// may duplicate).
+pub(super) fn drive<T: Send + 'static>(
+    runtime: tokio::runtime::Runtime,
+    control: Arc<Control>,
+    telemetry: &Telemetry,
+    hangups: Option<mpsc::Sender<ReloadRequest>>,
+    pipeline: impl Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    let mut shutdown_timeout = control.shutdown_timeout();
+    let result = runtime.block_on(async {
+        // Handlers are installed before the pipeline starts, so no early signal takes the default
+        // action (exit without flushing, or, for SIGHUP, exit 129).
+        let signalled = tokio::spawn(shutdown_on_signal(Arc::clone(&control)));
+        if let Some(hangups) = hangups {
+            tokio::spawn(reload_on_hangup(hangups));
+        }
+        let pipeline = tokio::spawn(pipeline);
+        tokio::pin!(pipeline);
+        tokio::select! {
+            done = &mut pipeline => return done.ok(),
+            _ = signalled => {}
+        }
+        // A reload may have changed it.
+        shutdown_timeout = control.shutdown_timeout();
+        if let Ok(done) = tokio::time::timeout(shutdown_timeout, &mut pipeline).await {
+            return done.ok();
+        }
+        telemetry.shutdown_timed_out(shutdown_timeout);
+        control.abandon();
+        tokio::time::timeout(ABANDON_WITHIN, pipeline)
+            .await
+            .ok()
+            .and_then(Result::ok)
+    });
+    if result.is_none() {
+        telemetry::shutdown_abandon_timed_out(ABANDON_WITHIN);
+        runtime.shutdown_background();
+    }
+    result
+}
+
+/// SIGTERM is how Kubernetes asks a pod to stop: finish what is in flight, then exit 0 (1 when the
+/// registry cannot be written). SIGINT is the same from a terminal.
+///
+/// The handlers are installed when this is called (it needs the runtime's context); the returned future
+/// waits for a signal.
+fn shutdown_on_signal(control: Arc<Control>) -> impl Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let streams = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = streams else {
+            telemetry::signals_unavailable();
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        telemetry::signal_received();
+        control.stop();
     }
 }
 

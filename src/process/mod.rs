@@ -205,8 +205,7 @@ mod tests {
     }
 
     fn hinted(message: &'static str, annotations: &[(&str, &str)]) -> Event {
-        use crate::event::{FromApi, Hints, JsonHint, Kubernetes};
-        use std::sync::Arc;
+        use crate::event::{Hints, JsonHint};
         let mut hints = Hints::default();
         for (name, value) in annotations {
             match *name {
@@ -231,15 +230,7 @@ mod tests {
                 _ => unreachable!(),
             }
         }
-        let hints = Arc::new(hints);
-        let kubernetes = Arc::new(Kubernetes::default());
-        let api = FromApi {
-            kubernetes: &kubernetes,
-            container_id: None,
-            runtime: None,
-            hints: Some(&hints),
-        };
-        let origin = Origin::with_kubernetes("/x.log".into(), PathMetadata::default(), api);
+        let origin = Origin::with_hints("/x.log".into(), hints);
         Event::new(origin, Timestamp::from_nanos(0), Text::from(message), 0)
     }
 

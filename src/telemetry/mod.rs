@@ -8,6 +8,7 @@
 
 mod delivery;
 mod elasticsearch;
+mod file_metrics;
 mod files;
 mod http;
 pub mod human;

@@ -140,40 +140,52 @@ impl View {
             None => "saved".to_owned(),
         };
         let totals = &s["totals"];
-        let summary = vec![
-            (
-                "Throughput".to_owned(),
-                format!("in {} lines   out {} events", rate("lines_read"), rate("shipped")),
-            ),
-            (
-                "Ledger".to_owned(),
-                format!(
-                    "read {}  shipped {}  dropped {dropped}  dead-lettered {}  in flight {}  unsaved {}",
+        // Only on clusters with a failure store; elsewhere it is always 0.
+        let failure_stored = ledger["failure_stored"]
+            .as_u64()
+            .filter(|n| *n > 0)
+            .map(|n| format!("  failure-stored {n}"))
+            .unwrap_or_default();
+        let summary =
+            vec![
+                (
+                    "Throughput".to_owned(),
+                    format!(
+                        "in {} lines   out {} events",
+                        rate("lines_read"),
+                        rate("shipped")
+                    ),
+                ),
+                (
+                    "Ledger".to_owned(),
+                    format!(
+                    "read {}  shipped {}  dropped {dropped}  dead-lettered {}{failure_stored}  \
+                     in flight {}  unsaved {}",
                     ledger["lines_read"], ledger["shipped"], ledger["dead_lettered"],
                     ledger["in_flight"], ledger["registry_unsaved"]
                 ),
-            ),
-            (
-                "Output".to_owned(),
-                format!(
-                    "queue {}  requests {}  last success {last_success}  retry {retry}  \
+                ),
+                (
+                    "Output".to_owned(),
+                    format!(
+                        "queue {}  requests {}  last success {last_success}  retry {retry}  \
                      retries {retries:.0}  unanswered {bulk_errors:.0}",
-                    bytes(output["queued_bytes"].as_f64().unwrap_or(0.0)),
-                    output["requests_in_flight"],
+                        bytes(output["queued_bytes"].as_f64().unwrap_or(0.0)),
+                        output["requests_in_flight"],
+                    ),
                 ),
-            ),
-            ("Kubernetes".to_owned(), kube),
-            ("Registry".to_owned(), registry),
-            (
-                "Files".to_owned(),
-                format!(
-                    "{} tailed, {} open, {} behind",
-                    totals["files"],
-                    totals["open"],
-                    bytes(totals["bytes_behind"].as_f64().unwrap_or(0.0))
+                ("Kubernetes".to_owned(), kube),
+                ("Registry".to_owned(), registry),
+                (
+                    "Files".to_owned(),
+                    format!(
+                        "{} tailed, {} open, {} behind",
+                        totals["files"],
+                        totals["open"],
+                        bytes(totals["bytes_behind"].as_f64().unwrap_or(0.0))
+                    ),
                 ),
-            ),
-        ];
+            ];
         let mut files: Vec<&Value> = s["files"]
             .as_array()
             .map(|f| f.iter().collect())
@@ -328,5 +340,10 @@ mod tests {
         assert!(View::new("u", &now, None, Sort::BytesBehind)
             .to_text(1)
             .contains("… 1 more files"));
+        assert!(!text.contains("failure-stored"), "{text}");
+        let mut stored = reading(start, 1000, 900);
+        stored.status["ledger"]["failure_stored"] = json!(4);
+        let text = View::new("u", &stored, None, Sort::Pod).to_text(10);
+        assert!(text.contains("dead-lettered 0  failure-stored 4  in flight"), "{text}");
     }
 }

@@ -17,9 +17,13 @@ fn indexed(es: &EsServer) -> usize {
 
 #[test]
 fn run_and_bootstrap_work_against_8_and_9_with_the_headers_each_answers_natively() {
+    // The oldest 8.x loglynk supports, the first with LogsDB, and 9.x before and after templates
+    // carried their dates.
     for (version, asked) in [
+        ("8.8.0", "compatible-with=8"),
         ("8.17.0", "compatible-with=8"),
         ("9.1.0", "compatible-with=9"),
+        ("9.2.0", "compatible-with=9"),
     ] {
         let es = EsServer::start_with(EsOptions {
             version: version.into(),
@@ -27,6 +31,17 @@ fn run_and_bootstrap_work_against_8_and_9_with_the_headers_each_answers_natively
         });
         let setup = run_bootstrap(&es.url(), &["-E", "setup.mode=data_stream"]);
         assert_eq!(setup.code, Some(0), "{version}: {}", setup.stderr);
+        let again = run_bootstrap(&es.url(), &["-E", "setup.mode=data_stream"]);
+        assert_eq!(again.code, Some(0), "{version}: {}", again.stderr);
+        assert!(
+            again
+                .lines
+                .iter()
+                .skip(1)
+                .all(|l| l.ends_with(": unchanged")),
+            "{version}: a second bootstrap changes nothing: {:?}",
+            again.lines
+        );
         assert!(
             setup
                 .lines

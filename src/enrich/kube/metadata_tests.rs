@@ -1,3 +1,7 @@
+//! The pod metadata a file's events carry, from real API objects: labels, annotations, owners, the
+//! node, namespaces, dedotting and hints, each case one test (12 of them), beside `metadata.rs`. Over
+//! 400 lines because each case builds its pods as the API server sends them.
+
 use super::*;
 use crate::event::{Encoder, Event, Origin, PathMetadata, StaticFields, Text, Timestamp};
 use serde::de::DeserializeOwned;

@@ -1,5 +1,8 @@
 //! The joiner through the parser, as the pipeline drives it: CRI lines in, events out, checkpoints held.
 //! Filebeat's documented examples of `pattern`/`negate`/`match` are cases here.
+//!
+//! Over 400 lines because each case is one test (18 of them, each a few lines of input and the events
+//! it must become), beside the joiner they test.
 
 use std::time::Duration;
 

@@ -11,6 +11,16 @@ pub struct EsError {
     pub extra: Map<String, Value>,
 }
 
+/// `ActionRequestValidationException`'s message: `Validation Failed: 1: …;2: …;`.
+pub fn validation_failed(problems: &[String]) -> String {
+    let listed: String = problems
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}: {p};", i + 1))
+        .collect();
+    format!("Validation Failed: {listed}")
+}
+
 impl EsError {
     pub fn new(kind: &str, reason: impl Into<String>) -> EsError {
         EsError {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::errors::EsError;
+use super::errors::{validation_failed, EsError};
 use super::request_body::{self, fields, unknown_field, wrong_type};
 use super::source::Node;
 use super::store::{now_millis, Store};
@@ -140,14 +140,9 @@ pub fn put_policy(store: &mut Store, id: &str, body: &[u8]) -> Result<Value, EsE
         problems.extend(retention_problems(retention));
     }
     if !problems.is_empty() {
-        let listed: String = problems
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{}: {p};", i + 1))
-            .collect();
         return Err(EsError::new(
             "action_request_validation_exception",
-            format!("Validation Failed: {listed}"),
+            validation_failed(&problems),
         ));
     }
     let repository = text("repository");

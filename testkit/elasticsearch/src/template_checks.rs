@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::Map;
 
 use super::aliases;
-use super::errors::EsError;
+use super::errors::{validation_failed, EsError};
 use super::index_mode;
 use super::indices;
 use super::mapping::Limits;
@@ -113,12 +113,7 @@ pub fn validate(name: &str, template: &Template, version: &str) -> Result<(), Es
         problems.push(error.reason);
     }
     if !problems.is_empty() {
-        let listed: String = problems
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{}: {p};", i + 1))
-            .collect();
-        return Err(invalid(name, format!("Validation Failed: {listed}")));
+        return Err(invalid(name, validation_failed(&problems)));
     }
     for alias in template.aliases.iter().flat_map(Map::keys) {
         if template.index_patterns.contains(alias) {
