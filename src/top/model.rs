@@ -344,6 +344,9 @@ mod tests {
         let mut stored = reading(start, 1000, 900);
         stored.status["ledger"]["failure_stored"] = json!(4);
         let text = View::new("u", &stored, None, Sort::Pod).to_text(10);
-        assert!(text.contains("dead-lettered 0  failure-stored 4  in flight"), "{text}");
+        assert!(
+            text.contains("dead-lettered 0  failure-stored 4  in flight"),
+            "{text}"
+        );
     }
 }
