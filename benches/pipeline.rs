@@ -20,7 +20,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
 use loglynk::config::Config;
 use loglynk::config::{Multiline, MultilineType};
@@ -552,4 +552,40 @@ fn bulk_body(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench, enrichment, multiline, bulk_body);
-criterion_main!(benches);
+
+/// With `PIPELINE_ONCE=auto|none|traces`, one pass of that workload after a warm-up one, in
+/// `measured_pass`, and nothing else: for counting instructions per line under
+/// `valgrind --tool=callgrind --toggle-collect=*measured_pass*`, which load does not distort.
+fn main() {
+    let Ok(which) = std::env::var("PIPELINE_ONCE") else {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+        return;
+    };
+    let (input, lines) = match which.as_str() {
+        "traces" => workload_with_traces(16 * 1024 * 1024),
+        _ => workload(16 * 1024 * 1024),
+    };
+    let pipeline = match which.as_str() {
+        "none" => Pipeline::with_multiline(MultilineType::None),
+        _ => Pipeline::new(),
+    };
+    let mut events = Vec::with_capacity(4096);
+    let mut out = Vec::with_capacity(1024 * 1024);
+    pipeline.run(&input, &mut events, &mut out);
+    let written = measured_pass(&pipeline, &input, &mut events, &mut out);
+    eprintln!(
+        "{which}: {lines} lines, {} bytes in, {written} bytes out",
+        input.len()
+    );
+}
+
+#[inline(never)]
+fn measured_pass(
+    pipeline: &Pipeline,
+    input: &[u8],
+    events: &mut Vec<Event>,
+    out: &mut Vec<u8>,
+) -> usize {
+    black_box(pipeline.run(black_box(input), events, out))
+}

@@ -7,6 +7,7 @@
 
 mod context;
 mod encode;
+mod escape;
 mod flags;
 mod hints;
 pub mod kubernetes;

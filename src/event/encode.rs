@@ -12,6 +12,7 @@
 
 use serde_json::{Map, Value};
 
+pub(super) use super::escape::string;
 use super::{field, Event, FieldValue, FromApi, Kubernetes, PathMetadata, TraceIds};
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
@@ -235,10 +236,6 @@ fn member(out: &mut Vec<u8>, name: &str) {
     out.push(b',');
     string(out, name);
     out.push(b':');
-}
-
-pub(super) fn string(out: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
 }
 
 fn json(out: &mut Vec<u8>, value: &Value) {

@@ -73,11 +73,17 @@ impl DecodeJson {
     /// A container's `co.elastic.logs/json.*` or `processors.decode_json_fields.*` hints replace the
     /// configured values for its events.
     pub(super) fn run(&self, event: &mut Event) -> u64 {
-        let origin = Arc::clone(&event.origin);
-        match origin.hints().map(|h| &h.json).filter(|j| !j.is_empty()) {
-            Some(hint) => self.hinted(hint).run_configured(event),
-            None => self.run_configured(event),
-        }
+        let hinted = match event
+            .origin
+            .hints()
+            .map(|h| &h.json)
+            .filter(|j| !j.is_empty())
+        {
+            Some(hint) => self.hinted(hint),
+            // The common case takes no reference on the origin (two atomic operations a line).
+            None => return self.run_configured(event),
+        };
+        hinted.run_configured(event)
     }
 
     fn hinted(&self, hint: &JsonHint) -> DecodeJson {
@@ -113,27 +119,28 @@ impl DecodeJson {
 
     fn decode_field(&self, event: &mut Event, name: &str) -> Result<(), String> {
         let value = if name == field::MESSAGE {
-            // A handle on the same bytes, so the decoded text can be sliced out of it while the event is
-            // written to.
-            let message = event.message.clone();
             let mut probe = Probe::default();
-            let decoded = self.decode(message.as_str(), Some(&mut probe))?;
-            if let Decoded::Tree(value) = &decoded {
-                probe.tree(value);
-            }
-            probe.apply(event);
-            match decoded {
-                Decoded::NotJson => return Ok(()),
-                Decoded::Tree(value) => value,
+            let tree = match self.decode(event.message.as_str(), Some(&mut probe))? {
+                Decoded::NotJson => None,
+                Decoded::Tree(value) => {
+                    probe.tree(&value);
+                    Some(value)
+                }
                 Decoded::Raw(text) => {
                     if let Some(path) = &self.target {
+                        let raw = event.message.slice_ref(text);
                         event.fields.push(Field {
                             path: path.clone(),
-                            value: FieldValue::RawJson(message.slice_ref(text)),
+                            value: FieldValue::RawJson(raw),
                         });
                     }
-                    return Ok(());
+                    None
                 }
+            };
+            probe.apply(event);
+            match tree {
+                Some(value) => value,
+                None => return Ok(()),
             }
         } else {
             match event.get_str(name).map(|text| self.decode(text, None)) {

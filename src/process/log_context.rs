@@ -5,6 +5,9 @@
 //! anyway), or in its tree; a line it did not decode gets its level from the text: a klog prefix
 //! (`E1206 …`), a leading `ERROR`/`WARN`/`INFO`/`DEBUG` word, or logfmt's `level=`.
 
+use std::sync::LazyLock;
+
+use memchr::memmem;
 use serde_json::Value;
 
 use crate::event::{Event, Level, TraceIds};
@@ -279,7 +282,11 @@ fn leading_word(text: &str) -> Option<Level> {
 
 /// `… level=error …` at the start or after a space, the value up to the next space (quotes removed).
 fn logfmt(text: &str) -> Option<Level> {
-    let at = memchr::memmem::find_iter(text.as_bytes(), b"level=")
+    // Built once: making a searcher costs more than searching a line with it.
+    static LEVEL: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"level="));
+    let at = LEVEL
+        .find_iter(text.as_bytes())
         .find(|&at| at == 0 || text.as_bytes()[at - 1] == b' ')?;
     let value = &text[at + "level=".len()..];
     let value = value.split(' ').next()?.trim_matches('"');

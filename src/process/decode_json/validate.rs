@@ -5,6 +5,7 @@
 //! found because Elasticsearch rejects a document that has them, while Filebeat (Go's decoder) keeps the
 //! last value; text with one is handed to the tree path, which behaves like Go.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -32,10 +33,15 @@ pub(super) fn validate(text: &str) -> Validation {
 /// [`validate`], noting in `probe` the level and trace IDs the text holds on the way (see
 /// `log_context`): the walk looks at every key anyway. `probe` is meaningful only when `Valid`.
 pub(super) fn validate_probing(text: &str, probe: &mut Probe) -> Validation {
+    thread_local! {
+        // The key stack, kept between lines: allocating it for each line cost more than the duplicate
+        // check itself.
+        static KEYS: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+    }
+    let mut keys = KEYS.take();
+    keys.clear();
     let mut state = State {
-        // One allocation up front: growing from empty reallocated three times for a typical ten-key line,
-        // which cost more than the duplicate check itself.
-        keys: Vec::with_capacity(16),
+        keys,
         duplicate: false,
         probe,
     };
@@ -43,9 +49,14 @@ pub(super) fn validate_probing(text: &str, probe: &mut Probe) -> Validation {
     let result = Walk(&mut state, Slot::Object(Parent::Root))
         .deserialize(&mut de)
         .and_then(|()| de.end());
+    let duplicate = state.duplicate;
+    // A line nested deep enough to grow it past this gives it back, so a thread keeps no more.
+    if state.keys.capacity() <= 256 {
+        KEYS.set(state.keys);
+    }
     match result {
         Ok(()) => Validation::Valid,
-        Err(_) if state.duplicate => Validation::DuplicateKey,
+        Err(_) if duplicate => Validation::DuplicateKey,
         Err(err) => Validation::Invalid(err),
     }
 }
