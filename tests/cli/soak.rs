@@ -150,7 +150,10 @@ fn soak_with_every_fault_at_once_loses_nothing() {
 
     let want: Vec<Range<u64>> = (0..CONTAINERS).map(|i| seqs_of(i, lines_each)).collect();
     let total: u64 = want.iter().map(|r| r.end - r.start).sum();
-    let settled = wait_until(Duration::from_secs(150), || {
+    // 300 s, not 150: on 2 cores beside the other CLI tests, the last of the 50,000 lines settled just
+    // after 150 s once (2026-12-06, every line there); alone it settles in about 150. Why settling after
+    // the faults takes this long is open (see the issue notes); what is asserted is that nothing is lost.
+    let settled = wait_until(Duration::from_secs(300), || {
         let (indexed, dead) = (indexed(&es), dead_lettered(&tree));
         want.iter()
             .flat_map(|r| r.clone())
