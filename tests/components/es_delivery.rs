@@ -165,10 +165,11 @@ async fn item_400_is_dead_lettered_and_not_resent() {
 
     let bulk = h.bulk_requests();
     assert_eq!(bulk.len(), 1, "nothing re-sent");
-    // Asked for only the errors and statuses, as Filebeat does: the item errors still come through.
+    // Asked for only the errors and statuses, as Filebeat does, plus whether the failure store kept an
+    // item (9.1+): the item errors still come through.
     assert_eq!(
         bulk[0].query.as_deref(),
-        Some("filter_path=errors,items.*.error,items.*.status")
+        Some("filter_path=errors,items.*.error,items.*.status,items.*.failure_store")
     );
     let dead = h.dead_letters();
     assert!(!dead.is_empty(), "the seeded draws fail some items");
