@@ -10,7 +10,9 @@
 //!
 //! `cargo bench --bench run_throughput`. Environment: `LOGLYNK_BENCH_BYTES` (backlog size, default 1 GiB),
 //! `LOGLYNK_BENCH_FILES` (default 200), `LOGLYNK_BENCH_TIMEOUT_SECS` (give up after, default 1800),
-//! `LOGLYNK_BENCH_RUNS` (`defaults,uncompressed` by default; either alone runs only that one).
+//! `LOGLYNK_BENCH_RUNS` (`defaults,uncompressed` by default; either alone runs only that one),
+//! `LOGLYNK_BENCH_SETTINGS` (`-E` settings added to every run, separated by `;`, to find what a
+//! setting costs: `output.elasticsearch.deduplicate=false;multiline.type=none`).
 //!
 //! The endpoint does little: it decompresses each body, counts its items, notes each line's `qid=` (so a
 //! duplicate is not mistaken for progress) and answers every item 201. It shares the machine with the
@@ -89,6 +91,15 @@ fn main() {
             ),
             other => panic!("LOGLYNK_BENCH_RUNS: unknown run {other:?}"),
         };
+        let mut settings = settings;
+        settings.extend(
+            std::env::var("LOGLYNK_BENCH_SETTINGS")
+                .unwrap_or_default()
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
         println!("{run}:");
         ship(
             dir.path(),
