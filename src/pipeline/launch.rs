@@ -318,7 +318,7 @@ impl Parts {
             encoder = Encoder::new(&static_fields(&change.config, agent_id)?);
             apply(&change, &control);
             config = change.config.clone();
-            telemetry.config_reloaded(true);
+            telemetry.config_reloaded(&change.changed);
             reply(request, Ok(describe(&change.changed, &change.kept)));
         }
         drop(progress);
