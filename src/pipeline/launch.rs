@@ -19,10 +19,7 @@ use crate::enrich::kube::cache::KubeError;
 use crate::enrich::kube::{start_pod_cache, NodeScope};
 use crate::enrich::{AgentMetadata, HostMetadata};
 use crate::event::{Encoder, StaticFields};
-use crate::output::elasticsearch::client::{ClientError, EsClient};
-use crate::output::elasticsearch::EsOutputError;
-use crate::output::file::FileOutputError;
-use crate::output::OutputError;
+use crate::output::{self, Destination, OutputError, SettingsError, StartError};
 use crate::registry::RegistryError;
 use crate::telemetry::{
     self, init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, ReloadRequest,
@@ -36,6 +33,16 @@ pub enum Mode {
     Tail(TailOptions),
     /// `loglynk run`: the agent, to the configured output, with the registry in `state_dir`.
     Run,
+}
+
+impl Mode {
+    /// `tail` prints; `run` ships to the configured output.
+    fn destination(&self) -> Destination {
+        match self {
+            Mode::Tail(_) => Destination::Stdout,
+            Mode::Run => Destination::Configured,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -55,7 +62,7 @@ pub struct TailOptions {
 pub enum PipelineError {
     /// A setting loading could not check (a file it names), found before anything started.
     #[error(transparent)]
-    Config(ClientError),
+    Config(SettingsError),
     #[error("{0}")]
     Logging(String),
     #[error(transparent)]
@@ -69,9 +76,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error(transparent)]
-    Elasticsearch(#[from] EsOutputError),
-    #[error(transparent)]
-    File(#[from] FileOutputError),
+    Start(#[from] StartError),
     #[error(transparent)]
     Output(OutputError),
     #[error(transparent)]
@@ -116,8 +121,8 @@ pub fn start_reloadable(
     };
     init_logging(&config.logging.level, format).map_err(PipelineError::Logging)?;
     // Before the registry and the HTTP port: a bad setting is reported as one, with nothing started.
-    if matches!(mode, Mode::Run) && config.output.file().is_none() {
-        EsClient::check_files(&config.output.elasticsearch).map_err(PipelineError::Config)?;
+    if matches!(mode, Mode::Run) {
+        output::check_files(config).map_err(PipelineError::Config)?;
     }
     let state_dir = match &mode {
         Mode::Tail(options) => options.state_dir.as_deref(),
@@ -221,6 +226,7 @@ impl Parts {
         }
         drop(reloads_tx);
         let tail = matches!(mode, Mode::Tail(_));
+        let destination = mode.destination();
         // Progress on a terminal's stderr while work is long; cleared when dropped.
         let progress = match &mode {
             Mode::Tail(tail) if !tail.follow => {
@@ -260,7 +266,13 @@ impl Parts {
                 let encoder = encoder.clone();
                 tokio::task::spawn_blocking(move || {
                     handle.block_on(ship(
-                        &config, tail, options, state, encoder, changes, &abandon,
+                        &config,
+                        destination,
+                        options,
+                        state,
+                        encoder,
+                        changes,
+                        &abandon,
                     ))
                 })
             };

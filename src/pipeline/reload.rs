@@ -13,7 +13,6 @@ use std::path::PathBuf;
 
 use super::control::Control;
 use crate::config::{self, Config, Kubernetes, ProcessEnv};
-use crate::output::elasticsearch::client::EsClient;
 use crate::telemetry::{self, set_log_level, ReloadRequest, Telemetry};
 
 /// Where the configuration comes from, so it can be read again.
@@ -40,9 +39,7 @@ impl ConfigSource {
                 "logging.level: not a log level or tracing filter: {e}"
             ));
         }
-        if config.output.file().is_none() {
-            EsClient::check_files(&config.output.elasticsearch).map_err(|e| e.to_string())?;
-        }
+        crate::output::check_files(&config).map_err(|e| e.to_string())?;
         Ok(config)
     }
 }
