@@ -121,7 +121,7 @@ pub fn start_reloadable(
     };
     init_logging(&config.logging.level, format).map_err(PipelineError::Logging)?;
     // Before the registry and the HTTP port: a bad setting is reported as one, with nothing started.
-    if matches!(mode, Mode::Run) {
+    if mode.destination() == Destination::Configured {
         output::check_files(config).map_err(PipelineError::Config)?;
     }
     let state_dir = match &mode {
