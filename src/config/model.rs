@@ -159,6 +159,8 @@ pub struct Config {
     pub kubernetes: Kubernetes,
     pub output: Output,
     pub setup: Setup,
+    /// Where `setup.mode: data_stream` writes a container's lines when its pod does not say.
+    pub data_stream: super::DataStream,
     pub http: Http,
     pub logging: Logging,
     /// Joining the lines of one event (a stack trace); see `multiline.rs`.
@@ -494,6 +496,7 @@ impl Default for Config {
             kubernetes: Kubernetes::default(),
             output: Output::default(),
             setup: Setup::default(),
+            data_stream: super::DataStream::default(),
             http: Http::default(),
             logging: Logging::default(),
             multiline: super::Multiline::default(),
