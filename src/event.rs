@@ -19,11 +19,11 @@ mod timestamp;
 
 use std::sync::Arc;
 
+pub use crate::config::data_stream_name_error;
 pub use context::{Level, TraceIds};
+pub use data_stream::DataStreams;
 pub use encode::{Encoder, StaticFields};
 pub use flags::Flags;
-pub use crate::config::data_stream_name_error;
-pub use data_stream::DataStreams;
 pub use hints::{Hints, JsonHint};
 pub use kubernetes::{FromApi, Kubernetes};
 pub use path::{path_metadata, PathMetadata};

@@ -85,7 +85,13 @@ mod tests {
 
     #[test]
     fn data_stream_names_follow_elasticsearchs_rules() {
-        for good in ["kubernetes.container_logs", "nginx.access", "prod", "a1", "é"] {
+        for good in [
+            "kubernetes.container_logs",
+            "nginx.access",
+            "prod",
+            "a1",
+            "é",
+        ] {
             assert_eq!(data_stream_name_error(good), None, "{good}");
         }
         for bad in [

@@ -85,9 +85,6 @@ mod tests {
         assert_eq!(streams.of(&dataset_only), ("nginx.access", "staging"));
         // Hints that say nothing of data streams leave both to the settings.
         let other = Origin::with_hints("/d.log".into(), Hints::default());
-        assert_eq!(
-            streams.of(&other),
-            ("kubernetes.container_logs", "staging")
-        );
+        assert_eq!(streams.of(&other), ("kubernetes.container_logs", "staging"));
     }
 }

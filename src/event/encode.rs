@@ -13,9 +13,7 @@
 use serde_json::{Map, Value};
 
 pub(super) use super::escape::string;
-use super::{
-    field, DataStreams, Event, FieldValue, FromApi, Kubernetes, PathMetadata, TraceIds,
-};
+use super::{field, DataStreams, Event, FieldValue, FromApi, Kubernetes, PathMetadata, TraceIds};
 use crate::config::DATA_STREAM_TYPE;
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
@@ -604,7 +602,10 @@ mod tests {
             plain["data_stream"],
             json!({"type": "logs", "dataset": "kubernetes.container_logs", "namespace": "default"})
         );
-        assert_eq!(plain["event"], json!({"dataset": "kubernetes.container_logs"}));
+        assert_eq!(
+            plain["event"],
+            json!({"dataset": "kubernetes.container_logs"})
+        );
         let hints = crate::event::Hints {
             dataset: Some("shop.orders".into()),
             preserve_original_event: true,

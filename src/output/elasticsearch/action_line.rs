@@ -249,9 +249,8 @@ mod tests {
     #[test]
     fn data_streams_are_named_per_file_from_its_hints() {
         use crate::event::Hints;
-        let mut lines = ActionLines::data_streams(DataStreams::new(
-            &crate::config::DataStream::default(),
-        ));
+        let mut lines =
+            ActionLines::data_streams(DataStreams::new(&crate::config::DataStream::default()));
         let hinted = Origin::with_hints(
             "/shop.log".into(),
             Hints {
@@ -262,7 +261,12 @@ mod tests {
         );
         let plain = Origin::new("/other.log".into(), Default::default());
         let at = |origin: &Arc<Origin>| {
-            Event::new(Arc::clone(origin), Timestamp::from_nanos(0), Text::from("m"), 0)
+            Event::new(
+                Arc::clone(origin),
+                Timestamp::from_nanos(0),
+                Text::from("m"),
+                0,
+            )
         };
         let mut out = Vec::new();
         for origin in [&hinted, &hinted, &plain, &hinted] {
