@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, Notify};
 use super::control::{drive, watch_file, Control};
 use super::reading::{FinishError, ReadOptions};
 use super::reload::{apply, consider, describe, reply, Change, ConfigSource};
-use super::ship::ship;
+use super::ship::{ship, Destination};
 use super::state::State;
 use crate::config::{Config, DataStream, Kubernetes, KubernetesMode, StartAt, NODE_NAME_ENV};
 use crate::discover::Changes;
@@ -49,6 +49,9 @@ pub struct TailOptions {
     pub state_dir: Option<PathBuf>,
     /// Pod metadata from the Kubernetes API, whatever `kubernetes.enabled` says.
     pub kube: bool,
+    /// Print the bulk bodies `run` would send (each document after its action line), not the
+    /// documents alone.
+    pub bulk: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -221,6 +224,10 @@ impl Parts {
         }
         drop(reloads_tx);
         let tail = matches!(mode, Mode::Tail(_));
+        let destination = match &mode {
+            Mode::Tail(tail) => Destination::Stdout { bulk: tail.bulk },
+            Mode::Run => Destination::Configured,
+        };
         // Progress on a terminal's stderr while work is long; cleared when dropped.
         let progress = match &mode {
             Mode::Tail(tail) if !tail.follow => {
@@ -260,7 +267,13 @@ impl Parts {
                 let encoder = encoder.clone();
                 tokio::task::spawn_blocking(move || {
                     handle.block_on(ship(
-                        &config, tail, options, state, encoder, changes, &abandon,
+                        &config,
+                        destination,
+                        options,
+                        state,
+                        encoder,
+                        changes,
+                        &abandon,
                     ))
                 })
             };

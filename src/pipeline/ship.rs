@@ -14,7 +14,7 @@ use crate::bootstrap::set_up_before_shipping;
 use crate::config::Config;
 use crate::discover::Changes;
 use crate::event::Encoder;
-use crate::output::elasticsearch::{EsOutput, SetUpStep};
+use crate::output::elasticsearch::{bulk_builder, EsOutput, SetUpStep};
 use crate::output::file::FileOutput;
 use crate::output::stdout::StdoutOutput;
 use crate::output::OutputError;
@@ -25,6 +25,16 @@ use crate::telemetry::Telemetry;
 /// Batches waiting between the reading side and the output: a few, so reading overlaps with writing,
 /// few enough that memory stays a few MiB when the output is slow.
 const CHANNEL_BATCHES: usize = 4;
+
+/// Where a pipeline's events go: `run`'s configured output, or `tail`'s stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Destination {
+    Configured,
+    /// `bulk`: the Elasticsearch output's bulk bodies rather than the documents alone.
+    Stdout {
+        bulk: bool,
+    },
+}
 
 /// The output a mode and the configuration choose; one of them runs the loop. Built once per run, so
 /// its size does not matter.
@@ -39,14 +49,19 @@ impl Sink {
     /// `tail` prints; `run` ships to `output.file` when that is set, else to Elasticsearch.
     fn build(
         config: &Config,
-        tail: bool,
+        destination: Destination,
         encoder: Encoder,
         telemetry: &Arc<Telemetry>,
     ) -> Result<Sink, PipelineError> {
         let telemetry = Arc::clone(telemetry);
-        if tail {
+        if let Destination::Stdout { bulk } = destination {
             let out = std::io::stdout().lock();
-            return Ok(Sink::Stdout(StdoutOutput::new(out, encoder, telemetry)));
+            return Ok(Sink::Stdout(if bulk {
+                let builder = bulk_builder(&config.output.elasticsearch, &config.setup, encoder)?;
+                StdoutOutput::bulk(out, builder, telemetry)
+            } else {
+                StdoutOutput::new(out, encoder, telemetry)
+            }));
         }
         if let Some(file) = config.output.file() {
             return Ok(Sink::File(FileOutput::new(file, encoder, telemetry)?));
@@ -75,7 +90,7 @@ impl Sink {
 /// batches stay unacknowledged, so the registry keeps their lines to be read again.
 pub(super) async fn ship(
     config: &Config,
-    tail: bool,
+    destination: Destination,
     options: ReadOptions,
     state: Option<State>,
     encoder: Encoder,
@@ -85,7 +100,7 @@ pub(super) async fn ship(
     let telemetry = Arc::clone(&options.telemetry);
     let tracker = state.as_ref().map(|s| Arc::clone(&s.tracker));
     let processors = Processors::new(&config.decode_json_fields, &config.drop_own_logs);
-    let sink = Sink::build(config, tail, encoder, &telemetry)?;
+    let sink = Sink::build(config, destination, encoder, &telemetry)?;
     let (reading, mut batches) = Reading::start(
         config,
         options,
