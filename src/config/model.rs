@@ -201,7 +201,8 @@ pub enum IndexMode {
     /// `output.elasticsearch.index` (`funlynk-logs-%{+yyyy.MM.dd}`): one index a day, aged by the date
     /// in its name, no rollover.
     Daily,
-    /// A data stream named `setup.name`, written with bulk `create`, rolled over by ILM.
+    /// Each container's data stream `logs-<dataset>-<namespace>` (`data_stream.*`, the pods' hints),
+    /// written with bulk `create`, rolled over by ILM; `setup.name` names the template and policy.
     DataStream,
     /// A write alias `setup.name` over `<name-{now/d}-000001>` indices, rolled over by ILM.
     Rollover,
