@@ -616,9 +616,10 @@ criterion_group!(benches, bench, enrichment, multiline, bulk_body);
 
 /// With `PIPELINE_ONCE=auto|none|traces`, one pass of that workload after a warm-up one, in
 /// `measured_pass`, and nothing else: for counting instructions per line under
-/// `valgrind --tool=callgrind --toggle-collect=*measured_pass*`, which load does not distort.
-/// `PIPELINE_ONCE=bulk1/<case>` (or `bulk0/<case>`, uncompressed) does the same for one of
-/// `bulk_body`'s cases (`with_id_api`, `with_id_data_streams`, …) in `measured_bulk`.
+/// `valgrind --tool=callgrind --toggle-collect=*measured_pass*`, which load does not distort;
+/// `PIPELINE_PASSES=N` repeats the measured pass. `PIPELINE_ONCE=bulk1/<case>` (or `bulk0/<case>`,
+/// uncompressed) does the same for one of `bulk_body`'s cases (`with_id_api`,
+/// `with_id_data_streams`, …) in `measured_bulk`.
 fn main() {
     let Ok(which) = std::env::var("PIPELINE_ONCE") else {
         benches();
@@ -653,7 +654,15 @@ fn main() {
     let mut events = Vec::with_capacity(4096);
     let mut out = Vec::with_capacity(1024 * 1024);
     pipeline.run(&input, &mut events, &mut out);
-    let written = measured_pass(&pipeline, &input, &mut events, &mut out);
+    // `PIPELINE_PASSES` (default 1): more passes, for a sampling profiler or `perf stat`.
+    let passes: usize = std::env::var("PIPELINE_PASSES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let mut written = 0;
+    for _ in 0..passes {
+        written = measured_pass(&pipeline, &input, &mut events, &mut out);
+    }
     eprintln!(
         "{which}: {lines} lines, {} bytes in, {written} bytes out",
         input.len()

@@ -2,25 +2,13 @@
 //! it had, so the cluster holds it once however often the agent was killed, through kubelet's
 //! rotations; and with it off, the same crash leaves copies, which is what the setting is for.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::elasticsearch::EsServer;
 use crate::support::{
-    describe, http_get, metrics_address, run_cmd, sample, seq_of, wait_until, write_steadily,
+    describe, http_get, indexed_seqs, metrics_address, run_cmd, sample, wait_until, write_steadily,
     KubeTree, Running,
 };
-
-/// How often each sequence number is in the cluster (documents, not requests).
-fn indexed(es: &EsServer) -> BTreeMap<u64, u32> {
-    let mut seen = BTreeMap::new();
-    for (_, doc) in es.all_documents() {
-        if let Some(n) = seq_of(&doc) {
-            *seen.entry(n).or_insert(0) += 1;
-        }
-    }
-    seen
-}
 
 fn address_of(running: &Running) -> String {
     assert!(
@@ -69,7 +57,7 @@ fn sigkill_while_rotating_leaves_every_line_in_the_cluster_exactly_once() {
     let (mut running, mut address) = spawn();
     assert!(
         wait_until(Duration::from_secs(60), || tree.registry().is_file()
-            && indexed(&es).len() as u64 == FIRST),
+            && indexed_seqs(&[&es]).len() as u64 == FIRST),
         "the first agent saved nothing:\n{}",
         running.stderr_so_far()
     );
@@ -89,7 +77,7 @@ fn sigkill_while_rotating_leaves_every_line_in_the_cluster_exactly_once() {
     writer.join().expect("the writer thread");
 
     let all = wait_until(Duration::from_secs(120), || {
-        indexed(&es).len() as u64 == TOTAL
+        indexed_seqs(&[&es]).len() as u64 == TOTAL
     });
     // Whatever the last run still sends again is counted before it stops.
     let settled = wait_until(Duration::from_secs(10), || {
@@ -99,13 +87,13 @@ fn sigkill_while_rotating_leaves_every_line_in_the_cluster_exactly_once() {
     assert!(
         settled,
         "indexed {} of {TOTAL}; {}\n{}",
-        indexed(&es).len(),
+        indexed_seqs(&[&es]).len(),
         http_get(&address, "/metrics").1,
         running.stderr_so_far()
     );
     caught += deduplicated(&address);
     let stopped = running.stop("TERM", Duration::from_secs(15));
-    let counts = indexed(&es);
+    let counts = indexed_seqs(&[&es]);
     let missing: Vec<u64> = (0..TOTAL).filter(|n| !counts.contains_key(n)).collect();
     assert!(
         all && missing.is_empty(),

@@ -9,22 +9,12 @@ use std::time::Duration;
 
 use crate::elasticsearch::EsServer;
 use crate::support::{
-    bytes_of, http_get, metrics_address, run_cmd, sample, seq_of, wait_until, KubeTree, Running,
+    bytes_of, http_get, indexed_seqs, metrics_address, run_cmd, sample, wait_until, KubeTree,
+    Running,
 };
 
 /// Every wait in these tests: far above the second or so each step takes.
 const STEP: Duration = Duration::from_secs(30);
-
-/// Sequence numbers in the server's documents, and how often each was indexed.
-fn indexed(es: &EsServer) -> BTreeMap<u64, u32> {
-    let mut seen = BTreeMap::new();
-    for (_, doc) in es.all_documents() {
-        if let Some(n) = seq_of(&doc) {
-            *seen.entry(n).or_insert(0) += 1;
-        }
-    }
-    seen
-}
 
 /// The offset the registry on disk holds for its only file.
 fn saved_offset(tree: &KubeTree) -> Option<u64> {
@@ -160,7 +150,7 @@ fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1()
     // Shipping goes on; the registry cannot follow, and says so.
     let shipped = wait_until(STEP, || {
         let m = Scrape::of(&address);
-        indexed(&es).len() == 5000
+        indexed_seqs(&[&es]).len() == 5000
             && m.get("loglynk_events_in_flight") == 0.0
             && m.get("loglynk_registry_unsaved_events") == 4000.0
             && m.get("loglynk_registry_flush_failures_total") >= 2.0
@@ -168,7 +158,7 @@ fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1()
     assert!(
         shipped,
         "indexed {}; metrics:\n{}\nstderr:\n{}",
-        indexed(&es).len(),
+        indexed_seqs(&[&es]).len(),
         Scrape::of(&address).0,
         running.stderr_so_far()
     );
@@ -204,13 +194,13 @@ fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1()
     address = metrics_of(&running);
     c.append(5000..5010);
     assert!(
-        wait_until(STEP, || indexed(&es).len() == 5010
+        wait_until(STEP, || indexed_seqs(&[&es]).len() == 5010
             && saved_offset(&tree) == Some(bytes_of(0..5010))),
         "indexed {}; stderr:\n{}",
-        indexed(&es).len(),
+        indexed_seqs(&[&es]).len(),
         running.stderr_so_far()
     );
-    let twice: Vec<u64> = indexed(&es)
+    let twice: Vec<u64> = indexed_seqs(&[&es])
         .into_iter()
         .filter(|(_, count)| *count > 1)
         .map(|(n, _)| n)
@@ -221,11 +211,11 @@ fn a_full_disk_delays_the_registry_until_space_is_back_and_a_stop_then_exits_1()
     disk.fill();
     c.append(5010..5100);
     assert!(
-        wait_until(STEP, || indexed(&es).len() == 5100
+        wait_until(STEP, || indexed_seqs(&[&es]).len() == 5100
             && Scrape::of(&address).get("loglynk_registry_unsaved_events")
                 == 90.0),
         "indexed {}; metrics:\n{}\nstderr:\n{}",
-        indexed(&es).len(),
+        indexed_seqs(&[&es]).len(),
         Scrape::of(&address).0,
         running.stderr_so_far()
     );
@@ -271,7 +261,7 @@ fn crash_and_restart(deduplicate: bool) -> Crash {
     // A first run saves 0..500 and stops cleanly.
     c.append(0..500);
     let first = agent(&[]);
-    assert!(wait_until(STEP, || indexed(&es).len() == 500));
+    assert!(wait_until(STEP, || indexed_seqs(&[&es]).len() == 500));
     let stopped = first.stop("TERM", STEP);
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     assert_eq!(saved_offset(&tree), Some(bytes_of(0..500)));
@@ -283,10 +273,10 @@ fn crash_and_restart(deduplicate: bool) -> Crash {
     assert!(
         wait_until(STEP, || {
             let m = Scrape::of(&address);
-            indexed(&es).len() == 3000 && m.get("loglynk_events_in_flight") == 0.0
+            indexed_seqs(&[&es]).len() == 3000 && m.get("loglynk_events_in_flight") == 0.0
         }),
         "indexed {}",
-        indexed(&es).len()
+        indexed_seqs(&[&es]).len()
     );
     // Then Elasticsearch stops answering, so the next lines stay in flight.
     es.faults().set_stall(true);
@@ -319,7 +309,7 @@ fn crash_and_restart(deduplicate: bool) -> Crash {
         Scrape::of(&address).0
     );
     let deduplicated = Scrape::of(&address).get("loglynk_events_deduplicated_total");
-    let counts = indexed(&es);
+    let counts = indexed_seqs(&[&es]);
     let stopped = third.stop("TERM", STEP);
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     assert_eq!(counts.len(), 3600, "every line indexed");
@@ -403,10 +393,11 @@ fn a_stop_past_shutdown_timeout_saves_what_was_acknowledged() {
     c.append(0..500);
     assert!(
         wait_until(STEP, || {
-            indexed(&es).len() == 500 && Scrape::of(&address).get("loglynk_events_in_flight") == 0.0
+            indexed_seqs(&[&es]).len() == 500
+                && Scrape::of(&address).get("loglynk_events_in_flight") == 0.0
         }),
         "indexed {}",
-        indexed(&es).len()
+        indexed_seqs(&[&es]).len()
     );
     es.faults().set_stall(true);
     c.append(500..600);

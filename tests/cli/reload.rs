@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::elasticsearch::EsServer;
 use crate::support::{
-    http_request, loglynk, metrics_address, sample, seq_of, wait_until, write_steadily, Budget,
-    Container, KubeTree, Running,
+    http_request, indexed_seqs, loglynk, metrics_address, sample, seq_of, wait_until,
+    write_steadily, Budget, Container, KubeTree, Running,
 };
 
 /// A ConfigMap as kubelet mounts it: `loglynk.yml -> ..data/loglynk.yml`, `..data -> ..<version>`.
@@ -85,19 +85,6 @@ pub(super) fn run_with(file: &Path) -> Running {
     Running::spawn(cmd)
 }
 
-/// Sequence numbers indexed, over every index of every server, with how often each was.
-fn indexed(servers: &[&EsServer]) -> BTreeMap<u64, u32> {
-    let mut seen = BTreeMap::new();
-    for server in servers {
-        for (_, doc) in server.all_documents() {
-            if let Some(n) = seq_of(&doc) {
-                *seen.entry(n).or_insert(0) += 1;
-            }
-        }
-    }
-    seen
-}
-
 fn assert_exactly_once(seen: &BTreeMap<u64, u32>, want: &[Range<u64>], stderr: &str) {
     let missing: Vec<u64> = want
         .iter()
@@ -121,7 +108,7 @@ fn assert_exactly_once(seen: &BTreeMap<u64, u32>, want: &[Range<u64>], stderr: &
 }
 
 fn all_there(servers: &[&EsServer], want: &[Range<u64>]) -> bool {
-    let seen = indexed(servers);
+    let seen = indexed_seqs(servers);
     want.iter()
         .flat_map(|r| r.clone())
         .all(|n| seen.contains_key(&n))
@@ -179,7 +166,7 @@ fn paths_processors_output_and_log_level_reload_while_lines_are_written() {
         running.stderr_so_far()
     );
     assert!(
-        !indexed(&[&server]).contains_key(&1_000_000),
+        !indexed_seqs(&[&server]).contains_key(&1_000_000),
         "web is not in paths yet"
     );
     assert_eq!(
@@ -262,7 +249,7 @@ fn paths_processors_output_and_log_level_reload_while_lines_are_written() {
     assert_eq!(reloads(&address, "failure"), 0.0);
     let stopped = running.stop("TERM", Duration::from_secs(20));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
-    assert_exactly_once(&indexed(&[&server]), &want, &stopped.stderr);
+    assert_exactly_once(&indexed_seqs(&[&server]), &want, &stopped.stderr);
 }
 
 #[test]
@@ -344,7 +331,7 @@ fn an_invalid_configuration_is_refused_and_the_running_one_stays() {
     );
     let stopped = running.stop("TERM", Duration::from_secs(20));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
-    assert_exactly_once(&indexed(&[&server]), &[0..300], &stopped.stderr);
+    assert_exactly_once(&indexed_seqs(&[&server]), &[0..300], &stopped.stderr);
 }
 
 #[test]
@@ -385,6 +372,6 @@ fn new_elasticsearch_hosts_take_over_while_requests_are_in_flight() {
     );
     let stopped = running.stop("TERM", Duration::from_secs(20));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
-    assert!(before > 0 && !indexed(&[&new]).is_empty());
-    assert_exactly_once(&indexed(&[&old, &new]), &[0..3_000], &stopped.stderr);
+    assert!(before > 0 && !indexed_seqs(&[&new]).is_empty());
+    assert_exactly_once(&indexed_seqs(&[&old, &new]), &[0..3_000], &stopped.stderr);
 }

@@ -6,18 +6,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::elasticsearch::{EsOptions, EsServer};
-use crate::support::{run_cmd, seq_of, wait_until, write_steadily, KubeTree, Running};
-
-/// Sequence numbers in the server's documents, and how often each was indexed.
-fn indexed(server: &EsServer) -> BTreeMap<u64, u32> {
-    let mut seen = BTreeMap::new();
-    for (_, doc) in server.all_documents() {
-        if let Some(n) = seq_of(&doc) {
-            *seen.entry(n).or_insert(0) += 1;
-        }
-    }
-    seen
-}
+use crate::support::{
+    indexed_seqs, run_cmd, seq_of, wait_until, write_steadily, KubeTree, Running,
+};
 
 /// Sequence numbers in the dead-letter file, with the error type each was refused with.
 fn dead_lettered(state_dir: &Path) -> BTreeMap<u64, String> {
@@ -48,11 +39,11 @@ fn every_line_is_indexed_or_dead_lettered_through_429s_and_item_errors() {
         .expect("writer");
 
     let done = wait_until(Duration::from_secs(60), || {
-        let indexed = indexed(&server);
+        let indexed = indexed_seqs(&[&server]);
         let dead = dead_lettered(&tree.state_dir());
         (0..total).all(|n| indexed.contains_key(&n) || dead.contains_key(&n))
     });
-    let indexed = indexed(&server);
+    let indexed = indexed_seqs(&[&server]);
     let dead = dead_lettered(&tree.state_dir());
     let missing: Vec<u64> = (0..total)
         .filter(|n| !indexed.contains_key(n) && !dead.contains_key(n))
@@ -99,9 +90,10 @@ fn shipping_waits_out_an_outage_and_loses_nothing() {
     server.faults().set_down(false);
     let started = Instant::now();
     assert!(
-        wait_until(Duration::from_secs(60), || indexed(&server).len() == 1000),
+        wait_until(Duration::from_secs(60), || indexed_seqs(&[&server]).len()
+            == 1000),
         "indexed {} of 1000 after the outage; stderr:\n{}",
-        indexed(&server).len(),
+        indexed_seqs(&[&server]).len(),
         running.stderr_so_far()
     );
     println!("caught up {:?} after the outage", started.elapsed());
@@ -126,7 +118,7 @@ fn the_password_never_appears_in_the_agents_log() {
     let stopped = running.stop("TERM", Duration::from_secs(15));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     assert!(!stopped.stderr.contains(PASSWORD), "{}", stopped.stderr);
-    assert!(indexed(&server).is_empty());
+    assert!(indexed_seqs(&[&server]).is_empty());
 }
 
 #[test]
@@ -194,7 +186,7 @@ fn offsets_advance_only_once_elasticsearch_acknowledged() {
         recorded_offset(&tree.state_dir()),
         running.stderr_so_far()
     );
-    assert_eq!(indexed(&server).len(), 200);
+    assert_eq!(indexed_seqs(&[&server]).len(), 200);
     let stopped = running.stop("TERM", Duration::from_secs(15));
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
 }

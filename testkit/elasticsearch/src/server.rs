@@ -131,6 +131,19 @@ impl EsServer {
             .collect()
     }
 
+    /// What `pick` takes from each document of every index, `(index, source)`, read in place: a test
+    /// polling thousands of documents this way holds the store's lock for a walk, not for a deep copy
+    /// of every document, so the bulk requests it waits for are not held up behind it.
+    pub fn map_documents<T>(&self, mut pick: impl FnMut(&str, &Value) -> Option<T>) -> Vec<T> {
+        let store = lock(&self.shared.store);
+        store
+            .indices
+            .iter()
+            .flat_map(|(name, idx)| idx.docs().map(move |d| (name, d)))
+            .filter_map(|(name, d)| pick(name, &d.source))
+            .collect()
+    }
+
     /// The dynamic mapping of an index as `{"field.path": "type"}`.
     pub fn mapping(&self, index: &str) -> Option<Value> {
         let store = lock(&self.shared.store);

@@ -319,7 +319,16 @@ impl Budget {
 }
 
 /// Polls `condition` every 50 ms until it holds, at most `timeout`. Returns whether it held.
-pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+pub fn wait_until(timeout: Duration, condition: impl FnMut() -> bool) -> bool {
+    wait_until_every(timeout, Duration::from_millis(50), condition)
+}
+
+/// [`wait_until`], asking every `every`: for a condition that costs the servers work to answer.
+pub fn wait_until_every(
+    timeout: Duration,
+    every: Duration,
+    mut condition: impl FnMut() -> bool,
+) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
         if condition() {
@@ -328,7 +337,7 @@ pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> boo
         if Instant::now() > deadline {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(every);
     }
 }
 

@@ -7,6 +7,8 @@ use std::io::Write;
 use std::ops::Range;
 use std::path::Path;
 
+use crate::elasticsearch::EsServer;
+
 /// One CRI line whose message is `seq=<n>`.
 pub fn cri_line(n: u64) -> String {
     format!("2026-11-24T10:00:00.000000000Z stdout F seq={n}\n")
@@ -39,6 +41,17 @@ pub fn write_seqs(file: &mut File, seqs: Range<u64>) {
 /// Bytes taken by the lines `seqs`: the offset after them, when a file holds them from its start.
 pub fn bytes_of(seqs: Range<u64>) -> u64 {
     seqs.map(|n| cri_line(n).len() as u64).sum()
+}
+
+/// Sequence numbers in the servers' documents, over every index, and how often each was indexed.
+pub fn indexed_seqs(servers: &[&EsServer]) -> BTreeMap<u64, u32> {
+    let mut seen = BTreeMap::new();
+    for server in servers {
+        for n in server.map_documents(|_, doc| seq_of(doc)) {
+            *seen.entry(n).or_insert(0) += 1;
+        }
+    }
+    seen
 }
 
 /// The `n` of a document whose message is `seq=<n>`.

@@ -51,6 +51,10 @@ fn a_valid_bulk_is_stored_with_one_item_per_action() {
     assert_eq!(server.documents("logs-b"), [json!({"message": "two"})]);
     assert_eq!(server.indices(), ["logs-a", "logs-b"]);
     assert_eq!(server.all_documents().len(), 3);
+    assert_eq!(
+        server.map_documents(|index, doc| doc["n"].as_u64().map(|n| (index.to_owned(), n))),
+        [("logs-a".to_owned(), 1)]
+    );
     let again = bulk(
         &server,
         "{\"index\":{\"_index\":\"logs-a\",\"_id\":\"fixed\"}}\n{\"message\":\"3\"}\n",
