@@ -18,6 +18,7 @@ use testkit_kubernetes as kubernetes;
 
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion, Throughput};
@@ -27,7 +28,9 @@ use loglynk::config::{Multiline, MultilineType};
 use loglynk::enrich::kube::cache::{client_from_env, PodCache, PodCacheConfig};
 use loglynk::enrich::kube::{Decision, FileMetadata, KubeEnricher};
 use loglynk::enrich::path_metadata;
-use loglynk::event::{Encoder, Event, Origin, StaticFields};
+use loglynk::event::{
+    DataStreams, Encoder, Event, FromApi, Hints, Kubernetes, Origin, StaticFields,
+};
 use loglynk::output::elasticsearch::bulk::{BulkAction, BulkBuilder};
 use loglynk::output::elasticsearch::doc_id;
 use loglynk::output::elasticsearch::index::IndexPattern;
@@ -447,15 +450,35 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// The workload's events, parsed and processed once, from a file kubelet named.
-fn parsed_events(pipeline: &Pipeline, input: &[u8]) -> Vec<Event> {
-    let link = "/var/log/containers/api-5c8d9f7b6-k8s2p_shop_api-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log";
-    let target =
-        "/var/log/pods/shop_api-5c8d9f7b6-k8s2p_5f0e2a7d-1b3c-4d5e-8f90-a1b2c3d4e5f6/api/0.log";
-    let origin = Origin::new(
-        link.into(),
-        path_metadata(Path::new(link), Some(Path::new(target))),
-    );
+/// The file kubelet named the workload's lines in, and where it links to.
+const LINK: &str = "/var/log/containers/api-5c8d9f7b6-k8s2p_shop_api-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log";
+const TARGET: &str =
+    "/var/log/pods/shop_api-5c8d9f7b6-k8s2p_5f0e2a7d-1b3c-4d5e-8f90-a1b2c3d4e5f6/api/0.log";
+
+/// The workload's file known from its path alone.
+fn path_origin() -> Arc<Origin> {
+    Origin::new(
+        LINK.into(),
+        path_metadata(Path::new(LINK), Some(Path::new(TARGET))),
+    )
+}
+
+/// The same file as the Kubernetes API describes it, with its pod's hints when given.
+fn api_origin(hints: Option<Hints>) -> Arc<Origin> {
+    let metadata = path_metadata(Path::new(LINK), Some(Path::new(TARGET)));
+    let kubernetes = Arc::new(Kubernetes::from_path(&metadata));
+    let hints = hints.map(Arc::new);
+    let api = FromApi {
+        kubernetes: &kubernetes,
+        container_id: None,
+        runtime: None,
+        hints: hints.as_ref(),
+    };
+    Origin::with_kubernetes(LINK.into(), metadata, api)
+}
+
+/// The workload's events, parsed and processed once, from `origin`.
+fn parsed_events(pipeline: &Pipeline, input: &[u8], origin: Arc<Origin>) -> Vec<Event> {
     let max = pipeline.config.max_line_bytes as usize;
     let mut framer = Framer::new(0, max);
     let mut parser = LineParser::new(origin, max, pipeline.config.partial_timeout);
@@ -468,84 +491,122 @@ fn parsed_events(pipeline: &Pipeline, input: &[u8]) -> Vec<Event> {
     events
 }
 
+/// The bodies `bulk_body` builds, each its events and the builder of their requests:
+/// - `without_id`, `with_id`: daily indices, without and with deduplication's `_id`;
+/// - `with_id_routed`: two `indices` rules that match no event, so every document still goes to
+///   `index` and the bytes are the same: one condition on the file's namespace (decided once per
+///   file) and one on the message (evaluated for every event), the routing cost at its worst per line;
+/// - `with_id_api`: as `with_id`, the file described by the API (the documents gain `orchestrator`
+///   and `service`): the baseline of
+/// - `with_id_data_streams`: the same file with `elastic.co/dataset` and `elastic.co/namespace`
+///   hints, in `setup.mode: data_stream`: each document to `logs-shop.orders-prod`, with its
+///   `data_stream.*` and `event.dataset`.
+fn bulk_cases(pipeline: &Pipeline, input: &[u8]) -> Vec<(&'static str, Vec<Event>, BulkBuilder)> {
+    let daily = || IndexPattern::parse("funlynk-logs-%{+yyyy.MM.dd}").unwrap();
+    let plain = parsed_events(pipeline, input, path_origin());
+    let rule = |when: &str, index: &str| {
+        (
+            Some(serde_yaml_ng::from_str(when).unwrap()),
+            IndexPattern::parse(index).unwrap(),
+        )
+    };
+    let routed = BulkBuilder::new(daily(), BulkAction::Index, pipeline.encoder.clone())
+        .routed(
+            vec![
+                rule(
+                    "equals: {kubernetes.namespace: payments}",
+                    "funlynk-logs-pay-%{+yyyy.MM.dd}",
+                ),
+                rule(
+                    "contains: {message: PANIC}",
+                    "funlynk-logs-panic-%{+yyyy.MM.dd}",
+                ),
+            ],
+            BulkAction::Index,
+        )
+        .deduplicated();
+    let hints = Hints {
+        dataset: Some("shop.orders".into()),
+        namespace: Some("prod".into()),
+        ..Hints::default()
+    };
+    let streams = pipeline
+        .encoder
+        .clone()
+        .with_data_streams(DataStreams::new(&Config::default().data_stream));
+    vec![
+        (
+            "without_id",
+            plain.clone(),
+            BulkBuilder::new(daily(), BulkAction::Index, pipeline.encoder.clone()),
+        ),
+        (
+            "with_id",
+            plain.clone(),
+            BulkBuilder::new(daily(), BulkAction::Index, pipeline.encoder.clone()).deduplicated(),
+        ),
+        ("with_id_routed", plain, routed),
+        (
+            "with_id_api",
+            parsed_events(pipeline, input, api_origin(None)),
+            BulkBuilder::new(daily(), BulkAction::Index, pipeline.encoder.clone()).deduplicated(),
+        ),
+        (
+            "with_id_data_streams",
+            parsed_events(pipeline, input, api_origin(Some(hints))),
+            BulkBuilder::data_streams(streams.data_streams().unwrap().clone(), streams)
+                .deduplicated(),
+        ),
+    ]
+}
+
+/// Every event into requests sent at bulk_max_bytes (5 MiB), as the batcher does, compressed at
+/// `level`; the compressed bytes.
+fn build_requests(builder: &mut BulkBuilder, events: &[Event], level: u32) -> usize {
+    let mut compressed = 0;
+    for event in events {
+        builder.push(event).unwrap();
+        if builder.len_bytes() >= 5 * 1024 * 1024 {
+            compressed += builder.finish(level).body.len();
+        }
+    }
+    compressed + builder.finish(level).body.len()
+}
+
 fn bulk_body(c: &mut Criterion) {
     let (input, _) = workload(16 * 1024 * 1024);
     let pipeline = Pipeline::new();
-    let events = parsed_events(&pipeline, &input);
+    let cases = bulk_cases(&pipeline, &input);
     let mut group = c.benchmark_group("bulk_body");
     group
         .measurement_time(Duration::from_secs(10))
         .sample_size(10)
-        .throughput(Throughput::Elements(events.len() as u64));
+        .throughput(Throughput::Elements(cases[0].1.len() as u64));
     // The `_id` alone, to tell its cost from gzip's on a busy machine.
+    let events = &cases[0].1;
     group.bench_function("ids_only", |b| {
         let mut out = Vec::with_capacity(64);
         b.iter(|| {
-            for event in &events {
+            for event in events {
                 out.clear();
                 doc_id::write(event, &mut out);
                 black_box(&out);
             }
         })
     });
-    // `routed`: two `indices` rules that match no event, so every document still goes to `index`
-    // and the bytes are the same: one condition on the file's namespace (decided once per file) and
-    // one on the message (evaluated for every event), the routing cost at its worst per line.
-    for (name, deduplicate, routed) in [
-        ("without_id", false, false),
-        ("with_id", true, false),
-        ("with_id_routed", true, true),
-    ] {
-        let pattern = IndexPattern::parse("funlynk-logs-%{+yyyy.MM.dd}").unwrap();
-        let mut builder = BulkBuilder::new(pattern, BulkAction::Index, pipeline.encoder.clone());
-        if routed {
-            let rule = |when: &str, index: &str| {
-                (
-                    Some(serde_yaml_ng::from_str(when).unwrap()),
-                    IndexPattern::parse(index).unwrap(),
-                )
-            };
-            builder = builder.routed(
-                vec![
-                    rule(
-                        "equals: {kubernetes.namespace: payments}",
-                        "funlynk-logs-pay-%{+yyyy.MM.dd}",
-                    ),
-                    rule(
-                        "contains: {message: PANIC}",
-                        "funlynk-logs-panic-%{+yyyy.MM.dd}",
-                    ),
-                ],
-                BulkAction::Index,
-            );
-        }
-        if deduplicate {
-            builder = builder.deduplicated();
-        }
+    for (name, events, mut builder) in cases {
         // What goes on the wire, once: the IDs do not compress, so this is their cost in bytes.
-        let (mut plain, mut gzipped) = (0, 0);
         for event in &events {
             builder.push(event).unwrap();
         }
-        plain += builder.len_bytes();
-        gzipped += builder.finish(1).body.len();
+        let plain = builder.len_bytes();
+        let gzipped = builder.finish(1).body.len();
         println!(
             "bulk_body/{name}: {plain} bytes, {gzipped} gzipped, for {} events",
             events.len()
         );
         group.bench_function(format!("gzip1_5MiB/{name}"), |b| {
-            b.iter(|| {
-                let mut compressed = 0;
-                for event in &events {
-                    builder.push(event).unwrap();
-                    // A request is sent at bulk_max_bytes (5 MiB), as the batcher does.
-                    if builder.len_bytes() >= 5 * 1024 * 1024 {
-                        compressed += builder.finish(1).body.len();
-                    }
-                }
-                compressed += builder.finish(1).body.len();
-                black_box(compressed)
-            })
+            b.iter(|| black_box(build_requests(&mut builder, &events, 1)))
         });
     }
     group.finish();
@@ -556,13 +617,32 @@ criterion_group!(benches, bench, enrichment, multiline, bulk_body);
 /// With `PIPELINE_ONCE=auto|none|traces`, one pass of that workload after a warm-up one, in
 /// `measured_pass`, and nothing else: for counting instructions per line under
 /// `valgrind --tool=callgrind --toggle-collect=*measured_pass*`, which load does not distort;
-/// `PIPELINE_PASSES=N` repeats the measured pass.
+/// `PIPELINE_PASSES=N` repeats the measured pass. `PIPELINE_ONCE=bulk1/<case>` (or `bulk0/<case>`,
+/// uncompressed) does the same for one of `bulk_body`'s cases (`with_id_api`,
+/// `with_id_data_streams`, …) in `measured_bulk`.
 fn main() {
     let Ok(which) = std::env::var("PIPELINE_ONCE") else {
         benches();
         Criterion::default().configure_from_args().final_summary();
         return;
     };
+    if let Some((level, case)) = which.split_once('/') {
+        let level = match level {
+            "bulk0" => 0,
+            "bulk1" => 1,
+            other => panic!("PIPELINE_ONCE={other}/…: bulk0 or bulk1"),
+        };
+        let (input, _) = workload(16 * 1024 * 1024);
+        let pipeline = Pipeline::new();
+        let (_, events, mut builder) = bulk_cases(&pipeline, &input)
+            .into_iter()
+            .find(|(name, _, _)| *name == case)
+            .unwrap_or_else(|| panic!("no bulk_body case {case}"));
+        build_requests(&mut builder, &events, level);
+        let written = measured_bulk(&mut builder, &events, level);
+        eprintln!("{which}: {} events, {written} bytes out", events.len());
+        return;
+    }
     let (input, lines) = match which.as_str() {
         "traces" => workload_with_traces(16 * 1024 * 1024),
         _ => workload(16 * 1024 * 1024),
@@ -597,4 +677,9 @@ fn measured_pass(
     out: &mut Vec<u8>,
 ) -> usize {
     black_box(pipeline.run(black_box(input), events, out))
+}
+
+#[inline(never)]
+fn measured_bulk(builder: &mut BulkBuilder, events: &[Event], level: u32) -> usize {
+    black_box(build_requests(builder, black_box(events), level))
 }

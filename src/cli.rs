@@ -195,6 +195,13 @@ pub struct TailArgs {
     /// kubernetes.node_name ($NODE_NAME), or of every node when neither is set.
     #[arg(long)]
     pub kube: bool,
+
+    /// Print what `run` would send to Elasticsearch, uncompressed: before each document its bulk
+    /// action line, naming the index or data stream it goes to (output.elasticsearch.index and
+    /// indices, or setup.mode data_stream's logs-<dataset>-<namespace>) and its _id when
+    /// deduplicating. Checks routing without a cluster.
+    #[arg(long)]
+    pub bulk: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,6 +240,7 @@ impl TailArgs {
             follow: !self.no_follow,
             state_dir: self.state_dir.clone(),
             kube: self.kube,
+            bulk: self.bulk,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! path free of per-line copies of metadata.
 
 mod context;
+mod data_stream;
 mod encode;
 mod escape;
 mod flags;
@@ -18,10 +19,12 @@ mod timestamp;
 
 use std::sync::Arc;
 
+pub use crate::config::data_stream_name_error;
 pub use context::{Level, TraceIds};
+pub use data_stream::DataStreams;
 pub use encode::{Encoder, StaticFields};
 pub use flags::Flags;
-pub use hints::{data_stream_name_error, Hints, JsonHint};
+pub use hints::{Hints, JsonHint};
 pub use kubernetes::{FromApi, Kubernetes};
 pub use path::{path_metadata, PathMetadata};
 pub use text::Text;

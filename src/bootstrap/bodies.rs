@@ -11,13 +11,19 @@ use serde_json::{json, Map, Value};
 
 use super::features::Features;
 use super::mappings::mappings;
-use crate::config::{IndexMode, Setup};
+use crate::config::{IndexMode, Setup, DATA_STREAM_PATTERN};
 
 /// Above Elasticsearch's built-in templates (priority 100), so ours wins wherever patterns meet.
 pub const TEMPLATE_PRIORITY: u32 = 200;
+/// The data streams' template (`logs-*-*`): above the built-in `logs` template (100, the same
+/// pattern; Elasticsearch refuses two overlapping templates at one priority), and below the 200 of
+/// the templates Fleet installs for its integrations' datasets (`logs-nginx.access-*`), which would
+/// otherwise clash with ours at that priority; where one is installed, a pod naming its dataset gets
+/// its mappings and pipeline, as under Elastic Agent.
+pub const DATA_STREAM_TEMPLATE_PRIORITY: u32 = 150;
 /// Bumped whenever the template loglynk installs changes, so `GET _index_template` shows which one a
 /// cluster has.
-pub const TEMPLATE_VERSION: u32 = 4;
+pub const TEMPLATE_VERSION: u32 = 5;
 
 /// One object: where it is sent and what.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,13 +154,9 @@ pub fn template(setup: &Setup, features: Features) -> Value {
     if features.uses_logsdb(setup) {
         settings["index"]["mode"] = json!("logsdb");
     }
-    let patterns = match setup.mode {
-        IndexMode::DataStream => json!([setup.name]),
-        IndexMode::Daily | IndexMode::Rollover => json!([format!("{}-*", setup.name)]),
-    };
     let mut body = json!({
-        "index_patterns": patterns,
-        "priority": TEMPLATE_PRIORITY,
+        "index_patterns": [pattern(setup)],
+        "priority": priority(setup),
         "version": TEMPLATE_VERSION,
         "_meta": meta(setup),
         "template": {
@@ -171,6 +173,22 @@ pub fn template(setup: &Setup, features: Features) -> Value {
         }
     }
     body
+}
+
+/// The names the template covers: what `run` writes to in `setup.mode`.
+pub fn pattern(setup: &Setup) -> String {
+    match setup.mode {
+        // Any dataset and namespace a pod's hints may name.
+        IndexMode::DataStream => DATA_STREAM_PATTERN.to_owned(),
+        IndexMode::Daily | IndexMode::Rollover => format!("{}-*", setup.name),
+    }
+}
+
+pub fn priority(setup: &Setup) -> u32 {
+    match setup.mode {
+        IndexMode::DataStream => DATA_STREAM_TEMPLATE_PRIORITY,
+        IndexMode::Daily | IndexMode::Rollover => TEMPLATE_PRIORITY,
+    }
 }
 
 fn meta(setup: &Setup) -> Value {
@@ -300,7 +318,7 @@ mod tests {
         setup.snapshot.repository = Some("backups".into());
         for (mode, indices) in [
             (IndexMode::Daily, json!(["funlynk-logs-*"])),
-            (IndexMode::DataStream, json!(["funlynk-logs"])),
+            (IndexMode::DataStream, json!(["logs-*-*"])),
             (IndexMode::Rollover, json!(["funlynk-logs-*"])),
         ] {
             setup.mode = mode;

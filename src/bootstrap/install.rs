@@ -7,7 +7,7 @@ use std::time::Duration;
 use elasticsearch::http::Method;
 use serde_json::Value;
 
-use super::bodies::{mode_name, objects, Object};
+use super::bodies::{self, mode_name, objects, Object};
 use super::compare::{compare, Comparison};
 use super::features::Features;
 use super::normalize;
@@ -111,11 +111,33 @@ pub async fn bootstrap(
             "write index" => write_index(&client, object, out).await?,
             _ => install(&client, object, options.force, out).await?,
         };
+        if object.kind == "index template" {
+            write(out, format_args!("  {}\n", covers(config)))?;
+        }
         report
             .outcomes
             .push((object.kind, object.name.clone(), outcome));
     }
     Ok(report)
+}
+
+/// What the template shapes, and so where `run` writes.
+fn covers(config: &Config) -> String {
+    let setup = &config.setup;
+    let what = match setup.mode {
+        IndexMode::Daily => "the daily indices".to_owned(),
+        IndexMode::Rollover => format!("the indices behind the write alias {}", setup.name),
+        IndexMode::DataStream => format!(
+            "the data streams logs-<dataset>-<namespace>, each created by its first document \
+             (pods without elastic.co/dataset and elastic.co/namespace: logs-{}-{})",
+            config.data_stream.dataset, config.data_stream.namespace
+        ),
+    };
+    format!(
+        "covers {} at priority {}: {what}",
+        bodies::pattern(setup),
+        bodies::priority(setup)
+    )
 }
 
 /// 8.x and 9.x; 7.17 also for daily indices (its composable templates, ILM and `flattened` are the

@@ -11,7 +11,9 @@ mod mappings;
 mod normalize;
 
 pub use before_shipping::set_up_before_shipping;
-pub use bodies::{objects, Object, TEMPLATE_PRIORITY, TEMPLATE_VERSION};
+pub use bodies::{
+    objects, Object, DATA_STREAM_TEMPLATE_PRIORITY, TEMPLATE_PRIORITY, TEMPLATE_VERSION,
+};
 pub use compare::{compare, Comparison};
 pub use features::Features;
 pub use install::{bootstrap, version_supported, BootstrapOptions, Outcome, Report};

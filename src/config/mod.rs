@@ -10,6 +10,7 @@
 
 mod bounds;
 mod condition;
+mod data_stream;
 mod de;
 mod duration;
 mod env;
@@ -38,6 +39,7 @@ mod tests;
 use std::path::Path;
 
 pub use condition::{Condition, IndexRule};
+pub use data_stream::*;
 pub use duration::deadline;
 pub use env::{Env, ProcessEnv};
 pub use error::{ConfigError, Location, Problem};

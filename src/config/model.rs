@@ -159,6 +159,8 @@ pub struct Config {
     pub kubernetes: Kubernetes,
     pub output: Output,
     pub setup: Setup,
+    /// Where `setup.mode: data_stream` writes a container's lines when its pod does not say.
+    pub data_stream: super::DataStream,
     pub http: Http,
     pub logging: Logging,
     /// Joining the lines of one event (a stack trace); see `multiline.rs`.
@@ -199,7 +201,8 @@ pub enum IndexMode {
     /// `output.elasticsearch.index` (`funlynk-logs-%{+yyyy.MM.dd}`): one index a day, aged by the date
     /// in its name, no rollover.
     Daily,
-    /// A data stream named `setup.name`, written with bulk `create`, rolled over by ILM.
+    /// Each container's data stream `logs-<dataset>-<namespace>` (`data_stream.*`, the pods' hints),
+    /// written with bulk `create`, rolled over by ILM; `setup.name` names the template and policy.
     DataStream,
     /// A write alias `setup.name` over `<name-{now/d}-000001>` indices, rolled over by ILM.
     Rollover,
@@ -494,6 +497,7 @@ impl Default for Config {
             kubernetes: Kubernetes::default(),
             output: Output::default(),
             setup: Setup::default(),
+            data_stream: super::DataStream::default(),
             http: Http::default(),
             logging: Logging::default(),
             multiline: super::Multiline::default(),

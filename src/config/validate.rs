@@ -152,6 +152,9 @@ pub(crate) fn validate(config: &Config, check: super::Check) -> Vec<Finding> {
         validate_setup(config, &mut problem);
     }
     super::multiline::validate(&config.multiline, &mut problem);
+    for (key, message) in config.data_stream.problems() {
+        problem(key, message);
+    }
     if config.logging.level.trim().is_empty() {
         problem("logging.level".into(), "must not be empty".into());
     }

@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 
 use super::elasticsearch::{reason, TIMEOUT};
 use super::Check;
-use crate::config::{Config, IndexMode};
+use crate::config::{Config, IndexMode, DATA_STREAM_PATTERN};
 use crate::output::elasticsearch::bulk::BulkAction;
 use crate::output::elasticsearch::client::EsClient;
-use crate::output::elasticsearch::write_target;
+use crate::output::elasticsearch::{write_target, WriteTarget};
 
 /// Asks the cluster whether the user holds the write privilege where `run` writes, and may create
 /// the day's index or the data stream on the first write.
@@ -17,7 +17,9 @@ pub(super) async fn privileges(config: &Config, client: &EsClient, host: &str) -
     let name = "elasticsearch write privilege";
     let es = &config.output.elasticsearch;
     let (target, action) = match write_target(es, &config.setup) {
-        Ok((pattern, action)) => (wildcard(pattern.as_str()), action),
+        Ok(WriteTarget::Index(pattern, action)) => (wildcard(pattern.as_str()), action),
+        // Any dataset and namespace a pod's hints may name.
+        Ok(WriteTarget::DataStreams) => (DATA_STREAM_PATTERN.to_owned(), BulkAction::Create),
         Err(e) => return Check::fail(name, e.to_string(), "fix output.elasticsearch.index"),
     };
     let write = match action {

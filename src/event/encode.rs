@@ -13,7 +13,8 @@
 use serde_json::{Map, Value};
 
 pub(super) use super::escape::string;
-use super::{field, Event, FieldValue, FromApi, Kubernetes, PathMetadata, TraceIds};
+use super::{field, DataStreams, Event, FieldValue, FromApi, Kubernetes, PathMetadata, TraceIds};
+use crate::config::DATA_STREAM_TYPE;
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
 /// `agent.*`, as JSON objects.
@@ -28,6 +29,8 @@ pub struct StaticFields {
 pub struct Encoder {
     /// `,"input":…,"host":…,"agent":…,"ecs":…`, ready to append.
     static_members: Vec<u8>,
+    /// In `setup.mode: data_stream`: each document's `data_stream.*` and `event.dataset`.
+    data_streams: Option<DataStreams>,
 }
 
 impl Encoder {
@@ -49,7 +52,22 @@ impl Encoder {
         out.push(b'}');
         Encoder {
             static_members: out,
+            data_streams: None,
         }
+    }
+
+    /// Documents carry `data_stream.{type,dataset,namespace}` and `event.dataset`, as Elastic Agent
+    /// writes them, from their container's hints or `streams`' defaults.
+    pub fn with_data_streams(self, streams: DataStreams) -> Encoder {
+        Encoder {
+            data_streams: Some(streams),
+            ..self
+        }
+    }
+
+    /// Where the documents go in `setup.mode: data_stream`, when they carry its fields.
+    pub fn data_streams(&self) -> Option<&DataStreams> {
+        self.data_streams.as_ref()
     }
 
     /// Appends the event's document (one line of JSON, no newline) to `out`.
@@ -135,15 +153,37 @@ impl Encoder {
             out.push(b'}');
         }
         out.extend_from_slice(&self.static_members);
-        if event
+        let dataset = self.data_streams.as_ref().map(|streams| {
+            let (dataset, namespace) = streams.of(&event.origin);
+            member(out, "data_stream");
+            out.extend_from_slice(b"{\"type\":");
+            string(out, DATA_STREAM_TYPE);
+            out.extend_from_slice(b",\"dataset\":");
+            string(out, dataset);
+            out.extend_from_slice(b",\"namespace\":");
+            string(out, namespace);
+            out.push(b'}');
+            dataset
+        });
+        // `elastic.co/preserve_original_event`: the line as read, before any processor.
+        let original = event
             .origin
             .hints()
-            .is_some_and(|h| h.preserve_original_event)
-        {
-            // `elastic.co/preserve_original_event`: the line as read, before any processor.
+            .is_some_and(|h| h.preserve_original_event);
+        if dataset.is_some() || original {
             member(out, "event");
-            out.extend_from_slice(b"{\"original\":");
-            string(out, event.message.as_str());
+            out.push(b'{');
+            if let Some(dataset) = dataset {
+                out.extend_from_slice(b"\"dataset\":");
+                string(out, dataset);
+            }
+            if original {
+                if dataset.is_some() {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"\"original\":");
+                string(out, event.message.as_str());
+            }
             out.push(b'}');
         }
         if let Some(error) = &event.error {
@@ -539,6 +579,52 @@ mod tests {
         ev.origin = Origin::with_hints(ev.origin.path.clone(), hints);
         assert_eq!(doc(&ev)["event"], json!({"original": "say \"hi\"\t"}));
         assert!(doc(&event()).get("event").is_none());
+    }
+
+    #[test]
+    fn data_stream_mode_names_the_dataset_and_namespace_in_the_document() {
+        let encoder = encoder().with_data_streams(crate::event::DataStreams::new(
+            &crate::config::DataStream::default(),
+        ));
+        let doc = |ev: &Event| -> Value {
+            let mut out = Vec::new();
+            encoder.encode(ev, &mut out);
+            serde_json::from_slice(&out).unwrap()
+        };
+        let plain = doc(&event());
+        assert_eq!(
+            plain["data_stream"],
+            json!({"type": "logs", "dataset": "kubernetes.container_logs", "namespace": "default"})
+        );
+        assert_eq!(
+            plain["event"],
+            json!({"dataset": "kubernetes.container_logs"})
+        );
+        let hints = crate::event::Hints {
+            dataset: Some("shop.orders".into()),
+            preserve_original_event: true,
+            ..crate::event::Hints::default()
+        };
+        let mut ev = event();
+        ev.origin = Origin::with_hints(ev.origin.path.clone(), hints);
+        let hinted = doc(&ev);
+        assert_eq!(hinted["data_stream"]["dataset"], "shop.orders");
+        assert_eq!(hinted["data_stream"]["namespace"], "default");
+        assert_eq!(
+            hinted["event"],
+            json!({"dataset": "shop.orders", "original": "say \"hi\"\t"})
+        );
+        // A processor's `event.*` field merges into the same object rather than repeating the key.
+        ev.fields.push(Field {
+            path: "event.kind".into(),
+            value: FieldValue::Json(json!("alert")),
+        });
+        let mut out = Vec::new();
+        encoder.encode(&ev, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("\"event\"").count(), 1, "{text}");
+        assert_eq!(doc(&ev)["event"]["kind"], "alert");
+        assert_eq!(doc(&ev)["event"]["dataset"], "shop.orders");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::elasticsearch::client::{ClientError, EsClient};
-use super::elasticsearch::{EsOutput, EsOutputError, SetUpStep};
+use super::elasticsearch::{bulk_builder, EsOutput, EsOutputError, SetUpStep};
 use super::file::{FileOutput, FileOutputError};
 use super::stdout::StdoutOutput;
 use super::{Output, OutputError};
@@ -20,8 +20,9 @@ use crate::telemetry::Telemetry;
 /// Where a command's events go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
-    /// `tail`: NDJSON on stdout, whatever the configuration's output.
-    Stdout,
+    /// `tail`: NDJSON on stdout, whatever the configuration's output; with `bulk`, the Elasticsearch
+    /// output's bulk bodies (action lines and documents) rather than the documents alone.
+    Stdout { bulk: bool },
     /// `run`: `output.file` when it is enabled, else Elasticsearch.
     Configured,
 }
@@ -62,11 +63,14 @@ pub fn build(
     set_up: impl FnOnce() -> SetUpStep,
 ) -> Result<AnyOutput, StartError> {
     let telemetry = Arc::clone(telemetry);
-    if destination == Destination::Stdout {
+    if let Destination::Stdout { bulk } = destination {
         let out = std::io::stdout().lock();
-        return Ok(AnyOutput::Stdout(StdoutOutput::new(
-            out, encoder, telemetry,
-        )));
+        return Ok(AnyOutput::Stdout(if bulk {
+            let builder = bulk_builder(&config.output.elasticsearch, &config.setup, encoder)?;
+            StdoutOutput::bulk(out, builder, telemetry)
+        } else {
+            StdoutOutput::new(out, encoder, telemetry)
+        }));
     }
     if let Some(file) = config.output.file() {
         return Ok(AnyOutput::File(FileOutput::new(file, encoder, telemetry)?));

@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
+use super::elasticsearch::bulk::BulkBuilder;
 use super::{Output, OutputError};
 use crate::batch::Batch;
 use crate::event::{Encoder, Event};
@@ -12,28 +13,65 @@ use crate::telemetry::Telemetry;
 /// each batch so a reader of the pipe sees events as they come. A batch counts as delivered once flushed.
 pub struct StdoutOutput<W: Write> {
     writer: W,
-    encoder: Encoder,
-    buf: Vec<u8>,
+    printed: Printed,
     telemetry: Arc<Telemetry>,
+}
+
+enum Printed {
+    /// One document a line.
+    Documents { encoder: Encoder, buf: Vec<u8> },
+    /// `tail --bulk`: the Elasticsearch output's own bulk bodies, each document after its action line.
+    Bulk(Box<BulkBuilder>),
 }
 
 impl<W: Write> StdoutOutput<W> {
     pub fn new(writer: W, encoder: Encoder, telemetry: Arc<Telemetry>) -> StdoutOutput<W> {
         StdoutOutput {
             writer,
-            encoder,
-            buf: Vec::with_capacity(1024 * 1024),
+            printed: Printed::Documents {
+                encoder,
+                buf: Vec::with_capacity(1024 * 1024),
+            },
+            telemetry,
+        }
+    }
+
+    /// Prints what `run` would send (uncompressed): each event's action line, naming its index or data
+    /// stream (and `_id`, deduplicating), then its document, as `builder` writes them for the output.
+    pub fn bulk(writer: W, builder: BulkBuilder, telemetry: Arc<Telemetry>) -> StdoutOutput<W> {
+        StdoutOutput {
+            writer,
+            printed: Printed::Bulk(Box::new(builder)),
             telemetry,
         }
     }
 
     pub fn write_batch(&mut self, events: &[Event]) -> io::Result<()> {
-        self.buf.clear();
+        let (encoder, buf) = match &mut self.printed {
+            Printed::Documents { encoder, buf } => (encoder, buf),
+            Printed::Bulk(builder) => {
+                for event in events {
+                    if let Err(missing) = builder.push(event) {
+                        // What the output dead-letters before sending: said, and not printed.
+                        self.telemetry.document_dead_lettered(
+                            "",
+                            400,
+                            "index_pattern_field_missing",
+                            &missing.to_string(),
+                        );
+                    }
+                }
+                let request = builder.finish(0);
+                self.writer.write_all(&request.body)?;
+                return self.writer.flush();
+            }
+        };
+        buf.clear();
         for event in events {
-            self.encoder.encode(event, &mut self.buf);
-            self.buf.push(b'\n');
+            encoder.encode(event, buf);
+            buf.push(b'\n');
         }
-        self.writer.write_all(&self.buf)?;
+        self.writer.write_all(buf)?;
         self.writer.flush()
     }
 }
@@ -86,5 +124,37 @@ mod tests {
             let doc: serde_json::Value = serde_json::from_str(line).unwrap();
             assert_eq!(doc["message"], "m\nx");
         }
+    }
+
+    #[test]
+    fn bulk_prints_each_document_after_the_action_line_run_sends() {
+        use crate::config::{Config, IndexMode};
+        use crate::event::DataStreams;
+        use crate::output::elasticsearch::bulk_builder;
+        let mut config = Config::default();
+        config.setup.mode = IndexMode::DataStream;
+        config.output.elasticsearch.deduplicate = false;
+        let encoder = Encoder::new(&StaticFields {
+            host: None,
+            agent: serde_json::json!({}),
+        })
+        .with_data_streams(DataStreams::new(&config.data_stream));
+        let builder =
+            bulk_builder(&config.output.elasticsearch, &config.setup, encoder.clone()).unwrap();
+        let origin = Origin::new("a.log".into(), Default::default());
+        let events: Vec<Event> = (0..2)
+            .map(|i| Event::new(origin.clone(), Timestamp::from_nanos(i), Text::from("m"), 0))
+            .collect();
+        let mut out = StdoutOutput::bulk(Vec::new(), builder, Arc::default());
+        out.write_batch(&events).unwrap();
+        let text = String::from_utf8(out.writer).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        let action = r#"{"create":{"_index":"logs-kubernetes.container_logs-default"}}"#;
+        assert_eq!((lines[0], lines[2]), (action, action));
+        // The document is the one `tail` prints without --bulk.
+        let mut plain = Vec::new();
+        encoder.encode(&events[0], &mut plain);
+        assert_eq!(lines[1].as_bytes(), plain.as_slice());
     }
 }

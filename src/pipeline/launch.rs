@@ -13,12 +13,12 @@ use super::reading::{FinishError, ReadOptions};
 use super::reload::{apply, consider, describe, reply, Change, ConfigSource};
 use super::ship::ship;
 use super::state::State;
-use crate::config::{Config, Kubernetes, KubernetesMode, StartAt, NODE_NAME_ENV};
+use crate::config::{Config, DataStream, Kubernetes, KubernetesMode, StartAt, NODE_NAME_ENV};
 use crate::discover::Changes;
 use crate::enrich::kube::cache::KubeError;
 use crate::enrich::kube::{start_pod_cache, NodeScope};
 use crate::enrich::{AgentMetadata, HostMetadata};
-use crate::event::{Encoder, StaticFields};
+use crate::event::{DataStreams, Encoder, StaticFields};
 use crate::output::{self, Destination, OutputError, SettingsError, StartError};
 use crate::registry::RegistryError;
 use crate::telemetry::{
@@ -39,7 +39,7 @@ impl Mode {
     /// `tail` prints; `run` ships to the configured output.
     fn destination(&self) -> Destination {
         match self {
-            Mode::Tail(_) => Destination::Stdout,
+            Mode::Tail(tail) => Destination::Stdout { bulk: tail.bulk },
             Mode::Run => Destination::Configured,
         }
     }
@@ -56,6 +56,9 @@ pub struct TailOptions {
     pub state_dir: Option<PathBuf>,
     /// Pod metadata from the Kubernetes API, whatever `kubernetes.enabled` says.
     pub kube: bool,
+    /// Print the bulk bodies `run` would send (each document after its action line), not the
+    /// documents alone.
+    pub bulk: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +133,7 @@ pub fn start_reloadable(
     };
     let state = state_dir.map(State::open).transpose()?;
     let agent_id = state.as_ref().map(|s| s.agent_id.clone());
-    let encoder = Encoder::new(&static_fields(config, agent_id)?);
+    let encoder = encoder(config, agent_id)?;
     let mut runtime = runtime;
     let runtime = runtime
         .enable_all()
@@ -327,7 +330,7 @@ impl Parts {
                 }
                 Mode::Tail(_) => None,
             };
-            encoder = Encoder::new(&static_fields(&change.config, agent_id)?);
+            encoder = self::encoder(&change.config, agent_id)?;
             apply(&change, &control);
             config = change.config.clone();
             telemetry.config_reloaded(&change.changed);
@@ -342,6 +345,16 @@ impl Parts {
 
 fn node_name_env() -> Option<String> {
     std::env::var(NODE_NAME_ENV).ok()
+}
+
+/// The documents' encoder: with `setup.mode: data_stream`, each carries its data stream's fields.
+fn encoder(config: &Config, agent_id: Option<String>) -> Result<Encoder, PipelineError> {
+    let encoder = Encoder::new(&static_fields(config, agent_id)?);
+    Ok(if DataStream::used(&config.setup) {
+        encoder.with_data_streams(DataStreams::new(&config.data_stream))
+    } else {
+        encoder
+    })
 }
 
 /// `host.*` (with add_host_metadata) and `agent.*`, the same in every event of the run.

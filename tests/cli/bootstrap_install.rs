@@ -179,13 +179,19 @@ fn data_stream_mode_writes_with_create_and_rolls_over_without_an_alias() {
         ],
     );
     assert_eq!(ship(&server, "data_stream", &[], &a_days_lines()), 0);
-    let stream = get_json(&server, "/_data_stream/funlynk-logs");
+    // A pod that names no dataset or namespace: Elastic Agent's defaults.
+    let name = "logs-kubernetes.container_logs-default";
+    let stream = get_json(&server, &format!("/_data_stream/{name}"));
     assert_eq!(
         stream["data_streams"][0]["template"], "funlynk-logs",
         "{stream}"
     );
-    let indices = assert_healthy(&server, "funlynk-logs");
-    assert!(indices[0].0.starts_with(".ds-funlynk-logs-"), "{indices:?}");
+    let indices = assert_healthy(&server, name);
+    assert!(
+        indices[0].0.starts_with(&format!(".ds-{name}-")),
+        "{indices:?}"
+    );
+    assert_eq!(server.documents(name).len(), 73);
 }
 
 #[test]

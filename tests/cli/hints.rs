@@ -50,7 +50,13 @@ pub(crate) fn cluster(shop_annotations: Value) -> KubeServer {
     server
 }
 
-fn annotated(container: &Container, ns: &str, pod: &str, name: &str, notes: Value) -> Value {
+pub(crate) fn annotated(
+    container: &Container,
+    ns: &str,
+    pod: &str,
+    name: &str,
+    notes: Value,
+) -> Value {
     let mut pod = pod_for(container, ns, pod, name);
     pod["metadata"]["annotations"] = notes;
     pod

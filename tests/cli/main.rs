@@ -13,6 +13,7 @@ mod bootstrap;
 mod bootstrap_install;
 mod config_check;
 mod config_import;
+mod data_streams;
 mod dedup;
 mod doctor;
 mod doctor_local;

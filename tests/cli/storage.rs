@@ -124,8 +124,9 @@ fn a_document_kept_in_the_failure_store_is_settled_as_failure_stored_never_shipp
     assert_eq!(metric("loglynk_events_in_flight"), 0.0);
     let status: serde_json::Value = serde_json::from_str(&http_get(&address, "/status").1).unwrap();
     assert_eq!(status["ledger"]["failure_stored"], 1);
-    assert_eq!(es.documents("funlynk-logs").len(), 2);
-    let failures = es.failure_store_documents("funlynk-logs");
+    let stream = "logs-kubernetes.container_logs-default";
+    assert_eq!(es.documents(stream).len(), 2);
+    let failures = es.failure_store_documents(stream);
     assert_eq!(failures.len(), 1);
     assert_eq!(
         failures[0]["document"]["source"]["json"]["status"]["code"],
@@ -151,15 +152,12 @@ fn a_document_kept_in_the_failure_store_is_settled_as_failure_stored_never_shipp
     cmd.args(FAILURE_STORE);
     let running = Running::spawn(cmd);
     assert!(
-        wait_until(Duration::from_secs(60), || es
-            .documents("funlynk-logs")
-            .len()
-            == 3),
+        wait_until(Duration::from_secs(60), || es.documents(stream).len() == 3),
         "{}",
         running.stderr_so_far()
     );
     running.stop("TERM", Duration::from_secs(15));
-    assert_eq!(es.failure_store_documents("funlynk-logs").len(), 1);
+    assert_eq!(es.failure_store_documents(stream).len(), 1);
 }
 
 fn wait_for_address(running: &Running) -> String {

@@ -79,7 +79,7 @@ pub fn import(text: &str, source: &str) -> Result<String, ImportError> {
     ));
     let input_processors = inputs::map(inputs, &mut out);
     processors::map(global, input_processors, &mut out);
-    output::map(output, &mut out);
+    output::map(output, &setup::routing(&setup), &mut out);
     setup::map(setup, &mut out);
     own_settings(level, http, &mut out);
     if let Value::Mapping(rest) = config {

@@ -3,7 +3,9 @@
 
 use serde_yaml_ng::{Mapping, Value};
 
+use super::setup::Routing;
 use super::{is_reference, key_str, scalar, Out};
+use crate::config::Condition;
 
 /// Settings with the same name and meaning in both.
 const SAME: [&str; 4] = ["hosts", "username", "compression_level", "timeout"];
@@ -17,7 +19,7 @@ const SSL_SAME: [&str; 4] = [
 const PASSWORD_VARIABLE: &str = "${ELASTICSEARCH_PASSWORD}";
 const API_KEY_VARIABLE: &str = "${ES_API_KEY}";
 
-pub(super) fn map(output: Value, out: &mut Out) {
+pub(super) fn map(output: Value, routing: &Routing, out: &mut Out) {
     let mut outputs = match output {
         Value::Mapping(map) => map,
         Value::Null => Mapping::new(),
@@ -39,10 +41,10 @@ pub(super) fn map(output: Value, out: &mut Out) {
         outputs,
         "loglynk writes to Elasticsearch (or output.file); this output is not imported",
     );
-    elasticsearch(es, out);
+    elasticsearch(es, routing, out);
 }
 
-fn elasticsearch(mut es: Mapping, out: &mut Out) {
+fn elasticsearch(mut es: Mapping, routing: &Routing, out: &mut Out) {
     out.line("output.elasticsearch:");
     for key in SAME {
         if let Some(value) = es.remove(key) {
@@ -83,7 +85,7 @@ fn elasticsearch(mut es: Mapping, out: &mut Out) {
         );
     }
     let index = es.remove("index");
-    let default_rule = indices(es.remove("indices"), out);
+    let default_rule = indices(es.remove("indices"), routing, out);
     match (default_rule, index) {
         (Some(rule), fallback) => {
             out.line(format!("  index: {}", scalar(&rule)));
@@ -146,27 +148,86 @@ fn secret(key: &str, value: Value, variable: &str, out: &mut Out) {
     }
 }
 
-/// loglynk has one index: a rule without `when` is the default one; conditional rules are commented.
-fn indices(indices: Option<Value>, out: &mut Out) -> Option<Value> {
+/// Filebeat's rules, in order, first match winning, as loglynk reads them: the conditional ones whose
+/// condition loglynk has are written as `indices`; the first rule without `when` takes every event
+/// that reaches it, so it is `index` and the rules after it are never used.
+fn indices(indices: Option<Value>, routing: &Routing, out: &mut Out) -> Option<Value> {
     let Value::Sequence(rules) = indices? else {
         return None;
     };
+    let mut kept = Vec::new();
     let mut default = None;
     for (i, rule) in rules.into_iter().enumerate() {
         let path = format!("output.elasticsearch.indices[{i}]");
-        match rule {
-            Value::Mapping(mut map) if map.get("when").is_none() && default.is_none() => {
-                default = map.remove("index");
-                out.rest(&path, map, "not an indices option loglynk has");
+        let mut map = match rule {
+            _ if default.is_some() => {
+                out.not_mapped(
+                    &path,
+                    &rule,
+                    "never used: an earlier rule without when takes every event",
+                );
+                continue;
             }
-            rule => out.not_mapped(
-                &path,
-                &rule,
-                "loglynk writes every event to one index; route this in an ingest pipeline",
+            Value::Mapping(map) => map,
+            rule => {
+                out.not_mapped(&path, &rule, "not a rule (index and when)");
+                continue;
+            }
+        };
+        let (index, when) = (map.remove("index"), map.remove("when"));
+        out.rest(&path, map, "not an indices option loglynk has");
+        match (index, when) {
+            (Some(index), None) => default = Some(index),
+            (Some(index), Some(when)) => {
+                let refusal = match serde_yaml_ng::from_value::<Condition>(when.clone()) {
+                    Err(e) => Some(format!("its condition is not one loglynk has: {e}")),
+                    Ok(_) => unroutable(&index, routing),
+                };
+                match refusal {
+                    None => kept.push((index, when)),
+                    Some(why) => out.not_mapped(
+                        &path,
+                        &Value::Mapping(Mapping::from_iter([
+                            ("index".into(), index),
+                            ("when".into(), when),
+                        ])),
+                        &why,
+                    ),
+                }
+            }
+            (None, when) => out.not_mapped(
+                &format!("{path}.when"),
+                &when.unwrap_or(Value::Null),
+                "a rule without index",
             ),
         }
     }
+    if !kept.is_empty() {
+        out.line("  indices:");
+        for (index, when) in kept {
+            out.line(format!("    - index: {}", scalar(&index)));
+            out.line(format!("      when: {}", scalar(&when)));
+        }
+    }
     default
+}
+
+/// Why loglynk cannot route to `index` in the mode the import chooses: in daily mode the template
+/// (`<name>-*`) must cover it and ILM read its date from its end (`output::target` checks the same at
+/// load); the other modes do not route by index name.
+fn unroutable(index: &Value, routing: &Routing) -> Option<String> {
+    let name = match routing {
+        Routing::Refused(why) => return Some((*why).to_owned()),
+        Routing::Daily(name) => name,
+    };
+    let index = index.as_str().unwrap_or_default();
+    let dated = index.contains("-%{+yyyy") && index.ends_with("dd}");
+    (!(index.starts_with(&format!("{name}-")) && dated)).then(|| {
+        format!(
+            "in setup.mode daily a routed index is {name}-…-%{{+yyyy.MM.dd}}, which the {name} \
+             template covers and ILM ages; rename it so (e.g. {name}-<route>-%{{+yyyy.MM.dd}})"
+        )
+    })
 }
 
 #[cfg(test)]
@@ -204,14 +265,68 @@ mod tests {
             ),
             "{text}"
         );
+        // Without setup.template.name Filebeat 8 writes a data stream, which loglynk routes by annotation.
         assert!(
-            text.contains("# not mapped: output.elasticsearch.indices[0]: "),
+            text.contains("# not mapped: output.elasticsearch.indices[0]: ")
+                && text.contains("setup.mode data_stream routes by the pods'"),
             "{text}"
         );
         assert!(
             text.contains(
                 "# not mapped: output.elasticsearch.ssl.supported_protocols: [\"TLSv1.3\"]"
             ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn conditional_indices_are_kept_in_order_and_what_loglynk_cannot_route_is_said() {
+        let yaml = "setup.template.name: app\noutput.elasticsearch:\n  index: app-%{+yyyy.MM.dd}\n  indices:\n  - index: app-shop-%{+yyyy.MM.dd}\n    when.and:\n    - equals: {kubernetes.namespace: shop}\n    - not.has_fields: [json.debug]\n  - index: ranged\n    when.range: {http.status: {gte: 500}}\n  - index: app-errors-%{+yyyy.MM.dd}\n    mappings: {a: b}\n    when.regexp: {message: '^ERR'}\n  - index: other-%{+yyyy.MM.dd}\n    when.has_fields: [a]\n";
+        let text = import(yaml, "f.yml").unwrap();
+        let loaded = crate::config::load_str_checked(
+            &text,
+            "imported.yml",
+            &["setup.enabled=false".to_owned()],
+            &std::collections::HashMap::new(),
+            |_| Vec::new(),
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let es = &loaded.output.elasticsearch;
+        assert_eq!(es.index, "app-%{+yyyy.MM.dd}");
+        let routed: Vec<&str> = es.indices.iter().map(|r| r.index.as_str()).collect();
+        assert_eq!(
+            routed,
+            ["app-shop-%{+yyyy.MM.dd}", "app-errors-%{+yyyy.MM.dd}"],
+            "{text}"
+        );
+        // Outside the template's pattern: said, with the name that would fit.
+        assert!(
+            text.contains("indices[3]: {\"index\":\"other-%{+yyyy.MM.dd}\"")
+                && text.contains("e.g. app-<route>-%{+yyyy.MM.dd}"),
+            "{text}"
+        );
+        assert!(es.indices.iter().all(|r| r.when.is_some()));
+        assert!(
+            text.contains("# not mapped: output.elasticsearch.indices[1]: {\"index\":\"ranged\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("its condition is not one loglynk has"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# not mapped: output.elasticsearch.indices[2].mappings.a: \"b\""),
+            "{text}"
+        );
+        // After a rule without `when`, nothing is reached.
+        let yaml = "setup.template.name: all\noutput.elasticsearch.indices:\n  - index: all\n  - index: never\n    when.equals: {a: b}\n";
+        let text = import(yaml, "f.yml").unwrap();
+        assert!(
+            text.contains("  index: \"all\"\n") && !text.contains("  indices:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("indices[1]: {\"index\":\"never\"") && text.contains("never used"),
             "{text}"
         );
     }

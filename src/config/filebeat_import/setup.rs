@@ -7,6 +7,28 @@ use serde_yaml_ng::Value;
 
 use super::{scalar, take, Out};
 
+/// What the mode `map` will choose allows of Filebeat's conditional `indices`.
+pub(super) enum Routing {
+    /// Daily mode: routed indices must be `<name>-…-<date>`, so the template covers them.
+    Daily(String),
+    /// Another mode: loglynk's routing there is not by index name; why.
+    Refused(&'static str),
+}
+
+pub(super) fn routing(setup: &Value) -> Routing {
+    let mut setup = setup.clone();
+    let alias = take(&mut setup, "ilm.rollover_alias");
+    match take(&mut setup, "template.name") {
+        _ if !alias.is_null() => {
+            Routing::Refused("setup.mode rollover writes every event to its write alias")
+        }
+        Value::String(name) => Routing::Daily(name),
+        _ => Routing::Refused(
+            "setup.mode data_stream routes by the pods' elastic.co/dataset and elastic.co/namespace annotations",
+        ),
+    }
+}
+
 pub(super) fn map(mut setup: Value, out: &mut Out) {
     let template_enabled = take(&mut setup, "template.enabled");
     let template_name = take(&mut setup, "template.name");

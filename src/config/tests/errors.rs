@@ -149,7 +149,7 @@ fn load_reads_a_file_and_reports_a_missing_one() {
              max_line_bytes, scan_frequency, poll_interval, partial_timeout, close_removed_after, \
              close_inactive, max_open_files, registry_flush, shutdown_timeout, max_queued_bytes, \
              decode_json_fields, \
-             drop_own_logs, add_host_metadata, kubernetes, output, setup, http, logging, multiline, \
+             drop_own_logs, add_host_metadata, kubernetes, output, setup, data_stream, http, logging, multiline, \
              rate_limit)",
             path.display()
         )

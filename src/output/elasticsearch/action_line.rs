@@ -4,9 +4,12 @@
 //! it the whole action line, is the same from one event to the next. The line is cached with the bucket
 //! (day, hour, minute or second, the finest unit the pattern's date uses) it was rendered for: the
 //! per-event cost is one division and a comparison, and the pattern is rendered only when the bucket
-//! changes. With deduplication on, the event's `_id` follows the cached part.
+//! changes. With deduplication on, the event's `_id` follows the cached part. In `setup.mode:
+//! data_stream` the name is the file's data stream, so the line is cached with the file's origin.
 
-use crate::event::Event;
+use std::sync::Arc;
+
+use crate::event::{DataStreams, Event, Origin};
 
 use super::doc_id;
 use super::index::{Granularity, IndexPattern, MissingField};
@@ -29,14 +32,25 @@ impl BulkAction {
     }
 }
 
+/// Where an event's index name comes from.
+#[derive(Debug, Clone)]
+enum Names {
+    /// An index pattern, rendered from the event's time (and fields).
+    Pattern(IndexPattern, Granularity),
+    /// The data stream of the event's file: `logs-<dataset>-<namespace>`.
+    DataStreams(DataStreams),
+}
+
 /// Writes action lines, remembering the last one.
 #[derive(Debug, Clone)]
 pub(super) struct ActionLines {
-    pattern: IndexPattern,
+    names: Names,
     action: BulkAction,
-    granularity: Granularity,
     /// The bucket `line` was rendered for; `None` until the first render and for per-event patterns.
     bucket: Option<i64>,
+    /// For data streams: the origin `line` was rendered for. Held, so its address is not reused by
+    /// another origin while the line is cached.
+    origin: Option<Arc<Origin>>,
     /// `{"<action>":{"_index":"<name>"`, without its end, which depends on `deduplicate`.
     line: Vec<u8>,
     name: String,
@@ -47,11 +61,20 @@ pub(super) struct ActionLines {
 impl ActionLines {
     pub(super) fn new(pattern: IndexPattern, action: BulkAction) -> ActionLines {
         let granularity = pattern.granularity();
+        ActionLines::with(Names::Pattern(pattern, granularity), action)
+    }
+
+    /// Each event to its file's data stream, with `create`, the one operation data streams take.
+    pub(super) fn data_streams(streams: DataStreams) -> ActionLines {
+        ActionLines::with(Names::DataStreams(streams), BulkAction::Create)
+    }
+
+    fn with(names: Names, action: BulkAction) -> ActionLines {
         ActionLines {
-            pattern,
+            names,
             action,
-            granularity,
             bucket: None,
+            origin: None,
             line: Vec::new(),
             name: String::new(),
             deduplicate: false,
@@ -63,26 +86,51 @@ impl ActionLines {
         self.deduplicate = true;
         self.action = BulkAction::Create;
         self.bucket = None;
+        self.origin = None;
         self
     }
 
     /// Appends the event's action line, newline included. On error nothing is appended.
     pub(super) fn write(&mut self, event: &Event, out: &mut Vec<u8>) -> Result<(), MissingField> {
-        let key = match self.granularity {
-            Granularity::Static => Some(0),
-            Granularity::Bucket(nanos) => Some(event.timestamp.as_nanos().div_euclid(nanos)),
-            Granularity::PerEvent => None,
+        let cached = match &self.names {
+            Names::Pattern(pattern, granularity) => {
+                let key = match granularity {
+                    Granularity::Static => Some(0),
+                    Granularity::Bucket(nanos) => {
+                        Some(event.timestamp.as_nanos().div_euclid(*nanos))
+                    }
+                    Granularity::PerEvent => None,
+                };
+                if key.is_none() || key != self.bucket {
+                    self.name.clear();
+                    // On error the cached line and its bucket are left as they were, so they
+                    // still agree.
+                    pattern.render(event, &mut self.name)?;
+                    self.bucket = key;
+                    false
+                } else {
+                    true
+                }
+            }
+            Names::DataStreams(streams) => {
+                let same = self
+                    .origin
+                    .as_ref()
+                    .is_some_and(|o| Arc::ptr_eq(o, &event.origin));
+                if !same {
+                    self.name.clear();
+                    streams.write_name(&event.origin, &mut self.name);
+                    self.origin = Some(Arc::clone(&event.origin));
+                }
+                same
+            }
         };
-        if key.is_none() || key != self.bucket {
-            self.name.clear();
-            // On error the cached line and its bucket are left as they were, so they still agree.
-            self.pattern.render(event, &mut self.name)?;
+        if !cached {
             self.line.clear();
             self.line.extend_from_slice(b"{\"");
             self.line.extend_from_slice(self.action.as_str().as_bytes());
             self.line.extend_from_slice(b"\":{\"_index\":");
             json_string(&mut self.line, &self.name);
-            self.bucket = key;
         }
         out.extend_from_slice(&self.line);
         if self.deduplicate {
@@ -196,5 +244,52 @@ mod tests {
         let err = lines.write(&event(0), &mut out).unwrap_err();
         assert_eq!(err.field, "app");
         assert_eq!(out, b"{\"create\":{\"_index\":\"l-a\\\"b\"}}\n");
+    }
+
+    #[test]
+    fn data_streams_are_named_per_file_from_its_hints() {
+        use crate::event::Hints;
+        let mut lines =
+            ActionLines::data_streams(DataStreams::new(&crate::config::DataStream::default()));
+        let hinted = Origin::with_hints(
+            "/shop.log".into(),
+            Hints {
+                dataset: Some("shop.orders".into()),
+                namespace: Some("prod".into()),
+                ..Hints::default()
+            },
+        );
+        let plain = Origin::new("/other.log".into(), Default::default());
+        let at = |origin: &Arc<Origin>| {
+            Event::new(
+                Arc::clone(origin),
+                Timestamp::from_nanos(0),
+                Text::from("m"),
+                0,
+            )
+        };
+        let mut out = Vec::new();
+        for origin in [&hinted, &hinted, &plain, &hinted] {
+            lines.write(&at(origin), &mut out).unwrap();
+        }
+        let expected = [
+            "logs-shop.orders-prod",
+            "logs-shop.orders-prod",
+            "logs-kubernetes.container_logs-default",
+            "logs-shop.orders-prod",
+        ]
+        .map(|name| format!("{{\"create\":{{\"_index\":\"{name}\"}}}}\n"))
+        .concat();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+        // Deduplicated, each line carries its own `_id` after the cached part.
+        let mut lines = lines.deduplicated();
+        let mut out = Vec::new();
+        lines.write(&at(&plain), &mut out).unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            line["create"]["_index"],
+            "logs-kubernetes.container_logs-default"
+        );
+        assert!(line["create"]["_id"].is_string());
     }
 }

@@ -4,7 +4,7 @@
 //! are reused rather than grown again for every request.
 
 use crate::config::Condition;
-use crate::event::{Encoder, Event};
+use crate::event::{DataStreams, Encoder, Event};
 
 pub use super::action_line::BulkAction;
 use super::index::{IndexPattern, MissingField};
@@ -29,6 +29,17 @@ impl BulkBuilder {
     pub fn new(index: IndexPattern, action: BulkAction, encoder: Encoder) -> BulkBuilder {
         BulkBuilder {
             actions: Routes::new(index, action),
+            encoder,
+            body: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+
+    /// Each event to its file's data stream, `logs-<dataset>-<namespace>`, with `create`: the
+    /// encoder writes the same dataset and namespace into the document.
+    pub fn data_streams(streams: DataStreams, encoder: Encoder) -> BulkBuilder {
+        BulkBuilder {
+            actions: Routes::data_streams(streams),
             encoder,
             body: Vec::new(),
             items: Vec::new(),

@@ -16,4 +16,4 @@ mod route;
 mod target;
 
 pub use output::{EsOutput, EsOutputError, SetUpStep};
-pub use target::{check, routes, write_target};
+pub use target::{bulk_builder, check, routes, write_target, WriteTarget};

@@ -14,12 +14,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::batcher::{Batcher, BatcherConfig};
-use super::bulk::BulkBuilder;
 use super::client::{ClientError, EsClient};
 use super::dead_letter::DeadLetters;
 use super::delivery::Deliverer;
 use super::index::IndexPatternError;
-use super::target::{routes, write_target};
+use super::target::bulk_builder;
 use crate::batch::Batch;
 use crate::config::{self, Setup};
 use crate::event::Encoder;
@@ -44,6 +43,10 @@ pub enum EsOutputError {
     Index(#[from] IndexPatternError),
     #[error("cannot open the dead-letter file in {dir}: {cause}")]
     DeadLetters { dir: String, cause: std::io::Error },
+    /// The documents of `setup.mode: data_stream` must carry the dataset and namespace their action
+    /// lines name: the encoder is built with them.
+    #[error("setup.mode data_stream: the encoder writes no data_stream fields")]
+    NoDataStreams,
 }
 
 /// Stops a background task with the output.
@@ -74,7 +77,7 @@ impl EsOutput {
         set_up: Option<SetUpStep>,
     ) -> Result<EsOutput, EsOutputError> {
         let client = EsClient::new(es)?;
-        let (pattern, action) = write_target(es, setup)?;
+        let builder = bulk_builder(es, setup, encoder.clone())?;
         let dead_letters =
             DeadLetters::open(state_dir, es.dead_letter.max_bytes, es.dead_letter.keep).map_err(
                 |cause| EsOutputError::DeadLetters {
@@ -114,11 +117,6 @@ impl EsOutput {
             compression_level: es.compression_level,
             start,
         };
-        let mut builder =
-            BulkBuilder::new(pattern, action, encoder.clone()).routed(routes(es)?, action);
-        if es.deduplicate {
-            builder = builder.deduplicated();
-        }
         Ok(EsOutput {
             batcher: Batcher::start(builder, encoder, deliverer, config),
             _probe: probe,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::config::Condition;
-use crate::event::{Event, Origin};
+use crate::event::{DataStreams, Event, Origin};
 
 use super::action_line::{ActionLines, BulkAction};
 use super::index::{IndexPattern, MissingField};
@@ -31,9 +31,19 @@ struct Rule {
 
 impl Routes {
     pub(super) fn new(default: IndexPattern, action: BulkAction) -> Routes {
+        Routes::to(ActionLines::new(default, action))
+    }
+
+    /// Each event to its file's data stream (`setup.mode: data_stream`), which its pod's hints name:
+    /// routing there is by annotation, not by `indices`.
+    pub(super) fn data_streams(streams: DataStreams) -> Routes {
+        Routes::to(ActionLines::data_streams(streams))
+    }
+
+    fn to(default: ActionLines) -> Routes {
         Routes {
             rules: Vec::new(),
-            default: ActionLines::new(default, action),
+            default,
             origin: None,
             decided: Vec::new(),
         }

@@ -1,26 +1,64 @@
-//! Where `run` writes (the index pattern, or `setup.name`), and the checks of those settings, which
+//! Where `run` writes (the index pattern, `setup.name`, or the data streams), and the checks of those settings, which
 //! only this output can make: config reports their problems with their lines (see `config::Check`).
 
-use super::bulk::BulkAction;
+use super::bulk::{BulkAction, BulkBuilder};
 use super::index::{IndexPattern, IndexPatternError};
+use super::output::EsOutputError;
 use crate::config::{self, Config, IndexMode, Setup};
-use crate::event::{Event, Origin, Text, Timestamp};
+use crate::event::{Encoder, Event, Origin, Text, Timestamp};
 
-/// Where `run` writes, as `loglynk bootstrap` set the cluster up for: daily indices by name, or the
-/// data stream (which takes only `create`), or the rollover write alias.
+/// Where `run` writes, as `loglynk bootstrap` set the cluster up for.
+#[derive(Debug, Clone)]
+pub enum WriteTarget {
+    /// Daily indices by name (`output.elasticsearch.index`, routed by `indices`), or the rollover
+    /// write alias `setup.name`.
+    Index(IndexPattern, BulkAction),
+    /// `setup.mode: data_stream`: each file's lines to `logs-<dataset>-<namespace>`, its pod's hints
+    /// or `data_stream.*` naming both, with `create`, the only operation a data stream takes.
+    DataStreams,
+}
+
 pub fn write_target(
     es: &config::ElasticsearchOutput,
     setup: &Setup,
-) -> Result<(IndexPattern, BulkAction), IndexPatternError> {
+) -> Result<WriteTarget, IndexPatternError> {
     match (setup.enabled, setup.mode) {
-        (true, IndexMode::DataStream) => {
-            Ok((IndexPattern::parse(&setup.name)?, BulkAction::Create))
-        }
-        (true, IndexMode::Rollover) => Ok((IndexPattern::parse(&setup.name)?, BulkAction::Index)),
-        (false, _) | (true, IndexMode::Daily) => {
-            Ok((IndexPattern::parse(&es.index)?, BulkAction::Index))
-        }
+        (true, IndexMode::DataStream) => Ok(WriteTarget::DataStreams),
+        (true, IndexMode::Rollover) => Ok(WriteTarget::Index(
+            IndexPattern::parse(&setup.name)?,
+            BulkAction::Index,
+        )),
+        (false, _) | (true, IndexMode::Daily) => Ok(WriteTarget::Index(
+            IndexPattern::parse(&es.index)?,
+            BulkAction::Index,
+        )),
     }
+}
+
+/// What builds `run`'s bulk bodies, each event's action line naming where it goes: what the output
+/// sends and what `tail --bulk` prints.
+pub fn bulk_builder(
+    es: &config::ElasticsearchOutput,
+    setup: &Setup,
+    encoder: Encoder,
+) -> Result<BulkBuilder, EsOutputError> {
+    let builder = match write_target(es, setup)? {
+        WriteTarget::Index(pattern, action) => {
+            BulkBuilder::new(pattern, action, encoder).routed(routes(es)?, action)
+        }
+        WriteTarget::DataStreams => {
+            let streams = encoder
+                .data_streams()
+                .cloned()
+                .ok_or(EsOutputError::NoDataStreams)?;
+            BulkBuilder::data_streams(streams, encoder)
+        }
+    };
+    Ok(if es.deduplicate {
+        builder.deduplicated()
+    } else {
+        builder
+    })
 }
 
 /// `output.elasticsearch.indices`, each rule's condition and parsed pattern, in order.
@@ -75,9 +113,13 @@ pub fn check(config: &Config) -> Vec<(String, String)> {
         found.push((
             "output.elasticsearch.indices".into(),
             format!(
-                "routes by index name, and setup.mode {} writes to setup.name; use setup.mode daily \
-                 (or setup.enabled: false)",
-                if setup.mode == IndexMode::DataStream { "data_stream" } else { "rollover" }
+                "{}; use setup.mode daily (or setup.enabled: false)",
+                if setup.mode == IndexMode::DataStream {
+                    "setup.mode data_stream routes by the pods' elastic.co/dataset and \
+                     elastic.co/namespace annotations"
+                } else {
+                    "routes by index name, and setup.mode rollover writes to setup.name"
+                }
             ),
         ));
     }
@@ -290,7 +332,7 @@ output.elasticsearch:
         let found =
             problems("setup.mode: data_stream\noutput.elasticsearch.indices: [{index: x}]\n");
         assert!(
-            found.contains("setup.mode data_stream writes to setup.name"),
+            found.contains("setup.mode data_stream routes by the pods' elastic.co/dataset"),
             "{found}"
         );
         let found = problems("setup.mode: hourly\n");

@@ -54,6 +54,7 @@ pub fn create(store: &mut Store, name: &str) -> Result<(), EsError> {
     let rules = [
         (name.contains('#'), "must not contain '#'"),
         (name.contains(':'), "must not contain ':'"),
+        (name.starts_with('_'), "must not start with '_'"),
         (name.to_lowercase() != name, "must be lowercase"),
         (name.starts_with(".ds-"), "must not start with '.ds-'"),
     ];

@@ -32,13 +32,14 @@
 //! Deliberate simplifications, each safe for a shipper's tests: one node, one shard per index
 //! (whatever `number_of_shards` says); dynamic strings map to `keyword` (what Filebeat's template
 //! does, not the bare `text` + `.keyword` default) and there is no date detection; no scripts in
-//! updates; no component templates; of the built-in templates only `logs` (`logs-*-*`, priority 100),
-//! and only for the overlap check; no built-in ILM policies; ILM is shown as it stands once it has
+//! updates; no component templates; of the built-in templates only `logs` (`logs-*-*`, priority 100,
+//! `builtin.rs`), present unless `EsOptions::stack_templates` is false; no built-in ILM policies; ILM is shown as it stands once it has
 //! run, and rollover never happens; snapshot repositories are registered but hold nothing. Each module's
 //! header says what it leaves out.
 
 mod aliases;
 mod auth;
+mod builtin;
 mod bulk;
 mod cluster_health;
 mod compat;
@@ -113,6 +114,9 @@ pub struct EsOptions {
     /// What the authenticated user's roles grant (`_has_privileges` answers from it); `None`: a
     /// superuser, as ECK's `elastic`.
     pub grants: Option<Grants>,
+    /// Elasticsearch's `stack.templates.enabled`: the built-in `logs` template is there from the
+    /// start (`builtin.rs`). True by default, as on a real cluster.
+    pub stack_templates: bool,
 }
 
 impl Default for EsOptions {
@@ -126,6 +130,7 @@ impl Default for EsOptions {
             seed: 0x5eed,
             tls: None,
             grants: None,
+            stack_templates: true,
         }
     }
 }

@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+use super::builtin;
 use super::errors::EsError;
 use super::http_server::{self, ServerThread};
 use super::routes::{Answer, Context, Reply};
@@ -48,6 +49,11 @@ impl EsServer {
             faults: Faults::new(options.seed),
             store: Mutex::new(Store {
                 version: options.version.clone(),
+                templates: if options.stack_templates {
+                    builtin::templates().into_iter().collect()
+                } else {
+                    Default::default()
+                },
                 ..Store::default()
             }),
             options,

@@ -2,10 +2,8 @@
 //! `MetadataIndexTemplateService`'s order: overlapping patterns at the same priority, name/pattern/
 //! settings validation, the template composed as an index would be (mappings, aliases, a data
 //! stream's `@timestamp`), and no data stream left without its data stream template.
-//!
-//! Simplification: of the built-in templates of a real 8.x cluster only `logs` (`logs-*-*`, priority
-//! 100, a data stream template) is modelled, and only for the overlap check: it is what a shipper's
-//! `logs-*` template at priority 100 runs into. It is neither listed nor applied.
+//! The built-in `logs` template (`builtin.rs`) is a stored template like the others, so a shipper's
+//! `logs-*` template at priority 100 runs into it here.
 
 use std::collections::BTreeMap;
 
@@ -25,8 +23,6 @@ use super::templates::{find, Template};
 fn iae(reason: impl Into<String>) -> EsError {
     EsError::new("illegal_argument_exception", reason)
 }
-
-const BUILT_IN: (&str, &str, i64) = ("logs", "logs-*-*", 100);
 
 pub fn invalid(name: &str, cause: String) -> EsError {
     EsError::new(
@@ -48,15 +44,6 @@ pub fn check_overlap(store: &Store, name: &str, template: &Template) -> Result<(
         {
             clashes.insert(other.clone(), existing.index_patterns.clone());
         }
-    }
-    let (built_in, pattern, priority) = BUILT_IN;
-    let built_in_patterns = vec![pattern.to_string()];
-    if name != built_in
-        && !store.templates.contains_key(built_in)
-        && template.priority() == priority
-        && overlap(&built_in_patterns, &template.index_patterns)
-    {
-        clashes.insert(built_in.to_string(), built_in_patterns);
     }
     if clashes.is_empty() {
         return Ok(());

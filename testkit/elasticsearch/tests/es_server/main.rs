@@ -9,6 +9,7 @@ mod faults;
 mod rules;
 mod security;
 mod setup;
+mod setup_builtin;
 mod setup_documents;
 mod setup_explain;
 mod setup_storage;

@@ -70,9 +70,16 @@ fn templates_read_back_with_settings_as_elasticsearch_keeps_them() {
     let stream = json!({"index_patterns": ["metrics-app"], "data_stream": {}, "priority": 5});
     ok(&server, "PUT", "/_index_template/metrics-app", &stream);
     let all = ok(&server, "GET", "/_index_template", &Value::Null);
-    assert_eq!(all["index_templates"].as_array().unwrap().len(), 2);
+    let names: Vec<&str> = all["index_templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    // The cluster's built-in `logs` template is listed with the user's.
+    assert_eq!(names, ["funlynk-logs", "logs", "metrics-app"]);
     assert_eq!(
-        all["index_templates"][1]["index_template"]["data_stream"],
+        all["index_templates"][2]["index_template"]["data_stream"],
         json!({"hidden": false, "allow_custom_routing": false})
     );
     let missing = call(&server, "GET", "/_index_template/nope", &Value::Null);
