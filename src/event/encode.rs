@@ -14,7 +14,6 @@ use serde_json::{Map, Value};
 
 pub(super) use super::escape::string;
 use super::{field, DataStreams, Event, FieldValue, FromApi, Kubernetes, PathMetadata, TraceIds};
-use crate::config::DATA_STREAM_TYPE;
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
 /// `agent.*`, as JSON objects.
@@ -155,14 +154,12 @@ impl Encoder {
         out.extend_from_slice(&self.static_members);
         let dataset = self.data_streams.as_ref().map(|streams| {
             let (dataset, namespace) = streams.of(&event.origin);
-            member(out, "data_stream");
-            out.extend_from_slice(b"{\"type\":");
-            string(out, DATA_STREAM_TYPE);
-            out.extend_from_slice(b",\"dataset\":");
-            string(out, dataset);
+            out.extend_from_slice(DATA_STREAM_OPEN);
+            name_string(out, dataset);
             out.extend_from_slice(b",\"namespace\":");
-            string(out, namespace);
-            out.push(b'}');
+            name_string(out, namespace);
+            out.extend_from_slice(b"},\"event\":{\"dataset\":");
+            name_string(out, dataset);
             dataset
         });
         // `elastic.co/preserve_original_event`: the line as read, before any processor.
@@ -170,20 +167,17 @@ impl Encoder {
             .origin
             .hints()
             .is_some_and(|h| h.preserve_original_event);
+        if original {
+            if dataset.is_some() {
+                out.push(b',');
+            } else {
+                member(out, "event");
+                out.push(b'{');
+            }
+            out.extend_from_slice(b"\"original\":");
+            string(out, event.message.as_str());
+        }
         if dataset.is_some() || original {
-            member(out, "event");
-            out.push(b'{');
-            if let Some(dataset) = dataset {
-                out.extend_from_slice(b"\"dataset\":");
-                string(out, dataset);
-            }
-            if original {
-                if dataset.is_some() {
-                    out.push(b',');
-                }
-                out.extend_from_slice(b"\"original\":");
-                string(out, event.message.as_str());
-            }
             out.push(b'}');
         }
         if let Some(error) = &event.error {
@@ -214,6 +208,23 @@ impl Encoder {
             put_path(&mut doc, &f.path, value);
         }
         json(out, &Value::Object(doc));
+    }
+}
+
+/// `,"data_stream":{"type":"logs","dataset":`: what every document of `setup.mode: data_stream`
+/// starts its data stream's fields with (`DATA_STREAM_TYPE`, checked by the tests).
+const DATA_STREAM_OPEN: &[u8] = b",\"data_stream\":{\"type\":\"logs\",\"dataset\":";
+
+/// A dataset or namespace as a JSON string. Both are validated as data stream names, which have no
+/// character JSON escapes, so they are copied as they are; one that has (only a caller that skipped
+/// the validation could make it) still goes through the escaper.
+fn name_string(out: &mut Vec<u8>, name: &str) {
+    if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'"');
+    } else {
+        string(out, name);
     }
 }
 
