@@ -151,14 +151,40 @@ impl Origin {
     /// of the stages that follow hints start from.
     #[cfg(test)]
     pub(crate) fn with_hints(path: String, hints: Hints) -> Arc<Origin> {
-        let (hints, kubernetes) = (Arc::new(hints), Arc::new(Kubernetes::default()));
+        Origin::from_api(
+            path,
+            PathMetadata::default(),
+            Kubernetes::default(),
+            Some(hints),
+        )
+    }
+
+    /// A file whose pod the API described as `kubernetes`, and said nothing else (no container id,
+    /// runtime or hints): what the tests of the fields read from pod metadata start from.
+    #[cfg(test)]
+    pub(crate) fn with_pod(
+        path: String,
+        metadata: PathMetadata,
+        kubernetes: Kubernetes,
+    ) -> Arc<Origin> {
+        Origin::from_api(path, metadata, kubernetes, None)
+    }
+
+    #[cfg(test)]
+    fn from_api(
+        path: String,
+        metadata: PathMetadata,
+        kubernetes: Kubernetes,
+        hints: Option<Hints>,
+    ) -> Arc<Origin> {
+        let (kubernetes, hints) = (Arc::new(kubernetes), hints.map(Arc::new));
         let api = FromApi {
             kubernetes: &kubernetes,
             container_id: None,
             runtime: None,
-            hints: Some(&hints),
+            hints: hints.as_ref(),
         };
-        Origin::with_kubernetes(path, PathMetadata::default(), api)
+        Origin::with_kubernetes(path, metadata, api)
     }
 
     fn build(
@@ -320,18 +346,12 @@ mod tests {
 
     #[test]
     fn an_origin_keeps_what_the_api_said_and_a_path_origin_nothing() {
-        let kubernetes = Arc::new(Kubernetes {
+        let kubernetes = Kubernetes {
             namespace: Some("shop".into()),
             ..Kubernetes::default()
-        });
-        let api = FromApi {
-            kubernetes: &kubernetes,
-            container_id: None,
-            runtime: None,
-            hints: None,
         };
-        let origin = Origin::with_kubernetes("/x.log".into(), PathMetadata::default(), api);
-        assert_eq!(origin.kubernetes(), Some(&*kubernetes));
+        let origin = Origin::with_pod("/x.log".into(), PathMetadata::default(), kubernetes.clone());
+        assert_eq!(origin.kubernetes(), Some(&kubernetes));
         assert!(origin.has_kubernetes_metadata());
         assert_eq!(event().origin.kubernetes(), None);
     }

@@ -51,22 +51,8 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     // doctor asks; it never starts the agent's pipeline.
     ("doctor", &["pipeline", "process", "parse", "registry"]),
     // top is a client of a running agent's HTTP endpoint: it knows none of the agent's parts.
-    (
-        "top",
-        &[
-            "pipeline",
-            "discover",
-            "tail",
-            "parse",
-            "enrich",
-            "process",
-            "output",
-            "registry",
-            "bootstrap",
-            "doctor",
-            "config",
-        ],
-    ),
+    ("top", REPORTING),
+    ("top", &["doctor", "config"]),
 ];
 
 fn src() -> PathBuf {

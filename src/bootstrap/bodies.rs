@@ -318,7 +318,7 @@ mod tests {
         setup.snapshot.repository = Some("backups".into());
         for (mode, indices) in [
             (IndexMode::Daily, json!(["funlynk-logs-*"])),
-            (IndexMode::DataStream, json!(["funlynk-logs"])),
+            (IndexMode::DataStream, json!(["logs-*-*"])),
             (IndexMode::Rollover, json!(["funlynk-logs-*"])),
         ] {
             setup.mode = mode;

@@ -554,7 +554,7 @@ mod tests {
 
     #[test]
     fn api_metadata_adds_orchestrator_and_service_once_per_file() {
-        let kubernetes = Arc::new(Kubernetes {
+        let kubernetes = Kubernetes {
             pod: Pod {
                 name: Some("web-1".into()),
                 ..Pod::default()
@@ -565,15 +565,9 @@ mod tests {
                 version: Some("2.1".into()),
             },
             ..Kubernetes::default()
-        });
-        let mut ev = event();
-        let api = FromApi {
-            kubernetes: &kubernetes,
-            container_id: None,
-            runtime: None,
-            hints: None,
         };
-        ev.origin = Origin::with_kubernetes(ev.origin.path.clone(), PathMetadata::default(), api);
+        let mut ev = event();
+        ev.origin = Origin::with_pod(ev.origin.path.clone(), PathMetadata::default(), kubernetes);
         let d = doc(&ev);
         assert_eq!(d["service"], json!({"name": "web", "version": "2.1"}));
         assert_eq!(

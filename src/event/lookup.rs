@@ -76,11 +76,10 @@ impl Event {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
     use crate::event::kubernetes::{Kubernetes, Pod, Workloads};
-    use crate::event::{FromApi, PathMetadata, Stream, Text, Timestamp};
+    use crate::event::{PathMetadata, Stream, Text, Timestamp};
 
     #[test]
     fn fields_are_found_where_the_encoder_writes_them_from() {
@@ -93,7 +92,7 @@ mod tests {
         assert_eq!(path_only.lookup("kubernetes.namespace"), Some("shop"));
         assert_eq!(path_only.lookup("kubernetes.labels.app"), None);
 
-        let kubernetes = Arc::new(Kubernetes {
+        let kubernetes = Kubernetes {
             namespace: Some("shop".into()),
             pod: Pod {
                 name: Some("web-1".into()),
@@ -105,14 +104,8 @@ mod tests {
                 ..Workloads::default()
             },
             ..Kubernetes::default()
-        });
-        let api = FromApi {
-            kubernetes: &kubernetes,
-            container_id: None,
-            runtime: None,
-            hints: None,
         };
-        let origin = Origin::with_kubernetes("/c.log".into(), meta, api);
+        let origin = Origin::with_pod("/c.log".into(), meta, kubernetes);
         let mut event = Event::new(origin, Timestamp::from_nanos(0), Text::from("hi"), 0);
         event.stream = Some(Stream::Stderr);
         for (path, want) in [

@@ -1,10 +1,17 @@
 //! Where events go: Elasticsearch in the agent, stdout in the debug mode, or NDJSON files
 //! (`output.file`). The pipeline drives every output through [`Output`]; an output knows neither the
-//! pipeline nor the processors, only [`Batch`]es and how to acknowledge them.
+//! pipeline nor the processors, only [`Batch`]es and how to acknowledge them. [`build`] chooses and
+//! starts the one a command uses.
 
+mod any;
 pub mod elasticsearch;
 pub mod file;
 pub mod stdout;
+
+pub use any::{
+    build, check_files, in_flight_bytes, AnyOutput, Destination, SettingsError, StartError,
+};
+pub use elasticsearch::SetUpStep;
 
 use std::future::Future;
 

@@ -166,9 +166,7 @@ pub(super) fn reload_on_hangup(
     let hangup = signal(SignalKind::hangup());
     async move {
         let Ok(mut hangup) = hangup else {
-            tracing::warn!(
-                "cannot listen for SIGHUP; the configuration is reloaded on file changes only"
-            );
+            telemetry::hangup_unavailable();
             return;
         };
         while hangup.recv().await.is_some() {
@@ -211,8 +209,7 @@ pub(super) fn watch_file(
         let _watcher = match watcher {
             Ok(w) => Some(w),
             Err(error) => {
-                tracing::warn!(dir = %dir.display(), %error,
-                    "cannot watch the configuration's directory; it is checked every 10s");
+                telemetry::config_watch_failed(&dir, &error);
                 None
             }
         };
@@ -228,7 +225,7 @@ pub(super) fn watch_file(
                 continue;
             }
             last = now;
-            tracing::info!(file = %file.display(), "the configuration file changed");
+            telemetry::config_file_changed(&file);
             let request = ReloadRequest {
                 cause: "file",
                 reply: None,

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, Notify};
 use super::control::{drive, watch_file, Control};
 use super::reading::{FinishError, ReadOptions};
 use super::reload::{apply, consider, describe, reply, Change, ConfigSource};
-use super::ship::{ship, Destination};
+use super::ship::ship;
 use super::state::State;
 use crate::config::{Config, DataStream, Kubernetes, KubernetesMode, StartAt, NODE_NAME_ENV};
 use crate::discover::Changes;
@@ -19,10 +19,7 @@ use crate::enrich::kube::cache::KubeError;
 use crate::enrich::kube::{start_pod_cache, NodeScope};
 use crate::enrich::{AgentMetadata, HostMetadata};
 use crate::event::{DataStreams, Encoder, StaticFields};
-use crate::output::elasticsearch::client::{ClientError, EsClient};
-use crate::output::elasticsearch::EsOutputError;
-use crate::output::file::FileOutputError;
-use crate::output::OutputError;
+use crate::output::{self, Destination, OutputError, SettingsError, StartError};
 use crate::registry::RegistryError;
 use crate::telemetry::{
     self, init_logging, serve_http, HttpError, LogFormat, Metrics, ProgressLine, ReloadRequest,
@@ -36,6 +33,16 @@ pub enum Mode {
     Tail(TailOptions),
     /// `loglynk run`: the agent, to the configured output, with the registry in `state_dir`.
     Run,
+}
+
+impl Mode {
+    /// `tail` prints; `run` ships to the configured output.
+    fn destination(&self) -> Destination {
+        match self {
+            Mode::Tail(tail) => Destination::Stdout { bulk: tail.bulk },
+            Mode::Run => Destination::Configured,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -58,7 +65,7 @@ pub struct TailOptions {
 pub enum PipelineError {
     /// A setting loading could not check (a file it names), found before anything started.
     #[error(transparent)]
-    Config(ClientError),
+    Config(SettingsError),
     #[error("{0}")]
     Logging(String),
     #[error(transparent)]
@@ -72,9 +79,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error(transparent)]
-    Elasticsearch(#[from] EsOutputError),
-    #[error(transparent)]
-    File(#[from] FileOutputError),
+    Start(#[from] StartError),
     #[error(transparent)]
     Output(OutputError),
     #[error(transparent)]
@@ -119,8 +124,8 @@ pub fn start_reloadable(
     };
     init_logging(&config.logging.level, format).map_err(PipelineError::Logging)?;
     // Before the registry and the HTTP port: a bad setting is reported as one, with nothing started.
-    if matches!(mode, Mode::Run) && config.output.file().is_none() {
-        EsClient::check_files(&config.output.elasticsearch).map_err(PipelineError::Config)?;
+    if mode.destination() == Destination::Configured {
+        output::check_files(config).map_err(PipelineError::Config)?;
     }
     let state_dir = match &mode {
         Mode::Tail(options) => options.state_dir.as_deref(),
@@ -224,10 +229,7 @@ impl Parts {
         }
         drop(reloads_tx);
         let tail = matches!(mode, Mode::Tail(_));
-        let destination = match &mode {
-            Mode::Tail(tail) => Destination::Stdout { bulk: tail.bulk },
-            Mode::Run => Destination::Configured,
-        };
+        let destination = mode.destination();
         // Progress on a terminal's stderr while work is long; cleared when dropped.
         let progress = match &mode {
             Mode::Tail(tail) if !tail.follow => {
@@ -331,7 +333,7 @@ impl Parts {
             encoder = self::encoder(&change.config, agent_id)?;
             apply(&change, &control);
             config = change.config.clone();
-            telemetry.config_reloaded(true);
+            telemetry.config_reloaded(&change.changed);
             reply(request, Ok(describe(&change.changed, &change.kept)));
         }
         drop(progress);

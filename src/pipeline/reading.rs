@@ -11,6 +11,7 @@ use crate::config::{Config, StartAt};
 use crate::discover::{Changes, NothingMatched, PatternError};
 use crate::enrich::kube::cache::PodCache;
 use crate::enrich::kube::{EnrichReport, KubeEnricher};
+use crate::output;
 use crate::parse::MultilineRules;
 use crate::registry::{Checkpointer, SaveFailed};
 use crate::tail::TailerConfig;
@@ -143,14 +144,13 @@ impl Reading {
     }
 }
 
-/// Bytes of one file that may be read ahead of its acknowledgements: half of what the Elasticsearch
-/// output keeps in flight (`workers` requests of `bulk_max_bytes`), counted in the file's bytes, which
+/// Bytes of one file that may be read ahead of its acknowledgements: half of what the output keeps in
+/// flight (Elasticsearch's `workers` requests of `bulk_max_bytes`), counted in the file's bytes, which
 /// become larger documents (a line's metadata and JSON are added: typically 1.5 to 3 times), so one busy
 /// file alone still fills the requests in flight; not more, so its backlog waits in the file rather
 /// than in front of the other files' lines.
 fn read_ahead(config: &Config) -> u64 {
-    let es = &config.output.elasticsearch;
-    (es.bulk_max_bytes.saturating_mul(es.workers as u64) / 2).max(MIN_READ_AHEAD)
+    (output::in_flight_bytes(config) / 2).max(MIN_READ_AHEAD)
 }
 
 /// Whatever the output, a file may read a few lines ahead.

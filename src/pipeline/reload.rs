@@ -13,8 +13,7 @@ use std::path::PathBuf;
 
 use super::control::Control;
 use crate::config::{self, Config, Kubernetes, ProcessEnv};
-use crate::output::elasticsearch::client::EsClient;
-use crate::telemetry::{set_log_level, ReloadRequest, Telemetry};
+use crate::telemetry::{self, set_log_level, ReloadRequest, Telemetry};
 
 /// Where the configuration comes from, so it can be read again.
 #[derive(Debug, Clone, Default)]
@@ -40,9 +39,7 @@ impl ConfigSource {
                 "logging.level: not a log level or tracing filter: {e}"
             ));
         }
-        if config.output.file().is_none() {
-            EsClient::check_files(&config.output.elasticsearch).map_err(|e| e.to_string())?;
-        }
+        crate::output::check_files(&config).map_err(|e| e.to_string())?;
         Ok(config)
     }
 }
@@ -154,24 +151,21 @@ pub(super) fn consider(
     let new = match source.load() {
         Ok(new) => new,
         Err(error) => {
-            tracing::error!(cause, %error, "the new configuration is invalid; the running one is kept");
-            telemetry.config_reloaded(false);
+            telemetry.config_refused(cause, &error);
             return Some(Err(Err(error)));
         }
     };
     match plan(running, new) {
         None => {
-            tracing::info!(cause, "configuration reloaded: nothing changed");
-            telemetry.config_reloaded(true);
+            telemetry.config_unchanged(cause);
             None
         }
         Some(change) if change.changed.is_empty() => {
-            warn_kept(&change.kept);
-            telemetry.config_reloaded(true);
+            telemetry.config_kept(&change.kept);
             Some(Err(Ok(describe(&change.changed, &change.kept))))
         }
         Some(change) => {
-            tracing::info!(cause, changed = ?change.changed, "reloading the configuration");
+            telemetry::reloading(cause, &change.changed);
             Some(Ok(change))
         }
     }
@@ -181,20 +175,10 @@ pub(super) fn consider(
 pub(super) fn apply(change: &Change, control: &Control) {
     let config = &change.config;
     if let Err(error) = set_log_level(&config.logging.level) {
-        tracing::warn!(%error, "the log level is left as it was");
+        telemetry::log_level_kept(&error);
     }
     control.set_shutdown_timeout(config.shutdown_timeout);
-    warn_kept(&change.kept);
-    tracing::info!(changed = ?change.changed, "configuration reloaded");
-}
-
-fn warn_kept(kept: &[&str]) {
-    if !kept.is_empty() {
-        tracing::warn!(
-            kept = ?kept,
-            "these settings cannot change without a restart; their running values are kept"
-        );
-    }
+    telemetry::settings_kept(&change.kept);
 }
 
 pub(super) fn describe(changed: &[String], kept: &[&str]) -> String {

@@ -28,6 +28,16 @@ pub struct DeliveryCounts {
     pub retried_items: u64,
 }
 
+/// `ssl.verification_mode: none`: said whenever a client is built so, as it leaves the connection open
+/// to anyone on the path.
+pub fn certificate_not_verified() {
+    tracing::warn!(
+        "output.elasticsearch.ssl.verification_mode is none: the server's certificate is NOT \
+         checked, so anyone on the network path can read and alter what is shipped, \
+         credentials included"
+    );
+}
+
 impl Telemetry {
     /// A bulk request is sent (a first attempt or a retry).
     pub fn bulk_sent(&self) {

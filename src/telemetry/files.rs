@@ -1,5 +1,5 @@
 //! What happens to the tailed files that only the log tells: discovery's watches, the tailer's rotations
-//! and truncations, resuming after a restart, files that cannot be opened or read.
+//! and truncations, resuming after a restart, files that cannot be opened or read, files left unread.
 //!
 //! Free functions rather than methods of [`Telemetry`](super::Telemetry): they count nothing, and the
 //! tailer and the directory watcher report them from deep inside a scan, with no handle to pass down.
@@ -7,6 +7,51 @@
 
 use std::fmt::Display;
 use std::path::Path;
+
+use super::Telemetry;
+
+/// Why a file is left unread: the label values of `loglynk_files_excluded_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exclusion {
+    /// `kubernetes.include`/`exclude` leave its container out (`config`).
+    Config,
+    /// Its container's hints say `co.elastic.logs/enabled: false` (`hint`).
+    Hint,
+}
+
+impl Exclusion {
+    pub(super) const ALL: [Exclusion; 2] = [Exclusion::Config, Exclusion::Hint];
+
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Exclusion::Config => "config",
+            Exclusion::Hint => "hint",
+        }
+    }
+}
+
+impl Telemetry {
+    /// A file is left unread from now on, for `exclusion`.
+    pub fn file_excluded(&self, exclusion: Exclusion, path: &str) {
+        self.files_excluded
+            .get_or_create(&vec![("reason", exclusion.label())])
+            .inc();
+        match exclusion {
+            Exclusion::Config => tracing::info!(
+                path = %path,
+                "not read: kubernetes.include/exclude leave its container out"
+            ),
+            Exclusion::Hint => {
+                tracing::info!(path = %path, "not read: its container's hints say enabled: false")
+            }
+        }
+    }
+}
+
+/// A file left unread is read again: its container is no longer excluded.
+pub fn file_included_again(path: &str) {
+    tracing::info!(path = %path, "read again: its container is no longer excluded");
+}
 
 /// Opening or reopening a file failed; the next scan tries again.
 pub fn file_skipped(error: &dyn Display) {

@@ -5,8 +5,8 @@
 //!
 //! The events themselves are grouped by concern beside this file: `reading` (files and lines), `files`
 //! (the tailer's and discovery's), `kube` (the pod cache's), `elasticsearch` (bulk requests, dead
-//! letters, the cluster), `registry` (saving offsets), `lifecycle` (signals, the shutdown timeout, the
-//! line that sums up a run).
+//! letters, the cluster), `registry` (saving offsets), `reload` (the configuration read again), `lifecycle` (signals, the
+//! shutdown timeout, the line that sums up a run).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -19,6 +19,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 
 use super::delivery::DeliveryLatency;
 use super::elasticsearch::DeliveryCounters;
+use super::files::Exclusion;
 use super::ledger::{Counts, Ledger};
 use super::reading::ReadCounters;
 use super::registry::Failing;
@@ -94,10 +95,6 @@ pub const HINT_ERROR_REASONS: [&str; 7] = [
     "unsupported",
 ];
 
-/// Why a file is left unread: the label values of `loglynk_files_excluded_total` (`config`:
-/// `kubernetes.include`/`exclude`; `hint`: `co.elastic.logs/enabled: false`).
-pub const FILE_EXCLUDED_REASONS: [&str; 2] = ["config", "hint"];
-
 /// `result="success"` or `result="failure"`.
 pub type ResultLabels = Vec<(&'static str, &'static str)>;
 
@@ -145,11 +142,11 @@ impl Default for Telemetry {
                     .get_or_create(&vec![("reason", reason)]),
             );
         }
-        for reason in FILE_EXCLUDED_REASONS {
+        for exclusion in Exclusion::ALL {
             drop(
                 telemetry
                     .files_excluded
-                    .get_or_create(&vec![("reason", reason)]),
+                    .get_or_create(&vec![("reason", exclusion.label())]),
             );
         }
         telemetry
@@ -300,13 +297,6 @@ impl Telemetry {
             .inc();
     }
 
-    /// A file is left unread from now on, for `reason`.
-    pub fn file_excluded(&self, reason: &'static str) {
-        self.files_excluded
-            .get_or_create(&vec![("reason", reason)])
-            .inc();
-    }
-
     pub fn set_pipeline_running(&self, running: bool) {
         self.pipeline_running.store(running, Ordering::Relaxed);
     }
@@ -325,14 +315,6 @@ impl Telemetry {
     pub fn events_not_in_registry(&self) -> u64 {
         let tracker = guard(&self.registry).clone();
         tracker.map_or(0, |tracker| tracker.unsaved_events())
-    }
-
-    /// The configuration was reloaded (`applied`), or the new one was refused and the running one kept.
-    pub fn config_reloaded(&self, applied: bool) {
-        let result = if applied { "success" } else { "failure" };
-        self.config_reloads
-            .get_or_create(&vec![("result", result)])
-            .inc();
     }
 }
 

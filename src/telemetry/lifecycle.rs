@@ -37,13 +37,6 @@ pub fn signals_unavailable() {
     tracing::warn!("cannot listen for signals; stop with SIGKILL");
 }
 
-/// A reload's drain of the running pipeline took longer than `shutdown_timeout`.
-pub fn reload_drain_timed_out(shutdown_timeout: Duration) {
-    tracing::warn!(?shutdown_timeout,
-        "in-flight events were not delivered within shutdown_timeout; they are abandoned and their \
-         lines sent again under the new configuration");
-}
-
 impl Telemetry {
     /// What was in flight at a signal was not delivered within `shutdown_timeout`: the output's
     /// batches are abandoned unacknowledged, and the registry is written with what was acknowledged.

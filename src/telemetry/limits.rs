@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
-use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 
 use super::instruments::{add, load};
+use super::metrics::encode_counters;
 use super::Telemetry;
 
 /// Per-pod series are bounded: every pod of a node could be limited at once.
@@ -151,27 +151,21 @@ impl Collector for LimitsCollector {
             ConstGauge::new(1).encode(each.encode_family(&labels)?)?;
         }
         let (files, bytes) = self.0.lost_to_rotation_counts();
-        for (name, help, value) in [
-            (
-                "lost_to_rotation_files",
-                "Files deleted by their rotation before they were read to their end",
-                files,
-            ),
-            (
-                "lost_to_rotation_bytes",
-                "Bytes of files deleted by their rotation before they were read",
-                bytes,
-            ),
-        ] {
-            let counter = ConstCounter::new(value);
-            counter.encode(encoder.encode_descriptor(
-                name,
-                help,
-                None,
-                counter.metric_type(),
-            )?)?;
-        }
-        Ok(())
+        encode_counters(
+            &mut encoder,
+            &[
+                (
+                    "lost_to_rotation_files",
+                    "Files deleted by their rotation before they were read to their end",
+                    files,
+                ),
+                (
+                    "lost_to_rotation_bytes",
+                    "Bytes of files deleted by their rotation before they were read",
+                    bytes,
+                ),
+            ],
+        )
     }
 }
 

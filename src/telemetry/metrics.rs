@@ -155,6 +155,18 @@ impl Metrics {
     }
 }
 
+/// Encodes each `(name, help, value)` as a counter of its own, read at this scrape.
+pub(super) fn encode_counters(
+    encoder: &mut DescriptorEncoder,
+    counters: &[(&str, &str, u64)],
+) -> Result<(), std::fmt::Error> {
+    for &(name, help, value) in counters {
+        let counter = ConstCounter::new(value);
+        counter.encode(encoder.encode_descriptor(name, help, None, counter.metric_type())?)?;
+    }
+    Ok(())
+}
+
 /// The ledger from one reading, so its lines balance in every scrape.
 #[derive(Debug)]
 struct LedgerCollector {
@@ -190,15 +202,7 @@ impl Collector for LedgerCollector {
                 counts.failure_stored,
             ),
         ];
-        for (name, help, value) in counters {
-            let counter = ConstCounter::new(value);
-            counter.encode(encoder.encode_descriptor(
-                name,
-                help,
-                None,
-                counter.metric_type(),
-            )?)?;
-        }
+        encode_counters(&mut encoder, &counters)?;
         let mut dropped = encoder.encode_descriptor(
             "events_dropped",
             "Events dropped, by reason",

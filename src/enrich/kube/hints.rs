@@ -10,10 +10,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use regex::RegexSetBuilder;
-
 use crate::config::Multiline;
-use crate::event::{data_stream_name_error, Hints};
+use crate::event::Hints;
+
+mod values;
+use values::{boolean, data_stream_part, json_target, rate_limit, regexes};
 
 /// Filebeat's hint prefix.
 const LOGS: &str = "co.elastic.logs";
@@ -21,8 +22,6 @@ const LOGS: &str = "co.elastic.logs";
 const AGENT: &str = "elastic.co/";
 /// loglynk's own annotations, named whole like Elastic Agent's (`loglynk.io/rate_limit`).
 const OWN: &str = "loglynk.io/";
-/// A compiled list larger than this is refused: one pod must not make the agent build a huge automaton.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Whether an annotation is a hint: what the pod cache must keep of a pod's annotations.
 pub fn is_hint_annotation(key: &str) -> bool {
@@ -178,11 +177,6 @@ fn whole_name(key: &str) -> Option<&str> {
     (key.starts_with(AGENT) || key.starts_with(OWN)).then_some(key)
 }
 
-/// `500/s`, `1MiB/s drop`: see `config::RateLimit`.
-fn rate_limit(value: &str) -> Result<crate::config::RateLimit, &'static str> {
-    value.parse().map_err(|_| "invalid_rate_limit")
-}
-
 /// `processors.decode_json_fields.<option>` or Filebeat's numbered `processors.1.decode_json_fields.<option>`.
 fn decode_json_option(name: &str) -> Option<&str> {
     let rest = name.strip_prefix("processors.")?;
@@ -191,55 +185,6 @@ fn decode_json_option(name: &str) -> Option<&str> {
         _ => rest,
     };
     rest.strip_prefix("decode_json_fields.")
-}
-
-/// Go's strconv.ParseBool, which Filebeat reads hints with.
-fn boolean(value: &str) -> Result<bool, &'static str> {
-    match value.trim() {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
-        _ => Err("invalid_bool"),
-    }
-}
-
-/// A JSON list of patterns (`["^DBG", "^TRACE"]`), or Filebeat's comma-separated list.
-fn regexes(value: &str) -> Result<regex::RegexSet, &'static str> {
-    let value = value.trim();
-    let patterns: Vec<String> = if value.starts_with('[') {
-        serde_json::from_str(value).map_err(|_| "invalid_regex")?
-    } else {
-        value
-            .split(',')
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect()
-    };
-    if patterns.is_empty() {
-        return Err("invalid_regex");
-    }
-    RegexSetBuilder::new(patterns)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|_| "invalid_regex")
-}
-
-fn data_stream_part(value: &str) -> Result<Arc<str>, &'static str> {
-    let value = value.trim();
-    match data_stream_name_error(value) {
-        None => Ok(value.into()),
-        Some(_) => Err("invalid_name"),
-    }
-}
-
-/// A dotted field path, or `""` for the root.
-fn json_target(value: &str) -> Result<Arc<str>, &'static str> {
-    let value = value.trim();
-    let valid = value.is_empty() || value.split('.').all(|part| !part.is_empty());
-    if valid && !value.starts_with('@') {
-        Ok(value.into())
-    } else {
-        Err("invalid_target")
-    }
 }
 
 #[cfg(test)]
@@ -420,14 +365,5 @@ mod tests {
             errors[0].reason, "invalid_multiline",
             "count_lines is missing"
         );
-    }
-
-    #[test]
-    fn lists_are_json_or_comma_separated() {
-        let set = regexes(r#"["a{1,2}b", "^x"]"#).unwrap();
-        assert!(set.is_match("aab") && set.is_match("xy") && !set.is_match("b"));
-        assert_eq!(regexes("^a, ^b").unwrap().len(), 2);
-        assert_eq!(regexes(" , ").err(), Some("invalid_regex"));
-        assert_eq!(regexes("[1]").err(), Some("invalid_regex"));
     }
 }

@@ -23,6 +23,7 @@ pub use error::{ClientError, SendError};
 
 use super::request::BulkRequest;
 use crate::config::{ElasticsearchOutput, VerificationMode};
+use crate::telemetry;
 use node::{Body, Node};
 use setup::{authorization, read_tls};
 
@@ -76,11 +77,7 @@ impl EsClient {
             .as_ref()
             .is_some_and(|t| t.mode == VerificationMode::None)
         {
-            tracing::warn!(
-                "output.elasticsearch.ssl.verification_mode is none: the server's certificate is NOT \
-                 checked, so anyone on the network path can read and alter what is shipped, \
-                 credentials included"
-            );
+            telemetry::certificate_not_verified();
         }
         let authorization = authorization(config)?;
         let nodes = config

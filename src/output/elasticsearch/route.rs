@@ -116,24 +116,18 @@ impl Routes {
 mod tests {
     use super::*;
     use crate::event::kubernetes::Kubernetes;
-    use crate::event::{FromApi, PathMetadata, Text, Timestamp};
+    use crate::event::{PathMetadata, Text, Timestamp};
 
     fn condition(yaml: &str) -> Option<Condition> {
         Some(serde_yaml_ng::from_str(yaml).unwrap())
     }
 
     fn origin(namespace: &str) -> Arc<Origin> {
-        let kubernetes = Arc::new(Kubernetes {
+        let kubernetes = Kubernetes {
             namespace: Some(namespace.into()),
             ..Kubernetes::default()
-        });
-        let api = FromApi {
-            kubernetes: &kubernetes,
-            container_id: None,
-            runtime: None,
-            hints: None,
         };
-        Origin::with_kubernetes("/c.log".into(), PathMetadata::default(), api)
+        Origin::with_pod("/c.log".into(), PathMetadata::default(), kubernetes)
     }
 
     fn index_of(routes: &mut Routes, origin: &Arc<Origin>, message: &str) -> String {

@@ -14,6 +14,7 @@ use crate::event::Origin;
 use crate::parse::MultilinePlan;
 use crate::registry::lock;
 use crate::tail::{Admit, FileKey, ReadGate};
+use crate::telemetry::{self, Exclusion};
 
 /// Kubernetes API metadata for the files being read.
 pub(super) struct Enrichment {
@@ -209,24 +210,20 @@ impl ParsingSink {
             .as_mut()
             .is_some_and(|s| !s.reads(key, origin, enricher))
         {
-            Some((
-                "config",
-                "not read: kubernetes.include/exclude leave its container out",
-            ))
+            Some(Exclusion::Config)
         } else if origin.hints().is_some_and(|h| !h.enabled) {
-            Some(("hint", "not read: its container's hints say enabled: false"))
+            Some(Exclusion::Hint)
         } else {
             None
         };
-        if let Some((reason, message)) = excluded {
+        if let Some(exclusion) = excluded {
             if self.held.excluded.insert(key) {
-                self.telemetry.file_excluded(reason);
-                tracing::info!(path = %origin.path, "{message}");
+                self.telemetry.file_excluded(exclusion, &origin.path);
             }
             return Admit::Later(now + EXCLUDED_RECHECK);
         }
         if self.held.excluded.remove(&key) {
-            tracing::info!(path = %origin.path, "read again: its container is no longer excluded");
+            telemetry::file_included_again(&origin.path);
         }
         Admit::Now
     }

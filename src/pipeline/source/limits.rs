@@ -19,6 +19,9 @@ use crate::event::{Event, Flags, Origin};
 use crate::tail::{Admit, FileKey, Line};
 use crate::telemetry::{LimitedPod, Telemetry};
 
+mod bucket;
+use bucket::{Bucket, BucketKey};
+
 /// A pod's labels, as the Kubernetes API gave them.
 pub(super) type Labels = std::collections::BTreeMap<String, String>;
 
@@ -27,69 +30,6 @@ pub(super) type Labels = std::collections::BTreeMap<String, String>;
 const LIMITED_FOR: Duration = Duration::from_secs(10);
 /// How often the pods limited are published for `/metrics` and `/status`, and ended ones logged.
 const PUBLISH_EVERY: Duration = Duration::from_secs(1);
-/// A file held for a byte limit waits until this much (or the whole bucket) may be read: turns of a
-/// few bytes would cost a read call per line.
-const MIN_BYTE_TURN: f64 = 4096.0;
-
-/// Which bucket: a rule's (by its index) for the node, a namespace or a pod, or a pod's hint.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum BucketKey {
-    Rule(usize, Arc<str>),
-    Hint(Arc<str>),
-}
-
-#[derive(Debug)]
-struct Bucket {
-    rate: Rate,
-    policy: LimitPolicy,
-    scope: LimitScope,
-    tokens: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    fn new(limit: RateLimit, scope: LimitScope, now: Instant) -> Bucket {
-        Bucket {
-            rate: limit.rate,
-            policy: limit.policy,
-            scope,
-            tokens: limit.rate.amount as f64,
-            last: now,
-        }
-    }
-
-    fn refill(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now.max(self.last);
-        self.tokens = (self.tokens + elapsed * self.rate.per_second()).min(self.capacity());
-    }
-
-    fn capacity(&self) -> f64 {
-        self.rate.amount as f64
-    }
-
-    /// What a turn of reading needs before it is worth starting.
-    fn enough(&self) -> f64 {
-        match self.rate.unit {
-            RateUnit::Lines => 1.0,
-            RateUnit::Bytes => MIN_BYTE_TURN.min(self.capacity()),
-        }
-    }
-
-    /// When the bucket holds `enough` again.
-    fn ready_at(&self, now: Instant) -> Instant {
-        let missing = (self.enough() - self.tokens).max(0.0);
-        now + Duration::from_secs_f64(missing / self.rate.per_second())
-    }
-
-    fn cost(&self, lines: u64, bytes: u64) -> f64 {
-        match self.rate.unit {
-            RateUnit::Lines => lines as f64,
-            RateUnit::Bytes => bytes as f64,
-        }
-    }
-}
-
 /// A file's pod and the buckets it is counted in, resolved again when its origin changes (its pod's
 /// metadata or hints arrived or changed).
 #[derive(Debug)]
