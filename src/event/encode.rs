@@ -14,7 +14,6 @@ use serde_json::{Map, Value};
 
 pub(super) use super::escape::string;
 use super::{field, DataStreams, Event, FieldValue, FromApi, Kubernetes, PathMetadata, TraceIds};
-use crate::config::DATA_STREAM_TYPE;
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
 /// `agent.*`, as JSON objects.
@@ -155,14 +154,13 @@ impl Encoder {
         out.extend_from_slice(&self.static_members);
         let dataset = self.data_streams.as_ref().map(|streams| {
             let (dataset, namespace) = streams.of(&event.origin);
-            member(out, "data_stream");
-            out.extend_from_slice(b"{\"type\":");
-            string(out, DATA_STREAM_TYPE);
-            out.extend_from_slice(b",\"dataset\":");
-            string(out, dataset);
+            let plain = streams.plain_defaults() && origin.plain_names();
+            out.extend_from_slice(DATA_STREAM_OPEN);
+            name_string(out, dataset, plain);
             out.extend_from_slice(b",\"namespace\":");
-            string(out, namespace);
-            out.push(b'}');
+            name_string(out, namespace, plain);
+            out.extend_from_slice(b"},\"event\":{\"dataset\":");
+            name_string(out, dataset, plain);
             dataset
         });
         // `elastic.co/preserve_original_event`: the line as read, before any processor.
@@ -170,20 +168,17 @@ impl Encoder {
             .origin
             .hints()
             .is_some_and(|h| h.preserve_original_event);
+        if original {
+            if dataset.is_some() {
+                out.push(b',');
+            } else {
+                member(out, "event");
+                out.push(b'{');
+            }
+            out.extend_from_slice(b"\"original\":");
+            string(out, event.message.as_str());
+        }
         if dataset.is_some() || original {
-            member(out, "event");
-            out.push(b'{');
-            if let Some(dataset) = dataset {
-                out.extend_from_slice(b"\"dataset\":");
-                string(out, dataset);
-            }
-            if original {
-                if dataset.is_some() {
-                    out.push(b',');
-                }
-                out.extend_from_slice(b"\"original\":");
-                string(out, event.message.as_str());
-            }
             out.push(b'}');
         }
         if let Some(error) = &event.error {
@@ -214,6 +209,27 @@ impl Encoder {
             put_path(&mut doc, &f.path, value);
         }
         json(out, &Value::Object(doc));
+    }
+}
+
+/// `,"data_stream":{"type":"logs","dataset":`: what every document of `setup.mode: data_stream`
+/// starts its data stream's fields with (`DATA_STREAM_TYPE`, checked by the tests).
+const DATA_STREAM_OPEN: &[u8] = b",\"data_stream\":{\"type\":\"logs\",\"dataset\":";
+
+/// Whether `text` is its own JSON string body: nothing in it is escaped.
+pub(crate) fn is_plain(text: &str) -> bool {
+    text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+/// A dataset or namespace as a JSON string: copied when `plain` (known once per file and per
+/// configuration; data stream names, validated, always are), else through the escaper.
+fn name_string(out: &mut Vec<u8>, name: &str, plain: bool) {
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'"');
+    } else {
+        string(out, name);
     }
 }
 
@@ -293,6 +309,9 @@ pub(crate) struct OriginMembers {
     path_end: usize,
     kubernetes_end: usize,
     container_end: usize,
+    /// The hints' dataset and namespace (if any) need no JSON escaping: checked once per file, so
+    /// each event copies them.
+    plain_names: bool,
 }
 
 impl OriginMembers {
@@ -339,12 +358,23 @@ impl OriginMembers {
         if let Some(runtime) = api.and_then(|a| a.runtime) {
             string(&mut buf, runtime);
         }
+        let plain_names = api.and_then(|a| a.hints).is_none_or(|hints| {
+            [&hints.dataset, &hints.namespace]
+                .into_iter()
+                .flatten()
+                .all(|name| is_plain(name))
+        });
         OriginMembers {
             buf: buf.into_boxed_slice(),
             path_end,
             kubernetes_end,
             container_end,
+            plain_names,
         }
+    }
+
+    pub(crate) fn plain_names(&self) -> bool {
+        self.plain_names
     }
 
     pub(crate) fn path(&self) -> &[u8] {
