@@ -28,3 +28,5 @@ pub mod top;
 
 #[cfg(test)]
 mod layering;
+#[cfg(test)]
+mod readme_layout;
