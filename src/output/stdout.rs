@@ -46,12 +46,15 @@ impl<W: Write> StdoutOutput<W> {
         }
     }
 
-    pub fn write_batch(&mut self, events: &[Event]) -> io::Result<()> {
+    /// Prints the events' documents; returns how many were printed (an event `--bulk` cannot route is
+    /// said on stderr instead, and counted dead-lettered, never shipped).
+    pub fn write_batch(&mut self, events: &[Event]) -> io::Result<usize> {
         let (encoder, buf) = match &mut self.printed {
             Printed::Documents { encoder, buf } => (encoder, buf),
             Printed::Bulk(builder) => {
+                let mut printed = 0;
                 for event in events {
-                    if let Err(missing) = builder.push(event) {
+                    if let Err(missing) = builder.push(event).map(|_| printed += 1) {
                         // What the output dead-letters before sending: said, and not printed.
                         self.telemetry.document_dead_lettered(
                             "",
@@ -63,7 +66,7 @@ impl<W: Write> StdoutOutput<W> {
                 }
                 let request = builder.finish(0);
                 self.writer.write_all(&request.body)?;
-                return self.writer.flush();
+                return self.writer.flush().map(|()| printed);
             }
         };
         buf.clear();
@@ -72,15 +75,16 @@ impl<W: Write> StdoutOutput<W> {
             buf.push(b'\n');
         }
         self.writer.write_all(buf)?;
-        self.writer.flush()
+        self.writer.flush().map(|()| events.len())
     }
 }
 
 impl<W: Write> Output for StdoutOutput<W> {
     async fn send(&mut self, mut batch: Batch) -> Result<(), OutputError> {
-        self.write_batch(&batch.events)
+        let printed = self
+            .write_batch(&batch.events)
             .map_err(OutputError::from_write)?;
-        self.telemetry.events_shipped(batch.events.len() as u64);
+        self.telemetry.events_shipped(printed as u64);
         batch.acknowledge();
         Ok(())
     }
@@ -113,7 +117,7 @@ mod tests {
             agent: serde_json::json!({}),
         });
         let mut out = StdoutOutput::new(Vec::new(), encoder, Arc::default());
-        out.write_batch(&events).unwrap();
+        assert_eq!(out.write_batch(&events).unwrap(), 3);
         let text = String::from_utf8(out.writer).unwrap();
         assert_eq!(
             text.lines().count(),
@@ -146,7 +150,7 @@ mod tests {
             .map(|i| Event::new(origin.clone(), Timestamp::from_nanos(i), Text::from("m"), 0))
             .collect();
         let mut out = StdoutOutput::bulk(Vec::new(), builder, Arc::default());
-        out.write_batch(&events).unwrap();
+        assert_eq!(out.write_batch(&events).unwrap(), 2);
         let text = String::from_utf8(out.writer).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 4, "{text}");
@@ -156,5 +160,31 @@ mod tests {
         let mut plain = Vec::new();
         encoder.encode(&events[0], &mut plain);
         assert_eq!(lines[1].as_bytes(), plain.as_slice());
+    }
+
+    #[test]
+    fn bulk_leaves_out_and_does_not_count_shipped_what_it_cannot_route() {
+        use crate::config::Config;
+        use crate::output::elasticsearch::bulk_builder;
+        let mut config = Config::default();
+        config.output.elasticsearch.index = "funlynk-logs-%{[json.team]}-%{+yyyy.MM.dd}".into();
+        let encoder = Encoder::new(&StaticFields {
+            host: None,
+            agent: serde_json::json!({}),
+        });
+        let builder = bulk_builder(&config.output.elasticsearch, &config.setup, encoder).unwrap();
+        let origin = Origin::new("a.log".into(), Default::default());
+        let event = Event::new(origin, Timestamp::from_nanos(0), Text::from("m"), 0);
+        let telemetry = Arc::new(Telemetry::default());
+        let mut out = StdoutOutput::bulk(Vec::new(), builder, Arc::clone(&telemetry));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(out.send(Batch::new(vec![event], None)))
+            .unwrap();
+        assert!(out.writer.is_empty(), "nothing printed for it");
+        let counts = telemetry.counts();
+        assert_eq!((counts.shipped, counts.dead_lettered), (0, 1));
     }
 }
