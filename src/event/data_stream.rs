@@ -15,8 +15,6 @@ use super::Origin;
 pub struct DataStreams {
     dataset: Arc<str>,
     namespace: Arc<str>,
-    /// Neither needs JSON escaping (so the encoder copies them).
-    plain: bool,
 }
 
 impl DataStreams {
@@ -24,13 +22,7 @@ impl DataStreams {
         DataStreams {
             dataset: settings.dataset.as_str().into(),
             namespace: settings.namespace.as_str().into(),
-            plain: super::encode::is_plain(&settings.dataset)
-                && super::encode::is_plain(&settings.namespace),
         }
-    }
-
-    pub(crate) fn plain_defaults(&self) -> bool {
-        self.plain
     }
 
     /// The dataset and namespace of `origin`'s lines.

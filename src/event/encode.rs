@@ -154,13 +154,12 @@ impl Encoder {
         out.extend_from_slice(&self.static_members);
         let dataset = self.data_streams.as_ref().map(|streams| {
             let (dataset, namespace) = streams.of(&event.origin);
-            let plain = streams.plain_defaults() && origin.plain_names();
             out.extend_from_slice(DATA_STREAM_OPEN);
-            name_string(out, dataset, plain);
+            name_string(out, dataset);
             out.extend_from_slice(b",\"namespace\":");
-            name_string(out, namespace, plain);
+            name_string(out, namespace);
             out.extend_from_slice(b"},\"event\":{\"dataset\":");
-            name_string(out, dataset, plain);
+            name_string(out, dataset);
             dataset
         });
         // `elastic.co/preserve_original_event`: the line as read, before any processor.
@@ -216,21 +215,17 @@ impl Encoder {
 /// starts its data stream's fields with (`DATA_STREAM_TYPE`, checked by the tests).
 const DATA_STREAM_OPEN: &[u8] = b",\"data_stream\":{\"type\":\"logs\",\"dataset\":";
 
-/// Whether `text` is its own JSON string body: nothing in it is escaped.
-pub(crate) fn is_plain(text: &str) -> bool {
-    text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
-}
-
-/// A dataset or namespace as a JSON string: copied when `plain` (known once per file and per
-/// configuration; data stream names, validated, always are), else through the escaper.
-fn name_string(out: &mut Vec<u8>, name: &str, plain: bool) {
-    if plain {
-        out.push(b'"');
-        out.extend_from_slice(name.as_bytes());
-        out.push(b'"');
-    } else {
-        string(out, name);
-    }
+/// A dataset or namespace as a JSON string, copied: only names that passed
+/// `config::data_stream_name_error` get here (the configured ones at load, the hints' when parsed),
+/// and it refuses `"`, `\` and control characters, so none needs escaping.
+fn name_string(out: &mut Vec<u8>, name: &str) {
+    debug_assert!(
+        crate::config::data_stream_name_error(name).is_none(),
+        "{name:?} reached the encoder unvalidated"
+    );
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'"');
 }
 
 /// `,"span":{"id":…},"trace":{"id":…},"transaction":{"id":…}`, those present.
@@ -309,9 +304,6 @@ pub(crate) struct OriginMembers {
     path_end: usize,
     kubernetes_end: usize,
     container_end: usize,
-    /// The hints' dataset and namespace (if any) need no JSON escaping: checked once per file, so
-    /// each event copies them.
-    plain_names: bool,
 }
 
 impl OriginMembers {
@@ -358,23 +350,12 @@ impl OriginMembers {
         if let Some(runtime) = api.and_then(|a| a.runtime) {
             string(&mut buf, runtime);
         }
-        let plain_names = api.and_then(|a| a.hints).is_none_or(|hints| {
-            [&hints.dataset, &hints.namespace]
-                .into_iter()
-                .flatten()
-                .all(|name| is_plain(name))
-        });
         OriginMembers {
             buf: buf.into_boxed_slice(),
             path_end,
             kubernetes_end,
             container_end,
-            plain_names,
         }
-    }
-
-    pub(crate) fn plain_names(&self) -> bool {
-        self.plain_names
     }
 
     pub(crate) fn path(&self) -> &[u8] {
