@@ -10,7 +10,7 @@
 //! `pipeline` bench's instructions. It accepts exactly what serde_json's `Value` parser accepts (the
 //! encoder re-parses raw JSON as a tree when fields collide, and Elasticsearch parses it too):
 //! escapes and surrogate pairs are checked, a number whose magnitude overflows an `f64` is refused,
-//! and nesting stops at serde_json's recursion limit. The property tests in `tests/validate.rs` hold
+//! and nesting stops at serde_json's recursion limit. The property tests in `validate/tests.rs` hold
 //! it to that. The error message of invalid text is serde_json's own, from a second parse that only
 //! invalid text pays for.
 
