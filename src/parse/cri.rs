@@ -18,9 +18,7 @@ use crate::event::Stream;
 pub fn parse_cri(line: &Bytes) -> Result<Parts, ParseError> {
     let bytes = &line[..];
     let ts_end = memchr(b' ', bytes).ok_or(ParseError::NoStream)?;
-    let timestamp = std::str::from_utf8(&bytes[..ts_end])
-        .map_err(|_| ParseError::BadTimestamp)
-        .and_then(LineTime::parse)?;
+    let timestamp = LineTime::parse_bytes(&bytes[..ts_end])?;
 
     let stream_start = ts_end + 1;
     let stream_len = memchr(b' ', &bytes[stream_start..]).ok_or(ParseError::NoTag)?;

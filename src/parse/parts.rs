@@ -29,6 +29,17 @@ pub enum LineTime {
 }
 
 impl LineTime {
+    /// From a line's bytes: the runtimes' own form without a UTF-8 check or chrono, anything else
+    /// through [`LineTime::parse`].
+    pub(crate) fn parse_bytes(bytes: &[u8]) -> Result<LineTime, ParseError> {
+        if let Some(at) = Timestamp::parse_runtime_form(bytes) {
+            return Ok(LineTime::At(at));
+        }
+        std::str::from_utf8(bytes)
+            .map_err(|_| ParseError::BadTimestamp)
+            .and_then(LineTime::parse)
+    }
+
     pub(crate) fn parse(text: &str) -> Result<LineTime, ParseError> {
         match Timestamp::parse_shippable(text) {
             Ok(at) => Ok(LineTime::At(at)),
