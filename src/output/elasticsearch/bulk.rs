@@ -98,9 +98,18 @@ impl BulkBuilder {
     /// The request for everything pushed since the last `finish`, gzip-compressed at
     /// `compression_level` (0: not compressed). The builder is empty afterwards.
     pub fn finish(&mut self, compression_level: u32) -> BulkRequest {
-        // Compressed (or copied) out of the buffer rather than handed over, so the builder keeps its
-        // grown buffer for the next request.
         let items = std::mem::take(&mut self.items);
+        if compression_level == 0 {
+            // Uncompressed, the buffer is the body: handed over rather than copied (a copy of a full
+            // request was the largest allocation and memmove on the shipping path), and one as large
+            // is reserved for the next request, whose pages are touched only as it is written.
+            // The body keeps no spare capacity: a request waiting for delivery holds its bytes only.
+            let capacity = self.body.capacity();
+            let mut body = std::mem::replace(&mut self.body, Vec::with_capacity(capacity));
+            body.shrink_to_fit();
+            return BulkRequest::new(body.into(), items, 0);
+        }
+        // Compressed out of the buffer, so the builder keeps its grown buffer for the next request.
         let request = BulkRequest::from_slice(&self.body, items, compression_level);
         self.body.clear();
         request
