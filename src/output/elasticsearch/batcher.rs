@@ -153,7 +153,7 @@ impl Batcher {
             self.acks.push(ack);
         }
         // The batch's lines are documents in the request now: counted there, no longer as read.
-        self.building.set(self.builder.len_bytes() as u64);
+        self.building.set(self.building_bytes());
         drop(batch.charge.take());
         let interval = self.flush_interval;
         self.deadline
@@ -161,6 +161,18 @@ impl Batcher {
         if self.builder.len_bytes() >= self.bulk_max_bytes {
             self.send().await;
         }
+    }
+
+    /// What the request being built counts against the budget. Uncompressed, the builder's buffer is
+    /// handed over with each request and the next one is touched only as it is written: its bytes.
+    /// Compressed, the builder keeps its buffer, touched up to the largest request so far: all of it.
+    fn building_bytes(&self) -> u64 {
+        let bytes = if self.compression_level == 0 {
+            self.builder.len_bytes()
+        } else {
+            self.builder.held_bytes()
+        };
+        (bytes + self.written.capacity() * std::mem::size_of::<i64>()) as u64
     }
 
     /// When what the builder holds must go out.
@@ -185,9 +197,12 @@ impl Batcher {
             return;
         }
         let request = self.builder.finish(self.compression_level);
-        // The request's charge is the builder's, down to what goes on the wire.
-        let mut charge = std::mem::replace(&mut self.building, self.budget.charge(0));
-        charge.set(request.body.len() as u64);
+        // The request's charge is the builder's, down to what it holds now (what goes on the wire,
+        // and its items); the builder's charge, to what it keeps.
+        let kept = self.budget.charge(self.building_bytes());
+        let mut charge = std::mem::replace(&mut self.building, kept);
+        let times = written.capacity() * std::mem::size_of::<i64>();
+        charge.set((request.held_bytes() + times) as u64);
         // Workers gone only at the very end: the batches stay unacknowledged and are read again.
         let _ = self.to_workers.send(Flight {
             request,

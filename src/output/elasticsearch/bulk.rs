@@ -87,6 +87,12 @@ impl BulkBuilder {
         self.body.len()
     }
 
+    /// Bytes of memory the builder keeps for the request being built: its buffer and item spans as
+    /// allocated (they are reused, so their pages stay touched up to the largest request so far).
+    pub fn held_bytes(&self) -> usize {
+        self.body.capacity() + self.items.capacity() * std::mem::size_of::<ItemSpan>()
+    }
+
     pub fn items(&self) -> usize {
         self.items.len()
     }
