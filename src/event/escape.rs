@@ -20,11 +20,10 @@ pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let mut rest = s;
     while !rest.is_empty() {
-        let cut = if rest.len() <= PIECE {
-            rest.len()
-        } else {
-            rest.floor_char_boundary(PIECE)
-        };
+        let mut cut = rest.len().min(PIECE);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
         let (piece, tail) = rest.split_at(cut);
         contents(out, piece);
         rest = tail;

@@ -1,0 +1,132 @@
+//! Strings inside the scanned text: finding their end eight bytes at a time, checking escapes and
+//! surrogate pairs as serde_json does, and unescaping only what `log_context` or a key's hash needs.
+
+use super::{Contents, Scan, Scanner, Stop};
+
+impl Scanner<'_, '_> {
+    /// A string, `at` on its opening quote. With `decode`, a string with escapes is unescaped into
+    /// `unescaped`; without, its escapes are only checked.
+    // Inlined: a call per string cost more than a short string's scan.
+    #[inline(always)]
+    pub(super) fn string(&mut self, decode: bool) -> Scan<Contents> {
+        let bytes = self.text.as_bytes();
+        let start = self.at + 1;
+        let mut run = start;
+        let mut escaped = false;
+        self.at = start;
+        loop {
+            self.at += plain_len(&bytes[self.at..]);
+            match bytes.get(self.at) {
+                Some(b'"') => {
+                    let end = self.at;
+                    self.at += 1;
+                    return Ok(if !escaped {
+                        Contents::Raw(start, end)
+                    } else {
+                        if decode {
+                            self.unescaped.push_str(&self.text[run..end]);
+                        }
+                        Contents::Unescaped
+                    });
+                }
+                Some(b'\\') => {
+                    if decode {
+                        if !escaped {
+                            self.unescaped.clear();
+                        }
+                        self.unescaped.push_str(&self.text[run..self.at]);
+                    }
+                    escaped = true;
+                    let c = self.escape()?;
+                    if decode {
+                        self.unescaped.push(c);
+                    }
+                    run = self.at;
+                }
+                // A control character, or the end of the text.
+                _ => return Err(Stop::Invalid),
+            }
+        }
+    }
+
+    /// One escape, `at` on its backslash.
+    fn escape(&mut self) -> Scan<char> {
+        let bytes = self.text.as_bytes();
+        let Some(&c) = bytes.get(self.at + 1) else {
+            return Err(Stop::Invalid);
+        };
+        self.at += 2;
+        Ok(match c {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = self.hex4()?;
+                let code = match high {
+                    0xD800..=0xDBFF => {
+                        if !bytes[self.at..].starts_with(b"\\u") {
+                            return Err(Stop::Invalid);
+                        }
+                        self.at += 2;
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(Stop::Invalid);
+                        }
+                        0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => return Err(Stop::Invalid),
+                    _ => high,
+                };
+                char::from_u32(code).ok_or(Stop::Invalid)?
+            }
+            _ => return Err(Stop::Invalid),
+        })
+    }
+
+    fn hex4(&mut self) -> Scan<u32> {
+        let digits = self
+            .text
+            .as_bytes()
+            .get(self.at..self.at + 4)
+            .ok_or(Stop::Invalid)?;
+        let mut n = 0;
+        for &d in digits {
+            let v = (d as char).to_digit(16).ok_or(Stop::Invalid)?;
+            n = n * 16 + v;
+        }
+        self.at += 4;
+        Ok(n)
+    }
+}
+
+/// How many bytes at the start of `bytes` need no attention inside a string: up to the first `"`,
+/// `\` or control character. Eight bytes at a time; the lowest flagged byte of a word is exact
+/// (borrows only run upwards from a true match).
+#[inline(always)]
+pub(super) fn plain_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = ONES << 7;
+    let (words, _) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        let w = u64::from_le_bytes(*word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        let flagged = (w.wrapping_sub(ONES * 0x20) & !w)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash);
+        let flagged = flagged & HIGHS;
+        if flagged != 0 {
+            return i * 8 + flagged.trailing_zeros() as usize / 8;
+        }
+    }
+    let done = words.len() * 8;
+    done + bytes[done..]
+        .iter()
+        .take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20)
+        .count()
+}
