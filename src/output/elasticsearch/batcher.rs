@@ -163,10 +163,15 @@ impl Batcher {
         }
     }
 
-    /// What the request being built counts against the budget. Uncompressed, the builder's buffer is
-    /// handed over with each request and the next one is touched only as it is written: its bytes.
-    /// Compressed, the builder keeps its buffer, touched up to the largest request so far: all of it.
+    /// What the request being built counts against the budget: nothing while there is none (an idle
+    /// agent holds nothing read; and a buffer kept larger than the budget would otherwise stop reading
+    /// for good). Uncompressed, the builder's buffer is handed over with each request and the next one
+    /// is touched only as it is written: its bytes. Compressed, the builder keeps its buffer, touched
+    /// up to the largest request so far: all of it.
     fn building_bytes(&self) -> u64 {
+        if self.builder.is_empty() {
+            return 0;
+        }
         let bytes = if self.compression_level == 0 {
             self.builder.len_bytes()
         } else {
