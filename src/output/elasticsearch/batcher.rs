@@ -163,21 +163,14 @@ impl Batcher {
         }
     }
 
-    /// What the request being built counts against the budget: nothing while there is none (an idle
-    /// agent holds nothing read; and a buffer kept larger than the budget would otherwise stop reading
-    /// for good). Uncompressed, the builder's buffer is handed over with each request and the next one
-    /// is touched only as it is written: its bytes. Compressed, the builder keeps its buffer, touched
-    /// up to the largest request so far: all of it.
+    /// What the request being built counts against the budget: its bytes (the builder starts each
+    /// request in a fresh buffer, touched only as it is written) and its items' write times; nothing
+    /// while there is none.
     fn building_bytes(&self) -> u64 {
         if self.builder.is_empty() {
             return 0;
         }
-        let bytes = if self.compression_level == 0 {
-            self.builder.len_bytes()
-        } else {
-            self.builder.held_bytes()
-        };
-        (bytes + self.written.capacity() * std::mem::size_of::<i64>()) as u64
+        (self.builder.len_bytes() + self.written.capacity() * std::mem::size_of::<i64>()) as u64
     }
 
     /// When what the builder holds must go out.
@@ -203,9 +196,8 @@ impl Batcher {
         }
         let request = self.builder.finish(self.compression_level);
         // The request's charge is the builder's, down to what it holds now (what goes on the wire,
-        // and its items); the builder's charge, to what it keeps.
-        let kept = self.budget.charge(self.building_bytes());
-        let mut charge = std::mem::replace(&mut self.building, kept);
+        // and its items); the builder, empty, starts a new one.
+        let mut charge = std::mem::replace(&mut self.building, self.budget.charge(0));
         let times = written.capacity() * std::mem::size_of::<i64>();
         charge.set((request.held_bytes() + times) as u64);
         // Workers gone only at the very end: the batches stay unacknowledged and are read again.

@@ -1,7 +1,8 @@
 //! Bulk request bodies: for each event an action line naming its index, then its document.
 //!
-//! The builder is kept for the life of the output so its buffers, sized by the largest request so far,
-//! are reused rather than grown again for every request.
+//! The builder is kept for the life of the output, and reserves each request's buffer at the size of
+//! the largest so far, so a request is not grown again from empty; the pages are touched only as it
+//! is written.
 
 use crate::config::Condition;
 use crate::event::{DataStreams, Encoder, Event};
@@ -87,12 +88,6 @@ impl BulkBuilder {
         self.body.len()
     }
 
-    /// Bytes of memory the builder keeps for the request being built: its buffer and item spans as
-    /// allocated (they are reused, so their pages stay touched up to the largest request so far).
-    pub fn held_bytes(&self) -> usize {
-        self.body.capacity() + self.items.capacity() * std::mem::size_of::<ItemSpan>()
-    }
-
     pub fn items(&self) -> usize {
         self.items.len()
     }
@@ -105,20 +100,19 @@ impl BulkBuilder {
     /// `compression_level` (0: not compressed). The builder is empty afterwards.
     pub fn finish(&mut self, compression_level: u32) -> BulkRequest {
         let items = std::mem::take(&mut self.items);
+        // One as large is reserved for the next request: a mapping of its own (the agent fixes
+        // malloc's mmap threshold below a request's size, see main.rs) whose pages are touched only as
+        // it is written, so an empty builder holds no memory and the budget counts its bytes alone.
+        let capacity = self.body.capacity();
+        let mut body = std::mem::replace(&mut self.body, Vec::with_capacity(capacity));
         if compression_level == 0 {
             // Uncompressed, the buffer is the body: handed over rather than copied (a copy of a full
-            // request was the largest allocation and memmove on the shipping path), and one as large
-            // is reserved for the next request, whose pages are touched only as it is written.
-            // The body keeps no spare capacity: a request waiting for delivery holds its bytes only.
-            let capacity = self.body.capacity();
-            let mut body = std::mem::replace(&mut self.body, Vec::with_capacity(capacity));
+            // request was the largest allocation and memmove on the shipping path), with no spare
+            // capacity: a request waiting for delivery holds its bytes only.
             body.shrink_to_fit();
             return BulkRequest::new(body.into(), items, 0);
         }
-        // Compressed out of the buffer, so the builder keeps its grown buffer for the next request.
-        let request = BulkRequest::from_slice(&self.body, items, compression_level);
-        self.body.clear();
-        request
+        BulkRequest::from_slice(&body, items, compression_level)
     }
 }
 
