@@ -12,8 +12,11 @@
 
 use serde_json::{Map, Value};
 
+use super::escape::plain;
 pub(super) use super::escape::string;
-use super::{field, DataStreams, Event, FieldValue, FromApi, Kubernetes, PathMetadata, TraceIds};
+use super::{
+    field, DataStreams, Event, FieldValue, FromApi, Kubernetes, Level, PathMetadata, TraceIds,
+};
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
 /// `agent.*`, as JSON objects.
@@ -35,17 +38,17 @@ pub struct Encoder {
 impl Encoder {
     pub fn new(fields: &StaticFields) -> Encoder {
         let mut out = Vec::new();
-        member(&mut out, field::INPUT);
+        static_member(&mut out, field::INPUT);
         out.extend_from_slice(b"{\"type\":");
         string(&mut out, field::INPUT_TYPE);
         out.push(b'}');
         if let Some(host) = &fields.host {
-            member(&mut out, field::HOST);
+            static_member(&mut out, field::HOST);
             json(&mut out, host);
         }
-        member(&mut out, field::AGENT);
+        static_member(&mut out, field::AGENT);
         json(&mut out, &fields.agent);
-        member(&mut out, field::ECS);
+        static_member(&mut out, field::ECS);
         out.extend_from_slice(b"{\"version\":");
         string(&mut out, field::ECS_VERSION);
         out.push(b'}');
@@ -92,13 +95,13 @@ impl Encoder {
         out.extend_from_slice(b"{\"@timestamp\":\"");
         event.timestamp.write_rfc3339(out);
         out.push(b'"');
-        member(out, field::MESSAGE);
+        static_member(out, field::MESSAGE);
         string(out, event.message.as_str());
         if let Some(stream) = event.stream {
-            member(out, field::STREAM);
-            string(out, stream.as_str());
+            static_member(out, field::STREAM);
+            plain(out, stream.as_str());
         }
-        member(out, field::LOG);
+        static_member(out, field::LOG);
         out.extend_from_slice(b"{\"offset\":");
         out.extend_from_slice(itoa::Buffer::new().format(event.offset).as_bytes());
         out.extend_from_slice(b",\"file\":{\"path\":");
@@ -112,7 +115,7 @@ impl Encoder {
                 if i > 0 {
                     out.push(b',');
                 }
-                string(out, name);
+                plain(out, name);
             }
             out.push(b']');
         }
@@ -120,9 +123,16 @@ impl Encoder {
             out.extend_from_slice(b",\"original_timestamp\":");
             string(out, original);
         }
-        if let Some(level) = &event.level {
-            out.extend_from_slice(b",\"level\":");
-            string(out, level.as_str());
+        match &event.level {
+            Some(Level::Known(level)) => {
+                out.extend_from_slice(b",\"level\":");
+                plain(out, level);
+            }
+            Some(Level::Other(level)) => {
+                out.extend_from_slice(b",\"level\":");
+                string(out, level);
+            }
+            None => {}
         }
         out.push(b'}');
         if let Some(trace) = &event.trace {
@@ -132,7 +142,7 @@ impl Encoder {
         let container = origin.container();
         let runtime = origin.runtime();
         if !container.is_empty() || runtime.is_some() || event.format.is_some() {
-            member(out, field::CONTAINER);
+            static_member(out, field::CONTAINER);
             out.push(b'{');
             out.extend_from_slice(container);
             let comma = !container.is_empty();
@@ -147,7 +157,7 @@ impl Encoder {
                     out.push(b',');
                 }
                 out.extend_from_slice(b"\"runtime\":");
-                string(out, format.runtime());
+                plain(out, format.runtime());
             }
             out.push(b'}');
         }
@@ -171,7 +181,7 @@ impl Encoder {
             if dataset.is_some() {
                 out.push(b',');
             } else {
-                member(out, "event");
+                static_member(out, "event");
                 out.push(b'{');
             }
             out.extend_from_slice(b"\"original\":");
@@ -181,7 +191,7 @@ impl Encoder {
             out.push(b'}');
         }
         if let Some(error) = &event.error {
-            member(out, field::ERROR);
+            static_member(out, field::ERROR);
             out.extend_from_slice(b"{\"message\":");
             string(out, &error.message);
             out.extend_from_slice(b",\"type\":");
@@ -283,6 +293,13 @@ fn field_value(out: &mut Vec<u8>, value: &FieldValue) {
 }
 
 /// `,"name":`
+/// `,"name":` for a field name of the agent's own.
+fn static_member(out: &mut Vec<u8>, name: &'static str) {
+    out.push(b',');
+    plain(out, name);
+    out.push(b':');
+}
+
 fn member(out: &mut Vec<u8>, name: &str) {
     out.push(b',');
     string(out, name);
@@ -321,7 +338,7 @@ impl OriginMembers {
             }
         };
         if !kubernetes.is_empty() {
-            member(&mut buf, field::KUBERNETES);
+            static_member(&mut buf, field::KUBERNETES);
             kubernetes.write_json(&mut buf);
         }
         if api.is_some() {

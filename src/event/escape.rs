@@ -31,6 +31,19 @@ pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Appends `s`, a name of the agent's own that needs no escaping (a field name, a stream, a known
+/// level, a flag), as a JSON string: copied, as the SIMD kernel's set-up costs more than such a string.
+pub(super) fn plain(out: &mut Vec<u8>, s: &'static str) {
+    debug_assert!(
+        !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'),
+        "{s:?} needs escaping"
+    );
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 /// Appends `s` escaped, without quotes: the kernel always writes them, so they are taken off again
 /// (one move of at most `PIECE` bytes, only for strings longer than that).
 fn contents(out: &mut Vec<u8>, s: &str) {

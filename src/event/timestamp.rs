@@ -188,10 +188,21 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// Writes `value`'s last `dst.len()` decimal digits, two at a time from a table: this runs for every
+/// field of every event's time.
 fn put_digits(dst: &mut [u8], mut value: u32) {
-    for slot in dst.iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566\
+        676869707172737475767778798081828384858687888990919293949596979899";
+    let mut end = dst.len();
+    while end >= 2 {
+        let pair = (value % 100) as usize * 2;
+        dst[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
+        value /= 100;
+        end -= 2;
+    }
+    if end == 1 {
+        dst[0] = b'0' + (value % 10) as u8;
     }
 }
 
