@@ -9,6 +9,7 @@
 use std::fmt::Debug;
 use std::sync::Arc;
 
+use crate::budget::Charge;
 use crate::event::Event;
 
 /// Events handed downstream together, so the channel and the output see a few large units rather than
@@ -18,11 +19,18 @@ use crate::event::Event;
 pub struct Batch {
     pub events: Vec<Event>,
     pub ack: Option<Ack>,
+    /// The bytes of its lines, counted against `max_queued_bytes` until the batch is dropped (once
+    /// an output wrote or encoded it).
+    pub charge: Option<Charge>,
 }
 
 impl Batch {
     pub fn new(events: Vec<Event>, ack: Option<Ack>) -> Batch {
-        Batch { events, ack }
+        Batch {
+            events,
+            ack,
+            charge: None,
+        }
     }
 
     /// Delivered: whatever the batch carries may now be recorded. A second call does nothing.

@@ -12,6 +12,7 @@
 
 pub mod batch;
 pub mod bootstrap;
+pub mod budget;
 pub mod config;
 pub mod discover;
 pub mod doctor;

@@ -29,6 +29,7 @@ const EXIT_FAILURE: u8 = 1;
 const EXIT_DIFFERS: u8 = 3;
 
 fn main() -> ExitCode {
+    fixed_malloc_thresholds();
     let cli = Cli::parse();
     match cli.command {
         Command::Config(ConfigCommand::Check { ref file }) => {
@@ -283,3 +284,25 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
         }
     }
 }
+
+/// glibc's malloc raises its mmap threshold to the largest block freed (up to 32 MiB), and its trim
+/// threshold to twice that: once the first multi-MiB request body is freed, everything smaller comes
+/// from the per-thread heaps, and each heap keeps up to twice a body's size it no longer uses, which
+/// no budget sees. Fixed thresholds keep large buffers in mappings of their own, returned when freed,
+/// and the heaps trimmed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn fixed_malloc_thresholds() {
+    extern "C" {
+        fn mallopt(param: i32, value: i32) -> i32;
+    }
+    const M_TRIM_THRESHOLD: i32 = -1;
+    const M_MMAP_THRESHOLD: i32 = -3;
+    // SAFETY: mallopt only sets allocator parameters; it is called before any other thread starts.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 512 * 1024);
+        mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn fixed_malloc_thresholds() {}

@@ -13,6 +13,7 @@ use super::file::{FileOutput, FileOutputError};
 use super::stdout::StdoutOutput;
 use super::{Output, OutputError};
 use crate::batch::Batch;
+use crate::budget::Budget;
 use crate::config::Config;
 use crate::event::Encoder;
 use crate::telemetry::Telemetry;
@@ -61,6 +62,7 @@ pub fn build(
     encoder: Encoder,
     telemetry: &Arc<Telemetry>,
     set_up: impl FnOnce() -> SetUpStep,
+    budget: &Budget,
 ) -> Result<AnyOutput, StartError> {
     let telemetry = Arc::clone(telemetry);
     if let Destination::Stdout { bulk } = destination {
@@ -79,7 +81,7 @@ pub fn build(
         &config.output.elasticsearch,
         &config.setup,
         &config.state_dir,
-        config.max_queued_bytes,
+        budget.clone(),
         encoder,
         telemetry,
         config.setup.enabled.then(set_up),

@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 
 use super::source::{run_source, Batch, SourceConfig};
 use super::state::State;
+use crate::budget::Budget;
 use crate::config::{Config, StartAt};
 use crate::discover::{Changes, NothingMatched, PatternError};
 use crate::enrich::kube::cache::PodCache;
@@ -57,13 +58,15 @@ pub enum FinishError {
 }
 
 impl Reading {
-    /// Starts the reading thread; batches arrive on the receiver, at most `channel_batches` waiting.
+    /// Starts the reading thread; batches arrive on the receiver, at most `channel_batches` waiting, and
+    /// none sent while `budget` is spent.
     pub fn start(
         config: &Config,
         options: ReadOptions,
         state: Option<State>,
         changes: Arc<Changes>,
         channel_batches: usize,
+        budget: Budget,
     ) -> Result<(Reading, mpsc::Receiver<Batch>), ReaderFailed> {
         let (known, tracker, checkpointer) = match state {
             Some(state) => {
@@ -111,6 +114,7 @@ impl Reading {
             telemetry: options.telemetry,
             read_ahead: Some(read_ahead(config)),
             rate_limit: config.rate_limit.clone(),
+            budget,
         };
         let (tx, batches) = mpsc::channel::<Batch>(channel_batches.max(1));
         let reader = std::thread::Builder::new()

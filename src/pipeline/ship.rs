@@ -10,6 +10,7 @@ use super::launch::PipelineError;
 use super::reading::{FinishError, ReadOptions, Reading};
 use super::state::State;
 use crate::bootstrap::set_up_before_shipping;
+use crate::budget::Budget;
 use crate::config::Config;
 use crate::discover::Changes;
 use crate::event::Encoder;
@@ -17,8 +18,10 @@ use crate::output::{self, Destination, OutputError, SetUpStep};
 use crate::process::Processors;
 use crate::registry::lock;
 
-/// Batches waiting between the reading side and the output: a few, so reading overlaps with writing,
-/// few enough that memory stays a few MiB when the output is slow.
+/// Batches waiting between the reading side and the output: a few, so reading overlaps with writing.
+/// Memory is bounded by `max_queued_bytes`, which the batches count against; this keeps the reader from
+/// reading further ahead of the encoder than overlap needs when the budget has room (lines wait in
+/// their files at no cost).
 const CHANNEL_BATCHES: usize = 4;
 
 /// Builds the output, starts reading, and runs the one loop until reading ends; then writes the
@@ -42,13 +45,15 @@ pub(super) async fn ship(
         let step = set_up_before_shipping(config.clone(), Arc::clone(&telemetry));
         Box::pin(step) as SetUpStep
     };
-    let out = output::build(config, destination, encoder, &telemetry, set_up)?;
+    let budget = Budget::new(config.max_queued_bytes, telemetry.queued_bytes_gauge());
+    let out = output::build(config, destination, encoder, &telemetry, set_up, &budget)?;
     let (reading, mut batches) = Reading::start(
         config,
         options,
         state,
         Arc::clone(&changes),
         CHANNEL_BATCHES,
+        budget,
     )
     .map_err(FinishError::from)?;
     telemetry.set_pipeline_running(true);

@@ -64,6 +64,8 @@ pub struct SourceConfig {
     pub read_ahead: Option<u64>,
     /// `rate_limit`: limits per node, namespace and pod (hints add their own with `kube`).
     pub rate_limit: Vec<crate::config::RateLimitRule>,
+    /// `max_queued_bytes`, shared with the output: reading pauses while it is spent.
+    pub budget: crate::budget::Budget,
 }
 
 /// Runs until every file was read (without follow), `changes` reports shutdown, or the receiver is gone.
@@ -109,6 +111,8 @@ pub fn run_source(
         read_ahead: config.read_ahead,
         handed: HashMap::new(),
         limits,
+        budget: config.budget,
+        batch_bytes: 0,
     };
 
     let log_roots = config.log_roots.clone();

@@ -106,14 +106,10 @@ impl Telemetry {
         self.bulk_retries.inc();
     }
 
-    /// A bulk request body of `bytes` was built and waits for delivery.
-    pub fn request_queued(&self, bytes: usize) {
-        self.queued_bytes.inc_by(bytes as i64);
-    }
-
-    /// A queued request body of `bytes` was delivered (or abandoned at exit).
-    pub fn request_done(&self, bytes: usize) {
-        self.queued_bytes.dec_by(bytes as i64);
+    /// `loglynk_queued_bytes`, which the budget of `max_queued_bytes` keeps at its use (lines read and
+    /// not yet acknowledged, wherever they are held).
+    pub fn queued_bytes_gauge(&self) -> prometheus_client::metrics::gauge::Gauge {
+        self.queued_bytes.clone()
     }
 
     /// A document was refused for good (by Elasticsearch, or for lacking a field of the index

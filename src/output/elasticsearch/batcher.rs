@@ -1,8 +1,10 @@
 //! Turning batches into bulk requests and handing them to delivery workers.
 //!
 //! A batch is never split across requests, so acknowledging a request acknowledges whole batches. The
-//! queue to the workers is bounded: when Elasticsearch is slow, requests wait here, then batches wait in
-//! the pipeline's channel, then the reader stops reading and the files on disk are the buffer.
+//! queue to the workers is bounded by bytes, not by requests: each request counts its body against
+//! `max_queued_bytes` (the budget the reader's batches count against too) until it is delivered, so
+//! when Elasticsearch is slow requests wait here until the budget is spent, then the reader stops
+//! reading and the files on disk are the buffer.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,12 +17,15 @@ use super::bulk::BulkBuilder;
 use super::delivery::Deliverer;
 use super::request::BulkRequest;
 use crate::batch::{Ack, Batch};
+use crate::budget::{Budget, Charge};
 use crate::config;
 use crate::event::{Encoder, Origin};
 
 /// A request and the batches it completes.
 struct Flight {
     request: BulkRequest,
+    /// Its body's bytes, counted against the budget until it is delivered (or abandoned).
+    _charge: Charge,
     acks: Vec<Ack>,
     /// Each item's `@timestamp` (Unix nanoseconds), for the delivery latency once it is settled.
     written: Vec<i64>,
@@ -32,8 +37,8 @@ pub struct BatcherConfig {
     pub bulk_max_bytes: usize,
     pub flush_interval: Duration,
     pub workers: usize,
-    /// Requests built and waiting for a worker.
-    pub queued_requests: usize,
+    /// `max_queued_bytes`: the request being built and the requests built count against it.
+    pub budget: Budget,
     pub compression_level: u32,
     /// Nothing is sent before this says `true` (the cluster's template and policy are in place), so
     /// the first index of the day is created with them. `None` sends at once.
@@ -51,7 +56,12 @@ pub struct Batcher {
     written: Vec<i64>,
     /// The bytes of the events in the builder, by file: a run of events from one file is one entry.
     volume: Vec<(Arc<Origin>, u64)>,
-    to_workers: mpsc::Sender<Flight>,
+    /// Unbounded in count: the requests on it count their bytes against the budget, which the reader
+    /// waits on.
+    to_workers: mpsc::UnboundedSender<Flight>,
+    budget: Budget,
+    /// The bytes of the request being built.
+    building: Charge,
     workers: Vec<Worker>,
     /// When the oldest event in the builder must go out.
     deadline: Option<Instant>,
@@ -70,7 +80,7 @@ impl Batcher {
         deliverer: Deliverer,
         config: BatcherConfig,
     ) -> Batcher {
-        let (to_workers, from_batcher) = mpsc::channel::<Flight>(config.queued_requests.max(1));
+        let (to_workers, from_batcher) = mpsc::unbounded_channel::<Flight>();
         let from_batcher = Arc::new(Mutex::new(from_batcher));
         let workers = (0..config.workers.max(1))
             .map(|worker| {
@@ -93,6 +103,8 @@ impl Batcher {
             written: Vec::new(),
             volume: Vec::new(),
             to_workers,
+            building: config.budget.charge(0),
+            budget: config.budget,
             workers,
             deadline: None,
             document: Vec::new(),
@@ -140,12 +152,25 @@ impl Batcher {
         if let Some(ack) = batch.ack.take() {
             self.acks.push(ack);
         }
+        // The batch's lines are documents in the request now: counted there, no longer as read.
+        self.building.set(self.building_bytes());
+        drop(batch.charge.take());
         let interval = self.flush_interval;
         self.deadline
             .get_or_insert_with(|| config::deadline(Instant::now(), interval));
         if self.builder.len_bytes() >= self.bulk_max_bytes {
             self.send().await;
         }
+    }
+
+    /// What the request being built counts against the budget: its bytes (the builder starts each
+    /// request in a fresh buffer, touched only as it is written) and its items' write times; nothing
+    /// while there is none.
+    fn building_bytes(&self) -> u64 {
+        if self.builder.is_empty() {
+            return 0;
+        }
+        (self.builder.len_bytes() + self.written.capacity() * std::mem::size_of::<i64>()) as u64
     }
 
     /// When what the builder holds must go out.
@@ -170,22 +195,19 @@ impl Batcher {
             return;
         }
         let request = self.builder.finish(self.compression_level);
-        let telemetry = &self.deliverer.telemetry;
-        telemetry.request_queued(request.body.len());
-        // Waits while the workers are busy and the queue is full: backpressure towards the reader.
-        if let Err(mpsc::error::SendError(flight)) = self
-            .to_workers
-            .send(Flight {
-                request,
-                acks,
-                written,
-                volume,
-            })
-            .await
-        {
-            // Workers gone only at the very end; the batches stay unacknowledged and are read again.
-            telemetry.request_done(flight.request.body.len());
-        }
+        // The request's charge is the builder's, down to what it holds now (what goes on the wire,
+        // and its items); the builder, empty, starts a new one.
+        let mut charge = std::mem::replace(&mut self.building, self.budget.charge(0));
+        let times = written.capacity() * std::mem::size_of::<i64>();
+        charge.set((request.held_bytes() + times) as u64);
+        // Workers gone only at the very end: the batches stay unacknowledged and are read again.
+        let _ = self.to_workers.send(Flight {
+            request,
+            _charge: charge,
+            acks,
+            written,
+            volume,
+        });
     }
 
     /// Sends what is held and waits until the workers delivered every request.
@@ -215,7 +237,7 @@ impl Drop for Worker {
 
 async fn work(
     worker: usize,
-    from_batcher: Arc<Mutex<mpsc::Receiver<Flight>>>,
+    from_batcher: Arc<Mutex<mpsc::UnboundedReceiver<Flight>>>,
     deliverer: Deliverer,
     mut start: Option<watch::Receiver<bool>>,
 ) {
@@ -229,9 +251,7 @@ async fn work(
             break;
         };
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-        let bytes = flight.request.body.len();
         deliverer.deliver(flight.request, seed).await;
-        deliverer.telemetry.request_done(bytes);
         deliverer.telemetry.lines_delivered(&flight.written);
         for (origin, bytes) in &flight.volume {
             let namespace = origin.metadata.namespace.as_deref().unwrap_or_default();

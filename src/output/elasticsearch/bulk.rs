@@ -1,7 +1,8 @@
 //! Bulk request bodies: for each event an action line naming its index, then its document.
 //!
-//! The builder is kept for the life of the output so its buffers, sized by the largest request so far,
-//! are reused rather than grown again for every request.
+//! The builder is kept for the life of the output, and reserves each request's buffer at the size of
+//! the largest so far, so a request is not grown again from empty; the pages are touched only as it
+//! is written.
 
 use crate::config::Condition;
 use crate::event::{DataStreams, Encoder, Event};
@@ -98,12 +99,20 @@ impl BulkBuilder {
     /// The request for everything pushed since the last `finish`, gzip-compressed at
     /// `compression_level` (0: not compressed). The builder is empty afterwards.
     pub fn finish(&mut self, compression_level: u32) -> BulkRequest {
-        // Compressed (or copied) out of the buffer rather than handed over, so the builder keeps its
-        // grown buffer for the next request.
         let items = std::mem::take(&mut self.items);
-        let request = BulkRequest::from_slice(&self.body, items, compression_level);
-        self.body.clear();
-        request
+        // One as large is reserved for the next request: a mapping of its own (the agent fixes
+        // malloc's mmap threshold below a request's size, see main.rs) whose pages are touched only as
+        // it is written, so an empty builder holds no memory and the budget counts its bytes alone.
+        let capacity = self.body.capacity();
+        let mut body = std::mem::replace(&mut self.body, Vec::with_capacity(capacity));
+        if compression_level == 0 {
+            // Uncompressed, the buffer is the body: handed over rather than copied (a copy of a full
+            // request was the largest allocation and memmove on the shipping path), with no spare
+            // capacity: a request waiting for delivery holds its bytes only.
+            body.shrink_to_fit();
+            return BulkRequest::new(body.into(), items, 0);
+        }
+        BulkRequest::from_slice(&body, items, compression_level)
     }
 }
 

@@ -20,6 +20,7 @@ use super::delivery::Deliverer;
 use super::index::IndexPatternError;
 use super::target::bulk_builder;
 use crate::batch::Batch;
+use crate::budget::Budget;
 use crate::config::{self, Setup};
 use crate::event::Encoder;
 use crate::output::{Output, OutputError};
@@ -65,13 +66,13 @@ pub struct EsOutput {
 }
 
 impl EsOutput {
-    /// Starts the output on the current runtime. `state_dir` holds the dead-letter file;
-    /// `max_queued_bytes` bounds the requests in memory (built, queued, in flight).
+    /// Starts the output on the current runtime. `state_dir` holds the dead-letter file; `budget`
+    /// (`max_queued_bytes`) counts the requests in memory (built, queued, in flight, retried).
     pub fn new(
         es: &config::ElasticsearchOutput,
         setup: &Setup,
         state_dir: &Path,
-        max_queued_bytes: u64,
+        budget: Budget,
         encoder: Encoder,
         telemetry: Arc<Telemetry>,
         set_up: Option<SetUpStep>,
@@ -106,14 +107,11 @@ impl EsOutput {
             }
             None => (None, None),
         };
-        let bulk_max = es.bulk_max_bytes as usize;
-        // What does not fit in max_queued_bytes waits unread in the files.
-        let requests_in_memory = (max_queued_bytes as usize / bulk_max.max(1)).max(2);
         let config = BatcherConfig {
-            bulk_max_bytes: bulk_max,
+            bulk_max_bytes: es.bulk_max_bytes as usize,
             flush_interval: es.flush_interval,
             workers: es.workers,
-            queued_requests: requests_in_memory.saturating_sub(es.workers + 1).max(1),
+            budget,
             compression_level: es.compression_level,
             start,
         };

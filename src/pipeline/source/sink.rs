@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use super::gate::{Enrichment, Held, Selection};
 use super::limits::Limits;
 use crate::batch::Batch;
+use crate::budget::Budget;
 use crate::enrich::path_metadata;
 use crate::event::{Event, Origin};
 use crate::parse::{LineParser, MultilineRules};
@@ -48,6 +49,10 @@ pub(super) struct ParsingSink {
     /// Per file, the offset after the last line handed downstream (batched or sent).
     pub(super) handed: HashMap<FileKey, u64>,
     pub(super) limits: Option<Limits>,
+    /// `max_queued_bytes`: a batch is sent only while it has room, and counts its lines against it.
+    pub(super) budget: Budget,
+    /// Bytes of the lines read into the batch being filled (a joined line counts where it was read).
+    pub(super) batch_bytes: u64,
 }
 
 impl ParsingSink {
@@ -64,9 +69,20 @@ impl ParsingSink {
             .as_ref()
             .map(|tracker| register_batch(tracker, checkpoints, events.len() as u64));
         self.telemetry.lines_read(events.len() as u64);
-        // Blocks while the channel is full: the output's pace sets the reading pace, and unread lines wait
-        // in their files rather than in memory.
-        if self.tx.blocking_send(Batch { events, ack }).is_err() {
+        // Blocks while the budget is spent or the channel is full: the output's pace sets the reading
+        // pace, and unread lines wait in their files rather than in memory.
+        let tx = &self.tx;
+        self.budget.wait_for_room(|| tx.is_closed());
+        let charge = Some(self.budget.charge(std::mem::take(&mut self.batch_bytes)));
+        if self
+            .tx
+            .blocking_send(Batch {
+                events,
+                ack,
+                charge,
+            })
+            .is_err()
+        {
             self.closed = true;
         }
     }
@@ -139,6 +155,7 @@ impl LineSink for ParsingSink {
         if let Some(limits) = &mut self.limits {
             limits.read(key, &line);
         }
+        self.batch_bytes += line.bytes.len() as u64;
         let now = self.now;
         self.with_parser(key, |p, out| p.push(line, now, out));
         if self.batch.len() >= BATCH_EVENTS {
