@@ -100,19 +100,23 @@ impl BulkBuilder {
     /// `compression_level` (0: not compressed). The builder is empty afterwards.
     pub fn finish(&mut self, compression_level: u32) -> BulkRequest {
         let items = std::mem::take(&mut self.items);
-        // One as large is reserved for the next request: a mapping of its own (the agent fixes
-        // malloc's mmap threshold below a request's size, see main.rs) whose pages are touched only as
-        // it is written, so an empty builder holds no memory and the budget counts its bytes alone.
-        let capacity = self.body.capacity();
-        let mut body = std::mem::replace(&mut self.body, Vec::with_capacity(capacity));
         if compression_level == 0 {
-            // Uncompressed, the buffer is the body: handed over rather than copied (a copy of a full
-            // request was the largest allocation and memmove on the shipping path), with no spare
-            // capacity: a request waiting for delivery holds its bytes only.
+            // Uncompressed, the buffer is the body: handed over rather than copied (with malloc's
+            // fixed mmap threshold, see main.rs, a copy costs the same page faults as a fresh buffer
+            // and a memmove besides), with no spare capacity: a request waiting for delivery holds
+            // its bytes only. The next request starts in a buffer as large, touched as it is written.
+            let capacity = self.body.capacity();
+            let mut body = std::mem::replace(&mut self.body, Vec::with_capacity(capacity));
             body.shrink_to_fit();
             return BulkRequest::new(body.into(), items, 0);
         }
-        BulkRequest::from_slice(&body, items, compression_level)
+        // Compressed out of the buffer, which is kept for the next request: a fresh one per request
+        // cost a page fault for every 4 KiB written, a third more CPU with gzip (run_throughput,
+        // 10.1-10.9 against 7.1-7.7 CPU-seconds for 512 MiB). Its pages stay touched up to the largest
+        // request; the budget counts what each request holds.
+        let request = BulkRequest::from_slice(&self.body, items, compression_level);
+        self.body.clear();
+        request
     }
 }
 
