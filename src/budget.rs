@@ -101,10 +101,6 @@ impl Charge {
             self.bytes = bytes;
         }
     }
-
-    pub fn bytes(&self) -> u64 {
-        self.bytes
-    }
 }
 
 impl Drop for Charge {

@@ -163,9 +163,9 @@ impl Batcher {
         }
     }
 
-    /// What the request being built counts against the budget: its bytes (the builder starts each
-    /// request in a fresh buffer, touched only as it is written) and its items' write times; nothing
-    /// while there is none.
+    /// What the request being built counts against the budget: its bytes and its items' write times;
+    /// nothing while there is none (with gzip the builder keeps its buffer between requests, which
+    /// README's memory formula counts apart).
     fn building_bytes(&self) -> u64 {
         if self.builder.is_empty() {
             return 0;

@@ -23,8 +23,8 @@ use crate::process::log_context::{classify, Parent, Probe, Slot};
 
 pub(super) enum Validation {
     Valid,
-    /// Some object names a key twice, or two of its keys hash alike (harmless: the tree path is always
-    /// correct, only slower).
+    /// Some object names a key twice, or two of its keys hash alike, or the scanner refused what
+    /// serde_json accepts: the tree path decides (always correct, only slower).
     DuplicateKey,
     Invalid(serde_json::Error),
 }
