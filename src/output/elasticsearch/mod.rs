@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod doc_id;
 pub mod index;
 mod output;
+mod recycle;
 pub mod request;
 pub mod response;
 mod route;

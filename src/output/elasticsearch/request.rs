@@ -13,6 +13,8 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
+use super::recycle::BodyPool;
+
 /// Where one item's two lines lie in the uncompressed body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ItemSpan {
@@ -60,6 +62,8 @@ pub struct BulkRequest {
     /// flight then holds about a seventh of its size, which is what keeps memory flat while
     /// Elasticsearch is slow.
     plain: OnceLock<Bytes>,
+    /// Where the body goes once the request is dropped, for a later request to be written into.
+    pool: Option<BodyPool>,
 }
 
 impl BulkRequest {
@@ -76,30 +80,48 @@ impl BulkRequest {
                 gzip: true,
                 items,
                 plain: OnceLock::new(),
+                pool: None,
             },
             None => BulkRequest {
                 body: uncompressed.clone(),
                 gzip: false,
                 items,
                 plain: OnceLock::from(uncompressed),
+                pool: None,
             },
         }
     }
 
     /// Like `new`, from a borrowed body: compressed straight from it, so a builder's buffer is not
     /// copied first (a copy of a full request is the largest allocation on the shipping path).
-    pub(super) fn from_slice(plain: &[u8], items: Vec<ItemSpan>, level: u32) -> BulkRequest {
+    /// The compressed body is written into a buffer from `pool` when it has one, and goes back to it
+    /// when the request is dropped.
+    pub(super) fn from_slice(
+        plain: &[u8],
+        items: Vec<ItemSpan>,
+        level: u32,
+        pool: &BodyPool,
+    ) -> BulkRequest {
         if level > 0 && !plain.is_empty() {
-            if let Some(body) = gzip(plain, level.min(9)) {
+            let into = pool.take().unwrap_or_default();
+            if let Some(body) = gzip_into(into, plain, level.min(9)) {
                 return BulkRequest {
                     body,
                     gzip: true,
                     items,
                     plain: OnceLock::new(),
+                    pool: Some(pool.clone()),
                 };
             }
         }
         BulkRequest::new(Bytes::copy_from_slice(plain), items, 0)
+    }
+
+    /// An uncompressed request whose body goes back to `pool` when it is dropped.
+    pub(super) fn recycled(body: Vec<u8>, items: Vec<ItemSpan>, pool: &BodyPool) -> BulkRequest {
+        let mut request = BulkRequest::new(Bytes::from(body), items, 0);
+        request.pool = Some(pool.clone());
+        request
     }
 
     /// The NDJSON body as sent, before compression.
@@ -196,13 +218,26 @@ impl BulkRequest {
     }
 }
 
+impl Drop for BulkRequest {
+    fn drop(&mut self) {
+        if let Some(pool) = &self.pool {
+            // Uncompressed, the plain body is the same buffer: the pool keeps it only if unshared.
+            drop(self.plain.take());
+            pool.give(std::mem::take(&mut self.body));
+        }
+    }
+}
+
 /// `None` if compression failed, so the request goes out uncompressed instead of not at all.
 fn gzip(data: &[u8], level: u32) -> Option<Bytes> {
+    gzip_into(Vec::new(), data, level)
+}
+
+fn gzip_into(mut into: Vec<u8>, data: &[u8], level: u32) -> Option<Bytes> {
     // Log lines compress about 5-10x; a quarter avoids most regrowth without over-reserving.
-    let mut encoder = GzEncoder::new(
-        Vec::with_capacity(data.len() / 4 + 64),
-        Compression::new(level),
-    );
+    into.clear();
+    into.reserve(data.len() / 4 + 64);
+    let mut encoder = GzEncoder::new(into, Compression::new(level));
     encoder.write_all(data).ok()?;
     let mut body = encoder.finish().ok()?;
     // A request waiting for delivery holds its body's bytes only, which the budget counts: without
