@@ -105,10 +105,55 @@ impl Scanner<'_, '_> {
 }
 
 /// How many bytes at the start of `bytes` need no attention inside a string: up to the first `"`,
-/// `\` or control character. Eight bytes at a time; the lowest flagged byte of a word is exact
-/// (borrows only run upwards from a true match).
+/// `\` or control character. Sixteen bytes at a time with SSE2 (part of x86_64 itself, so no
+/// feature test): under callgrind the eight-byte loop was 5 % of the `pipeline` bench's traces mix,
+/// most strings in log JSON being shorter than sixteen bytes. Eight at a time elsewhere.
 #[inline(always)]
 pub(super) fn plain_len(bytes: &[u8]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (blocks, _) = bytes.as_chunks::<16>();
+        for (i, block) in blocks.iter().enumerate() {
+            let flagged = sse2::flagged(block);
+            if flagged != 0 {
+                return i * 16 + flagged.trailing_zeros() as usize;
+            }
+        }
+        let done = blocks.len() * 16;
+        done + swar_plain_len(&bytes[done..])
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    swar_plain_len(bytes)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    /// A bit for each byte of `block` that is `"`, `\` or below 0x20, lowest byte lowest.
+    #[inline(always)]
+    pub(super) fn flagged(block: &[u8; 16]) -> u32 {
+        // SAFETY: SSE2 is part of the x86_64 baseline, and the load is unaligned from a reference to
+        // sixteen bytes.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            // Unsigned `v <= 0x1f` as `max(v, 0x1f) == 0x1f`: SSE2 has no unsigned compare.
+            let low = _mm_set1_epi8(0x1f);
+            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, low), low);
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+        }
+    }
+}
+
+/// Eight bytes at a time; the lowest flagged byte of a word is exact (borrows only run upwards from a
+/// true match).
+#[inline(always)]
+fn swar_plain_len(bytes: &[u8]) -> usize {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGHS: u64 = ONES << 7;
     let (words, _) = bytes.as_chunks::<8>();

@@ -168,13 +168,20 @@ fn invalid_text_carries_serde_jsons_message() {
 
 #[test]
 fn plain_len_stops_at_the_first_byte_that_needs_attention() {
+    // Every position of a 16-byte block, of the eight-byte words after it, and of the bytes after
+    // those; and bytes next to the flagged ones (0x20, 0x7f, 0x80 and up) that must not be flagged.
     for stop in [b'"', b'\\', 0, 0x1f] {
-        for at in 0..20 {
-            let mut bytes = vec![b'a'; 24];
-            bytes[at] = stop;
-            // A byte that needs attention later in the same word must not hide the first.
-            bytes[(at + 1).min(23)] = b'"';
-            assert_eq!(string::plain_len(&bytes), at, "{stop:#x} at {at}");
+        for len in [1, 7, 8, 15, 16, 17, 24, 31, 32, 45] {
+            for at in 0..len {
+                for filler in [b'a', b' ', 0x7f, 0x80, 0xff] {
+                    let mut bytes = vec![filler; len];
+                    bytes[at] = stop;
+                    // A byte that needs attention later in the same block must not hide the first.
+                    bytes[(at + 1).min(len - 1)] = b'"';
+                    assert_eq!(string::plain_len(&bytes), at, "{stop:#x} at {at} of {len}");
+                }
+            }
+            assert_eq!(string::plain_len(&vec![b'a'; len]), len);
         }
     }
     assert_eq!(
