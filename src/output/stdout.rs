@@ -64,7 +64,7 @@ impl<W: Write> StdoutOutput<W> {
                         );
                     }
                 }
-                let request = builder.finish(0);
+                let request = builder.finish();
                 self.writer.write_all(&request.body)?;
                 return self.writer.flush().map(|()| printed);
             }

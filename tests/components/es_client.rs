@@ -57,7 +57,8 @@ fn request(n: usize, compression_level: u32) -> BulkRequest {
         );
         builder.push(&event).expect("event fits the pattern");
     }
-    builder.finish(compression_level)
+    builder.set_compression(compression_level);
+    builder.finish()
 }
 
 #[tokio::test]

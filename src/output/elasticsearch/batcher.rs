@@ -69,17 +69,17 @@ pub struct Batcher {
     document: Vec<u8>,
     bulk_max_bytes: usize,
     flush_interval: Duration,
-    compression_level: u32,
 }
 
 impl Batcher {
     /// Starts the delivery workers; they wait for `config.start` before their first request.
     pub fn start(
-        builder: BulkBuilder,
+        mut builder: BulkBuilder,
         encoder: Encoder,
         deliverer: Deliverer,
         config: BatcherConfig,
     ) -> Batcher {
+        builder.set_compression(config.compression_level);
         let (to_workers, from_batcher) = mpsc::unbounded_channel::<Flight>();
         let from_batcher = Arc::new(Mutex::new(from_batcher));
         let workers = (0..config.workers.max(1))
@@ -110,7 +110,6 @@ impl Batcher {
             document: Vec::new(),
             bulk_max_bytes: config.bulk_max_bytes,
             flush_interval: config.flush_interval,
-            compression_level: config.compression_level,
         }
     }
 
@@ -163,14 +162,13 @@ impl Batcher {
         }
     }
 
-    /// What the request being built counts against the budget: its bytes and its items' write times;
-    /// nothing while there is none (with gzip the builder keeps its buffer between requests, which
-    /// README's memory formula counts apart).
+    /// What the request being built counts against the budget: what it holds (with gzip, the pieces
+    /// compressed and the one being written) and its items' write times; nothing while there is none.
     fn building_bytes(&self) -> u64 {
         if self.builder.is_empty() {
             return 0;
         }
-        (self.builder.len_bytes() + self.written.capacity() * std::mem::size_of::<i64>()) as u64
+        (self.builder.held_bytes() + self.written.capacity() * std::mem::size_of::<i64>()) as u64
     }
 
     /// When what the builder holds must go out.
@@ -194,7 +192,7 @@ impl Batcher {
             }
             return;
         }
-        let request = self.builder.finish(self.compression_level);
+        let request = self.builder.finish();
         // The request's charge is the builder's, down to what it holds now (what goes on the wire,
         // and its items); the builder, empty, starts a new one.
         let mut charge = std::mem::replace(&mut self.building, self.budget.charge(0));

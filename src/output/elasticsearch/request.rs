@@ -105,16 +105,24 @@ impl BulkRequest {
         if level > 0 && !plain.is_empty() {
             let into = pool.take().unwrap_or_default();
             if let Some(body) = gzip_into(into, plain, level.min(9)) {
-                return BulkRequest {
-                    body,
-                    gzip: true,
-                    items,
-                    plain: OnceLock::new(),
-                    pool: Some(pool.clone()),
-                };
+                return BulkRequest::gzipped(body, items, pool);
             }
         }
         BulkRequest::new(Bytes::copy_from_slice(plain), items, 0)
+    }
+
+    /// A request of a complete gzip body, which goes back to `pool` when the request is dropped.
+    /// Shrunk first: a request waiting for delivery holds its body's bytes only, which the budget
+    /// counts; without it the reserve's unused part stayed allocated with every request queued.
+    pub(super) fn gzipped(mut body: Vec<u8>, items: Vec<ItemSpan>, pool: &BodyPool) -> BulkRequest {
+        body.shrink_to_fit();
+        BulkRequest {
+            body: Bytes::from(body),
+            gzip: true,
+            items,
+            plain: OnceLock::new(),
+            pool: Some(pool.clone()),
+        }
     }
 
     /// An uncompressed request whose body goes back to `pool` when it is dropped.
@@ -230,18 +238,16 @@ impl Drop for BulkRequest {
 
 /// `None` if compression failed, so the request goes out uncompressed instead of not at all.
 fn gzip(data: &[u8], level: u32) -> Option<Bytes> {
-    gzip_into(Vec::new(), data, level)
+    let mut body = gzip_into(Vec::new(), data, level)?;
+    body.shrink_to_fit();
+    Some(Bytes::from(body))
 }
 
-fn gzip_into(mut into: Vec<u8>, data: &[u8], level: u32) -> Option<Bytes> {
+fn gzip_into(mut into: Vec<u8>, data: &[u8], level: u32) -> Option<Vec<u8>> {
     // Log lines compress about 5-10x; a quarter avoids most regrowth without over-reserving.
     into.clear();
     into.reserve(data.len() / 4 + 64);
     let mut encoder = GzEncoder::new(into, Compression::new(level));
     encoder.write_all(data).ok()?;
-    let mut body = encoder.finish().ok()?;
-    // A request waiting for delivery holds its body's bytes only, which the budget counts: without
-    // this, the reserve's unused quarter stayed allocated with every compressed request queued.
-    body.shrink_to_fit();
-    Some(Bytes::from(body))
+    encoder.finish().ok()
 }

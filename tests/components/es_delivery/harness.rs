@@ -72,7 +72,8 @@ pub fn request(events: &[Event], compression_level: u32) -> BulkRequest {
     for event in events {
         builder.push(event).expect("event fits the pattern");
     }
-    builder.finish(compression_level)
+    builder.set_compression(compression_level);
+    builder.finish()
 }
 
 /// A config for the server with no credentials and no CA.
