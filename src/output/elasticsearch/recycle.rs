@@ -3,7 +3,8 @@
 //! A request body is megabytes. With malloc's fixed mmap threshold (main.rs) a fresh one is mapped
 //! for each request, page-faulted in 4 KiB at a time as it is written, and unmapped when the request
 //! is dropped: a fifth of `run`'s CPU uncompressed (perf, run_throughput). A body passed round keeps
-//! its pages.
+//! its pages. With gzip the spares are compressed bodies, about a seventh as large, and the next
+//! request's gzip stream is written into one.
 //!
 //! Two are kept: with two workers, two deliveries often end between one request and the next, and
 //! with one spare kept a third of the requests still started in a fresh buffer. Spares are memory the
