@@ -25,11 +25,11 @@ pub struct ItemRef {
     pub position: usize,
 }
 
-/// With gzip, the plain text is compressed each time this much of it is written. Small enough to stay
-/// in the CPU's cache between being written and being compressed, large enough that deflate's
-/// per-call cost is nothing: run_throughput's defaults held ~7 MiB less at their peak than with the
-/// whole request kept until it was full.
-const PIECE: usize = 256 * 1024;
+/// With gzip, the plain text is compressed each time this much of it is written. run_throughput's
+/// defaults, interleaved with the build that compressed whole requests: as fast with 1 MiB (169.6K
+/// against 166.6K lines per CPU-second over five pairs) and 2.5 MiB less at the peak; 256 KiB saved
+/// 3.3 MiB but cost 2.5 % of the CPU.
+const PIECE: usize = 1024 * 1024;
 
 #[derive(Debug)]
 pub struct BulkBuilder {

@@ -144,7 +144,7 @@ fn a_large_request_is_compressed_a_piece_at_a_time() {
     let mut plain = builder("logs", BulkAction::Index);
     let mut most_held = 0;
     let mut i = 0;
-    while plain.len_bytes() < 8 * PIECE {
+    while plain.len_bytes() < 3 * PIECE {
         // Varied text, so the stream's compressed part grows as the request does.
         let e = event(
             "2026-01-01T00:00:00Z",
