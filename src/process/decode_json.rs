@@ -190,7 +190,16 @@ fn parse_error(err: &serde_json::Error) -> String {
 
 /// JSON's own whitespace only: text that starts with some other space is not JSON to any decoder.
 fn trim_json_space(text: &str) -> &str {
-    text.trim_matches([' ', '\t', '\n', '\r'])
+    // By bytes: `trim_matches` with a set of chars decodes each one, and showed in `run`'s profile.
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !space(b))
+        .map_or(start, |last| last + 1);
+    // Only ASCII bytes are cut, so both ends fall between characters.
+    text.get(start..end).unwrap_or_default()
 }
 
 /// `text` is already trimmed.

@@ -258,3 +258,19 @@ fn nesting_beyond_the_parser_limit_is_an_error_not_a_crash() {
     assert_eq!(errors, 1);
     assert!(ev.fields.is_empty());
 }
+
+#[test]
+fn only_json_whitespace_is_trimmed_from_the_ends() {
+    for (text, trimmed) in [
+        ("", ""),
+        (" \t\r\n", ""),
+        ("\n {\"a\": 1}\r\n", "{\"a\": 1}"),
+        ("{} []", "{} []"),
+        // Not JSON's whitespace: kept, so the text is not taken for JSON.
+        ("\u{a0}{}", "\u{a0}{}"),
+        ("\x0c{}\x0b", "\x0c{}\x0b"),
+        ("é {} é", "é {} é"),
+    ] {
+        assert_eq!(trim_json_space(text), trimmed, "{text:?}");
+    }
+}
