@@ -48,6 +48,7 @@ fn request(n: usize, compression_level: u32) -> BulkRequest {
     });
     let pattern = IndexPattern::parse(INDEX).expect("index pattern");
     let mut builder = BulkBuilder::new(pattern, BulkAction::Create, encoder);
+    builder.set_compression(compression_level);
     for i in 0..n {
         let event = Event::new(
             Origin::new("/a.log".into(), Default::default()),
@@ -57,7 +58,6 @@ fn request(n: usize, compression_level: u32) -> BulkRequest {
         );
         builder.push(&event).expect("event fits the pattern");
     }
-    builder.set_compression(compression_level);
     builder.finish()
 }
 

@@ -94,8 +94,8 @@ impl BulkBuilder {
         }
     }
 
-    /// Requests are gzip-compressed at `level` (0: not compressed; above 9 counts as 9), from the next
-    /// one on: a request already being compressed keeps its level.
+    /// Requests are gzip-compressed at `level` (0: not compressed; above 9 counts as 9): the request
+    /// being built too, unless its first piece went into a gzip stream already, which keeps its level.
     pub fn set_compression(&mut self, level: u32) {
         self.compression_level = level.min(9);
     }
@@ -177,7 +177,8 @@ impl BulkBuilder {
             let body = std::mem::replace(&mut self.body, next);
             return BulkRequest::recycled(body, items, &self.pool);
         }
-        // Smaller than a piece: compressed out of the buffer, which is kept for the next request.
+        // No piece compressed yet (smaller than a piece, or the level set since): compressed out of
+        // the buffer, which is kept for the next request.
         let request =
             BulkRequest::from_slice(&self.body, items, self.compression_level, &self.pool);
         self.body.clear();

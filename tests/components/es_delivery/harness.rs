@@ -69,10 +69,10 @@ pub fn request(events: &[Event], compression_level: u32) -> BulkRequest {
     });
     let pattern = IndexPattern::parse(INDEX).expect("index pattern");
     let mut builder = BulkBuilder::new(pattern, BulkAction::Index, encoder);
+    builder.set_compression(compression_level);
     for event in events {
         builder.push(event).expect("event fits the pattern");
     }
-    builder.set_compression(compression_level);
     builder.finish()
 }
 
