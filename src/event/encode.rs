@@ -15,7 +15,8 @@ use serde_json::{Map, Value};
 use super::escape::plain;
 pub(super) use super::escape::string;
 use super::{
-    field, DataStreams, Event, FieldValue, FromApi, Kubernetes, Level, PathMetadata, TraceIds,
+    field, DataStreams, Event, FieldValue, FromApi, Kubernetes, Level, PathMetadata, Stream,
+    TraceIds,
 };
 
 /// What is the same on every event this agent ships: `host.*` (when add_host_metadata is on) and
@@ -95,13 +96,15 @@ impl Encoder {
         out.extend_from_slice(b"{\"@timestamp\":\"");
         event.timestamp.write_rfc3339(out);
         out.push(b'"');
-        static_member(out, field::MESSAGE);
+        out.extend_from_slice(MESSAGE_MEMBER);
         string(out, event.message.as_str());
         if let Some(stream) = event.stream {
-            static_member(out, field::STREAM);
-            plain(out, stream.as_str());
+            out.extend_from_slice(match stream {
+                Stream::Stdout => STDOUT_MEMBER,
+                Stream::Stderr => STDERR_MEMBER,
+            });
         }
-        static_member(out, field::LOG);
+        out.extend_from_slice(LOG_MEMBER);
         out.extend_from_slice(b"{\"offset\":");
         out.extend_from_slice(itoa::Buffer::new().format(event.offset).as_bytes());
         out.extend_from_slice(b",\"file\":{\"path\":");
@@ -293,7 +296,15 @@ fn field_value(out: &mut Vec<u8>, value: &FieldValue) {
     }
 }
 
-/// `,"name":`
+/// The members every event starts with, each written as one copy of a constant: through
+/// `static_member` and `plain` they were five growth checks and a call to `memcpy` each, 3 % of the
+/// `pipeline` bench's instructions. `the_constant_members_are_what_static_member_writes` holds them
+/// to the names in `field`.
+const MESSAGE_MEMBER: &[u8] = b",\"message\":";
+const STDOUT_MEMBER: &[u8] = b",\"stream\":\"stdout\"";
+const STDERR_MEMBER: &[u8] = b",\"stream\":\"stderr\"";
+const LOG_MEMBER: &[u8] = b",\"log\":";
+
 /// `,"name":` for a field name of the agent's own.
 fn static_member(out: &mut Vec<u8>, name: &'static str) {
     out.push(b',');
@@ -397,10 +408,31 @@ impl OriginMembers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::event::kubernetes::{Container, Pod, Workloads};
-    use crate::event::{Field, Flags, Format, Origin, Stream, Text, Timestamp};
+    use crate::event::{Field, Flags, Format, Origin, Text, Timestamp};
     use serde_json::json;
     use std::sync::Arc;
+
+    #[test]
+    fn the_constant_members_are_what_static_member_writes() {
+        let written = |name: &'static str, value: Option<&'static str>| {
+            let mut out = Vec::new();
+            static_member(&mut out, name);
+            if let Some(value) = value {
+                plain(&mut out, value);
+            }
+            out
+        };
+        assert_eq!(MESSAGE_MEMBER, written(field::MESSAGE, None));
+        assert_eq!(LOG_MEMBER, written(field::LOG, None));
+        for (stream, constant) in [
+            (Stream::Stdout, STDOUT_MEMBER),
+            (Stream::Stderr, STDERR_MEMBER),
+        ] {
+            assert_eq!(constant, written(field::STREAM, Some(stream.as_str())));
+        }
+    }
 
     fn encoder() -> Encoder {
         Encoder::new(&StaticFields {
