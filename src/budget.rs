@@ -4,7 +4,9 @@
 //! being retried counts its body as it goes on the wire (compressed, with gzip). Only the reading thread
 //! waits for room: whatever is already in memory is counted, never refused, so the output cannot stall
 //! on it, and reading pauses while the budget is spent. What the budget holds overshoots it by at most
-//! what one batch adds (its lines, then its documents in the request that takes it).
+//! what one batch adds (its lines, then its documents in the request that takes it). Delivered request
+//! bodies kept to be written into again count too (recycle.rs), though `loglynk_queued_bytes` leaves
+//! them out: they are memory the budget bounds, not lines waiting.
 
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -18,10 +20,18 @@ pub struct Budget(Arc<Shared>);
 
 struct Shared {
     limit: u64,
-    used: Mutex<u64>,
+    used: Mutex<Used>,
     room: Condvar,
-    /// `loglynk_queued_bytes`: the budget's use.
+    /// `loglynk_queued_bytes`: what was read and not yet acknowledged, the budget's use but for
+    /// buffers kept for reuse.
     gauge: Gauge,
+}
+
+#[derive(Default)]
+struct Used {
+    all: u64,
+    /// Of `all`, what holds lines read and not yet acknowledged.
+    queued: u64,
 }
 
 /// How often a reader waiting for room checks whether it should give up waiting.
@@ -31,7 +41,7 @@ impl Budget {
     pub fn new(limit: u64, gauge: Gauge) -> Budget {
         Budget(Arc::new(Shared {
             limit,
-            used: Mutex::new(0),
+            used: Mutex::new(Used::default()),
             room: Condvar::new(),
             gauge,
         }))
@@ -39,9 +49,20 @@ impl Budget {
 
     /// Counts `bytes` now, whatever the budget's use: they are in memory already.
     pub fn charge(&self, bytes: u64) -> Charge {
+        self.charge_as(bytes, true)
+    }
+
+    /// Counts `bytes` of memory kept for reuse (a delivered request's buffer): reading waits on them
+    /// as on the rest, but `loglynk_queued_bytes` leaves them out, as they hold no line.
+    pub fn charge_kept(&self, bytes: u64) -> Charge {
+        self.charge_as(bytes, false)
+    }
+
+    fn charge_as(&self, bytes: u64, queued: bool) -> Charge {
         let mut charge = Charge {
             budget: self.clone(),
             bytes: 0,
+            queued,
         };
         charge.set(bytes);
         charge
@@ -52,7 +73,7 @@ impl Budget {
     pub fn wait_for_room(&self, give_up: impl Fn() -> bool) {
         let shared = &*self.0;
         let mut used = shared.used.lock().unwrap_or_else(PoisonError::into_inner);
-        while *used >= shared.limit && !give_up() {
+        while used.all >= shared.limit && !give_up() {
             used = shared
                 .room
                 .wait_timeout(used, RECHECK)
@@ -61,17 +82,31 @@ impl Budget {
         }
     }
 
-    /// Bytes counted now.
-    pub fn used(&self) -> u64 {
-        *self.0.used.lock().unwrap_or_else(PoisonError::into_inner)
+    /// What reading waits at.
+    pub fn limit(&self) -> u64 {
+        self.0.limit
     }
 
-    fn adjust(&self, from: u64, to: u64) {
+    /// Bytes counted now.
+    pub fn used(&self) -> u64 {
+        self.0
+            .used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .all
+    }
+
+    fn adjust(&self, from: u64, to: u64, queued: bool) {
         let shared = &*self.0;
         let mut used = shared.used.lock().unwrap_or_else(PoisonError::into_inner);
-        *used = (*used + to).saturating_sub(from);
-        shared.gauge.set(i64::try_from(*used).unwrap_or(i64::MAX));
-        if to < from && *used < shared.limit {
+        used.all = (used.all + to).saturating_sub(from);
+        if queued {
+            used.queued = (used.queued + to).saturating_sub(from);
+            shared
+                .gauge
+                .set(i64::try_from(used.queued).unwrap_or(i64::MAX));
+        }
+        if to < from && used.all < shared.limit {
             shared.room.notify_all();
         }
     }
@@ -90,6 +125,8 @@ impl fmt::Debug for Budget {
 pub struct Charge {
     budget: Budget,
     bytes: u64,
+    /// Shown in `loglynk_queued_bytes`.
+    queued: bool,
 }
 
 impl Charge {
@@ -97,7 +134,7 @@ impl Charge {
     /// changed hands.
     pub fn set(&mut self, bytes: u64) {
         if bytes != self.bytes {
-            self.budget.adjust(self.bytes, bytes);
+            self.budget.adjust(self.bytes, bytes, self.queued);
             self.bytes = bytes;
         }
     }

@@ -10,6 +10,7 @@ use std::io::Write;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
+use crate::budget::Budget;
 use crate::config::Condition;
 use crate::event::{DataStreams, Encoder, Event};
 
@@ -98,6 +99,11 @@ impl BulkBuilder {
     /// being built too, unless its first piece went into a gzip stream already, which keeps its level.
     pub fn set_compression(&mut self, level: u32) {
         self.compression_level = level.min(9);
+    }
+
+    /// The delivered bodies kept to be written into again count against `budget` (recycle.rs).
+    pub fn count_spares_against(&self, budget: Budget) {
+        self.pool.count_against(budget);
     }
 
     /// Appends the event's action line and document line. When its index cannot be rendered nothing is

@@ -7,51 +7,80 @@
 //! request's gzip stream is written into one.
 //!
 //! Two are kept: with two workers, two deliveries often end between one request and the next, and
-//! with one spare kept a third of the requests still started in a fresh buffer. Spares are memory the
-//! budget does not count, which README's formula adds.
+//! with one spare kept a third of the requests still started in a fresh buffer. Given a budget, the
+//! spares count against it as memory held like any other (uncompressed, two spares were 13 MiB the
+//! budget did not see), and are kept only while they come to at most half of it: reading never waits
+//! on spares alone, and the rest of the budget is left for what was read.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 
+use crate::budget::{Budget, Charge};
+
 const SPARES: usize = 2;
 
 #[derive(Debug, Clone, Default)]
 pub struct BodyPool {
-    spares: Arc<Mutex<Vec<Vec<u8>>>>,
+    shared: Arc<Mutex<Spares>>,
+}
+
+#[derive(Debug, Default)]
+struct Spares {
+    /// Each with the bytes it counts as, and its charge when there is a budget.
+    bodies: Vec<(Vec<u8>, u64, Option<Charge>)>,
+    budget: Option<Budget>,
 }
 
 impl BodyPool {
-    /// An empty buffer with pages already touched, if a delivered body was given back.
+    /// Spares from now on count against `budget`.
+    pub fn count_against(&self, budget: Budget) {
+        self.lock().budget = Some(budget);
+    }
+
+    /// An empty buffer with pages already touched, if a delivered body was given back. It no longer
+    /// counts as a spare: the request written into it counts its bytes as it grows.
     pub fn take(&self) -> Option<Vec<u8>> {
-        self.spares
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop()
+        self.lock().bodies.pop().map(|(body, _, _charge)| body)
     }
 
     /// Keeps `body`'s buffer if nothing else still refers to it (the HTTP client has let go of it once
-    /// the response came) and fewer than two are kept already.
+    /// the response came), fewer than two are kept already, and with a budget, the spares stay within
+    /// half of it.
     pub fn give(&self, body: Bytes) {
         let Ok(body) = body.try_into_mut() else {
             return;
         };
-        let mut spares = self.spares.lock().unwrap_or_else(PoisonError::into_inner);
-        if spares.len() < SPARES {
-            let mut body = Vec::from(body);
-            body.clear();
-            spares.push(body);
+        let mut spares = self.lock();
+        if spares.bodies.len() >= SPARES {
+            return;
         }
+        // Its written bytes stand for the pages it has touched.
+        let bytes = body.len() as u64;
+        let charge = match &spares.budget {
+            Some(budget) => {
+                let kept: u64 = spares.bodies.iter().map(|(_, bytes, _)| bytes).sum();
+                if kept + bytes > budget.limit() / 2 {
+                    return;
+                }
+                Some(budget.charge_kept(bytes))
+            }
+            None => None,
+        };
+        let mut body = Vec::from(body);
+        body.clear();
+        spares.bodies.push((body, bytes, charge));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Spares> {
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 #[cfg(test)]
 impl BodyPool {
     pub fn spares(&self) -> usize {
-        self.spares
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.lock().bodies.len()
     }
 }
 
@@ -95,5 +124,27 @@ mod tests {
         }
         assert!(pool.take().is_some() && pool.take().is_some());
         assert!(pool.take().is_none());
+    }
+
+    #[test]
+    fn with_a_budget_spares_count_and_stay_within_half_of_it() {
+        use prometheus_client::metrics::gauge::Gauge;
+        let gauge = Gauge::default();
+        let budget = Budget::new(1000, gauge.clone());
+        let pool = BodyPool::default();
+        pool.count_against(budget.clone());
+        pool.give(Bytes::from(vec![0u8; 300]));
+        assert_eq!((pool.spares(), budget.used()), (1, 300), "kept and counted");
+        assert_eq!(gauge.get(), 0, "not shown as queued: it holds no line");
+        pool.give(Bytes::from(vec![0u8; 300]));
+        assert_eq!(pool.spares(), 1, "600 would be more than half of 1000");
+        assert_eq!(budget.used(), 300);
+        pool.give(Bytes::from(vec![0u8; 200]));
+        assert_eq!((pool.spares(), budget.used()), (2, 500));
+        let taken = pool.take().expect("a spare");
+        assert_eq!(budget.used(), 300, "a body taken is no longer a spare");
+        drop(taken);
+        drop(pool);
+        assert_eq!(budget.used(), 0, "nothing counted once the pool is gone");
     }
 }
