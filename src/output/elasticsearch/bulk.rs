@@ -130,8 +130,8 @@ impl BulkBuilder {
     /// Moves the plain text written so far into the request's gzip stream.
     fn compress_piece(&mut self) {
         let stream = self.stream.get_or_insert_with(|| {
-            let mut into = self.pool.take().unwrap_or_default();
-            into.clear();
+            // The pool hands out empty buffers.
+            let into = self.pool.take().unwrap_or_default();
             GzEncoder::new(into, Compression::new(self.compression_level))
         });
         stream.write_all(&self.body).expect(DEFLATE_INTO_MEMORY);

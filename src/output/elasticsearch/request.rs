@@ -111,13 +111,11 @@ impl BulkRequest {
         BulkRequest::new(Bytes::copy_from_slice(plain), items, 0)
     }
 
-    /// A request of a complete gzip body, which goes back to `pool` when the request is dropped.
-    /// Shrunk first: a request waiting for delivery holds its body's bytes only, which the budget
-    /// counts; without it the reserve's unused part stayed allocated with every request queued.
-    pub(super) fn gzipped(mut body: Vec<u8>, items: Vec<ItemSpan>, pool: &BodyPool) -> BulkRequest {
-        body.shrink_to_fit();
+    /// A request of a complete gzip body, shrunk to fit, which goes back to `pool` when the request is
+    /// dropped.
+    pub(super) fn gzipped(body: Vec<u8>, items: Vec<ItemSpan>, pool: &BodyPool) -> BulkRequest {
         BulkRequest {
-            body: Bytes::from(body),
+            body: shrunk(body),
             gzip: true,
             items,
             plain: OnceLock::new(),
@@ -238,9 +236,14 @@ impl Drop for BulkRequest {
 
 /// `None` if compression failed, so the request goes out uncompressed instead of not at all.
 fn gzip(data: &[u8], level: u32) -> Option<Bytes> {
-    let mut body = gzip_into(Vec::new(), data, level)?;
+    gzip_into(Vec::new(), data, level).map(shrunk)
+}
+
+/// A request waiting for delivery holds its body's bytes only, which the budget counts: without this
+/// the reserve's unused part stayed allocated with every compressed request queued.
+fn shrunk(mut body: Vec<u8>) -> Bytes {
     body.shrink_to_fit();
-    Some(Bytes::from(body))
+    Bytes::from(body)
 }
 
 fn gzip_into(mut into: Vec<u8>, data: &[u8], level: u32) -> Option<Vec<u8>> {
