@@ -8,7 +8,8 @@
 //! JSON payloads split into 16 KiB `P` chunks; ~540 bytes a record, 23:55 to past midnight (two daily
 //! indices).
 //!
-//! `cargo bench --bench run_throughput`. Environment: `LOGLYNK_BENCH_BYTES` (backlog size, default 1 GiB),
+//! `cargo bench --bench run_throughput`; `cargo bench --features isal --bench run_throughput` measures the
+//! image's build, which gzips with ISA-L (the first line printed names the binary's gzip). Environment: `LOGLYNK_BENCH_BYTES` (backlog size, default 1 GiB),
 //! `LOGLYNK_BENCH_FILES` (default 200), `LOGLYNK_BENCH_TIMEOUT_SECS` (give up after, default 1800),
 //! `LOGLYNK_BENCH_RUNS` (`defaults,uncompressed` by default; either alone runs only that one),
 //! `LOGLYNK_BENCH_SETTINGS` (`-E` settings added to every run, separated by `;`, to find what a
@@ -70,6 +71,11 @@ fn main() {
         written += file_bytes;
     }
     let lines = seq;
+    let version = std::process::Command::new(env!("CARGO_BIN_EXE_loglynk"))
+        .arg("--version")
+        .output()
+        .expect("loglynk --version");
+    print!("{}", String::from_utf8_lossy(&version.stdout));
     println!(
         "run_throughput: {lines} records, {:.1} MiB over {files} files (average {:.0} bytes a record), \
          generated in {:.1} s",

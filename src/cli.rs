@@ -2,6 +2,7 @@
 //! `main` turns the result into what the library runs.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -12,6 +13,7 @@ use loglynk::pipeline::TailOptions;
 #[command(
     name = "loglynk",
     version,
+    long_version = long_version(),
     about = "Ships Kubernetes container logs to Elasticsearch, at least once.",
     long_about = "Ships Kubernetes container logs to Elasticsearch, at least once.\n\n\
         loglynk discovers /var/log/containers/*.log, follows the files through rotation, parses CRI and \
@@ -243,4 +245,17 @@ impl TailArgs {
             bulk: self.bulk,
         }
     }
+}
+
+/// `--version` also names the deflate the binary was built with, which decides much of its CPU with
+/// gzip on (src/output/elasticsearch/gzip.rs).
+fn long_version() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{} (gzip: {})",
+            env!("CARGO_PKG_VERSION"),
+            loglynk::output::elasticsearch::gzip::BACKEND
+        )
+    })
 }

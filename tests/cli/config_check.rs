@@ -87,6 +87,21 @@ fn help_teaches_with_examples() {
 }
 
 #[test]
+fn version_names_the_gzip_backend_built_in() {
+    let output = loglynk().arg("--version").output().unwrap();
+    let version = String::from_utf8(output.stdout).unwrap();
+    let backend = if cfg!(feature = "isal") {
+        "isa-l"
+    } else {
+        "zlib-rs"
+    };
+    assert_eq!(
+        version.trim(),
+        format!("loglynk {} (gzip: {backend})", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
 fn a_duration_too_long_to_wait_is_refused_before_it_can_panic() {
     let dir = tempfile::tempdir().unwrap();
     write_file(

@@ -5,16 +5,12 @@
 //! piece at a time: a whole request's plain text (5 MiB and more) is never held, only the piece being
 //! written and what the pieces before it compressed to.
 
-use std::io::Write;
-
-use flate2::write::GzEncoder;
-use flate2::Compression;
-
 use crate::budget::Budget;
 use crate::config::Condition;
 use crate::event::{DataStreams, Encoder, Event};
 
 pub use super::action_line::BulkAction;
+use super::gzip::GzipWriter;
 use super::index::{IndexPattern, MissingField};
 use super::recycle::BodyPool;
 pub use super::request::{BulkRequest, ItemSpan};
@@ -39,7 +35,7 @@ pub struct BulkBuilder {
     /// The request's plain text not compressed yet: all of it uncompressed, the last piece with gzip.
     body: Vec<u8>,
     /// With gzip, the pieces compressed so far, once the first was.
-    stream: Option<GzEncoder<Vec<u8>>>,
+    stream: Option<GzipWriter>,
     /// Plain bytes of this request already in `stream`.
     streamed: usize,
     compression_level: u32,
@@ -132,9 +128,9 @@ impl BulkBuilder {
         let stream = self.stream.get_or_insert_with(|| {
             // The pool hands out empty buffers.
             let into = self.pool.take().unwrap_or_default();
-            GzEncoder::new(into, Compression::new(self.compression_level))
+            GzipWriter::new(into, self.compression_level)
         });
-        stream.write_all(&self.body).expect(DEFLATE_INTO_MEMORY);
+        stream.write(&self.body).expect(DEFLATE_INTO_MEMORY);
         self.streamed += self.body.len();
         self.body.clear();
     }
@@ -147,7 +143,7 @@ impl BulkBuilder {
     /// Bytes of memory the request being built holds: its plain text not yet compressed, what the rest
     /// compressed to, and its items.
     pub fn held_bytes(&self) -> usize {
-        let compressed = self.stream.as_ref().map_or(0, |s| s.get_ref().len());
+        let compressed = self.stream.as_ref().map_or(0, GzipWriter::compressed_len);
         self.body.len() + compressed + self.items.capacity() * std::mem::size_of::<ItemSpan>()
     }
 
@@ -165,7 +161,7 @@ impl BulkBuilder {
         let items = std::mem::take(&mut self.items);
         if let Some(mut stream) = self.stream.take() {
             self.streamed = 0;
-            stream.write_all(&self.body).expect(DEFLATE_INTO_MEMORY);
+            stream.write(&self.body).expect(DEFLATE_INTO_MEMORY);
             self.body.clear();
             let body = stream.finish().expect(DEFLATE_INTO_MEMORY);
             return BulkRequest::gzipped(body, items, &self.pool);
@@ -193,7 +189,7 @@ impl BulkBuilder {
 }
 
 /// Writing into a `Vec` cannot fail, and deflate fails only on a stream used wrongly, which flate2
-/// rules out. Were it to happen, the pipeline's thread ends and the agent with it, its lines read again
+/// rules out (and ISA-L's checks, gzip_isal.rs). Were it to happen, the pipeline's thread ends and the agent with it, its lines read again
 /// from the registry when it restarts: nothing is lost, where going on would have sent a request
 /// missing the pieces compressed so far.
 const DEFLATE_INTO_MEMORY: &str = "deflate into memory does not fail";

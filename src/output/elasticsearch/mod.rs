@@ -8,6 +8,7 @@ pub mod client;
 pub mod dead_letter;
 pub mod delivery;
 pub mod doc_id;
+pub mod gzip;
 pub mod index;
 mod output;
 mod recycle;

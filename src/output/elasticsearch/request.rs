@@ -4,15 +4,14 @@
 //! item, so that after a partial failure only the items that need it are sent again, and a rejected
 //! item is dead-lettered with exactly the document Elasticsearch saw.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
 use flate2::read::MultiGzDecoder;
-use flate2::write::GzEncoder;
-use flate2::Compression;
 
+use super::gzip::gzip_into;
 use super::recycle::BodyPool;
 
 /// Where one item's two lines lie in the uncompressed body.
@@ -104,7 +103,7 @@ impl BulkRequest {
     ) -> BulkRequest {
         if level > 0 && !plain.is_empty() {
             let into = pool.take().unwrap_or_default();
-            if let Some(body) = gzip_into(into, plain, level.min(9)) {
+            if let Ok(body) = gzip_into(into, plain, level.min(9)) {
                 return BulkRequest::gzipped(body, items, pool);
             }
         }
@@ -236,7 +235,7 @@ impl Drop for BulkRequest {
 
 /// `None` if compression failed, so the request goes out uncompressed instead of not at all.
 fn gzip(data: &[u8], level: u32) -> Option<Bytes> {
-    gzip_into(Vec::new(), data, level).map(shrunk)
+    gzip_into(Vec::new(), data, level).ok().map(shrunk)
 }
 
 /// A request waiting for delivery holds its body's bytes only, which the budget counts: without this
@@ -244,13 +243,4 @@ fn gzip(data: &[u8], level: u32) -> Option<Bytes> {
 fn shrunk(mut body: Vec<u8>) -> Bytes {
     body.shrink_to_fit();
     Bytes::from(body)
-}
-
-fn gzip_into(mut into: Vec<u8>, data: &[u8], level: u32) -> Option<Vec<u8>> {
-    // Log lines compress about 5-10x; a quarter avoids most regrowth without over-reserving.
-    into.clear();
-    into.reserve(data.len() / 4 + 64);
-    let mut encoder = GzEncoder::new(into, Compression::new(level));
-    encoder.write_all(data).ok()?;
-    encoder.finish().ok()
 }
