@@ -1,3 +1,4 @@
+use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
@@ -209,4 +210,69 @@ fn documents_kept_in_the_failure_store_are_settled_but_not_acknowledged() {
         outcomes[0],
         ItemOutcome::DeadLetter { status: 400, .. }
     ));
+}
+
+#[test]
+fn items_are_counted_as_a_parser_counts_them() {
+    fn count(items: &str) -> Result<usize, serde_json::Error> {
+        let body = format!(r#"{{"took":1,"errors":false,"items":{items}}}"#);
+        serde_json::from_str::<Head>(&body).map(|head| head.items.0)
+    }
+    for text in [
+        "[]",
+        "[ \n]",
+        "[1]",
+        "[[],[]]",
+        r#"[{"a":[1,2,{"b":"],[{,"}]}]"#,
+        r#"["\"", "\\", "\\\"],", ",,", "\u005d"]"#,
+        r#"[{"create":{"status":201}} , {"create":{"status":201}}]"#,
+        "[null,true,false,-1.5e3,\"x\",{}]",
+    ] {
+        let parsed = serde_json::from_str::<Vec<serde_json::Value>>(text).unwrap();
+        assert_eq!(count(text).unwrap(), parsed.len(), "{text}");
+    }
+    for text in [r#"{"a":[1]}"#, r#""[1,2]""#, "3", "[1,]", "[1"] {
+        assert!(count(text).is_err(), "{text}");
+    }
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[\\[\\]{},:\"\\\\a-z \\n\\u{1}\\u{e9}]*".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[\\[\\]{},:\"\\\\a-z]*", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn any_array_is_counted_as_its_length(
+        items in prop::collection::vec(json_value(), 0..10),
+        pretty in any::<bool>(),
+    ) {
+        let text = if pretty {
+            serde_json::to_string_pretty(&items).unwrap()
+        } else {
+            serde_json::to_string(&items).unwrap()
+        };
+        let body = format!(r#"{{"items":{text},"errors":false}}"#);
+        let head: Head = serde_json::from_str(&body).unwrap();
+        prop_assert_eq!(head.items.0, items.len());
+        let acked = parse_bulk_response(body.as_bytes(), items.len());
+        if body.contains("\"failure_store\"") {
+            // Read in full then, and these items are no bulk items.
+            prop_assert!(acked.is_err() || items.is_empty());
+        } else {
+            prop_assert_eq!(acked.unwrap(), vec![ItemOutcome::Acked; items.len()]);
+        }
+    }
 }
