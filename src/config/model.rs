@@ -139,7 +139,8 @@ pub struct Config {
     /// A file with no new data for this long is closed, and reopened when it changes.
     #[serde(with = "duration")]
     pub close_inactive: Duration,
-    /// Open descriptors for tailed files never exceed this.
+    /// Files being read never exceed this; a file is opened for a moment beyond it to read its first
+    /// bytes when every descriptor is taken (README, "Bounded descriptors").
     pub max_open_files: usize,
     /// How often acknowledged offsets are written to the registry.
     #[serde(with = "duration")]
