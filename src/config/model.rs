@@ -139,8 +139,7 @@ pub struct Config {
     /// A file with no new data for this long is closed, and reopened when it changes.
     #[serde(with = "duration")]
     pub close_inactive: Duration,
-    /// Files being read never exceed this; a file is opened for a moment beyond it to read its first
-    /// bytes when every descriptor is taken (README, "Bounded descriptors").
+    /// Open log files never exceed this (README, "Bounded descriptors").
     pub max_open_files: usize,
     /// How often acknowledged offsets are written to the registry.
     #[serde(with = "duration")]

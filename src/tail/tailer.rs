@@ -169,6 +169,9 @@ impl Tailer {
             self.refuse(path, &target, sink);
             return Ok(());
         }
+        // Without a descriptor free (every file rotated and still being drained), the file is
+        // looked at anyway: it cannot wait unknown, and the look is a moment.
+        self.free_descriptor();
         let file = File::open(&target)?;
         if let Some(outside) = self.roots.escaped(&target, &file) {
             self.refuse(path, &outside, sink);

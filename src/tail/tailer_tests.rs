@@ -354,6 +354,98 @@ fn descriptors_stay_within_max_open_files() {
     assert_eq!(sink.lines.len(), 20 * 5, "every line of every file");
 }
 
+/// Counts, at every callback, this process's descriptors open on files under `dir`: the tailer calls
+/// back while it holds a file it has just opened, so a look beyond the limit shows here.
+struct CountingDescriptors {
+    inner: Collect,
+    dir: PathBuf,
+    most: usize,
+}
+
+impl CountingDescriptors {
+    fn count(&mut self) {
+        let open = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read_link(e.path()).ok())
+            .filter(|target| target.starts_with(&self.dir))
+            .count();
+        self.most = self.most.max(open);
+    }
+}
+
+impl LineSink for CountingDescriptors {
+    fn line(&mut self, key: FileKey, line: Line) {
+        self.count();
+        self.inner.line(key, line);
+    }
+    fn file(&mut self, event: FileEvent<'_>) {
+        self.count();
+        self.inner.file(event);
+    }
+}
+
+impl ReadGate for CountingDescriptors {
+    fn admit(&mut self, key: FileKey, now: Instant) -> Admit {
+        self.inner.admit(key, now)
+    }
+}
+
+#[test]
+fn a_file_found_while_every_descriptor_is_taken_is_not_opened_beyond_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap();
+    let paths: Vec<PathBuf> = (0..12)
+        .map(|i| {
+            let p = dir_path.join(format!("{i}.log"));
+            std::fs::write(&p, format!("first {i}\nsecond {i}\n")).unwrap();
+            p
+        })
+        .collect();
+    let mut config = config();
+    config.max_open_files = 3;
+    let mut tailer = Tailer::new(config, Vec::new());
+    let mut sink = CountingDescriptors {
+        inner: Collect::default(),
+        dir: dir_path,
+        most: 0,
+    };
+    let mut watcher = DirWatcher::polling_only();
+    // All twelve found at once, none read yet: no file is idle to be closed for the next one.
+    tailer.sync(&paths, &mut watcher, &mut sink);
+    assert!(sink.most <= 3, "{} descriptors open at once", sink.most);
+    for round in 0..3 {
+        for p in &paths {
+            append(p, &format!("round {round}\n"));
+        }
+        for _ in 0..20 {
+            tailer.poll_all();
+            while tailer.read_ready(&mut sink) {}
+        }
+    }
+    assert!(sink.most <= 3, "{} descriptors open at once", sink.most);
+    assert_eq!(sink.inner.lines.len(), 12 * 5, "every line of every file");
+
+    // Rotated as kubelet does, most of them closed meanwhile: finding each one's rotated file opens
+    // its neighbours, and its successor is a file found by name.
+    for p in &paths[..6] {
+        append(p, "last before rotation\n");
+        std::fs::rename(p, p.with_extension("log.1")).unwrap();
+        std::fs::write(p, "first after rotation\n").unwrap();
+    }
+    for _ in 0..20 {
+        tailer.sync(&[], &mut watcher, &mut sink);
+        tailer.poll_all();
+        while tailer.read_ready(&mut sink) {}
+    }
+    assert!(sink.most <= 3, "{} descriptors open at once", sink.most);
+    assert_eq!(
+        sink.inner.lines.len(),
+        12 * 5 + 6 * 2,
+        "every line of every file"
+    );
+}
+
 #[test]
 fn a_restart_resumes_known_files_and_ignores_a_reused_inode() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
 
-use super::{Phase, Tailer};
+use super::{Phase, Tailed, Tailer};
 use crate::tail::reader::FileReader;
 use crate::tail::siblings::{find_rotated, Found};
 use crate::tail::{FileEvent, FileIdentity, FileKey, LineSink};
@@ -47,12 +47,27 @@ impl Tailer {
 
     /// Closes the least recently active idle file to free a descriptor for `for_key`.
     pub(super) fn evict_idle(&mut self, for_key: FileKey) -> bool {
+        self.evict(|k, t| k != for_key && idle(t))
+    }
+
+    /// Frees a descriptor, when none is, for a file found by name: it must be opened to be identified
+    /// (its fingerprint is its first bytes), and opening it first would hold one descriptor more than
+    /// `max_open_files` for that moment; at a first scan that found more files than the limit, none of
+    /// them read yet, that was every file past the limit. The least recently active idle file is
+    /// closed, else the least recently active file being read: closing one costs nothing but reading
+    /// its unfinished line again, as it resumes after its last complete line when reopened.
+    pub(super) fn free_descriptor(&mut self) -> bool {
+        self.open < self.config.max_open_files
+            || self.evict(|_, t| idle(t))
+            || self.evict(|_, _| true)
+    }
+
+    /// Closes the least recently active file still under its name, open, and chosen by `may`.
+    fn evict(&mut self, may: impl Fn(FileKey, &Tailed) -> bool) -> bool {
         let victim = self
             .files
             .iter()
-            .filter(|(k, t)| {
-                **k != for_key && t.reader.is_some() && t.reached_eof && t.phase == Phase::Active
-            })
+            .filter(|(k, t)| t.reader.is_some() && t.phase == Phase::Active && may(**k, t))
             .min_by_key(|(_, t)| t.last_data)
             .map(|(k, _)| *k);
         match victim {
@@ -78,10 +93,19 @@ impl Tailer {
     /// A closed file is reopened when it grew (or was truncated); its rotation or removal while closed
     /// is handled by finding it by identity. Returns whether it is open now.
     pub(super) fn reopen(&mut self, key: FileKey, sink: &mut impl LineSink) -> bool {
+        let Some(target) = self.files.get(&key).map(|t| t.file.target.clone()) else {
+            return false;
+        };
+        let meta = std::fs::metadata(&target);
+        let moved =
+            !matches!(&meta, Ok(m) if FileIdentity::of(m) == self.files[&key].file.identity);
+        if moved {
+            // Finding it opens its neighbours, one at a time.
+            self.free_descriptor();
+        }
         let Some(tailed) = self.files.get_mut(&key) else {
             return false;
         };
-        let meta = std::fs::metadata(&tailed.file.target);
         match meta {
             Ok(m) if FileIdentity::of(&m) == tailed.file.identity => {
                 tailed.seen_len = m.len();
@@ -135,4 +159,13 @@ impl Tailer {
         }
         opened
     }
+}
+
+/// Read to its end, or waiting for the file it continues to be read to its end. A file waiting holds
+/// its descriptor for nothing; were it not closed for others, the files it waits for, once closed and
+/// rotated, could never be reopened while their successors held every descriptor, and reading stopped
+/// for good (issue 14's 5,000-file bench shape with a mass rotation; the tailer test
+/// `a_file_found_while_every_descriptor_is_taken_is_not_opened_beyond_the_limit` hung without it).
+fn idle(t: &Tailed) -> bool {
+    t.reached_eof || t.after.is_some()
 }
