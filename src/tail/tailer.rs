@@ -169,7 +169,7 @@ impl Tailer {
             self.refuse(path, &target, sink);
             return Ok(());
         }
-        // Without a descriptor free (every file rotated and still being drained), the file is
+        // Should none be freed (every open file rotated and still being drained), the file is
         // looked at anyway: it cannot wait unknown, and the look is a moment.
         self.free_descriptor();
         let file = File::open(&target)?;

@@ -55,11 +55,12 @@ impl Tailer {
     /// `max_open_files` for that moment; at a first scan that found more files than the limit, none of
     /// them read yet, that was every file past the limit. The least recently active idle file is
     /// closed, else the least recently active file being read: closing one costs nothing but reading
-    /// its unfinished line again, as it resumes after its last complete line when reopened.
-    pub(super) fn free_descriptor(&mut self) -> bool {
-        self.open < self.config.max_open_files
-            || self.evict(|_, t| idle(t))
-            || self.evict(|_, _| true)
+    /// its unfinished line again, as it resumes after its last complete line when reopened. With
+    /// every open file rotated and still being drained, none is closed.
+    pub(super) fn free_descriptor(&mut self) {
+        if self.open >= self.config.max_open_files && !self.evict(|_, t| idle(t)) {
+            self.evict(|_, _| true);
+        }
     }
 
     /// Closes the least recently active file still under its name, open, and chosen by `may`.
@@ -164,8 +165,8 @@ impl Tailer {
 /// Read to its end, or waiting for the file it continues to be read to its end. A file waiting holds
 /// its descriptor for nothing; were it not closed for others, the files it waits for, once closed and
 /// rotated, could never be reopened while their successors held every descriptor, and reading stopped
-/// for good (issue 14's 5,000-file bench shape with a mass rotation; the tailer test
-/// `a_file_found_while_every_descriptor_is_taken_is_not_opened_beyond_the_limit` hung without it).
+/// for good (the tailer test `a_file_found_while_every_descriptor_is_taken_is_not_opened_beyond_the_limit`
+/// hung without it).
 fn idle(t: &Tailed) -> bool {
     t.reached_eof || t.after.is_some()
 }
