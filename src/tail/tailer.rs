@@ -94,6 +94,10 @@ pub struct Tailer {
     by_target: HashMap<PathBuf, FileKey>,
     ready: BTreeSet<FileKey>,
     open: usize,
+    /// The most log files open at once, counted before each open: the readers and the one being
+    /// opened. Tests hold it to `max_open_files`.
+    #[cfg(test)]
+    most_open: usize,
     next_key: u64,
     /// Records of an earlier run not matched to an open file yet.
     known: Vec<Resume>,
@@ -122,6 +126,8 @@ impl Tailer {
             by_target: HashMap::new(),
             ready: BTreeSet::new(),
             open: 0,
+            #[cfg(test)]
+            most_open: 0,
             next_key: 0,
             known,
             first_scan_done: false,
@@ -172,6 +178,7 @@ impl Tailer {
         // Should none be freed (every open file rotated and still being drained), the file is
         // looked at anyway: it cannot wait unknown, and the look is a moment.
         self.free_descriptor();
+        self.opening();
         let file = File::open(&target)?;
         if let Some(outside) = self.roots.escaped(&target, &file) {
             self.refuse(path, &outside, sink);

@@ -439,11 +439,47 @@ fn a_file_found_while_every_descriptor_is_taken_is_not_opened_beyond_the_limit()
         while tailer.read_ready(&mut sink) {}
     }
     assert!(sink.most <= 3, "{} descriptors open at once", sink.most);
+    assert!(tailer.most_open <= 3, "{} opened at once", tailer.most_open);
     assert_eq!(
         sink.inner.lines.len(),
         12 * 5 + 6 * 2,
         "every line of every file"
     );
+}
+
+#[test]
+fn files_rotated_while_down_are_found_within_max_open_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut known = Vec::new();
+    let mut logs = Vec::new();
+    for i in 0..6 {
+        let log = dir.path().join(format!("{i}.log"));
+        std::fs::write(&log, format!("1-{i}\n2-{i}\n")).unwrap();
+        known.push(record_at(&log, 8));
+        // While down: one more line, a rename, a new file under the name.
+        append(&log, &format!("3-{i}\n"));
+        std::fs::rename(&log, dir.path().join(format!("{i}.log.20261124-100000"))).unwrap();
+        std::fs::write(&log, format!("4-{i}\n")).unwrap();
+        logs.push(log);
+    }
+    let mut config = config();
+    config.max_open_files = 2;
+    let mut tailer = Tailer::new(config, known);
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(&logs, &mut watcher, &mut sink);
+    for _ in 0..30 {
+        tailer.poll_all();
+        drain(&mut tailer, &mut sink);
+    }
+    assert!(tailer.most_open <= 2, "{} opened at once", tailer.most_open);
+    let mut texts = sink.texts();
+    texts.sort_unstable();
+    let mut expected: Vec<String> = (0..6)
+        .flat_map(|i| [format!("3-{i}"), format!("4-{i}")])
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(texts, expected);
 }
 
 #[test]

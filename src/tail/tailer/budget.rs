@@ -18,6 +18,8 @@ impl Tailer {
         if self.open >= self.config.max_open_files && !self.evict_idle(key) {
             return false;
         }
+        // Opened now, or already open for a look: one descriptor more than the readers either way.
+        self.opening();
         let Some(tailed) = self.files.get_mut(&key) else {
             return false;
         };
@@ -63,6 +65,14 @@ impl Tailer {
         }
     }
 
+    /// A log file is about to be opened, for a look or to be read.
+    pub(super) fn opening(&mut self) {
+        #[cfg(test)]
+        {
+            self.most_open = self.most_open.max(self.open + 1);
+        }
+    }
+
     /// Closes the least recently active file still under its name, open, and chosen by `may`.
     fn evict(&mut self, may: impl Fn(FileKey, &Tailed) -> bool) -> bool {
         let victim = self
@@ -103,6 +113,7 @@ impl Tailer {
         if moved {
             // Finding it opens its neighbours, one at a time.
             self.free_descriptor();
+            self.opening();
         }
         let Some(tailed) = self.files.get_mut(&key) else {
             return false;

@@ -111,6 +111,9 @@ impl Tailer {
             .chain(found.iter().map(|r| r.target.clone()))
             .collect();
         let exclude = |p: &Path| tailed.iter().any(|t| t == p);
+        // Finding it opens its neighbours, one at a time.
+        self.free_descriptor();
+        self.opening();
         let Some(at) = find_rotated(&dir, known.identity, known.fingerprint, &exclude) else {
             telemetry::record_gone(&known.path);
             return None;

@@ -176,6 +176,7 @@ impl Tailer {
         skipped.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         let mut last = first;
         for (_, target, meta) in skipped {
+            self.opening();
             let Ok(fingerprint) = File::open(&target).and_then(|f| Fingerprint::of_file(&f)) else {
                 continue;
             };
