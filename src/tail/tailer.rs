@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use thiserror::Error;
 
@@ -80,6 +80,10 @@ struct Tailed {
     continues: Option<FileKey>,
     reached_eof: bool,
     last_data: Instant,
+    /// Its modification time when its reader was last closed, or about when it was tracked if it never
+    /// had one: a rotation of its name written after this was not seen while it was closed (see
+    /// `rotated_away`).
+    closed_at: SystemTime,
     /// What /metrics sees of it.
     mark: Arc<Mark>,
 }
@@ -248,6 +252,7 @@ impl Tailer {
                 continues,
                 reached_eof: false,
                 last_data: Instant::now(),
+                closed_at: a_moment_ago(),
                 mark,
             },
         );
@@ -418,6 +423,13 @@ impl Tailer {
 /// Whether `target` is still the file with `identity`.
 fn still_at(target: &Path, identity: FileIdentity) -> bool {
     std::fs::metadata(target).is_ok_and(|m| FileIdentity::of(&m) == identity)
+}
+
+/// A wall-clock time safely before anything written from now on: file times come from the kernel's
+/// coarse clock, which lags the one `SystemTime::now` reads by up to a few milliseconds, so a file
+/// written just after `now` may carry an earlier time.
+fn a_moment_ago() -> SystemTime {
+    SystemTime::now() - std::time::Duration::from_secs(1)
 }
 
 #[cfg(test)]

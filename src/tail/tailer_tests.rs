@@ -448,6 +448,50 @@ fn a_file_found_while_every_descriptor_is_taken_is_not_opened_beyond_the_limit()
 }
 
 #[test]
+fn rotations_never_seen_are_found_within_max_open_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs: Vec<PathBuf> = (0..4)
+        .map(|i| {
+            let log = dir.path().join(format!("{i}.log"));
+            std::fs::write(&log, format!("0-{i}\n")).unwrap();
+            log
+        })
+        .collect();
+    let mut config = config();
+    config.max_open_files = 2;
+    let mut tailer = Tailer::new(config, Vec::new());
+    let mut sink = Collect::default();
+    let mut watcher = DirWatcher::polling_only();
+    tailer.sync(&logs, &mut watcher, &mut sink);
+    for _ in 0..10 {
+        tailer.poll_all();
+        drain(&mut tailer, &mut sink);
+    }
+    // Each name rotated twice before the tailer looks again: the middle file is never seen by name.
+    for (i, log) in logs.iter().enumerate() {
+        for round in 1..=2 {
+            append(log, &format!("{round}-{i}\n"));
+            std::fs::rename(log, dir.path().join(format!("{i}.log.{round}"))).unwrap();
+            std::fs::write(log, "").unwrap();
+        }
+        append(log, &format!("3-{i}\n"));
+    }
+    for _ in 0..20 {
+        tailer.sync(&[], &mut watcher, &mut sink);
+        tailer.poll_all();
+        drain(&mut tailer, &mut sink);
+    }
+    assert!(tailer.most_open <= 2, "{} opened at once", tailer.most_open);
+    let mut texts = sink.texts();
+    texts.sort_unstable();
+    let mut expected: Vec<String> = (0..4)
+        .flat_map(|i| (0..4).map(move |round| format!("{round}-{i}")))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(texts, expected);
+}
+
+#[test]
 fn files_rotated_while_down_are_found_within_max_open_files() {
     let dir = tempfile::tempdir().unwrap();
     let mut known = Vec::new();

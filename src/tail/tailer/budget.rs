@@ -95,6 +95,11 @@ impl Tailer {
         if let Some(tailed) = self.files.get_mut(&key) {
             if let Some(reader) = tailed.reader.take() {
                 tailed.resume = reader.resume_position();
+                tailed.closed_at = reader
+                    .file()
+                    .and_then(|f| f.metadata().ok())
+                    .and_then(|m| m.modified().ok())
+                    .unwrap_or_else(super::a_moment_ago);
                 self.open -= 1;
             }
         }

@@ -81,12 +81,14 @@ impl Tailer {
         };
         // Whatever was written before the rename is read before the successor.
         tailed.reached_eof = false;
-        let since = tailed
-            .reader
-            .as_ref()
-            .and_then(|r| r.file())
-            .and_then(|f| f.metadata().ok())
-            .and_then(|m| m.modified().ok());
+        // Closed, it may have been rotated more than once since it was last looked at.
+        let since = match &tailed.reader {
+            Some(reader) => reader
+                .file()
+                .and_then(|f| f.metadata().ok())
+                .and_then(|m| m.modified().ok()),
+            None => Some(tailed.closed_at),
+        };
         self.vacated.insert(
             tailed.file.target.clone(),
             Vacated {
@@ -176,6 +178,7 @@ impl Tailer {
         skipped.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         let mut last = first;
         for (_, target, meta) in skipped {
+            self.free_descriptor();
             self.opening();
             let Ok(fingerprint) = File::open(&target).and_then(|f| Fingerprint::of_file(&f)) else {
                 continue;
