@@ -114,6 +114,24 @@ fn config() -> TailerConfig {
     config
 }
 
+/// `n` files `{i}.log` in `dir`, each holding `text(i)`.
+fn logs(dir: &Path, n: usize, text: impl Fn(usize) -> String) -> Vec<PathBuf> {
+    (0..n)
+        .map(|i| {
+            let log = dir.join(format!("{i}.log"));
+            std::fs::write(&log, text(i)).unwrap();
+            log
+        })
+        .collect()
+}
+
+/// A tailer with no records that keeps at most `max_open_files` files open.
+fn limited_tailer(max_open_files: usize) -> Tailer {
+    let mut config = config();
+    config.max_open_files = max_open_files;
+    Tailer::new(config, Vec::new())
+}
+
 fn drain(tailer: &mut Tailer, sink: &mut Collect) {
     while tailer.read_ready(sink) {}
 }
@@ -327,16 +345,8 @@ fn copytruncate_starts_the_file_over() {
 #[test]
 fn descriptors_stay_within_max_open_files() {
     let dir = tempfile::tempdir().unwrap();
-    let paths: Vec<PathBuf> = (0..20)
-        .map(|i| {
-            let p = dir.path().join(format!("{i}.log"));
-            std::fs::write(&p, format!("first {i}\n")).unwrap();
-            p
-        })
-        .collect();
-    let mut config = config();
-    config.max_open_files = 5;
-    let mut tailer = Tailer::new(config, Vec::new());
+    let paths = logs(dir.path(), 20, |i| format!("first {i}\n"));
+    let mut tailer = limited_tailer(5);
     let mut sink = Collect::default();
     let mut watcher = DirWatcher::polling_only();
     tailer.sync(&paths, &mut watcher, &mut sink);
@@ -395,16 +405,8 @@ impl ReadGate for CountingDescriptors {
 fn a_file_found_while_every_descriptor_is_taken_is_not_opened_beyond_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let dir_path = dir.path().canonicalize().unwrap();
-    let paths: Vec<PathBuf> = (0..12)
-        .map(|i| {
-            let p = dir_path.join(format!("{i}.log"));
-            std::fs::write(&p, format!("first {i}\nsecond {i}\n")).unwrap();
-            p
-        })
-        .collect();
-    let mut config = config();
-    config.max_open_files = 3;
-    let mut tailer = Tailer::new(config, Vec::new());
+    let paths = logs(&dir_path, 12, |i| format!("first {i}\nsecond {i}\n"));
+    let mut tailer = limited_tailer(3);
     let mut sink = CountingDescriptors {
         inner: Collect::default(),
         dir: dir_path,
@@ -450,16 +452,8 @@ fn a_file_found_while_every_descriptor_is_taken_is_not_opened_beyond_the_limit()
 #[test]
 fn rotations_never_seen_are_found_within_max_open_files() {
     let dir = tempfile::tempdir().unwrap();
-    let logs: Vec<PathBuf> = (0..4)
-        .map(|i| {
-            let log = dir.path().join(format!("{i}.log"));
-            std::fs::write(&log, format!("0-{i}\n")).unwrap();
-            log
-        })
-        .collect();
-    let mut config = config();
-    config.max_open_files = 2;
-    let mut tailer = Tailer::new(config, Vec::new());
+    let logs = logs(dir.path(), 4, |i| format!("0-{i}\n"));
+    let mut tailer = limited_tailer(2);
     let mut sink = Collect::default();
     let mut watcher = DirWatcher::polling_only();
     tailer.sync(&logs, &mut watcher, &mut sink);
