@@ -197,6 +197,11 @@ impl FileReader {
         }
     }
 
+    /// The file's modification time, `None` for a compressed one.
+    pub fn modified(&self) -> Option<std::time::SystemTime> {
+        self.file()?.metadata().ok()?.modified().ok()
+    }
+
     /// The open file for another thread to measure, as long as this reader keeps it open.
     pub fn shared_file(&self) -> Option<Weak<File>> {
         match &self.input {

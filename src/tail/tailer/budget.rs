@@ -95,11 +95,7 @@ impl Tailer {
         if let Some(tailed) = self.files.get_mut(&key) {
             if let Some(reader) = tailed.reader.take() {
                 tailed.resume = reader.resume_position();
-                tailed.closed_at = reader
-                    .file()
-                    .and_then(|f| f.metadata().ok())
-                    .and_then(|m| m.modified().ok())
-                    .unwrap_or_else(super::a_moment_ago);
+                tailed.closed_at = reader.modified().unwrap_or_else(super::a_moment_ago);
                 self.open -= 1;
             }
         }
@@ -112,10 +108,11 @@ impl Tailer {
         let Some(target) = self.files.get(&key).map(|t| t.file.target.clone()) else {
             return false;
         };
-        let meta = std::fs::metadata(&target);
-        let moved =
-            !matches!(&meta, Ok(m) if FileIdentity::of(m) == self.files[&key].file.identity);
-        if moved {
+        let identity = self.files[&key].file.identity;
+        let in_place = std::fs::metadata(&target)
+            .ok()
+            .filter(|m| FileIdentity::of(m) == identity);
+        if in_place.is_none() {
             // Finding it opens its neighbours, one at a time.
             self.free_descriptor();
             self.opening();
@@ -123,14 +120,14 @@ impl Tailer {
         let Some(tailed) = self.files.get_mut(&key) else {
             return false;
         };
-        match meta {
-            Ok(m) if FileIdentity::of(&m) == tailed.file.identity => {
+        match in_place {
+            Some(m) => {
                 tailed.seen_len = m.len();
                 if m.len() == tailed.resume {
                     return false; // unchanged: stay closed
                 }
             }
-            _ => {
+            None => {
                 let dir = tailed.file.target.parent().map(Path::to_path_buf);
                 let found = dir.and_then(|d| {
                     find_rotated(&d, tailed.file.identity, tailed.file.fingerprint, &|_| {

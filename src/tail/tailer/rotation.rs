@@ -83,10 +83,7 @@ impl Tailer {
         tailed.reached_eof = false;
         // Closed, it may have been rotated more than once since it was last looked at.
         let since = match &tailed.reader {
-            Some(reader) => reader
-                .file()
-                .and_then(|f| f.metadata().ok())
-                .and_then(|m| m.modified().ok()),
+            Some(reader) => reader.modified(),
             None => Some(tailed.closed_at),
         };
         self.vacated.insert(
