@@ -12,7 +12,7 @@ use crate::event::{DataStreams, Encoder, Event};
 pub use super::action_line::BulkAction;
 use super::gzip::GzipWriter;
 use super::index::{IndexPattern, MissingField};
-use super::recycle::BodyPool;
+use super::recycle::{BodyPool, Spare};
 pub use super::request::{BulkRequest, ItemSpan};
 use super::route::Routes;
 
@@ -34,8 +34,13 @@ pub struct BulkBuilder {
     encoder: Encoder,
     /// The request's plain text not compressed yet: all of it uncompressed, the last piece with gzip.
     body: Vec<u8>,
+    /// Bytes of `body`'s buffer written before, kept in memory while it is refilled: a delivered
+    /// request's (recycle.rs), or the pieces before with gzip. The budget counts at least these.
+    touched: usize,
     /// With gzip, the pieces compressed so far, once the first was.
     stream: Option<GzipWriter>,
+    /// Bytes of the stream's buffer written before it was given back.
+    stream_touched: usize,
     /// Plain bytes of this request already in `stream`.
     streamed: usize,
     compression_level: u32,
@@ -50,7 +55,9 @@ impl BulkBuilder {
             actions: Routes::new(index, action),
             encoder,
             body: Vec::new(),
+            touched: 0,
             stream: None,
+            stream_touched: 0,
             streamed: 0,
             compression_level: 0,
             items: Vec::new(),
@@ -65,7 +72,9 @@ impl BulkBuilder {
             actions: Routes::data_streams(streams),
             encoder,
             body: Vec::new(),
+            touched: 0,
             stream: None,
+            stream_touched: 0,
             streamed: 0,
             compression_level: 0,
             items: Vec::new(),
@@ -127,11 +136,13 @@ impl BulkBuilder {
     fn compress_piece(&mut self) {
         let stream = self.stream.get_or_insert_with(|| {
             // The pool hands out empty buffers.
-            let into = self.pool.take().unwrap_or_default();
-            GzipWriter::new(into, self.compression_level)
+            let spare = self.pool.take().unwrap_or_default();
+            self.stream_touched = spare.touched;
+            GzipWriter::new(spare.buffer, self.compression_level)
         });
         stream.write(&self.body).expect(DEFLATE_INTO_MEMORY);
         self.streamed += self.body.len();
+        self.touched = self.touched.max(self.body.len());
         self.body.clear();
     }
 
@@ -141,10 +152,15 @@ impl BulkBuilder {
     }
 
     /// Bytes of memory the request being built holds: its plain text not yet compressed, what the rest
-    /// compressed to, and its items.
+    /// compressed to, and its items; for a buffer written into before, at least what was written.
     pub fn held_bytes(&self) -> usize {
-        let compressed = self.stream.as_ref().map_or(0, GzipWriter::compressed_len);
-        self.body.len() + compressed + self.items.capacity() * std::mem::size_of::<ItemSpan>()
+        let compressed = self
+            .stream
+            .as_ref()
+            .map_or(0, |stream| stream.compressed_len().max(self.stream_touched));
+        self.body.len().max(self.touched)
+            + compressed
+            + self.items.capacity() * std::mem::size_of::<ItemSpan>()
     }
 
     pub fn items(&self) -> usize {
@@ -161,6 +177,7 @@ impl BulkBuilder {
         let items = std::mem::take(&mut self.items);
         if let Some(mut stream) = self.stream.take() {
             self.streamed = 0;
+            self.stream_touched = 0;
             stream.write(&self.body).expect(DEFLATE_INTO_MEMORY);
             self.body.clear();
             let body = stream.finish().expect(DEFLATE_INTO_MEMORY);
@@ -172,17 +189,19 @@ impl BulkBuilder {
             // into a fresh one as large. Not shrunk first: requests are about as large as each
             // other, and a shrunk buffer faults its tail in again when the next one grows it.
             let capacity = self.body.capacity();
-            let next = self
-                .pool
-                .take()
-                .unwrap_or_else(|| Vec::with_capacity(capacity));
-            let body = std::mem::replace(&mut self.body, next);
-            return BulkRequest::recycled(body, items, &self.pool);
+            let next = self.pool.take().unwrap_or_else(|| Spare {
+                buffer: Vec::with_capacity(capacity),
+                touched: 0,
+            });
+            let body = std::mem::replace(&mut self.body, next.buffer);
+            let touched = std::mem::replace(&mut self.touched, next.touched);
+            return BulkRequest::recycled(body, touched, items, &self.pool);
         }
         // No piece compressed yet (smaller than a piece, or the level set since): compressed out of
         // the buffer, which is kept for the next request.
         let request =
             BulkRequest::from_slice(&self.body, items, self.compression_level, &self.pool);
+        self.touched = self.touched.max(self.body.len());
         self.body.clear();
         request
     }

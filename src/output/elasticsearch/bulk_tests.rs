@@ -117,6 +117,47 @@ fn a_delivered_body_is_written_into_again() {
 }
 
 #[test]
+fn a_reused_buffer_counts_what_was_written_into_it_before() {
+    let mut b = builder("logs", BulkAction::Index);
+    for i in 0..200 {
+        b.push(&event("2026-01-01T00:00:00Z", &format!("line {i}")))
+            .unwrap();
+    }
+    let large = b.finish();
+    let large_bytes = large.body.len();
+    assert!(large.held_bytes() >= large_bytes);
+    drop(large);
+    assert_eq!(b.pool.spares(), 1);
+    let small_event = event("2026-01-01T00:00:00Z", "one");
+    b.push(&small_event).unwrap();
+    let into_fresh = b.finish();
+    assert!(into_fresh.held_bytes() < large_bytes / 10, "a fresh buffer");
+    assert_eq!(
+        b.pool.spares(),
+        0,
+        "the large body taken for the next request"
+    );
+    b.push(&small_event).unwrap();
+    // The buffer is the large request's: cleared, its pages still held.
+    assert!(
+        b.held_bytes() >= large_bytes,
+        "{} held while building into a buffer of {large_bytes} written bytes",
+        b.held_bytes()
+    );
+    let small = b.finish();
+    assert!(small.body.len() < large_bytes / 100);
+    assert!(
+        small.held_bytes() >= large_bytes,
+        "the request keeps counting them"
+    );
+    drop(small);
+    // A buffer freshly allocated counts only what is written.
+    let mut fresh = builder("logs", BulkAction::Index);
+    fresh.push(&small_event).unwrap();
+    assert!(fresh.held_bytes() < large_bytes / 10);
+}
+
+#[test]
 fn a_delivered_compressed_body_is_compressed_into_again() {
     let mut gzipped = builder("logs", BulkAction::Index);
     gzipped.set_compression(1);

@@ -27,9 +27,17 @@ pub struct BodyPool {
 
 #[derive(Debug, Default)]
 struct Spares {
-    /// Each with the bytes it counts as, and its charge when there is a budget.
-    bodies: Vec<(Vec<u8>, u64, Option<Charge>)>,
+    /// Each with its charge when there is a budget.
+    bodies: Vec<(Spare, Option<Charge>)>,
     budget: Option<Budget>,
+}
+
+/// An empty buffer given back, and how many of its bytes were written before: cleared, it keeps
+/// those pages in memory, so whoever writes into it counts at least that much.
+#[derive(Debug, Default)]
+pub struct Spare {
+    pub buffer: Vec<u8>,
+    pub touched: usize,
 }
 
 impl BodyPool {
@@ -39,15 +47,17 @@ impl BodyPool {
     }
 
     /// An empty buffer with pages already touched, if a delivered body was given back. It no longer
-    /// counts as a spare: the request written into it counts its bytes as it grows.
-    pub fn take(&self) -> Option<Vec<u8>> {
-        self.lock().bodies.pop().map(|(body, _, _charge)| body)
+    /// counts as a spare: the request written into it counts its touched bytes, then its own as it
+    /// grows past them.
+    pub fn take(&self) -> Option<Spare> {
+        self.lock().bodies.pop().map(|(spare, _charge)| spare)
     }
 
     /// Keeps `body`'s buffer if nothing else still refers to it (the HTTP client has let go of it once
     /// the response came), fewer than two are kept already, and with a budget, the spares stay within
-    /// half of it.
-    pub fn give(&self, body: Bytes) {
+    /// half of it. `touched`: bytes of the buffer written at some time, which it keeps in memory; at
+    /// least the body's.
+    pub fn give(&self, body: Bytes, touched: usize) {
         let Ok(body) = body.try_into_mut() else {
             return;
         };
@@ -55,11 +65,11 @@ impl BodyPool {
         if spares.bodies.len() >= SPARES {
             return;
         }
-        // Its written bytes stand for the pages it has touched.
-        let bytes = body.len() as u64;
+        let touched = touched.max(body.len());
+        let bytes = touched as u64;
         let charge = match &spares.budget {
             Some(budget) => {
-                let kept: u64 = spares.bodies.iter().map(|(_, bytes, _)| bytes).sum();
+                let kept: u64 = spares.bodies.iter().map(|(s, _)| s.touched as u64).sum();
                 if kept + bytes > budget.limit() / 2 {
                     return;
                 }
@@ -67,9 +77,9 @@ impl BodyPool {
             }
             None => None,
         };
-        let mut body = Vec::from(body);
-        body.clear();
-        spares.bodies.push((body, bytes, charge));
+        let mut buffer = Vec::from(body);
+        buffer.clear();
+        spares.bodies.push((Spare { buffer, touched }, charge));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Spares> {
@@ -95,14 +105,18 @@ mod tests {
         let mut body = Vec::with_capacity(4096);
         let address = body.as_ptr();
         body.extend_from_slice(b"{\"index\":{}}\n{}\n");
-        pool.give(Bytes::from(body));
-        let back = pool.take().expect("given back");
+        pool.give(Bytes::from(body), 0);
+        let Spare {
+            buffer: back,
+            touched,
+        } = pool.take().expect("given back");
         assert_eq!((back.as_ptr(), back.len()), (address, 0));
         assert_eq!(
             back.capacity(),
             4096,
             "all of it, not just what was written"
         );
+        assert_eq!(touched, 16, "the body's bytes were written");
         assert!(pool.take().is_none(), "one taker gets it");
     }
 
@@ -111,7 +125,7 @@ mod tests {
         let pool = BodyPool::default();
         let body = Bytes::from(vec![1u8; 100]);
         let held = body.clone();
-        pool.give(body);
+        pool.give(body, 0);
         assert!(pool.take().is_none());
         assert_eq!(held.len(), 100, "the other holder still reads it");
     }
@@ -120,7 +134,7 @@ mod tests {
     fn no_more_than_two_are_kept() {
         let pool = BodyPool::default();
         for _ in 0..3 {
-            pool.give(Bytes::from(vec![0u8; 100]));
+            pool.give(Bytes::from(vec![0u8; 100]), 0);
         }
         assert!(pool.take().is_some() && pool.take().is_some());
         assert!(pool.take().is_none());
@@ -133,15 +147,20 @@ mod tests {
         let budget = Budget::new(1000, gauge.clone());
         let pool = BodyPool::default();
         pool.count_against(budget.clone());
-        pool.give(Bytes::from(vec![0u8; 300]));
-        assert_eq!((pool.spares(), budget.used()), (1, 300), "kept and counted");
+        pool.give(Bytes::from(vec![0u8; 100]), 300);
+        assert_eq!(
+            (pool.spares(), budget.used()),
+            (1, 300),
+            "kept and counted at what was ever written into it"
+        );
         assert_eq!(gauge.get(), 0, "not shown as queued: it holds no line");
-        pool.give(Bytes::from(vec![0u8; 300]));
+        pool.give(Bytes::from(vec![0u8; 300]), 0);
         assert_eq!(pool.spares(), 1, "600 would be more than half of 1000");
         assert_eq!(budget.used(), 300);
-        pool.give(Bytes::from(vec![0u8; 200]));
+        pool.give(Bytes::from(vec![0u8; 200]), 0);
         assert_eq!((pool.spares(), budget.used()), (2, 500));
         let taken = pool.take().expect("a spare");
+        assert_eq!(taken.touched, 200);
         assert_eq!(budget.used(), 300, "a body taken is no longer a spare");
         drop(taken);
         drop(pool);

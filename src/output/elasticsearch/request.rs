@@ -63,6 +63,9 @@ pub struct BulkRequest {
     plain: OnceLock<Bytes>,
     /// Where the body goes once the request is dropped, for a later request to be written into.
     pool: Option<BodyPool>,
+    /// Bytes of the body's buffer in memory when more than the body: it was written into for a
+    /// larger request before (recycle.rs).
+    touched: usize,
 }
 
 impl BulkRequest {
@@ -80,6 +83,7 @@ impl BulkRequest {
                 items,
                 plain: OnceLock::new(),
                 pool: None,
+                touched: 0,
             },
             None => BulkRequest {
                 body: uncompressed.clone(),
@@ -87,6 +91,7 @@ impl BulkRequest {
                 items,
                 plain: OnceLock::from(uncompressed),
                 pool: None,
+                touched: 0,
             },
         }
     }
@@ -102,7 +107,7 @@ impl BulkRequest {
         pool: &BodyPool,
     ) -> BulkRequest {
         if level > 0 && !plain.is_empty() {
-            let into = pool.take().unwrap_or_default();
+            let into = pool.take().unwrap_or_default().buffer;
             if let Ok(body) = gzip_into(into, plain, level.min(9)) {
                 return BulkRequest::gzipped(body, items, pool);
             }
@@ -110,8 +115,8 @@ impl BulkRequest {
         BulkRequest::new(Bytes::copy_from_slice(plain), items, 0)
     }
 
-    /// A request of a complete gzip body, shrunk to fit, which goes back to `pool` when the request is
-    /// dropped.
+    /// A request of a complete gzip body, shrunk to fit (which lets go of the rest of its buffer),
+    /// that goes back to `pool` when the request is dropped.
     pub(super) fn gzipped(body: Vec<u8>, items: Vec<ItemSpan>, pool: &BodyPool) -> BulkRequest {
         BulkRequest {
             body: shrunk(body),
@@ -119,13 +124,21 @@ impl BulkRequest {
             items,
             plain: OnceLock::new(),
             pool: Some(pool.clone()),
+            touched: 0,
         }
     }
 
-    /// An uncompressed request whose body goes back to `pool` when it is dropped.
-    pub(super) fn recycled(body: Vec<u8>, items: Vec<ItemSpan>, pool: &BodyPool) -> BulkRequest {
+    /// An uncompressed request whose body goes back to `pool` when it is dropped. `touched`: bytes of
+    /// the buffer written at some time, in memory however short the body.
+    pub(super) fn recycled(
+        body: Vec<u8>,
+        touched: usize,
+        items: Vec<ItemSpan>,
+        pool: &BodyPool,
+    ) -> BulkRequest {
         let mut request = BulkRequest::new(Bytes::from(body), items, 0);
         request.pool = Some(pool.clone());
+        request.touched = touched;
         request
     }
 
@@ -144,9 +157,10 @@ impl BulkRequest {
         self.items.len()
     }
 
-    /// Bytes of memory it holds: the body as sent, and the item spans.
+    /// Bytes of memory it holds: the body as sent (its buffer's, if more was written into it
+    /// before), and the item spans.
     pub fn held_bytes(&self) -> usize {
-        self.body.len() + self.items.capacity() * std::mem::size_of::<ItemSpan>()
+        self.body.len().max(self.touched) + self.items.capacity() * std::mem::size_of::<ItemSpan>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -228,7 +242,7 @@ impl Drop for BulkRequest {
         if let Some(pool) = &self.pool {
             // Uncompressed, the plain body is the same buffer: the pool keeps it only if unshared.
             drop(self.plain.take());
-            pool.give(std::mem::take(&mut self.body));
+            pool.give(std::mem::take(&mut self.body), self.touched);
         }
     }
 }
