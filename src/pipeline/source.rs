@@ -227,3 +227,48 @@ fn report_patterns(delta: &ScanDelta, telemetry: &Telemetry) {
         telemetry.path_matching(path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::sink::BATCH_BYTES;
+    use crate::budget::Budget;
+    use crate::config::Config;
+    use crate::discover::Changes;
+    use crate::pipeline::{ReadOptions, Reading};
+    use std::sync::Arc;
+
+    #[test]
+    fn batches_are_bounded_in_bytes_as_well_as_in_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = format!(
+            "2026-12-07T10:00:00.000000000Z stdout F {}\n",
+            "x".repeat(1000)
+        );
+        // One reading round takes up to 256 KiB of each file: all four files, 600 lines in all, fewer
+        // than a batch's events but more than two batches' bytes.
+        for file in 0..4 {
+            std::fs::write(dir.path().join(format!("app-{file}.log")), line.repeat(150)).unwrap();
+        }
+        let config = Config::default();
+        let options = ReadOptions {
+            paths: vec![dir.path().join("*.log").display().to_string()],
+            ..Default::default()
+        };
+        let budget = Budget::new(config.max_queued_bytes, Default::default());
+        let changes = Arc::new(Changes::default());
+        let (reading, mut batches) =
+            Reading::start(&config, options, None, changes, 8, budget).unwrap();
+        let mut sizes = Vec::new();
+        while let Some(batch) = batches.blocking_recv() {
+            sizes.push(batch.events.iter().map(|e| e.message.len()).sum::<usize>());
+        }
+        reading.finish().unwrap();
+        let messages: usize = sizes.iter().sum();
+        assert_eq!(messages, 600 * 1000, "every line read: {sizes:?}");
+        assert!(sizes.len() >= 3, "{sizes:?}");
+        assert!(
+            sizes.iter().all(|&s| s <= BATCH_BYTES as usize),
+            "a batch's lines stop at the first to reach {BATCH_BYTES} bytes: {sizes:?}"
+        );
+    }
+}
