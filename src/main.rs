@@ -289,7 +289,8 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
 /// threshold to twice that: once the first multi-MiB request body is freed, everything smaller comes
 /// from the per-thread heaps, and each heap keeps up to twice a body's size it no longer uses, which
 /// no budget sees. Fixed thresholds keep large buffers in mappings of their own, returned when freed,
-/// and the heaps trimmed.
+/// and the heaps trimmed. Two heaps rather than one per thread (up to 16 on two cores), each with
+/// its own free memory: 1.3–1.8 MiB less peak with `compression_level: 0`, no CPU measurable.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn fixed_malloc_thresholds() {
     extern "C" {
@@ -297,10 +298,12 @@ fn fixed_malloc_thresholds() {
     }
     const M_TRIM_THRESHOLD: i32 = -1;
     const M_MMAP_THRESHOLD: i32 = -3;
+    const M_ARENA_MAX: i32 = -8;
     // SAFETY: mallopt only sets allocator parameters; it is called before any other thread starts.
     unsafe {
         mallopt(M_MMAP_THRESHOLD, 512 * 1024);
         mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+        mallopt(M_ARENA_MAX, 2);
     }
 }
 

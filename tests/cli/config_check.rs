@@ -181,7 +181,7 @@ fn durations_and_sizes_print_as_readme_writes_them() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     for line in [
         "close_inactive: 5m",
-        "max_queued_bytes: 32MiB",
+        "max_queued_bytes: 20MiB",
         "timeout: 90s",
         "bulk_max_bytes: 5MiB",
         "warm_after: 7d",

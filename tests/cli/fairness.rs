@@ -85,7 +85,7 @@ fn quiet_containers_are_not_held_up_by_a_loud_ones_backlog() {
         "-E",
         &format!("output.elasticsearch.bulk_max_bytes={BULK_MAX}"),
     ]);
-    // The defaults users run (flush_interval 1s, max_queued_bytes 32MiB), but gzip off: in a debug
+    // The defaults users run (flush_interval 1s, max_queued_bytes 20MiB), but gzip off: in a debug
     // build, compressing and decompressing is the bottleneck instead of the cluster.
     cmd.args(["-E", "output.elasticsearch.flush_interval=1s"]);
     cmd.args(["-E", "output.elasticsearch.compression_level=0"]);

@@ -267,7 +267,7 @@ fn defaults_print_as_readme_writes_them_and_load_back() {
         "max_line_bytes: 1MiB",
         "close_inactive: 5m",
         "poll_interval: 1s",
-        "max_queued_bytes: 32MiB",
+        "max_queued_bytes: 20MiB",
         "bulk_max_bytes: 5MiB",
         "timeout: 90s",
         "max_bytes: 100MiB",

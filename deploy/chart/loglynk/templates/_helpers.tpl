@@ -57,10 +57,11 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end }}
 {{- end }}
 
-{{/* Memory in MiB from README's guarantee: 64 MiB plus max_queued_bytes (+ headroom for the limit). */}}
+{{/* Memory in MiB from README's guarantee: 26 MiB + max_queued_bytes + 16 KiB for each of 1,024 open
+files, rounded up (+ headroom for the limit). */}}
 {{- define "loglynk.memoryRequest" -}}
-{{ add 64 .Values.maxQueuedMiB }}Mi
+{{ add 44 .Values.maxQueuedMiB }}Mi
 {{- end }}
 {{- define "loglynk.memoryLimit" -}}
-{{ add 64 .Values.maxQueuedMiB .Values.memoryHeadroomMiB }}Mi
+{{ add 44 .Values.maxQueuedMiB .Values.memoryHeadroomMiB }}Mi
 {{- end }}
