@@ -2,7 +2,10 @@
 //! `span.id` and `transaction.id` that link a line to its trace in APM and Jaeger.
 //!
 //! A level is one of a few words on almost every line, so the common ones are static strings: a line
-//! pays for its level with no allocation. Trace IDs are copied (a few dozen bytes, on traced lines only).
+//! pays for its level with no allocation. Trace IDs share the message's bytes where the message holds
+//! them as they are (no escapes); only a number or an escaped ID is copied.
+
+use super::Text;
 
 /// `log.level`, lower case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,12 +76,14 @@ impl Level {
     }
 }
 
-/// `trace.id`, `span.id`, `transaction.id`: boxed on the event since most lines carry none.
+/// `trace.id`, `span.id`, `transaction.id`: boxed on the event since most lines carry none. Each a
+/// slice of the message it was read from when it can be (no allocation of its own: with 60 % of lines
+/// traced, one string per line was a third of the allocations on the shipping path).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TraceIds {
-    pub trace_id: Option<Box<str>>,
-    pub span_id: Option<Box<str>>,
-    pub transaction_id: Option<Box<str>>,
+    pub trace_id: Option<Text>,
+    pub span_id: Option<Text>,
+    pub transaction_id: Option<Text>,
 }
 
 impl TraceIds {

@@ -53,6 +53,21 @@ impl Text {
     pub fn slice_ref(&self, part: &str) -> Text {
         Text(self.0.slice_ref(part.as_bytes()))
     }
+
+    /// [`Text::slice_ref`] when `part` lies within this text, else `None`.
+    pub fn try_slice_ref(&self, part: &str) -> Option<Text> {
+        let whole = self.0.as_ptr() as usize..self.0.as_ptr() as usize + self.0.len();
+        let start = part.as_ptr() as usize;
+        (whole.contains(&start) && start + part.len() <= whole.end).then(|| self.slice_ref(part))
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
 }
 
 impl From<String> for Text {

@@ -119,7 +119,7 @@ impl DecodeJson {
 
     fn decode_field(&self, event: &mut Event, name: &str) -> Result<(), String> {
         let value = if name == field::MESSAGE {
-            let mut probe = Probe::default();
+            let mut probe = Probe::of(&event.message);
             let tree = match self.decode(event.message.as_str(), Some(&mut probe))? {
                 Decoded::NotJson => None,
                 Decoded::Tree(value) => {
@@ -174,7 +174,7 @@ impl DecodeJson {
                 Validation::Invalid(err) => return Err(parse_error(&err)),
                 // serde_json's `Value` keeps the last of duplicate keys, as Go's decoder does; the
                 // tree is read again from scratch.
-                Validation::DuplicateKey => *probe = Probe::default(),
+                Validation::DuplicateKey => probe.reset(),
             }
         }
         let mut value: Value = serde_json::from_str(text).map_err(|err| parse_error(&err))?;

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use memchr::memmem;
 use serde_json::Value;
 
-use crate::event::{Event, Level, TraceIds};
+use crate::event::{Event, Level, Text, TraceIds};
 
 /// Where a JSON value sits, as far as the fields read here care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,12 +93,27 @@ pub(super) struct Probe {
     pub(super) ids: TraceIds,
     /// The rank of what is in `level`, `ids.trace_id`, `ids.span_id`, `ids.transaction_id`.
     ranks: [u8; 4],
+    /// The message read, whose bytes an ID found in it shares.
+    source: Text,
 }
 
 /// An ID longer than this is not one (W3C trace IDs are 32 hex digits, Datadog's 20 decimal ones).
 const MAX_ID_BYTES: usize = 128;
 
 impl Probe {
+    /// A probe of `message`'s JSON.
+    pub(super) fn of(message: &Text) -> Probe {
+        Probe {
+            source: message.clone(),
+            ..Probe::default()
+        }
+    }
+
+    /// Forgets what was found, to read the message again.
+    pub(super) fn reset(&mut self) {
+        *self = Probe::of(&self.source);
+    }
+
     pub(super) fn string(&mut self, slot: Slot, value: &str) {
         let Slot::Field(target, rank) = slot else {
             return;
@@ -140,7 +155,7 @@ impl Probe {
         }
     }
 
-    fn slot_value(&mut self, which: usize) -> &mut Option<Box<str>> {
+    fn slot_value(&mut self, which: usize) -> &mut Option<Text> {
         match which {
             1 => &mut self.ids.trace_id,
             2 => &mut self.ids.span_id,
@@ -162,7 +177,11 @@ impl Probe {
         if value.is_empty() || value.len() > MAX_ID_BYTES || !self.better(which, rank) {
             return;
         }
-        *self.slot_value(which) = Some(value.into());
+        let id = match self.source.try_slice_ref(value) {
+            Some(shared) => shared,
+            None => Text::from(value.to_owned()),
+        };
+        *self.slot_value(which) = Some(id);
         self.ranks[which] = rank;
     }
 

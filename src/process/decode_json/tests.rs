@@ -274,3 +274,31 @@ fn only_json_whitespace_is_trimmed_from_the_ends() {
         assert_eq!(trim_json_space(text), trimmed, "{text:?}");
     }
 }
+
+#[test]
+fn trace_ids_share_the_message_bytes_unless_escaped_or_numbers() {
+    let within = |ev: &Event, id: &Text| {
+        let message = ev.message.as_bytes().as_ptr_range();
+        message.contains(&id.as_bytes().as_ptr())
+    };
+    let (ev, errors) = decoded(
+        &config(),
+        r#"{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"a\u0062c","dd":{"trace_id":7}}"#,
+    );
+    assert_eq!(errors, 0);
+    let trace = ev.trace.as_deref().expect("trace IDs found");
+    let id = trace.trace_id.as_ref().unwrap();
+    assert_eq!(id.as_str(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert!(within(&ev, id), "a slice of the message, not a copy");
+    let escaped = trace.span_id.as_ref().unwrap();
+    assert_eq!(escaped.as_str(), "abc", "unescaped");
+    assert!(
+        !within(&ev, escaped),
+        "copied: the message holds it escaped"
+    );
+
+    let (ev, _) = decoded(&config(), r#"{"dd":{"trace_id":1234567890123}}"#);
+    let number = ev.trace.as_deref().unwrap().trace_id.as_ref().unwrap();
+    assert_eq!(number.as_str(), "1234567890123");
+    assert!(!within(&ev, number));
+}
