@@ -182,7 +182,6 @@ impl Tailer {
         // Should none be freed (every open file rotated and still being drained), the file is
         // looked at anyway: it cannot wait unknown, and the look is a moment.
         self.free_descriptor();
-        self.opening();
         let file = File::open(&target)?;
         if let Some(outside) = self.roots.escaped(&target, &file) {
             self.refuse(path, &outside, sink);

@@ -142,6 +142,11 @@ impl BulkBuilder {
         });
         stream.write(&self.body).expect(DEFLATE_INTO_MEMORY);
         self.streamed += self.body.len();
+        self.clear_body();
+    }
+
+    /// Empties the plain-text buffer, which keeps the pages written so far.
+    fn clear_body(&mut self) {
         self.touched = self.touched.max(self.body.len());
         self.body.clear();
     }
@@ -179,7 +184,7 @@ impl BulkBuilder {
             self.streamed = 0;
             self.stream_touched = 0;
             stream.write(&self.body).expect(DEFLATE_INTO_MEMORY);
-            self.body.clear();
+            self.clear_body();
             let body = stream.finish().expect(DEFLATE_INTO_MEMORY);
             return BulkRequest::gzipped(body, items, &self.pool);
         }
@@ -201,8 +206,7 @@ impl BulkBuilder {
         // the buffer, which is kept for the next request.
         let request =
             BulkRequest::from_slice(&self.body, items, self.compression_level, &self.pool);
-        self.touched = self.touched.max(self.body.len());
-        self.body.clear();
+        self.clear_body();
         request
     }
 }

@@ -8,8 +8,8 @@
 //!
 //! Two are kept: with two workers, two deliveries often end between one request and the next, and
 //! with one spare kept a third of the requests still started in a fresh buffer. Given a budget, the
-//! spares count against it as memory held like any other (uncompressed, two spares were 13 MiB the
-//! budget did not see), and are kept only while they come to at most half of it: reading never waits
+//! spares count against it as memory held like any other, at every byte ever written into them, as
+//! their pages stay (uncompressed, two spares were 13 MiB the budget did not see), and are kept only while they come to at most half of it: reading never waits
 //! on spares alone, and the rest of the budget is left for what was read.
 
 use std::sync::{Arc, Mutex, PoisonError};

@@ -58,11 +58,13 @@ impl Tailer {
     /// them read yet, that was every file past the limit. The least recently active idle file is
     /// closed, else the least recently active file being read: closing one costs nothing but reading
     /// its unfinished line again, as it resumes after its last complete line when reopened. With
-    /// every open file rotated and still being drained, none is closed.
+    /// every open file rotated and still being drained, none is closed. The file the caller opens
+    /// next is counted (`opening`).
     pub(super) fn free_descriptor(&mut self) {
         if self.open >= self.config.max_open_files && !self.evict(|_, t| idle(t)) {
             self.evict(|_, _| true);
         }
+        self.opening();
     }
 
     /// A log file is about to be opened, for a look or to be read.
@@ -105,17 +107,15 @@ impl Tailer {
     /// A closed file is reopened when it grew (or was truncated); its rotation or removal while closed
     /// is handled by finding it by identity. Returns whether it is open now.
     pub(super) fn reopen(&mut self, key: FileKey, sink: &mut impl LineSink) -> bool {
-        let Some(target) = self.files.get(&key).map(|t| t.file.target.clone()) else {
-            return false;
+        let in_place = match self.files.get(&key) {
+            Some(t) => std::fs::metadata(&t.file.target)
+                .ok()
+                .filter(|m| FileIdentity::of(m) == t.file.identity),
+            None => return false,
         };
-        let identity = self.files[&key].file.identity;
-        let in_place = std::fs::metadata(&target)
-            .ok()
-            .filter(|m| FileIdentity::of(m) == identity);
         if in_place.is_none() {
             // Finding it opens its neighbours, one at a time.
             self.free_descriptor();
-            self.opening();
         }
         let Some(tailed) = self.files.get_mut(&key) else {
             return false;

@@ -113,7 +113,6 @@ impl Tailer {
         let exclude = |p: &Path| tailed.iter().any(|t| t == p);
         // Finding it opens its neighbours, one at a time.
         self.free_descriptor();
-        self.opening();
         let Some(at) = find_rotated(&dir, known.identity, known.fingerprint, &exclude) else {
             telemetry::record_gone(&known.path);
             return None;

@@ -176,7 +176,6 @@ impl Tailer {
         let mut last = first;
         for (_, target, meta) in skipped {
             self.free_descriptor();
-            self.opening();
             let Ok(fingerprint) = File::open(&target).and_then(|f| Fingerprint::of_file(&f)) else {
                 continue;
             };
