@@ -4,31 +4,67 @@
 //! 0`, in serde_json's byte-at-a-time `format_escaped_str_contents`): most messages are JSON objects
 //! themselves, so every one of their quotes is escaped. `json-escape-simd` (sonic-rs's kernel) scans
 //! 16 or 32 bytes at a time and writes the same escapes as serde_json (short forms for `\b \t \n \f
-//! \r`, lowercase `\u00xx` for the other control characters, nothing else escaped); the property
-//! tests below hold it to serde_json's output.
+//! \r`, lowercase `\u00xx` for the other control characters, nothing else escaped), but stops at
+//! every quote; on x86_64 `dense.rs` escapes a block of sixteen bytes in one step however many quotes
+//! it holds. A 363-byte JSON message from the bench's mix took 63 ns instead of 205, a 204-byte klog
+//! line 29 ns instead of 21; in `run` at level 0 (perf), escaping went from 10 % of the CPU to 5 %. The
+//! property tests below hold both kernels to serde_json's output.
 
-/// The SIMD kernel writes ahead of what it keeps and so reserves six times its input; a string longer
-/// than this is escaped in pieces so that a 1 MiB message does not make the output buffer reserve 6 MiB.
+#[cfg(target_arch = "x86_64")]
+mod dense;
+
+/// Strings longer than this are escaped in pieces, so the output buffer reserves room for a piece's
+/// escapes rather than the whole string's (json-escape-simd reserves six times its input).
 const PIECE: usize = 64 * 1024;
 
 /// Appends `s` as a JSON string, quotes included.
 pub(super) fn string(out: &mut Vec<u8>, s: &str) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("ssse3") {
+        out.push(b'"');
+        for piece in pieces(s) {
+            // SAFETY: the CPU has SSSE3, just checked (std caches the answer).
+            unsafe { dense::contents(out, piece) };
+        }
+        out.push(b'"');
+        return;
+    }
+    portable(out, s);
+}
+
+/// json-escape-simd's kernel, where the dense one cannot run.
+fn portable(out: &mut Vec<u8>, s: &str) {
     if s.len() <= PIECE {
         json_escape_simd::escape_into(s, out);
         return;
     }
     out.push(b'"');
+    for piece in pieces(s) {
+        // The kernel always writes quotes, so they are taken off again (one move of at most `PIECE`
+        // bytes, only for strings longer than that).
+        let open = out.len();
+        json_escape_simd::escape_into(piece, out);
+        out.pop();
+        out.remove(open);
+    }
+    out.push(b'"');
+}
+
+/// `s` cut into pieces of at most `PIECE` bytes, between characters.
+fn pieces(s: &str) -> impl Iterator<Item = &str> {
     let mut rest = s;
-    while !rest.is_empty() {
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
         let mut cut = rest.len().min(PIECE);
         while !rest.is_char_boundary(cut) {
             cut -= 1;
         }
         let (piece, tail) = rest.split_at(cut);
-        contents(out, piece);
         rest = tail;
-    }
-    out.push(b'"');
+        Some(piece)
+    })
 }
 
 /// Appends `s`, a name of the agent's own that needs no escaping (a field name, a stream, a known
@@ -44,24 +80,20 @@ pub(super) fn plain(out: &mut Vec<u8>, s: &'static str) {
     out.push(b'"');
 }
 
-/// Appends `s` escaped, without quotes: the kernel always writes them, so they are taken off again
-/// (one move of at most `PIECE` bytes, only for strings longer than that).
-fn contents(out: &mut Vec<u8>, s: &str) {
-    let open = out.len();
-    json_escape_simd::escape_into(s, out);
-    out.pop();
-    out.remove(open);
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
 
+    /// `s` as `string` writes it, checked against the portable kernel's output, so that both are
+    /// held to serde_json's on any machine.
     fn escaped(s: &str) -> Vec<u8> {
         let mut out = b"prefix".to_vec();
         string(&mut out, s);
+        let mut portable_out = b"prefix".to_vec();
+        portable(&mut portable_out, s);
+        assert_eq!(out, portable_out, "the two kernels differ on {s:?}");
         out
     }
 
@@ -80,6 +112,39 @@ mod tests {
             escaped("a\"b\\c\u{1}\u{7f}é"),
             serde_json("a\"b\\c\u{1}\u{7f}é")
         );
+    }
+
+    #[test]
+    fn every_arrangement_of_escapes_in_a_block_and_in_a_tail() {
+        // Each bit of `mask` puts a quote or a backslash at its place in sixteen bytes; the lengths
+        // around sixteen and thirty-two cover a block followed by a tail, and a tail alone.
+        for mask in 0u32..1 << 16 {
+            let block: String = (0..16)
+                .map(|i| match (mask >> i & 1, i % 3) {
+                    (0, _) => 'a',
+                    (_, 0) => '\\',
+                    _ => '"',
+                })
+                .collect();
+            for len in [mask as usize % 16, 16, 17 + mask as usize % 15] {
+                let s: String = block.chars().cycle().take(len).collect();
+                assert_eq!(escaped(&s), serde_json(&s), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_control_character_anywhere_among_quotes() {
+        let base = "\"k\":\"v\\\" é € \"more\":\"text\",\"n\":12345}";
+        for at in 0..=base.len() {
+            if !base.is_char_boundary(at) {
+                continue;
+            }
+            for control in ['\n', '\t', '\u{0}', '\u{1f}', '\u{8}'] {
+                let s = format!("{}{control}{}", &base[..at], &base[at..]);
+                assert_eq!(escaped(&s), serde_json(&s), "{s:?}");
+            }
+        }
     }
 
     #[test]
