@@ -290,9 +290,25 @@ fn put_path(doc: &mut Map<String, Value>, path: &str, value: Value) {
 
 fn field_value(out: &mut Vec<u8>, value: &FieldValue) {
     match value {
-        // JSON's whitespace is ASCII: no need for `str::trim`'s Unicode.
-        FieldValue::RawJson(text) => out.extend_from_slice(text.as_str().as_bytes().trim_ascii()),
+        FieldValue::RawJson(text) => {
+            let start = out.len();
+            // JSON's whitespace is ASCII: no need for `str::trim`'s Unicode.
+            out.extend_from_slice(text.as_str().as_bytes().trim_ascii());
+            keep_on_one_line(&mut out[start..]);
+        }
         FieldValue::Json(value) => json(out, value),
+    }
+}
+
+/// A document is one line of NDJSON (a bulk body, `loglynk tail`'s output). Strings are escaped and
+/// serde_json writes no whitespace, but raw JSON is copied as it was found, and JSON allows newlines
+/// between tokens; outside strings a raw newline can only be such whitespace, so a space means the
+/// same. Only raw JSON is scanned, not the whole document.
+fn keep_on_one_line(json: &mut [u8]) {
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'\n', &json[from..]) {
+        json[from + at] = b' ';
+        from += at + 1;
     }
 }
 
@@ -699,6 +715,25 @@ mod tests {
         encoder().encode(&ev, &mut out);
         let text = String::from_utf8(out).unwrap();
         assert!(text.ends_with(",\"json\":{\"a\":[1,2.50]}}"), "{text}");
+    }
+
+    #[test]
+    fn a_document_with_raw_json_spread_over_lines_is_one_line() {
+        let mut ev = event();
+        ev.message = Text::from("{\"a\":\n[1,\r\n2]}\nrest");
+        ev.fields.push(Field {
+            path: "json".into(),
+            value: FieldValue::RawJson(Text::from("{\"a\":\n[1,\r\n2]}")),
+        });
+        let mut out = Vec::new();
+        encoder().encode(&ev, &mut out);
+        assert!(!out.contains(&b'\n'), "{}", String::from_utf8_lossy(&out));
+        let doc: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["json"], json!({"a": [1, 2]}));
+        assert_eq!(
+            doc["message"], "{\"a\":\n[1,\r\n2]}\nrest",
+            "strings keep theirs"
+        );
     }
 
     #[test]

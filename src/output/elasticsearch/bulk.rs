@@ -118,7 +118,6 @@ impl BulkBuilder {
         self.actions.write(event, &mut self.body)?;
         let document = self.body.len();
         self.encoder.encode(event, &mut self.body);
-        keep_on_one_line(&mut self.body[document..]);
         self.body.push(b'\n');
         let position = self.items.len();
         self.items.push(ItemSpan {
@@ -216,17 +215,6 @@ impl BulkBuilder {
 /// from the registry when it restarts: nothing is lost, where going on would have sent a request
 /// missing the pieces compressed so far.
 const DEFLATE_INTO_MEMORY: &str = "deflate into memory does not fail";
-
-/// NDJSON ends a document at the first newline. The encoder escapes newlines in strings, but a raw
-/// JSON field is copied as it was found, and JSON allows newlines between tokens; outside strings a
-/// raw newline can only be such whitespace, so a space means the same.
-fn keep_on_one_line(document: &mut [u8]) {
-    let mut from = 0;
-    while let Some(at) = memchr::memchr(b'\n', &document[from..]) {
-        document[from + at] = b' ';
-        from += at + 1;
-    }
-}
 
 #[cfg(test)]
 #[path = "bulk_tests.rs"]
