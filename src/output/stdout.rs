@@ -104,12 +104,18 @@ mod tests {
         let origin = Origin::new("a.log".into(), Default::default());
         let events: Vec<Event> = (0..3)
             .map(|i| {
-                Event::new(
+                let mut event = Event::new(
                     origin.clone(),
                     Timestamp::from_nanos(i),
                     Text::from("m\nx"),
                     0,
-                )
+                );
+                // Decoded JSON is copied as it was written, newlines between its tokens included.
+                event.fields.push(crate::event::Field {
+                    path: "json".into(),
+                    value: crate::event::FieldValue::RawJson(Text::from("{\"a\":\n1}")),
+                });
+                event
             })
             .collect();
         let encoder = Encoder::new(&StaticFields {
@@ -122,11 +128,12 @@ mod tests {
         assert_eq!(
             text.lines().count(),
             3,
-            "a newline in a message stays escaped"
+            "a newline in a message stays escaped, one in raw JSON becomes a space"
         );
         for line in text.lines() {
             let doc: serde_json::Value = serde_json::from_str(line).unwrap();
             assert_eq!(doc["message"], "m\nx");
+            assert_eq!(doc["json"]["a"], 1);
         }
     }
 
