@@ -80,7 +80,7 @@ impl Batcher {
         config: BatcherConfig,
     ) -> Batcher {
         builder.set_compression(config.compression_level);
-        builder.count_spares_against(config.budget.clone());
+        builder.count_spares_against(config.budget.clone(), config.bulk_max_bytes as u64);
         let (to_workers, from_batcher) = mpsc::unbounded_channel::<Flight>();
         let from_batcher = Arc::new(Mutex::new(from_batcher));
         let workers = (0..config.workers.max(1))

@@ -106,9 +106,10 @@ impl BulkBuilder {
         self.compression_level = level.min(9);
     }
 
-    /// The delivered bodies kept to be written into again count against `budget` (recycle.rs).
-    pub fn count_spares_against(&self, budget: Budget) {
-        self.pool.count_against(budget);
+    /// The delivered bodies kept to be written into again count against `budget`, leaving
+    /// `reserve` bytes of it (a request's worth) to the rest (recycle.rs).
+    pub fn count_spares_against(&self, budget: Budget, reserve: u64) {
+        self.pool.count_against(budget, reserve);
     }
 
     /// Appends the event's action line and document line. When its index cannot be rendered nothing is
