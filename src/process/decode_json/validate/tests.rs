@@ -83,6 +83,20 @@ fn short_keys_do_not_collide() {
 }
 
 #[test]
+fn every_byte_of_a_key_counts_in_its_hash() {
+    // Words may overlap; none may leave a byte out.
+    for len in 1..=40 {
+        let key: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        for at in 0..len {
+            let mut other = key.clone().into_bytes();
+            other[at] = b'_';
+            let other = String::from_utf8(other).unwrap();
+            assert_ne!(key_hash(&key), key_hash(&other), "{key:?} and {other:?}");
+        }
+    }
+}
+
+#[test]
 fn nesting_stops_where_serde_jsons_recursion_limit_does() {
     for depth in [126, 127, 128, 129] {
         let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
