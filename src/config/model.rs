@@ -111,11 +111,12 @@ pub const DEFAULT_HTTP_PORT: u16 = 5066;
 pub const DEFAULT_HTTP_HOST: &str = "0.0.0.0";
 /// Memory for events between reading and Elasticsearch's acknowledgement; beyond it, reading pauses
 /// and the files on disk are the buffer. With `compression_level: 0` the budget fills (two 5 MiB
-/// requests in flight, one being built, one kept to write the next into): run_throughput peaked at
-/// 46–48 MiB with 20 MiB, 50 with 24, 58 with 32. A larger budget keeps more delivered bodies to
-/// write into, fewer fresh ones page-faulted in: 24 MiB was ~5 % more lines per CPU-second at level 0
-/// than 20 in the same spell, for 3 MiB more. Gzipped, a request is a seventh as large and the budget is not what bounds memory
-/// while Elasticsearch answers; during an outage 20 MiB still holds ~150 MiB of lines compressed.
+/// requests in flight, one being built, delivered ones kept to write the next into): run_throughput
+/// peaked at 44–47 MiB with 20 MiB. Delivered bodies are kept while they leave a request's worth of
+/// the budget (recycle.rs): at 20 MiB two fit, so a request seldom starts in a fresh buffer that is
+/// page-faulted in. Gzipped, a request is a seventh as large and the budget is not what bounds
+/// memory while Elasticsearch answers; during an outage 20 MiB still holds ~150 MiB of lines
+/// compressed.
 pub const DEFAULT_MAX_QUEUED_BYTES: u64 = 20 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
