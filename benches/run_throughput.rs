@@ -13,7 +13,10 @@
 //! `LOGLYNK_BENCH_FILES` (default 200), `LOGLYNK_BENCH_TIMEOUT_SECS` (give up after, default 1800),
 //! `LOGLYNK_BENCH_RUNS` (`defaults,uncompressed` by default; either alone runs only that one),
 //! `LOGLYNK_BENCH_SETTINGS` (`-E` settings added to every run, separated by `;`, to find what a
-//! setting costs: `output.elasticsearch.deduplicate=false;multiline.type=none`).
+//! setting costs: `output.elasticsearch.deduplicate=false;multiline.type=none`),
+//! `LOGLYNK_BENCH_KUBE=1` (enrich from the test API server, which then holds one pod for each file on
+//! the agent's node, each with the seven labels more than its fixture that a deployed app carries, as
+//! the DaemonSet runs; without it, path metadata only).
 //!
 //! The endpoint does little: it decompresses each body, counts its items, notes each line's `qid=` (so a
 //! duplicate is not mistaken for progress) and answers every item 201. It shares the machine with the
@@ -28,12 +31,14 @@ use std::time::{Duration, Instant};
 #[path = "support/mod.rs"]
 mod support;
 
+use serde_json::json;
 use support::endpoint::Endpoint;
 use support::lines::{backlog_record, build_tree, Rng};
 use support::{
     clock_ticks_per_second, cpu_ticks, env_u64, report_problems, sample, spawn_run_with,
     status_kib, terminate, wait_with_timeout, Sample,
 };
+use testkit_kubernetes as kubernetes;
 
 /// Issue 14's targets on the 2-core machine.
 const TARGET_LINES_PER_CPU_SECOND_GZIP: f64 = 250_000.0;
@@ -83,6 +88,8 @@ fn main() {
         written as f64 / lines as f64,
         generating.elapsed().as_secs_f64()
     );
+    // Kept for every run: the agent watches it for the whole of each.
+    let kube = (env_u64("LOGLYNK_BENCH_KUBE", 0) != 0).then(|| cluster(dir.path(), files));
     for run in runs.split(',').map(str::trim) {
         let (settings, per_cpu_target, wall_target) = match run {
             "defaults" => (
@@ -98,6 +105,9 @@ fn main() {
             other => panic!("LOGLYNK_BENCH_RUNS: unknown run {other:?}"),
         };
         let mut settings = settings;
+        if let Some((_, kube_settings)) = &kube {
+            settings.extend(kube_settings.iter().cloned());
+        }
         settings.extend(
             std::env::var("LOGLYNK_BENCH_SETTINGS")
                 .unwrap_or_default()
@@ -117,6 +127,41 @@ fn main() {
             (per_cpu_target, wall_target),
         );
     }
+}
+
+/// The test API server with the bench's namespace, node and one pod for each of `files` (named as
+/// `build_tree` names them), and the `-E` settings that point the agent at it.
+fn cluster(root: &Path, files: usize) -> (kubernetes::KubeServer, Vec<String>) {
+    let server = kubernetes::KubeServer::start(kubernetes::KubeOptions::default());
+    let mut namespace = kubernetes::fixture("namespace-shop.json");
+    namespace["metadata"]["name"] = json!("bench");
+    server.add_namespace(namespace).expect("namespace");
+    server
+        .add_node(kubernetes::fixture("node-node-a1.json"))
+        .expect("node");
+    for i in 0..files {
+        let mut pod = kubernetes::fixture("pod-shop-web-7d9f8b6c5-x2x4q.json");
+        let meta = &mut pod["metadata"];
+        meta["name"] = json!(format!("app-{i:05}-5c8d9f7b6-k8s2p"));
+        meta["namespace"] = json!("bench");
+        meta["uid"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
+        for l in 0..7 {
+            meta["labels"][format!("example.com/label-{l}")] = json!(format!("value-{l}"));
+        }
+        pod["spec"]["containers"][0]["name"] = json!("app");
+        let status = &mut pod["status"]["containerStatuses"][0];
+        status["name"] = json!("app");
+        status["containerID"] = json!(format!("containerd://{i:064x}"));
+        server.add_pod(pod).expect("pod");
+    }
+    let kubeconfig = root.join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+    let settings = vec![
+        "kubernetes.enabled=true".to_owned(),
+        format!("kubernetes.kubeconfig={}", kubeconfig.display()),
+        "kubernetes.node_name=node-a1".to_owned(),
+    ];
+    (server, settings)
 }
 
 /// Ships the backlog at `root` once, from an empty registry, and prints what it cost.
@@ -224,6 +269,14 @@ fn ship(
         "  items counted:       {items} ({} duplicates)",
         items.saturating_sub(lines)
     );
+    let labelled = shared.labelled.load(Ordering::Relaxed);
+    let missing = shared.metadata_missing.load(Ordering::Relaxed);
+    if labelled + missing > 0 {
+        println!(
+            "  Kubernetes metadata: {labelled} documents with the pod's labels, {missing} flagged \
+             kube_metadata_missing"
+        );
+    }
     match status {
         Some(status) => println!(
             "  shutdown on SIGTERM: {:.2} s, {status}",

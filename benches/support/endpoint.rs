@@ -28,6 +28,10 @@ pub struct Shared {
     pub stalled: AtomicBool,
     /// Distinct `qid`s seen.
     pub unique: AtomicU64,
+    /// Documents with Kubernetes labels (metadata from the API), and documents flagged
+    /// `kube_metadata_missing`.
+    pub labelled: AtomicU64,
+    pub metadata_missing: AtomicU64,
     seen: Mutex<Vec<u64>>,
     /// Decompressed bulk bytes indexed per second, one request after another; 0: no limit.
     pub bytes_per_second: AtomicU64,
@@ -163,6 +167,9 @@ async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
 /// Counts the action/document pairs of an NDJSON bulk body and records each document's `qid`.
 fn count_items(raw: &[u8], shared: &Shared) -> u64 {
     let finder = memchr::memmem::Finder::new(b"qid=");
+    let labels = memchr::memmem::Finder::new(b"\"labels\":{");
+    let missing = memchr::memmem::Finder::new(b"kube_metadata_missing");
+    let (mut labelled, mut metadata_missing) = (0, 0);
     let mut qids = Vec::new();
     let mut lines = 0u64;
     let mut start = 0;
@@ -177,6 +184,8 @@ fn count_items(raw: &[u8], shared: &Shared) -> u64 {
                     .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
                 qids.push(n);
             }
+            labelled += u64::from(labels.find(doc).is_some());
+            metadata_missing += u64::from(missing.find(doc).is_some());
         }
         lines += 1;
         start = end + 1;
@@ -197,6 +206,10 @@ fn count_items(raw: &[u8], shared: &Shared) -> u64 {
         }
     }
     shared.unique.fetch_add(new, Ordering::Relaxed);
+    shared.labelled.fetch_add(labelled, Ordering::Relaxed);
+    shared
+        .metadata_missing
+        .fetch_add(metadata_missing, Ordering::Relaxed);
     lines / 2
 }
 
