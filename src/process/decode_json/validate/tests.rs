@@ -86,7 +86,9 @@ fn short_keys_do_not_collide() {
 fn every_byte_of_a_key_counts_in_its_hash() {
     // Words may overlap; none may leave a byte out.
     for len in 1..=40 {
-        let key: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let key: String = (0..len)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
         for at in 0..len {
             let mut other = key.clone().into_bytes();
             other[at] = b'_';
