@@ -58,10 +58,10 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end }}
 
 {{/* Memory in MiB from README's guarantee: 26 MiB + max_queued_bytes + 16 KiB for each of 1,024 open
-files, rounded up (+ headroom for the limit). */}}
+files + 1.5 MiB and 40 KiB for each of 110 pods, rounded up (+ headroom for the limit). */}}
 {{- define "loglynk.memoryRequest" -}}
-{{ add 44 .Values.maxQueuedMiB }}Mi
+{{ add 52 .Values.maxQueuedMiB }}Mi
 {{- end }}
 {{- define "loglynk.memoryLimit" -}}
-{{ add 44 .Values.maxQueuedMiB .Values.memoryHeadroomMiB }}Mi
+{{ add 52 .Values.maxQueuedMiB .Values.memoryHeadroomMiB }}Mi
 {{- end }}
