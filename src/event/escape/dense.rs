@@ -8,7 +8,8 @@
 //! backslash in every gap. A block holding a control character, which JSON text holds only as
 //! whitespace between tokens and plain text rarely at all, takes the byte-at-a-time path.
 //!
-//! SSSE3 (for the shuffle) is not part of x86_64's baseline, so the caller checks for it once.
+//! SSSE3 (for the shuffle) is not part of x86_64's baseline, so the caller checks for it (std keeps
+//! the answer after the first time).
 
 use std::arch::x86_64::{
     __m128i, _mm_add_epi8, _mm_and_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8,
