@@ -148,6 +148,26 @@ mod tests {
     }
 
     #[test]
+    fn long_runs_of_plain_text_with_an_escape_anywhere() {
+        // Plain text is copied 64 bytes at a time; an escape at each place ends such a run early
+        // or late, or lands in the blocks and tail after it.
+        for len in [200, 400, 700] {
+            for at in 0..=len {
+                let s: String = (0..len)
+                    .map(|i| {
+                        if i == at {
+                            '"'
+                        } else {
+                            char::from(b'a' + (i % 26) as u8)
+                        }
+                    })
+                    .collect();
+                assert_eq!(escaped(&s), serde_json(&s), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_string_longer_than_a_piece_is_one_string_cut_only_between_characters() {
         // 'é' is two bytes, so some piece boundary falls inside one unless the cut moves back.
         let long: String = "ab\"é\n\u{1}€x\\".repeat(3 * PIECE / 10 + 7);
