@@ -97,7 +97,7 @@ impl<W: Write> Output for StdoutOutput<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Origin, StaticFields, Text, Timestamp};
+    use crate::event::{Field, FieldValue, Origin, StaticFields, Text, Timestamp};
 
     #[test]
     fn one_document_per_line() {
@@ -111,9 +111,9 @@ mod tests {
                     0,
                 );
                 // Decoded JSON is copied as it was written, newlines between its tokens included.
-                event.fields.push(crate::event::Field {
+                event.fields.push(Field {
                     path: "json".into(),
-                    value: crate::event::FieldValue::RawJson(Text::from("{\"a\":\n1}")),
+                    value: FieldValue::RawJson(Text::from("{\"a\":\n1}")),
                 });
                 event
             })

@@ -64,8 +64,8 @@ impl BodyPool {
 
     /// Keeps `body`'s buffer if nothing else still refers to it (the HTTP client has let go of it once
     /// the response came), fewer than two are kept already, and with a budget, the spares leave its
-    /// reserve to the rest. `touched`: bytes of the buffer written at some time, which it keeps in memory; at
-    /// least the body's.
+    /// reserve to the rest. `touched`: bytes of the buffer written at some time, which it keeps in
+    /// memory; at least the body's.
     pub fn give(&self, body: Bytes, touched: usize) {
         let Ok(body) = body.try_into_mut() else {
             return;

@@ -333,7 +333,6 @@ fn key_hash(key: &str) -> u64 {
     let n = bytes.len();
     // Every byte is read, in words that may overlap: with the length, they tell keys apart as the
     // bytes do. The last bytes a byte at a time were half the hash's time, most keys being short.
-    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
     let half = |at: usize| {
         u64::from(u32::from_le_bytes(
             bytes[at..at + 4].try_into().expect("four bytes"),
@@ -354,8 +353,8 @@ fn key_hash(key: &str) -> u64 {
         .iter()
         .fold(n as u64, |h, w| mix(h, u64::from_le_bytes(*w)));
     if rest.is_empty() {
-        h
-    } else {
-        mix(h, word(n - 8))
+        return h;
     }
+    let last = bytes[n - 8..].try_into().expect("eight bytes");
+    mix(h, u64::from_le_bytes(last))
 }
