@@ -36,6 +36,22 @@ fn is_as_strict_as_the_tree_parser() {
 }
 
 #[test]
+fn digits_are_counted_as_one_byte_at_a_time_would() {
+    let bytewise = |bytes: &[u8]| bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    for len in 0..=17 {
+        let plain: Vec<u8> = (0..len).map(|i| b'0' + (i * 7 % 10) as u8).collect();
+        assert_eq!(digits(&plain), len);
+        for at in 0..len {
+            for b in 0..=u8::MAX {
+                let mut bytes = plain.clone();
+                bytes[at] = b;
+                assert_eq!(digits(&bytes), bytewise(&bytes), "{bytes:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn finds_duplicate_keys_at_any_depth_and_through_escapes() {
     assert_eq!(outcome(r#"{"a":1,"a":2}"#), "duplicate");
     assert_eq!(outcome(r#"{"a":1,"\u0061":2}"#), "duplicate");
