@@ -1,5 +1,6 @@
 //! Newline framing over a growing read buffer, with a cap on line length.
 
+use std::fs::File;
 use std::io::{self, Read};
 
 use bytes::{Bytes, BytesMut};
@@ -52,6 +53,24 @@ impl Framer {
         let n = *result.as_ref().unwrap_or(&0);
         self.buf.truncate(len + n);
         result
+    }
+
+    /// [`read_from`](Self::read_from) for a plain file: the kernel writes straight into the buffer's
+    /// spare room, not zeroed first. Zeroing each chunk before the read overwrote it was 1 % of the
+    /// agent's CPU with `compression_level: 0`.
+    pub fn read_file(&mut self, file: &File, chunk: usize) -> io::Result<usize> {
+        self.buf.reserve(chunk);
+        let room = &mut self.buf.spare_capacity_mut()[..chunk];
+        let n = loop {
+            match rustix::io::read(file, &mut *room) {
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(errno) => return Err(errno.into()),
+                Ok((filled, _)) => break filled.len(),
+            }
+        };
+        // SAFETY: read(2) initialized the first `n` bytes of the spare room, which follows `len`.
+        unsafe { self.buf.set_len(self.buf.len() + n) };
+        Ok(n)
     }
 
     /// The next complete line, if the buffer holds one.
@@ -238,6 +257,33 @@ mod tests {
         assert_eq!(f.read_from(&mut src, 3).unwrap(), 1);
         assert_eq!(f.read_from(&mut src, 3).unwrap(), 0);
         assert_eq!(lines(&mut f).len(), 2);
+    }
+
+    #[test]
+    fn reads_a_file_into_unzeroed_room_as_a_reader_would() {
+        use std::io::{Seek, Write};
+        let data: Vec<u8> = (0..5000u32)
+            .flat_map(|i| format!("line {i} {}\n", "x".repeat(i as usize % 97)).into_bytes())
+            .collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&data).unwrap();
+        for chunk in [1, 7, 4096, 65536] {
+            file.rewind().unwrap();
+            let (mut by_file, mut by_reader) = (Framer::new(0, 1024), Framer::new(0, 1024));
+            let mut src = &data[..];
+            let (mut from_file, mut from_reader) = (Vec::new(), Vec::new());
+            loop {
+                let n = by_file.read_file(&file, chunk).unwrap();
+                assert_eq!(n, by_reader.read_from(&mut src, chunk).unwrap());
+                from_file.extend(lines(&mut by_file));
+                from_reader.extend(lines(&mut by_reader));
+                if n == 0 {
+                    break;
+                }
+            }
+            assert_eq!(from_file.len(), 5000, "chunk {chunk}");
+            assert_eq!(from_file, from_reader, "chunk {chunk}");
+        }
     }
 
     #[test]

@@ -129,7 +129,10 @@ impl FileReader {
         let mut ask = known.clamp(SMALL_READ, chunk.max(SMALL_READ));
         let mut read = 0;
         while read < budget {
-            let n = self.framer.read_from(&mut self.input, ask)?;
+            let n = match &mut self.input {
+                Input::Plain(file) => self.framer.read_file(file, ask)?,
+                gzip => self.framer.read_from(gzip, ask)?,
+            };
             if !next(&mut self.framer, &mut lines) {
                 return Ok(ReadStatus::More);
             }
