@@ -18,6 +18,12 @@
 //! the agent's node, each with the seven labels more than its fixture that a deployed app carries, as
 //! the DaemonSet runs; without it, path metadata only).
 //!
+//! Each run is bracketed by a reference: this thread's CPU time to parse the backlog's first 16 MiB of
+//! JSON messages with serde_json and gzip those lines with zlib-rs at level 1, printed as MiB per
+//! CPU-second before and after. On the shared 2-core VM one binary's lines per CPU-second moved by a
+//! third within minutes and by more from one host to the next; the reference moves with them, so
+//! runs are compared by it, not by the clock alone.
+//!
 //! The endpoint does little: it decompresses each body, counts its items, notes each line's `qid=` (so a
 //! duplicate is not mistaken for progress) and answers every item 201. It shares the machine with the
 //! agent, so the wall-clock figures include its cost; the CPU figures are the agent's alone.
@@ -88,6 +94,14 @@ fn main() {
         written as f64 / lines as f64,
         generating.elapsed().as_secs_f64()
     );
+    let mut reference = Vec::new();
+    for log in &logs {
+        if reference.len() >= REFERENCE_BYTES {
+            break;
+        }
+        reference.extend(std::fs::read(log).expect("read a log back"));
+    }
+    reference.truncate(REFERENCE_BYTES);
     // Kept for every run: the agent watches it for the whole of each.
     let kube = (env_u64("LOGLYNK_BENCH_KUBE", 0) != 0).then(|| cluster(dir.path(), files));
     for run in runs.split(',').map(str::trim) {
@@ -120,6 +134,7 @@ fn main() {
         ship(
             dir.path(),
             run,
+            &reference,
             &settings,
             lines,
             written,
@@ -168,6 +183,7 @@ fn cluster(root: &Path, files: usize) -> (kubernetes::KubeServer, Vec<String>) {
 fn ship(
     root: &Path,
     run: &str,
+    reference: &[u8],
     settings: &[String],
     lines: u64,
     written: u64,
@@ -182,6 +198,7 @@ fn ship(
     let log_file = File::create(&log_path).unwrap();
     let stderr = || std::fs::read_to_string(&log_path).unwrap_or_default();
 
+    let reference_before = reference_speed(reference);
     let start = Instant::now();
     let mut agent = spawn_run_with(endpoint.addr, root, &state, log_file, settings);
     let pid = agent.id();
@@ -223,6 +240,7 @@ fn ship(
     let stopping = Instant::now();
     terminate(pid);
     let status = wait_with_timeout(&mut agent, Duration::from_secs(30));
+    let reference_after = reference_speed(reference);
     let shared = &endpoint.shared;
     let requests = shared.requests.load(Ordering::Relaxed);
     let items = shared.items.load(Ordering::Relaxed);
@@ -247,6 +265,10 @@ fn ship(
         ),
         None => println!("  input MiB/s wall:    {wall_mib:.1}"),
     }
+    println!(
+        "  host reference:      {reference_before:.1} MiB/s before, {reference_after:.1} after \
+         (serde_json + gzip 1 of the backlog's first 16 MiB, one thread's CPU)"
+    );
     println!(
         "  lines/s wall:        {:.0}",
         lines as f64 / wall.as_secs_f64()
@@ -285,4 +307,39 @@ fn ship(
         None => println!("  shutdown on SIGTERM: did not exit within 30 s; killed"),
     }
     report_problems(&stderr());
+}
+
+/// How much of the backlog the reference works through.
+const REFERENCE_BYTES: usize = 16 << 20;
+
+/// The reference's speed now, in MiB of `backlog` per CPU-second of this thread: the best of three
+/// passes, each parsing every line's JSON message with serde_json and gzipping the lines with
+/// zlib-rs at level 1, the two kinds of work the agent's CPU goes to.
+fn reference_speed(backlog: &[u8]) -> f64 {
+    let pass = || {
+        let start = thread_cpu_ns();
+        let mut gzip = flate2::write::GzEncoder::new(
+            Vec::with_capacity(backlog.len() / 4),
+            flate2::Compression::fast(),
+        );
+        let mut parsed = 0usize;
+        for line in backlog.split(|&b| b == b'\n') {
+            if let Some(at) = memchr::memchr(b'{', line) {
+                parsed += serde_json::from_slice::<serde_json::Value>(&line[at..]).is_ok() as usize;
+            }
+            gzip.write_all(line).expect("gzip into memory");
+        }
+        std::hint::black_box((parsed, gzip.finish().expect("gzip into memory")));
+        (thread_cpu_ns() - start) as f64 / 1e9
+    };
+    let best = (0..3).map(|_| pass()).fold(f64::INFINITY, f64::min);
+    backlog.len() as f64 / 1048576.0 / best
+}
+
+/// This thread's time on a CPU, in nanoseconds (the first field of its schedstat).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .expect("/proc/thread-self/schedstat")
 }
