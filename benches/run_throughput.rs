@@ -136,8 +136,7 @@ fn main() {
             run,
             &reference,
             &settings,
-            lines,
-            written,
+            (lines, written),
             timeout,
             (per_cpu_target, wall_target),
         );
@@ -179,14 +178,14 @@ fn cluster(root: &Path, files: usize) -> (kubernetes::KubeServer, Vec<String>) {
     (server, settings)
 }
 
-/// Ships the backlog at `root` once, from an empty registry, and prints what it cost.
+/// Ships the backlog at `root` (`lines` records, `written` bytes) once, from an empty registry, and
+/// prints what it cost.
 fn ship(
     root: &Path,
     run: &str,
     reference: &[u8],
     settings: &[String],
-    lines: u64,
-    written: u64,
+    (lines, written): (u64, u64),
     timeout: Duration,
     (per_cpu_target, wall_target): (f64, Option<f64>),
 ) {
