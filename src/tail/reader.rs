@@ -18,15 +18,6 @@ enum Input {
     Gzip(Box<MultiGzDecoder<File>>),
 }
 
-impl Read for Input {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Input::Plain(file) => (&**file).read(buf),
-            Input::Gzip(decoder) => decoder.read(buf),
-        }
-    }
-}
-
 /// An open file, its read position (in uncompressed bytes) and its partly read last line.
 pub struct FileReader {
     input: Input,
@@ -131,7 +122,7 @@ impl FileReader {
         while read < budget {
             let n = match &mut self.input {
                 Input::Plain(file) => self.framer.read_file(file, ask)?,
-                gzip => self.framer.read_from(gzip, ask)?,
+                Input::Gzip(decoder) => self.framer.read_from(decoder, ask)?,
             };
             if !next(&mut self.framer, &mut lines) {
                 return Ok(ReadStatus::More);

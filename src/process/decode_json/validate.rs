@@ -251,12 +251,12 @@ impl Scanner<'_, '_> {
             }
             self.expect(b':')?;
             self.skip_space();
-            // Most members are strings or numbers nothing reads: scanned here, a call saved per member.
+            // Most members are strings nothing reads, or numbers: scanned here, a call saved per member.
             match self.byte() {
                 Some(b'"') if inner == Slot::Ignored => {
                     self.string(false)?;
                 }
-                Some(b'-' | b'0'..=b'9') if inner == Slot::Ignored => self.number(inner)?,
+                Some(b'-' | b'0'..=b'9') => self.number(inner)?,
                 _ => self.value(inner)?,
             }
             self.skip_space();
